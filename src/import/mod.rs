@@ -1,0 +1,160 @@
+//! Reading and checking grids before they reach a store: GeoJSON parsing
+//! (`parse`) and the rules a set of grids must obey (`checks`): valid
+//! polygons, unique ids, known parents, one level below the parent, children
+//! inside their parent, siblings not overlapping. Pure functions: no SQL, no
+//! HTTP. A rejected import names every offending feature and changes nothing.
+
+mod checks;
+mod parse;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use checks::{CONTAINMENT_TOLERANCE_M2, OVERLAP_TOLERANCE_M2, validate};
+pub use parse::parse_feature_collection;
+
+/// One reason an import was refused, naming the feature it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportIssue {
+    /// The feature's `id`, or `#N` (0-based position) when it has none yet.
+    pub feature: String,
+    /// The property or part at fault (`geometry`, `parent_id`, …), if one is.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+/// What is wrong with a feature (or with the document as a whole, where
+/// `feature` is `#document`).
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// The body is not JSON, or not a GeoJSON FeatureCollection.
+    #[error("not a GeoJSON FeatureCollection: {detail}")]
+    NotGeoJson {
+        /// Parser message.
+        detail: String,
+    },
+    /// A required property is missing or has the wrong type.
+    #[error("property {property:?} {expected}")]
+    BadProperty {
+        /// Property name.
+        property: String,
+        /// What was expected, e.g. "must be a non-empty string".
+        expected: String,
+    },
+    /// The geometry is missing or not a Polygon/MultiPolygon.
+    #[error("geometry must be a Polygon or MultiPolygon, found {found}")]
+    WrongGeometryType {
+        /// What was found.
+        found: String,
+    },
+    /// A ring is not closed (first and last positions differ).
+    #[error("ring {ring} of polygon {polygon} is not closed")]
+    UnclosedRing {
+        /// 0-based polygon index within the MultiPolygon.
+        polygon: usize,
+        /// 0-based ring index (0 = exterior).
+        ring: usize,
+    },
+    /// A ring has fewer than four positions.
+    #[error("ring {ring} of polygon {polygon} has {positions} positions; at least 4 are needed")]
+    RingTooShort {
+        /// 0-based polygon index.
+        polygon: usize,
+        /// 0-based ring index.
+        ring: usize,
+        /// How many positions it has.
+        positions: usize,
+    },
+    /// A coordinate is not finite or outside lon -180..180 / lat -90..90.
+    #[error("coordinate [{lon}, {lat}] is not a valid longitude/latitude")]
+    BadCoordinate {
+        /// Longitude as given (JSON cannot carry NaN; such values arrive as null).
+        lon: f64,
+        /// Latitude as given.
+        lat: f64,
+    },
+    /// The polygon is not valid (self-intersection, hole outside shell, …).
+    #[error("invalid polygon: {detail}")]
+    InvalidPolygon {
+        /// geo's description of the first problem.
+        detail: String,
+    },
+    /// Two features share an id.
+    #[error("duplicate id {id:?}")]
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+    },
+    /// `parent_id` names no grid in the import or the store.
+    #[error("parent {parent:?} does not exist")]
+    UnknownParent {
+        /// The missing parent id.
+        parent: String,
+    },
+    /// Level 1 with a parent, or a level other than the parent's plus one.
+    #[error("level {level} cannot sit under {parent_desc}")]
+    WrongLevel {
+        /// The feature's level.
+        level: u8,
+        /// The parent and its level, or "no parent".
+        parent_desc: String,
+    },
+    /// Part of the grid lies outside its parent, beyond the tolerance.
+    #[error("{outside_m2:.1} m² lies outside parent {parent:?} (tolerance {tolerance_m2} m²)")]
+    OutsideParent {
+        /// Parent id.
+        parent: String,
+        /// Area outside, square metres.
+        outside_m2: f64,
+        /// The tolerance, square metres.
+        tolerance_m2: f64,
+    },
+    /// The grid overlaps a sibling, beyond the tolerance.
+    #[error("overlaps sibling {sibling:?} by {overlap_m2:.1} m² (tolerance {tolerance_m2} m²)")]
+    OverlapsSibling {
+        /// The sibling's id.
+        sibling: String,
+        /// Overlap area, square metres.
+        overlap_m2: f64,
+        /// The tolerance, square metres.
+        tolerance_m2: f64,
+    },
+    /// Replacing the set would leave a stored grid without its parent.
+    #[error("its parent {parent:?} is not in the new set")]
+    OrphanedChild {
+        /// The missing parent id.
+        parent: String,
+    },
+}
+
+impl fmt::Display for ImportIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "feature {}", self.feature)?;
+        if let Some(field) = &self.field {
+            write!(f, " ({field})")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+/// All the issues that refused one import (at most [`MAX_ISSUES`]).
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("import refused: {}", summary(.issues))]
+pub struct ImportErrors {
+    /// Every issue found, in feature order.
+    pub issues: Vec<ImportIssue>,
+}
+
+/// How many issues one refused import reports before it stops looking.
+pub const MAX_ISSUES: usize = 100;
+
+fn summary(issues: &[ImportIssue]) -> String {
+    match issues {
+        [] => "no issues".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}

@@ -1,0 +1,229 @@
+//! The in-memory index that answers "which grid at each level covers this
+//! point?". It is a cache of the store, rebuilt whole and swapped atomically
+//! when grids change (see `state`), never mutated in place.
+//!
+//! A locate walks down the hierarchy: the level-1 grid that owns the point
+//! (R-tree over level-1 bounding boxes, then the boundary rule of [`rule`]),
+//! then the child of that grid that owns it, and so on. The chain is
+//! therefore always consistent: each answer is the parent of the next. A
+//! raster of uniform cells ([`raster`]) answers most points without any
+//! polygon test; points in cells that a boundary crosses take the exact walk.
+
+mod boundary;
+mod raster;
+pub mod rule;
+
+use std::collections::HashMap;
+
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+
+use crate::geom::{Bbox, LonLat};
+use crate::model::{Grid, GridId, Level};
+use rule::PreparedShape;
+
+/// Position of a grid in [`GridIndex::grids`].
+pub type GridIx = u32;
+
+/// The grids that own a point, one slot per level (index 0 = level 1).
+/// Slots fill from level 1 down and stop at the first level with no owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Chain(pub [Option<GridIx>; 5]);
+
+impl Chain {
+    /// The owner at `level`, if any.
+    pub fn at(&self, level: Level) -> Option<GridIx> {
+        self.0[level.index()]
+    }
+
+    /// The deepest owner, if the point is inside the county at all.
+    pub fn deepest(&self) -> Option<GridIx> {
+        self.0.iter().rev().find_map(|g| *g)
+    }
+
+    /// True for a point outside every level-1 grid.
+    pub fn is_empty(&self) -> bool {
+        self.0[0].is_none()
+    }
+}
+
+type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, GridIx>;
+
+/// The grids, their hierarchy and their prepared boundaries.
+pub struct GridIndex {
+    /// All grids, ordered by level then id.
+    grids: Vec<Grid>,
+    by_id: HashMap<GridId, GridIx>,
+    parent: Vec<Option<GridIx>>,
+    children: Vec<Vec<GridIx>>,
+    shapes: Vec<PreparedShape>,
+    /// One R-tree of bounding boxes per level, for bbox queries and the
+    /// first step of a locate.
+    level_trees: [RTree<BoxEntry>; 5],
+    raster: raster::Raster,
+    boundaries: boundary::BoundaryIndex,
+}
+
+impl GridIndex {
+    /// Build the index. Grids are expected to have passed `import::validate`
+    /// (a parent for every grid but level 1, one level apart); a grid whose
+    /// parent is missing is unreachable by locate but still listed.
+    pub fn build(mut grids: Vec<Grid>) -> GridIndex {
+        grids.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
+        let by_id: HashMap<GridId, GridIx> =
+            grids.iter().enumerate().map(|(i, g)| (g.id.clone(), i as GridIx)).collect();
+        let parent: Vec<Option<GridIx>> = grids
+            .iter()
+            .map(|g| g.parent_id.as_ref().and_then(|p| by_id.get(p).copied()))
+            .collect();
+        let mut children = vec![Vec::new(); grids.len()];
+        for (i, p) in parent.iter().enumerate() {
+            if let Some(p) = p {
+                children[*p as usize].push(i as GridIx);
+            }
+        }
+        let shapes: Vec<PreparedShape> = grids.iter().map(|g| PreparedShape::new(&g.geometry)).collect();
+        let level_trees = Level::ALL.map(|level| {
+            RTree::bulk_load(
+                grids
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.level == level)
+                    .map(|(i, _)| {
+                        let b = shapes[i].bbox();
+                        GeomWithData::new(
+                            Rectangle::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]),
+                            i as GridIx,
+                        )
+                    })
+                    .collect(),
+            )
+        });
+        let mut index = GridIndex {
+            grids,
+            by_id,
+            parent,
+            children,
+            shapes,
+            level_trees,
+            raster: raster::Raster::empty(),
+            boundaries: boundary::BoundaryIndex::default(),
+        };
+        index.raster = raster::Raster::build(&index);
+        index.boundaries = boundary::BoundaryIndex::build(&index);
+        index
+    }
+
+    /// All grids, ordered by level then id.
+    pub fn grids(&self) -> &[Grid] {
+        &self.grids
+    }
+
+    /// The grid at a position.
+    pub fn grid(&self, ix: GridIx) -> &Grid {
+        &self.grids[ix as usize]
+    }
+
+    /// The position of a grid by id.
+    pub fn position(&self, id: &GridId) -> Option<GridIx> {
+        self.by_id.get(id).copied()
+    }
+
+    /// A grid by id.
+    pub fn get(&self, id: &GridId) -> Option<&Grid> {
+        self.position(id).map(|ix| self.grid(ix))
+    }
+
+    /// The parent of a grid, if it has one.
+    pub fn parent_of(&self, ix: GridIx) -> Option<GridIx> {
+        self.parent[ix as usize]
+    }
+
+    /// The ancestors of a grid, nearest first.
+    pub fn ancestors(&self, ix: GridIx) -> Vec<GridIx> {
+        std::iter::successors(self.parent_of(ix), |p| self.parent_of(*p)).collect()
+    }
+
+    /// The direct children of a grid, ordered by id.
+    pub fn children_of(&self, ix: GridIx) -> &[GridIx] {
+        &self.children[ix as usize]
+    }
+
+    /// How many grids each level holds (index 0 = level 1).
+    pub fn count_by_level(&self) -> [usize; 5] {
+        Level::ALL.map(|l| self.level_trees[l.index()].size())
+    }
+
+    /// Grids of one level whose bounding box intersects `bbox` (a candidate
+    /// set: callers test the geometry when they need exactness), by position.
+    pub fn candidates_in_bbox(&self, level: Level, bbox: Bbox) -> Vec<GridIx> {
+        let env = rstar::AABB::from_corners([bbox.min_lon, bbox.min_lat], [bbox.max_lon, bbox.max_lat]);
+        let mut out: Vec<GridIx> =
+            self.level_trees[level.index()].locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The chain of grids that own `p`, level 1 down (see [`rule`] for points
+    /// on boundaries). Empty outside the county or for an invalid coordinate.
+    pub fn locate(&self, p: LonLat) -> Chain {
+        match self.raster.lookup(p) {
+            raster::Lookup::Known(chain) => chain,
+            raster::Lookup::Exact => self.locate_exact(p),
+        }
+    }
+
+    /// [`locate`](Self::locate) without the raster: the hierarchical walk
+    /// with the boundary rule at every level. The reference the raster is
+    /// built from and tested against.
+    pub fn locate_exact(&self, p: LonLat) -> Chain {
+        let mut chain = Chain::default();
+        if !p.is_valid() {
+            return chain;
+        }
+        // Level 1: R-tree candidates, lowest position (id) first so that the
+        // answer is deterministic even for overlaps inside the import tolerance.
+        let mut best: Option<GridIx> = None;
+        for e in self.level_trees[0].locate_all_at_point(&[p.lon, p.lat]) {
+            if best.is_none_or(|b| e.data < b) && self.shapes[e.data as usize].owns(p) {
+                best = Some(e.data);
+            }
+        }
+        let Some(mut current) = best else { return chain };
+        chain.0[0] = Some(current);
+        for slot in 1..5 {
+            // Children are ordered by id, so the first owner is the lowest id.
+            let next = self.children[current as usize]
+                .iter()
+                .copied()
+                .find(|&c| self.shapes[c as usize].owns(p));
+            match next {
+                Some(c) => {
+                    chain.0[slot] = Some(c);
+                    current = c;
+                }
+                None => break,
+            }
+        }
+        chain
+    }
+
+    /// The chain as ids, level 1 down.
+    pub fn chain_ids(&self, chain: &Chain) -> [Option<&GridId>; 5] {
+        chain.0.map(|g| g.map(|ix| &self.grid(ix).id))
+    }
+
+    /// Distance in metres from `p` to the nearest boundary of the deepest
+    /// grid in its chain: how close the point is to a border that changes
+    /// who is responsible for it. `None` outside the county.
+    pub fn boundary_distance_m(&self, p: LonLat, chain: &Chain) -> Option<f64> {
+        let deepest = chain.deepest()?;
+        Some(self.boundaries.distance_m(self, p, deepest))
+    }
+
+    /// Fraction of raster cells that a boundary crosses, where a locate
+    /// takes the exact walk instead of one array read.
+    pub fn raster_mixed_fraction(&self) -> f64 {
+        self.raster.mixed_fraction()
+    }
+}

@@ -1,0 +1,97 @@
+//! The application state shared by every request: the store (system of
+//! record), the current grid index (a cache of it, swapped whole), and the
+//! import pipeline that keeps the two in step.
+
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+
+use crate::import::{self, ImportErrors};
+use crate::index::GridIndex;
+use crate::model::Grid;
+use crate::store::{Store, StoreError, WriteMode};
+
+/// Why an import did not happen. Either way the store is unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    /// The grids broke a rule; every issue is listed.
+    #[error(transparent)]
+    Invalid(#[from] ImportErrors),
+    /// The store refused or failed the write (its transaction rolled back).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an accepted import changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    /// Features in the import.
+    pub imported: usize,
+    /// Grids per level after the import, index 0 = level 1.
+    pub counts_by_level: [usize; 5],
+}
+
+/// Shared state; cheap to clone through its `Arc`.
+pub struct AppState {
+    store: Arc<dyn Store>,
+    index: RwLock<Arc<GridIndex>>,
+    /// Serialises writers: each import validates against the set it replaces.
+    writes: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    /// Load every grid from the store and build the index.
+    pub async fn open(store: Arc<dyn Store>) -> Result<Arc<AppState>, StoreError> {
+        let grids = store.load_grids().await?;
+        let index = build_index(grids).await;
+        Ok(Arc::new(AppState { store, index: RwLock::new(index), writes: tokio::sync::Mutex::new(()) }))
+    }
+
+    /// The index as it is now. Hold the `Arc` for the length of one request so
+    /// that every answer in it comes from the same version of the grids.
+    pub fn index(&self) -> Arc<GridIndex> {
+        self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Parse, validate and apply a GeoJSON FeatureCollection of grids.
+    pub async fn import_geojson(&self, body: Vec<u8>, mode: WriteMode) -> Result<ImportSummary, ImportFailure> {
+        let grids = tokio::task::spawn_blocking(move || import::parse_feature_collection(&body))
+            .await
+            .expect("the GeoJSON parser does not panic")?;
+        self.import_grids(grids, mode).await
+    }
+
+    /// Validate grids against the current set, write them in one
+    /// transaction, then swap in an index of the result. A refused import
+    /// changes neither the store nor the index.
+    pub async fn import_grids(&self, grids: Vec<Grid>, mode: WriteMode) -> Result<ImportSummary, ImportFailure> {
+        let _writer = self.writes.lock().await;
+        let imported = grids.len();
+        let current = self.index();
+        let (incoming, merged) = tokio::task::spawn_blocking(move || {
+            let merged = import::validate(current.grids(), grids.clone(), mode)?;
+            Ok::<_, ImportErrors>((grids, merged))
+        })
+        .await
+        .expect("validation does not panic")?;
+        match mode {
+            WriteMode::Replace => self.store.write_grids(&merged, mode).await?,
+            WriteMode::Upsert => self.store.write_grids(&incoming, mode).await?,
+        }
+        let index = build_index(merged).await;
+        let counts_by_level = index.count_by_level();
+        *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        Ok(ImportSummary { imported, counts_by_level })
+    }
+}
+
+async fn build_index(grids: Vec<Grid>) -> Arc<GridIndex> {
+    tokio::task::spawn_blocking(move || Arc::new(GridIndex::build(grids)))
+        .await
+        .expect("building the index does not panic")
+}

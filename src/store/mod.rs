@@ -1,0 +1,121 @@
+//! The system of record for grids: `trait Store` and its two backends, an
+//! embedded SQLite file (the default) and PostgreSQL + PostGIS. Both keep the
+//! same contract, pinned by `tests/store_conformance.rs`. The in-memory index
+//! is a cache of what a store holds; nothing here knows about the R-tree or HTTP.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::geom::Bbox;
+use crate::model::{Grid, GridId, Level};
+
+pub mod postgis;
+pub mod sqlite;
+
+/// Which backend a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL with PostGIS.
+    Postgis,
+}
+
+/// Which grids to list. Every field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct GridFilter {
+    /// Only grids of this level.
+    pub level: Option<Level>,
+    /// Only the direct children of this grid.
+    pub parent: Option<GridId>,
+    /// Only grids whose boundary intersects this box (touching counts).
+    pub bbox: Option<Bbox>,
+}
+
+/// How a write treats the grids already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// The given grids become the whole set; all others are deleted.
+    #[default]
+    Replace,
+    /// Given grids are inserted, or replace the stored grid with the same id;
+    /// others are kept.
+    Upsert,
+}
+
+/// A store failure, saying what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL {url:?}: use sqlite://FILE or postgres://…")]
+    UnsupportedUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// A database operation failed.
+    #[error("{action} failed")]
+    Database {
+        /// What was being done, e.g. "loading grids".
+        action: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Migrations could not be applied.
+    #[error("applying the {backend} migrations failed")]
+    Migrate {
+        /// Backend name.
+        backend: &'static str,
+        /// The migrator's error.
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    /// The database lacks something wangge needs (e.g. the PostGIS extension).
+    #[error("{0}")]
+    Capability(String),
+    /// A stored row could not be turned back into a grid.
+    #[error("stored grid {id} is corrupt: {reason}")]
+    Corrupt {
+        /// The grid's id.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The grid store. Writes are all-or-nothing: a failed write leaves the
+/// store exactly as it was.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Every grid, ordered by level then id.
+    async fn load_grids(&self) -> Result<Vec<Grid>, StoreError>;
+
+    /// One grid by id.
+    async fn grid(&self, id: &GridId) -> Result<Option<Grid>, StoreError>;
+
+    /// The grids matching a filter, ordered by level then id.
+    async fn grids(&self, filter: &GridFilter) -> Result<Vec<Grid>, StoreError>;
+
+    /// How many grids each level holds, index 0 = level 1.
+    async fn count_by_level(&self) -> Result<[u64; 5], StoreError>;
+
+    /// Write grids in one transaction. The caller has validated them; the
+    /// store still enforces unique ids and known parents.
+    async fn write_grids(&self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
+}
+
+/// Open (creating if needed) and migrate the store a URL names:
+/// `sqlite://FILE` (`sqlite::memory:` for a throwaway) or `postgres://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgis::PostgisStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl { url: url.to_owned() })
+    }
+}
