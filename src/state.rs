@@ -44,13 +44,20 @@ impl AppState {
     pub async fn open(store: Arc<dyn Store>) -> Result<Arc<AppState>, StoreError> {
         let grids = store.load_grids().await?;
         let index = build_index(grids).await;
-        Ok(Arc::new(AppState { store, index: RwLock::new(index), writes: tokio::sync::Mutex::new(()) }))
+        Ok(Arc::new(AppState {
+            store,
+            index: RwLock::new(index),
+            writes: tokio::sync::Mutex::new(()),
+        }))
     }
 
     /// The index as it is now. Hold the `Arc` for the length of one request so
     /// that every answer in it comes from the same version of the grids.
     pub fn index(&self) -> Arc<GridIndex> {
-        self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The store.
@@ -59,7 +66,11 @@ impl AppState {
     }
 
     /// Parse, validate and apply a GeoJSON FeatureCollection of grids.
-    pub async fn import_geojson(&self, body: Vec<u8>, mode: WriteMode) -> Result<ImportSummary, ImportFailure> {
+    pub async fn import_geojson(
+        &self,
+        body: Vec<u8>,
+        mode: WriteMode,
+    ) -> Result<ImportSummary, ImportFailure> {
         let grids = tokio::task::spawn_blocking(move || import::parse_feature_collection(&body))
             .await
             .expect("the GeoJSON parser does not panic")?;
@@ -69,7 +80,11 @@ impl AppState {
     /// Validate grids against the current set, write them in one
     /// transaction, then swap in an index of the result. A refused import
     /// changes neither the store nor the index.
-    pub async fn import_grids(&self, grids: Vec<Grid>, mode: WriteMode) -> Result<ImportSummary, ImportFailure> {
+    pub async fn import_grids(
+        &self,
+        grids: Vec<Grid>,
+        mode: WriteMode,
+    ) -> Result<ImportSummary, ImportFailure> {
         let _writer = self.writes.lock().await;
         let imported = grids.len();
         let current = self.index();
@@ -85,8 +100,14 @@ impl AppState {
         }
         let index = build_index(merged).await;
         let counts_by_level = index.count_by_level();
-        *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
-        Ok(ImportSummary { imported, counts_by_level })
+        *self
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        Ok(ImportSummary {
+            imported,
+            counts_by_level,
+        })
     }
 }
 

@@ -37,7 +37,9 @@ pub fn grid_to_feature(grid: &Grid) -> Feature {
 }
 
 /// A FeatureCollection of the given grids, in the order given.
-pub fn grids_to_feature_collection<'a>(grids: impl IntoIterator<Item = &'a Grid>) -> FeatureCollection {
+pub fn grids_to_feature_collection<'a>(
+    grids: impl IntoIterator<Item = &'a Grid>,
+) -> FeatureCollection {
     FeatureCollection {
         bbox: None,
         features: grids.into_iter().map(grid_to_feature).collect(),

@@ -25,8 +25,17 @@ pub(super) struct BoundaryIndex {
 
 impl BoundaryIndex {
     pub(super) fn build(index: &GridIndex) -> BoundaryIndex {
-        let lats: Vec<f64> = index.grids().iter().filter_map(|g| crate::geom::Bbox::of(&g.geometry)).map(|b| (b.min_lat + b.max_lat) * 0.5).collect();
-        let mean_lat = if lats.is_empty() { 0.0 } else { lats.iter().sum::<f64>() / lats.len() as f64 };
+        let lats: Vec<f64> = index
+            .grids()
+            .iter()
+            .filter_map(|g| crate::geom::Bbox::of(&g.geometry))
+            .map(|b| (b.min_lat + b.max_lat) * 0.5)
+            .collect();
+        let mean_lat = if lats.is_empty() {
+            0.0
+        } else {
+            lats.iter().sum::<f64>() / lats.len() as f64
+        };
         let lon_scale = mean_lat.to_radians().cos() * METRES_PER_DEGREE_LAT;
         let mut segments = Vec::new();
         for (ix, grid) in index.grids().iter().enumerate() {
@@ -36,20 +45,30 @@ impl BoundaryIndex {
             for polygon in &grid.geometry.0 {
                 for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
                     for line in ring.lines() {
-                        let a = [line.start.x * lon_scale, line.start.y * METRES_PER_DEGREE_LAT];
+                        let a = [
+                            line.start.x * lon_scale,
+                            line.start.y * METRES_PER_DEGREE_LAT,
+                        ];
                         let b = [line.end.x * lon_scale, line.end.y * METRES_PER_DEGREE_LAT];
                         segments.push(GeomWithData::new(Line::new(a, b), ix as GridIx));
                     }
                 }
             }
         }
-        BoundaryIndex { lon_scale, tree: RTree::bulk_load(segments) }
+        BoundaryIndex {
+            lon_scale,
+            tree: RTree::bulk_load(segments),
+        }
     }
 
     /// Metres from `p` to the nearest point of `grid`'s boundary.
     pub(super) fn distance_m(&self, index: &GridIndex, p: LonLat, grid: GridIx) -> f64 {
         let q = [p.lon * self.lon_scale, p.lat * METRES_PER_DEGREE_LAT];
-        for (entry, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&q).take(NEAREST_TRIES) {
+        for (entry, d2) in self
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&q)
+            .take(NEAREST_TRIES)
+        {
             if entry.data == grid {
                 return d2.sqrt();
             }
@@ -60,8 +79,14 @@ impl BoundaryIndex {
         for polygon in &index.grid(grid).geometry.0 {
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
                 for line in ring.lines() {
-                    let a = [line.start.x * self.lon_scale, line.start.y * METRES_PER_DEGREE_LAT];
-                    let b = [line.end.x * self.lon_scale, line.end.y * METRES_PER_DEGREE_LAT];
+                    let a = [
+                        line.start.x * self.lon_scale,
+                        line.start.y * METRES_PER_DEGREE_LAT,
+                    ];
+                    let b = [
+                        line.end.x * self.lon_scale,
+                        line.end.y * METRES_PER_DEGREE_LAT,
+                    ];
                     best = best.min(point_segment_distance(q, a, b));
                 }
             }
@@ -73,7 +98,11 @@ impl BoundaryIndex {
 fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let (cx, cy) = (a[0] + t * dx, a[1] + t * dy);
     (p[0] - cx).hypot(p[1] - cy)
 }

@@ -70,8 +70,11 @@ impl GridIndex {
     /// parent is missing is unreachable by locate but still listed.
     pub fn build(mut grids: Vec<Grid>) -> GridIndex {
         grids.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
-        let by_id: HashMap<GridId, GridIx> =
-            grids.iter().enumerate().map(|(i, g)| (g.id.clone(), i as GridIx)).collect();
+        let by_id: HashMap<GridId, GridIx> = grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.id.clone(), i as GridIx))
+            .collect();
         let parent: Vec<Option<GridIx>> = grids
             .iter()
             .map(|g| g.parent_id.as_ref().and_then(|p| by_id.get(p).copied()))
@@ -82,7 +85,10 @@ impl GridIndex {
                 children[*p as usize].push(i as GridIx);
             }
         }
-        let shapes: Vec<PreparedShape> = grids.iter().map(|g| PreparedShape::new(&g.geometry)).collect();
+        let shapes: Vec<PreparedShape> = grids
+            .iter()
+            .map(|g| PreparedShape::new(&g.geometry))
+            .collect();
         let level_trees = Level::ALL.map(|level| {
             RTree::bulk_load(
                 grids
@@ -157,9 +163,12 @@ impl GridIndex {
     /// Grids of one level whose bounding box intersects `bbox` (a candidate
     /// set: callers test the geometry when they need exactness), by position.
     pub fn candidates_in_bbox(&self, level: Level, bbox: Bbox) -> Vec<GridIx> {
-        let env = rstar::AABB::from_corners([bbox.min_lon, bbox.min_lat], [bbox.max_lon, bbox.max_lat]);
-        let mut out: Vec<GridIx> =
-            self.level_trees[level.index()].locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+        let env =
+            rstar::AABB::from_corners([bbox.min_lon, bbox.min_lat], [bbox.max_lon, bbox.max_lat]);
+        let mut out: Vec<GridIx> = self.level_trees[level.index()]
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+            .collect();
         out.sort_unstable();
         out
     }
@@ -189,7 +198,9 @@ impl GridIndex {
                 best = Some(e.data);
             }
         }
-        let Some(mut current) = best else { return chain };
+        let Some(mut current) = best else {
+            return chain;
+        };
         chain.0[0] = Some(current);
         for slot in 1..5 {
             // Children are ordered by id, so the first owner is the lowest id.

@@ -53,7 +53,12 @@ impl Raster {
     /// A raster with no cells: every lookup is outside.
     pub(super) fn empty() -> Raster {
         Raster {
-            bbox: Bbox { min_lon: 0.0, min_lat: 0.0, max_lon: 0.0, max_lat: 0.0 },
+            bbox: Bbox {
+                min_lon: 0.0,
+                min_lat: 0.0,
+                max_lon: 0.0,
+                max_lat: 0.0,
+            },
             cell_w: 1.0,
             cell_h: 1.0,
             nx: 0,
@@ -77,11 +82,18 @@ impl Raster {
         else {
             return Raster::empty();
         };
-        let edges: usize = index.grids().iter().map(|g| g.geometry.coords_count()).sum();
+        let edges: usize = index
+            .grids()
+            .iter()
+            .map(|g| g.geometry.coords_count())
+            .sum();
         let target = (edges * CELLS_PER_EDGE).clamp(1 << 12, MAX_CELLS);
         // Square cells in metres: lon degrees shrink by cos(lat).
         let k = ((bbox.min_lat + bbox.max_lat) * 0.5).to_radians().cos();
-        let (w_m, h_m) = ((bbox.max_lon - bbox.min_lon) * k, bbox.max_lat - bbox.min_lat);
+        let (w_m, h_m) = (
+            (bbox.max_lon - bbox.min_lon) * k,
+            bbox.max_lat - bbox.min_lat,
+        );
         let side = ((w_m * h_m) / target as f64).sqrt().max(1e-9);
         let nx = ((w_m / side).ceil() as usize).max(1);
         let ny = ((h_m / side).ceil() as usize).max(1);
@@ -151,7 +163,10 @@ impl Raster {
     /// Mark every cell within `MARGIN_DEG` of the segment, walking it in
     /// pieces no longer than a cell so that each piece's box is tight.
     fn mark_segment(&mut self, a: LonLat, b: LonLat) {
-        let steps = ((b.lon - a.lon).abs() / self.cell_w).max((b.lat - a.lat).abs() / self.cell_h).ceil().max(1.0) as usize;
+        let steps = ((b.lon - a.lon).abs() / self.cell_w)
+            .max((b.lat - a.lat).abs() / self.cell_h)
+            .ceil()
+            .max(1.0) as usize;
         let mut prev = a;
         for s in 1..=steps {
             let t = s as f64 / steps as f64;
@@ -160,8 +175,14 @@ impl Raster {
             } else {
                 LonLat::new(a.lon + (b.lon - a.lon) * t, a.lat + (b.lat - a.lat) * t)
             };
-            let (x0, x1) = self.col_range(prev.lon.min(next.lon) - MARGIN_DEG, prev.lon.max(next.lon) + MARGIN_DEG);
-            let (y0, y1) = self.row_range(prev.lat.min(next.lat) - MARGIN_DEG, prev.lat.max(next.lat) + MARGIN_DEG);
+            let (x0, x1) = self.col_range(
+                prev.lon.min(next.lon) - MARGIN_DEG,
+                prev.lon.max(next.lon) + MARGIN_DEG,
+            );
+            let (y0, y1) = self.row_range(
+                prev.lat.min(next.lat) - MARGIN_DEG,
+                prev.lat.max(next.lat) + MARGIN_DEG,
+            );
             for y in y0..=y1 {
                 self.cells[y * self.nx + x0..=y * self.nx + x1].fill(MIXED);
             }
@@ -170,12 +191,16 @@ impl Raster {
     }
 
     fn col_range(&self, lo: f64, hi: f64) -> (usize, usize) {
-        let f = |v: f64| (((v - self.bbox.min_lon) / self.cell_w).floor().max(0.0) as usize).min(self.nx - 1);
+        let f = |v: f64| {
+            (((v - self.bbox.min_lon) / self.cell_w).floor().max(0.0) as usize).min(self.nx - 1)
+        };
         (f(lo), f(hi))
     }
 
     fn row_range(&self, lo: f64, hi: f64) -> (usize, usize) {
-        let f = |v: f64| (((v - self.bbox.min_lat) / self.cell_h).floor().max(0.0) as usize).min(self.ny - 1);
+        let f = |v: f64| {
+            (((v - self.bbox.min_lat) / self.cell_h).floor().max(0.0) as usize).min(self.ny - 1)
+        };
         (f(lo), f(hi))
     }
 

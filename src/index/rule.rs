@@ -71,17 +71,26 @@ impl PreparedShape {
                         continue;
                     }
                     let (lo, hi) = if a.y < b.y { (a, b) } else { (b, a) };
-                    up.push(UpEdge { x0: lo.x, y0: lo.y, x1: hi.x, y1: hi.y });
+                    up.push(UpEdge {
+                        x0: lo.x,
+                        y0: lo.y,
+                        x1: hi.x,
+                        y1: hi.y,
+                    });
                 }
             }
         }
-        let bbox = Bbox::of(shape).unwrap_or(Bbox { min_lon: 0.0, min_lat: 0.0, max_lon: -1.0, max_lat: -1.0 });
+        let bbox = Bbox::of(shape).unwrap_or(Bbox {
+            min_lon: 0.0,
+            min_lat: 0.0,
+            max_lon: -1.0,
+            max_lat: -1.0,
+        });
         let strips = (up.len() / EDGES_PER_STRIP).max(1);
         let height = (bbox.max_lat - bbox.min_lat) / strips as f64;
         let strip_height = if height > 0.0 { height } else { 1.0 };
-        let strip_of = |y: f64| -> usize {
-            (((y - bbox.min_lat) / strip_height) as usize).min(strips - 1)
-        };
+        let strip_of =
+            |y: f64| -> usize { (((y - bbox.min_lat) / strip_height) as usize).min(strips - 1) };
         let mut counts = vec![0u32; strips + 1];
         for e in &up {
             for s in strip_of(e.y0)..=strip_of(e.y1) {
@@ -92,14 +101,27 @@ impl PreparedShape {
             counts[i + 1] += counts[i];
         }
         let mut fill = counts.clone();
-        let mut edges = vec![UpEdge { x0: 0.0, y0: 0.0, x1: 0.0, y1: 0.0 }; counts[strips] as usize];
+        let mut edges = vec![
+            UpEdge {
+                x0: 0.0,
+                y0: 0.0,
+                x1: 0.0,
+                y1: 0.0
+            };
+            counts[strips] as usize
+        ];
         for e in &up {
             for s in strip_of(e.y0)..=strip_of(e.y1) {
                 edges[fill[s] as usize] = *e;
                 fill[s] += 1;
             }
         }
-        PreparedShape { bbox, strip_height, strip_starts: counts, edges }
+        PreparedShape {
+            bbox,
+            strip_height,
+            strip_starts: counts,
+            edges,
+        }
     }
 
     /// The boundary's bounding box.
@@ -161,7 +183,10 @@ mod tests {
     #[test]
     fn squares_tiling_owns_every_point_once() {
         let tiles: Vec<_> = (0..4)
-            .flat_map(|i| (0..4).map(move |j| PreparedShape::new(&square(0.1 * i as f64, 0.1 * j as f64, 0.1))))
+            .flat_map(|i| {
+                (0..4)
+                    .map(move |j| PreparedShape::new(&square(0.1 * i as f64, 0.1 * j as f64, 0.1)))
+            })
             .collect();
         // Points on a lattice that hits every edge and vertex, kept off the
         // tiling's outer east and north edges (owned by whatever lies beyond).
@@ -204,9 +229,14 @@ mod tests {
     #[test]
     fn slanted_edges_split_cleanly() {
         // Two triangles sharing the diagonal of the unit square.
-        let lower: Polygon<f64> = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)];
-        let upper: Polygon<f64> = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)];
-        let (lo, up) = (PreparedShape::new(&MultiPolygon(vec![lower])), PreparedShape::new(&MultiPolygon(vec![upper])));
+        let lower: Polygon<f64> =
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)];
+        let upper: Polygon<f64> =
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)];
+        let (lo, up) = (
+            PreparedShape::new(&MultiPolygon(vec![lower])),
+            PreparedShape::new(&MultiPolygon(vec![upper])),
+        );
         for k in 1..100 {
             let t = k as f64 / 100.0;
             let p = LonLat::new(t, t);

@@ -116,6 +116,8 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(postgis::PostgisStore::connect(url).await?))
     } else {
-        Err(StoreError::UnsupportedUrl { url: url.to_owned() })
+        Err(StoreError::UnsupportedUrl {
+            url: url.to_owned(),
+        })
     }
 }

@@ -1,0 +1,257 @@
+//! Locate against oracles: the raster never changes an answer of the exact
+//! walk, the exact walk agrees with a brute-force covers test (geo's
+//! `CoordinatePosition`) over every grid, and points on shared edges and
+//! vertices get exactly one owner per level. Small hand-made sets pin the
+//! named edge cases.
+
+use std::sync::OnceLock;
+
+use geo::{Coord, CoordinatePosition, CoordsIter, MultiPolygon, Polygon, coordinate_position::CoordPos, polygon};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::Map;
+use wangge::generate::{DEMO_SEED, generate};
+use wangge::geom::LonLat;
+use wangge::index::rule::PreparedShape;
+use wangge::index::{Chain, GridIndex};
+use wangge::model::{Grid, GridId, Level};
+
+fn demo() -> &'static GridIndex {
+    static INDEX: OnceLock<GridIndex> = OnceLock::new();
+    INDEX.get_or_init(|| GridIndex::build(generate(DEMO_SEED)))
+}
+
+fn random_points(n: usize, seed: u64) -> Vec<LonLat> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| LonLat::new(rng.random_range(105.85..106.45), rng.random_range(34.50..34.95))).collect()
+}
+
+/// Grids of each level that cover `p` (interior or boundary), by brute force.
+fn covering(index: &GridIndex, p: LonLat) -> [Vec<u32>; 5] {
+    let mut out: [Vec<u32>; 5] = Default::default();
+    let c = Coord::from(p);
+    for (ix, g) in index.grids().iter().enumerate() {
+        if g.geometry.coordinate_position(&c) != CoordPos::Outside {
+            out[g.level.index()].push(ix as u32);
+        }
+    }
+    out
+}
+
+/// The raster answers exactly as the exact walk does, for 200,000 random points.
+#[test]
+fn raster_never_changes_an_answer() {
+    let index = demo();
+    for p in random_points(200_000, 1) {
+        assert_eq!(index.locate(p), index.locate_exact(p), "{p:?}");
+    }
+    eprintln!("mixed raster cells: {:.1}%", 100.0 * index.raster_mixed_fraction());
+}
+
+/// Each chain is consistent: every answer is the parent of the next.
+#[test]
+fn chains_are_consistent() {
+    let index = demo();
+    let mut inside = 0;
+    for p in random_points(50_000, 2) {
+        let chain = index.locate(p);
+        for level in 1..5 {
+            if let Some(child) = chain.0[level] {
+                assert_eq!(index.parent_of(child), chain.0[level - 1], "{p:?}");
+            }
+        }
+        if !chain.is_empty() {
+            inside += 1;
+            // The demo county tiles every level-4 grid, so levels 1-4 are always there.
+            assert!(chain.0[3].is_some(), "{p:?} has no level-4 grid");
+        }
+    }
+    assert!(inside > 30_000, "most of the box is county: {inside}");
+}
+
+/// Agreement with a brute-force covers test: a point covered by one grid at a
+/// level gets that grid; a point covered by several (on an edge) gets one of them.
+#[test]
+fn agrees_with_brute_force() {
+    let index = demo();
+    for p in random_points(2_000, 3) {
+        let chain = index.locate(p);
+        let cover = covering(index, p);
+        for l in 0..5 {
+            match (cover[l].as_slice(), chain.0[l]) {
+                ([], got) => assert_eq!(got, None, "{p:?} level {}", l + 1),
+                ([one], got) if l < 4 || got.is_some() => assert_eq!(got, Some(*one), "{p:?} level {}", l + 1),
+                (many, Some(got)) => assert!(many.contains(&got), "{p:?} level {}", l + 1),
+                (_, None) => assert!(l == 4, "{p:?} level {} has no answer", l + 1),
+            }
+        }
+    }
+}
+
+/// Every vertex of a level-4 boundary lies on edges shared by two or three
+/// grids; each such point has one owner per level that covers it, or, only on
+/// the county's outer border, none at all.
+#[test]
+fn shared_vertices_have_exactly_one_owner() {
+    let index = demo();
+    let mut checked = 0;
+    for g in index.grids().iter().filter(|g| g.level.get() == 4).step_by(7) {
+        for c in g.geometry.coords_iter().step_by(3) {
+            let p = LonLat::from(c);
+            let cover = covering(index, p);
+            let chain = index.locate(p);
+            if chain.is_empty() {
+                // Stepping east left the county: the point is on its outer border.
+                assert!(
+                    cover[0].iter().all(|&t| index.grid(t).geometry.coordinate_position(&c) == CoordPos::OnBoundary),
+                    "{p:?} is inside a town but owned by none"
+                );
+                continue;
+            }
+            for l in 0..4 {
+                let got = chain.0[l].unwrap_or_else(|| panic!("{p:?} has no owner at level {}", l + 1));
+                assert!(cover[l].contains(&got), "{p:?} level {}: owner does not cover it", l + 1);
+                // The rule itself gives the point to exactly one of the grids covering it.
+                let owners = cover[l].iter().filter(|&&ix| PreparedShape::new(&index.grid(ix).geometry).owns(p)).count();
+                assert_eq!(owners, 1, "{p:?} level {}", l + 1);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 5_000);
+}
+
+/// Outside the county (and for coordinates that are not coordinates) the chain is empty.
+#[test]
+fn outside_and_invalid_points_are_empty() {
+    let index = demo();
+    for p in [LonLat::new(105.86, 34.51), LonLat::new(0.0, 0.0), LonLat::new(f64::NAN, 34.7), LonLat::new(200.0, 34.7)] {
+        assert_eq!(index.locate(p), Chain::default(), "{p:?}");
+        assert_eq!(index.locate_exact(p), Chain::default(), "{p:?}");
+    }
+}
+
+/// Boundary distance is zero on a boundary, positive inside, and never more
+/// than the distance to a point known to be in another grid.
+#[test]
+fn boundary_distance_is_sane() {
+    let index = demo();
+    let g = index.grids().iter().find(|g| g.level.get() == 4).expect("level-4 grid");
+    let v = LonLat::from(g.geometry.0[0].exterior().0[0]);
+    let chain = index.locate(v);
+    let d = index.boundary_distance_m(v, &chain).expect("inside");
+    assert!(d < 0.01, "a vertex is {d} m from its boundary");
+    for p in random_points(500, 4) {
+        let chain = index.locate(p);
+        match index.boundary_distance_m(p, &chain) {
+            None => assert!(chain.is_empty()),
+            Some(d) => assert!((0.0..5_000.0).contains(&d), "{p:?}: {d}"),
+        }
+    }
+}
+
+// ---- Hand-made sets for the named edge cases ----
+
+fn grid(id: &str, level: i64, parent: Option<&str>, polygons: Vec<Polygon<f64>>) -> Grid {
+    Grid {
+        id: GridId::from(id),
+        level: Level::new(level).expect("valid level"),
+        parent_id: parent.map(GridId::from),
+        name: id.to_owned(),
+        geometry: MultiPolygon(polygons),
+        properties: Map::new(),
+    }
+}
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+    polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)]
+}
+
+/// ```text
+///  y=2 +-------+-------+      T1 = [0,2]x[0,2], T2 = [2,4]x[0,2] (level 1)
+///      |   A   |   C   |      A = T1 minus the hole H, H = [0.5,1.5]x[0.5,1.5]
+///      |  +-+  |  +D+  |      C = T2's main part, D = T2's exclave part...
+///  y=0 +-------+-------+      B fills H; D is C's second part inside nothing else
+///     x=0     x=2     x=4
+/// ```
+fn small_county() -> GridIndex {
+    let a = Polygon::new(rect(0.0, 0.0, 2.0, 2.0).exterior().clone(), vec![rect(0.5, 0.5, 1.5, 1.5).exterior().clone()]);
+    GridIndex::build(vec![
+        grid("T1", 1, None, vec![rect(0.0, 0.0, 2.0, 2.0)]),
+        grid("T2", 1, None, vec![rect(2.0, 0.0, 4.0, 2.0)]),
+        grid("A", 2, Some("T1"), vec![a]),
+        grid("B", 2, Some("T1"), vec![rect(0.5, 0.5, 1.5, 1.5)]),
+        // T2 split into west half C1 and east half C2, where C1 also owns an
+        // exclave in the north-east corner.
+        grid("C1", 2, Some("T2"), vec![rect(2.0, 0.0, 3.0, 2.0), rect(3.5, 1.5, 4.0, 2.0)]),
+        grid(
+            "C2",
+            2,
+            Some("T2"),
+            vec![Polygon::new(
+                geo::LineString::from(vec![(3.0, 0.0), (4.0, 0.0), (4.0, 1.5), (3.5, 1.5), (3.5, 2.0), (3.0, 2.0), (3.0, 0.0)]),
+                vec![],
+            )],
+        ),
+    ])
+}
+
+fn ids(index: &GridIndex, p: LonLat) -> Vec<String> {
+    index.chain_ids(&index.locate(p)).iter().flatten().map(|id| id.to_string()).collect()
+}
+
+/// On a shared vertical edge the grid to the east owns the point.
+#[test]
+fn on_a_vertical_edge_the_east_grid_wins() {
+    let index = small_county();
+    assert_eq!(ids(&index, LonLat::new(2.0, 1.0)), ["T2", "C1"]);
+    assert_eq!(ids(&index, LonLat::new(3.0, 1.0)), ["T2", "C2"]);
+}
+
+/// On a shared horizontal edge the grid to the north owns the point.
+#[test]
+fn on_a_horizontal_edge_the_north_grid_wins() {
+    let index = small_county();
+    // Bottom edge of the hole: B lies north of it.
+    assert_eq!(ids(&index, LonLat::new(1.0, 0.5)), ["T1", "B"]);
+    // Top edge of the hole: A lies north of it.
+    assert_eq!(ids(&index, LonLat::new(1.0, 1.5)), ["T1", "A"]);
+}
+
+/// On a vertex shared by three grids exactly one owns the point, the one
+/// north-east of it.
+#[test]
+fn on_a_shared_vertex_one_grid_wins() {
+    let index = small_county();
+    // (3.5, 1.5): corner of C1's exclave, C2's notch.
+    assert_eq!(ids(&index, LonLat::new(3.5, 1.5)), ["T2", "C1"]);
+    // (2.0, 0.0): the south end of the town border.
+    assert_eq!(ids(&index, LonLat::new(2.0, 0.0)), ["T2", "C1"]);
+}
+
+/// A point in a hole belongs to the grid filling the hole.
+#[test]
+fn in_a_hole_the_filling_grid_wins() {
+    let index = small_county();
+    assert_eq!(ids(&index, LonLat::new(1.0, 1.0)), ["T1", "B"]);
+    assert_eq!(ids(&index, LonLat::new(0.25, 1.0)), ["T1", "A"]);
+}
+
+/// A point in an exclave belongs to the multi-part grid.
+#[test]
+fn in_an_exclave_the_multi_part_grid_wins() {
+    let index = small_county();
+    assert_eq!(ids(&index, LonLat::new(3.75, 1.75)), ["T2", "C1"]);
+}
+
+/// Outside every town, and on the county's east and north border (stepping
+/// east or north leaves it), nothing owns the point.
+#[test]
+fn outside_the_county_nothing_wins() {
+    let index = small_county();
+    assert!(ids(&index, LonLat::new(5.0, 1.0)).is_empty());
+    assert!(ids(&index, LonLat::new(4.0, 1.0)).is_empty());
+    assert!(ids(&index, LonLat::new(1.0, 2.0)).is_empty());
+    // The west and south borders belong to the county.
+    assert_eq!(ids(&index, LonLat::new(0.0, 1.0)), ["T1", "A"]);
+}
