@@ -1,1 +1,146 @@
-fn main() {}
+//! Locate throughput on the demo county, each path against its baseline in
+//! the same run:
+//!
+//! - **index build**: generated grids → `GridIndex` (R-trees, prepared
+//!   shapes, raster, boundary segments).
+//! - **1,000,000 uniform points, full chain**: the same points, single thread,
+//!   through (a) `locate` (raster, then exact walk in mixed cells), (b)
+//!   `locate_exact` (R-tree + boundary rule at every level, no raster), and
+//!   (c) PostGIS: one SQL join of the points with `ST_Intersects` over the
+//!   GiST index, then the same Rust boundary rule on the candidates.
+//!
+//! Every path is also a check: all three must find the same chains.
+//! PostGIS is reached at `WANGGE_BENCH_POSTGRES_URL` (default: the local
+//! socket, database `wangge_test`); the demo county is loaded into schema
+//! `bench_locate` first. Run with `cargo bench --bench locate`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use wangge::generate::{DEMO_SEED, generate};
+use wangge::geom::LonLat;
+use wangge::index::{Chain, GridIndex};
+use wangge::store::postgis::PostgisStore;
+use wangge::store::{Store, WriteMode};
+
+const POINTS: usize = 1_000_000;
+
+fn uniform_points() -> Vec<LonLat> {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    (0..POINTS)
+        .map(|_| {
+            LonLat::new(
+                rng.random_range(105.85..106.45),
+                rng.random_range(34.50..34.95),
+            )
+        })
+        .collect()
+}
+
+fn postgis_chains(
+    rt: &tokio::runtime::Runtime,
+    store: &PostgisStore,
+    index: &GridIndex,
+    points: &[LonLat],
+) -> Vec<Chain> {
+    let pairs = rt
+        .block_on(store.candidates_at(points))
+        .expect("PostGIS answers the join");
+    let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); points.len()];
+    for (i, id) in pairs {
+        candidates[i].push(index.position(&id).expect("PostGIS holds the same grids"));
+    }
+    points
+        .iter()
+        .zip(&candidates)
+        .map(|(p, c)| index.locate_among(*p, c))
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let grids = generate(DEMO_SEED);
+    let points = uniform_points();
+
+    let mut build = c.benchmark_group("index build (demo county, 2,403 grids)");
+    build.sample_size(10);
+    build.bench_function("GridIndex::build", |b| {
+        b.iter_batched(
+            || grids.clone(),
+            |g| black_box(GridIndex::build(g)),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    build.finish();
+
+    let index = GridIndex::build(grids.clone());
+    let expected: Vec<Chain> = points.iter().map(|&p| index.locate(p)).collect();
+    let inside = expected.iter().filter(|c| !c.is_empty()).count();
+    eprintln!(
+        "{inside} of {POINTS} points inside the county; {:.1}% of raster cells mixed",
+        100.0 * index.raster_mixed_fraction()
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let url = std::env::var("WANGGE_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres:///wangge_test?host=/var/run/postgresql&user=root".into());
+    let store = rt
+        .block_on(PostgisStore::connect_in_schema(&url, "bench_locate"))
+        .expect("PostGIS is reachable");
+    if rt.block_on(store.count_by_level()).expect("count") != [18, 142, 267, 1063, 913] {
+        rt.block_on(store.write_grids(&grids, WriteMode::Replace))
+            .expect("load the demo county");
+    }
+    // The check: PostGIS with the same rule finds the same chains.
+    let from_postgis = postgis_chains(&rt, &store, &index, &points);
+    let disagree = expected
+        .iter()
+        .zip(&from_postgis)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(
+        disagree, 0,
+        "PostGIS and the index disagree on {disagree} points"
+    );
+    for (p, want) in points.iter().zip(&expected).take(100_000) {
+        assert_eq!(index.locate_exact(*p), *want);
+    }
+
+    let mut group = c.benchmark_group("locate 1,000,000 uniform points, full chain, one thread");
+    group.throughput(Throughput::Elements(POINTS as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("wangge locate (raster + exact walk)", |b| {
+        b.iter(|| {
+            let found = points
+                .iter()
+                .filter(|&&p| !index.locate(black_box(p)).is_empty())
+                .count();
+            assert_eq!(found, inside);
+        })
+    });
+    group.bench_function("wangge locate_exact (R-tree + rule, no raster)", |b| {
+        b.iter(|| {
+            let found = points
+                .iter()
+                .filter(|&&p| !index.locate_exact(black_box(p)).is_empty())
+                .count();
+            assert_eq!(found, inside);
+        })
+    });
+    group.bench_function("PostGIS ST_Intersects join + same rule", |b| {
+        b.iter(|| {
+            let chains = postgis_chains(&rt, &store, &index, &points);
+            assert_eq!(chains.iter().filter(|c| !c.is_empty()).count(), inside);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

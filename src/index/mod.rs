@@ -219,6 +219,33 @@ impl GridIndex {
         chain
     }
 
+    /// The chain for `p` when only `candidates` may own it, e.g. the grids a
+    /// database found with `ST_Intersects`: the same walk and the same rule
+    /// as [`locate`](Self::locate), so both paths give identical answers.
+    pub fn locate_among(&self, p: LonLat, candidates: &[GridIx]) -> Chain {
+        let mut chain = Chain::default();
+        let mut parent: Option<GridIx> = None;
+        for level in Level::ALL {
+            let owner = candidates
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    let g = self.grid(c);
+                    g.level == level && (level == Level::TOWN || self.parent_of(c) == parent)
+                })
+                .filter(|&c| self.shapes[c as usize].owns(p))
+                .min();
+            match owner {
+                Some(o) => {
+                    chain.0[level.index()] = Some(o);
+                    parent = Some(o);
+                }
+                None => break,
+            }
+        }
+        chain
+    }
+
     /// The chain as ids, level 1 down.
     pub fn chain_ids(&self, chain: &Chain) -> [Option<&GridId>; 5] {
         chain.0.map(|g| g.map(|ix| &self.grid(ix).id))
