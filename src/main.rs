@@ -1,1 +1,5 @@
-fn main() {}
+//! The `wangge` binary: everything it does is in [`wangge::cli`].
+
+fn main() -> std::process::ExitCode {
+    wangge::cli::main()
+}

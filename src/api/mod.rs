@@ -1,13 +1,120 @@
-//! The HTTP API (skeleton; filled in by the API work).
+//! The HTTP API: one router per resource, merged here, plus the layers every
+//! request goes through (tracing, body limits, panics to 500) and the OpenAPI
+//! document at `/api/openapi.json`.
+//!
+//! | path | file |
+//! |---|---|
+//! | `GET /api/grids`, `GET /api/grids/{id}`, `GET /api/grids/export`, `POST /api/grids/import` | `grids.rs` |
+//! | `GET /api/locate`, `POST /api/locate` | `locate.rs` |
+//! | `GET /healthz` | `health.rs` |
+//! | `GET /api/openapi.json` | here |
+//!
+//! Handlers extract, call the index or the state, and map the result to a
+//! response; every error is an [`ApiError`] rendered as an RFC 9457 problem
+//! document, including axum's own rejections and unknown paths.
+//! [`router`] builds the service without a socket (tests drive it with
+//! `tower::ServiceExt::oneshot`); [`serve`] runs it on a bound listener.
 
+mod error;
+mod extract;
+mod grids;
+mod health;
+mod locate;
+
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
 
 use crate::state::AppState;
+pub use error::{ApiError, PROBLEM_JSON};
+
+/// The largest request body accepted outside the import, bytes. A full
+/// batch of 100,000 points is about 4 MiB.
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The largest import body accepted, bytes.
+pub const IMPORT_BODY_LIMIT: usize = grids::IMPORT_BODY_LIMIT;
+
+/// The most points one batch locate accepts.
+pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 
 /// The whole HTTP surface over shared state.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().route("/healthz", get(|| async { "ok" })).with_state(state)
+    Router::new()
+        .merge(grids::routes())
+        .merge(locate::routes())
+        .merge(health::routes())
+        .route("/api/openapi.json", get(openapi_json))
+        .fallback(error::not_found_fallback)
+        .method_not_allowed_fallback(error::method_not_allowed_fallback)
+        // Routes that need more (the import) set their own limit inside this one.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        // One INFO line per request (method, path, status, latency), inside a
+        // span that the handlers' own logs, such as a 500's cause, inherit.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serve the API on a bound listener until `shutdown` completes, then stop
+/// accepting connections and let the requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The OpenAPI 3 document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(grids::GridsApi::openapi());
+    doc.merge(locate::LocateApi::openapi());
+    doc.merge(health::HealthApi::openapi());
+    doc
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wangge",
+        description = "County grid governance: the county's nested grids (towns, village \
+            clusters, village-group clusters, basic grids, sub-areas) as GeoJSON, which grid \
+            covers a point, and grid import/export. Errors are RFC 9457 problem documents \
+            (`application/problem+json`)."
+    ),
+    paths(openapi_json),
+    tags(
+        (name = "grids", description = "The grids as GeoJSON; import and export"),
+        (name = "locate", description = "Which grid at each level covers a point"),
+        (name = "health", description = "Liveness and store reachability"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3 document of this API",
+        content_type = "application/json", body = Object)),
+)]
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi())
 }

@@ -1,0 +1,444 @@
+//! `/api/grids`: the grids as GeoJSON (RFC 7946), one grid with its place in
+//! the hierarchy, the import of a FeatureCollection, and the export of all
+//! grids. Reads come from the in-memory index snapshot; the import goes
+//! through [`AppState::import_geojson`], which writes the store first.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use geo::Intersects;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::error::{ApiError, ProblemDocument};
+use super::extract::{Body, Path, Query};
+use crate::geom::Bbox;
+use crate::geom::geojson_io::{grid_to_feature, grids_to_feature_collection};
+use crate::index::{GridIndex, GridIx};
+use crate::model::{Grid, GridId, Level};
+use crate::state::{AppState, ImportFailure, ImportSummary};
+use crate::store::WriteMode;
+
+/// The largest import body accepted, bytes. The demo county (2,403 grids
+/// with hundreds of vertices each) is 32 MB of GeoJSON; a real county with
+/// finer boundaries has room to be four times that.
+pub(super) const IMPORT_BODY_LIMIT: usize = 128 * 1024 * 1024;
+
+/// The media type of GeoJSON (RFC 7946 §12).
+const GEOJSON: &str = "application/geo+json";
+
+/// The routes of this resource.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/grids", get(list))
+        .route("/api/grids/export", get(export))
+        .route(
+            "/api/grids/import",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/api/grids/{id}", get(one))
+}
+
+/// The OpenAPI description of this resource.
+#[derive(OpenApi)]
+#[openapi(paths(list, one, export, import))]
+pub(super) struct GridsApi;
+
+/// Filters of `GET /api/grids`; every one given must match.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only grids of this level, 1 (towns) to 5 (sub-areas).
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 5, example = 2)]
+    level: Option<String>,
+    /// Only the direct children of the grid with this id.
+    #[param(example = "620521100")]
+    parent: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat` in WGS84 degrees: only grids whose
+    /// boundary intersects this box (touching its edge counts).
+    #[param(example = "106.10,34.70,106.20,34.76")]
+    bbox: Option<String>,
+}
+
+/// [`ListQuery`] with its values checked.
+struct GridSelection {
+    level: Option<Level>,
+    parent: Option<GridId>,
+    bbox: Option<Bbox>,
+}
+
+impl ListQuery {
+    fn parse(self) -> Result<GridSelection, ApiError> {
+        let level = self.level.map(|s| parse_level(&s)).transpose()?;
+        let bbox = self.bbox.map(|s| parse_bbox(&s)).transpose()?;
+        Ok(GridSelection {
+            level,
+            parent: self.parent.map(GridId),
+            bbox,
+        })
+    }
+}
+
+fn parse_level(s: &str) -> Result<Level, ApiError> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| Level::new(n).ok())
+        .ok_or_else(|| ApiError::bad_parameter("level", format!("level must be 1 to 5, got {s:?}")))
+}
+
+fn parse_bbox(s: &str) -> Result<Bbox, ApiError> {
+    let bad = |why: &str| {
+        ApiError::bad_parameter(
+            "bbox",
+            format!("bbox must be minLon,minLat,maxLon,maxLat in degrees ({why}), got {s:?}"),
+        )
+    };
+    let parts: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("four numbers"))?;
+    let [min_lon, min_lat, max_lon, max_lat] = parts[..] else {
+        return Err(bad("four numbers"));
+    };
+    let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
+    let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
+    if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
+        return Err(bad("longitudes -180 to 180, latitudes -90 to 90"));
+    }
+    if min_lon > max_lon || min_lat > max_lat {
+        return Err(bad("minimum before maximum"));
+    }
+    Ok(Bbox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    })
+}
+
+impl GridSelection {
+    /// Positions of the matching grids, ordered by level then id.
+    fn select(&self, index: &GridIndex) -> Vec<GridIx> {
+        // Start from the smallest candidate set the index offers, then apply
+        // every filter to it.
+        let mut candidates: Vec<GridIx> = match (&self.parent, self.bbox) {
+            (Some(parent), _) => index
+                .position(parent)
+                .map(|ix| index.children_of(ix).to_vec())
+                .unwrap_or_default(),
+            (None, Some(bbox)) => {
+                let levels = match self.level {
+                    Some(level) => vec![level],
+                    None => Level::ALL.to_vec(),
+                };
+                levels
+                    .into_iter()
+                    .flat_map(|level| index.candidates_in_bbox(level, bbox))
+                    .collect()
+            }
+            (None, None) => (0..index.grids().len() as GridIx).collect(),
+        };
+        let rect = self.bbox.map(Bbox::to_rect);
+        candidates.retain(|&ix| {
+            let grid = index.grid(ix);
+            self.level.is_none_or(|l| grid.level == l)
+                // The exact test behind the R-tree's box test: touching counts,
+                // as in the stores (`ST_Intersects`).
+                && rect.is_none_or(|r| grid.geometry.intersects(&r))
+        });
+        // Positions are ordered by level then id.
+        candidates.sort_unstable();
+        candidates
+    }
+}
+
+/// Grids as a GeoJSON FeatureCollection, filtered by level, parent and box.
+#[utoipa::path(
+    get,
+    path = "/api/grids",
+    tag = "grids",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The matching grids, ordered by level then id",
+            body = FeatureCollectionDoc, content_type = "application/geo+json"),
+        (status = 400, description = "A filter is malformed; `parameter` names it",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn list(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let selection = query.parse()?;
+    let index = state.index();
+    let body = blocking("listing grids", move || {
+        let positions = selection.select(&index);
+        serde_json::to_vec(&grids_to_feature_collection(
+            positions.iter().map(|&ix| index.grid(ix)),
+        ))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+/// Every grid, as a GeoJSON file to save.
+#[utoipa::path(
+    get,
+    path = "/api/grids/export",
+    tag = "grids",
+    responses(
+        (status = 200, description = "All grids of all levels, ordered by level then id, \
+            sent as the attachment `grids.geojson`",
+            body = FeatureCollectionDoc, content_type = "application/geo+json"),
+    )
+)]
+async fn export(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let index = state.index();
+    let body = blocking("exporting grids", move || {
+        serde_json::to_vec(&grids_to_feature_collection(index.grids()))
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"grids.geojson\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Serialize off the async runtime: a FeatureCollection of the whole county
+/// is tens of megabytes.
+async fn blocking(
+    context: &'static str,
+    f: impl FnOnce() -> serde_json::Result<Vec<u8>> + Send + 'static,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(context, e))?
+        .map_err(|e| ApiError::internal(context, e))
+}
+
+/// One grid with its place in the hierarchy.
+#[derive(Serialize, ToSchema)]
+struct GridDetail {
+    /// The grid as a GeoJSON Feature.
+    #[schema(value_type = FeatureDoc)]
+    grid: geojson::Feature,
+    /// Its ancestors, level 1 first.
+    ancestors: Vec<GridSummary>,
+    /// Its direct children, ordered by id.
+    children: Vec<GridSummary>,
+}
+
+/// A grid without its geometry: enough to name it and call its leader.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct GridSummary {
+    /// The grid's id.
+    #[schema(example = "620521100001")]
+    id: String,
+    /// Its level, 1 to 5.
+    #[schema(example = 2)]
+    level: u8,
+    /// Display name.
+    #[schema(example = "城关社区")]
+    name: String,
+    /// The hierarchical code, if the grid has one.
+    code: Option<String>,
+    /// The person responsible, if known.
+    leader: Option<LeaderDto>,
+}
+
+impl GridSummary {
+    /// The summary of a grid.
+    pub(super) fn of(grid: &Grid) -> GridSummary {
+        GridSummary {
+            id: grid.id.0.clone(),
+            level: grid.level.get(),
+            name: grid.name.clone(),
+            code: grid.code().map(str::to_owned),
+            leader: grid.leader().map(|l| LeaderDto {
+                name: l.name,
+                phone: l.phone,
+            }),
+        }
+    }
+}
+
+/// The person responsible for a grid.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Leader)]
+struct LeaderDto {
+    /// Full name.
+    name: String,
+    /// Mobile number.
+    phone: String,
+}
+
+/// One grid, its ancestors and its children.
+#[utoipa::path(
+    get,
+    path = "/api/grids/{id}",
+    tag = "grids",
+    params(("id" = String, Path, description = "The grid's id", example = "620521100")),
+    responses(
+        (status = 200, description = "The grid", body = GridDetail),
+        (status = 404, description = "No grid has this id",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn one(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<GridDetail>, ApiError> {
+    let index = state.index();
+    let id = GridId(id);
+    let ix = index
+        .position(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no grid has id {:?}", id.0)))?;
+    let mut ancestors: Vec<GridSummary> = index
+        .ancestors(ix)
+        .into_iter()
+        .map(|a| GridSummary::of(index.grid(a)))
+        .collect();
+    ancestors.reverse();
+    Ok(axum::Json(GridDetail {
+        grid: grid_to_feature(index.grid(ix)),
+        ancestors,
+        children: index
+            .children_of(ix)
+            .iter()
+            .map(|&c| GridSummary::of(index.grid(c)))
+            .collect(),
+    }))
+}
+
+/// How an import treats the grids already stored.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ImportQuery {
+    /// `replace` (default): the import becomes the whole set; `upsert`: grids
+    /// are added or replace the stored grid with the same id, others are kept.
+    #[param(value_type = Option<String>, pattern = "^(replace|upsert)$", example = "replace")]
+    mode: Option<String>,
+}
+
+fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
+    match mode {
+        None | Some("replace") => Ok(WriteMode::Replace),
+        Some("upsert") => Ok(WriteMode::Upsert),
+        Some(other) => Err(ApiError::bad_parameter(
+            "mode",
+            format!("mode must be replace or upsert, got {other:?}"),
+        )),
+    }
+}
+
+/// What an accepted import changed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ImportSummary)]
+struct ImportSummaryDto {
+    /// Features in the import.
+    #[schema(example = 2403)]
+    imported: usize,
+    /// Grids stored after the import, all levels.
+    #[schema(example = 2403)]
+    grids: usize,
+    /// Grids per level after the import, level 1 first.
+    #[schema(value_type = Vec<u64>, example = json!([18, 142, 267, 1063, 913]))]
+    counts_by_level: [usize; 5],
+}
+
+impl From<ImportSummary> for ImportSummaryDto {
+    fn from(s: ImportSummary) -> Self {
+        ImportSummaryDto {
+            imported: s.imported,
+            grids: s.counts_by_level.iter().sum(),
+            counts_by_level: s.counts_by_level,
+        }
+    }
+}
+
+/// Import grids from a GeoJSON FeatureCollection. The whole import is
+/// checked first (valid polygons, unique ids, known parents, children inside
+/// parents, siblings apart); a refused import names every issue and changes
+/// nothing.
+#[utoipa::path(
+    post,
+    path = "/api/grids/import",
+    tag = "grids",
+    params(ImportQuery),
+    request_body(content = FeatureCollectionDoc, content_type = "application/geo+json",
+        description = "Features with `id`, `level`, `parent_id` and `name` properties \
+            (any other property is kept as given) and Polygon or MultiPolygon geometry"),
+    responses(
+        (status = 200, description = "Imported", body = ImportSummaryDto),
+        (status = 400, description = "`mode` is not replace or upsert",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 128 MiB",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Refused: `issues` lists every reason; the stored grids are unchanged",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed the write; nothing was changed",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn import(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ImportQuery>,
+    Body(body): Body,
+) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
+    let mode = parse_mode(query.mode.as_deref())?;
+    match state.import_geojson(Vec::from(body), mode).await {
+        Ok(summary) => Ok(axum::Json(summary.into())),
+        Err(ImportFailure::Invalid(errors)) => Err(ApiError::ImportRefused(errors)),
+        Err(ImportFailure::Store(e)) => Err(ApiError::internal("writing imported grids", e)),
+    }
+}
+
+// The two types below exist only to describe GeoJSON in the OpenAPI document;
+// responses are built with the `geojson` crate.
+
+/// A GeoJSON Feature (RFC 7946 §3.2) for one grid.
+#[derive(Serialize, ToSchema)]
+#[schema(as = GeoJsonFeature)]
+#[allow(dead_code)]
+struct FeatureDoc {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(example = "Feature")]
+    kind: String,
+    /// The grid's id.
+    id: String,
+    /// A GeoJSON Polygon, or MultiPolygon for a grid in several parts.
+    #[schema(value_type = Object)]
+    geometry: (),
+    /// `id`, `level`, `parent_id` (null for level 1) and `name`, then every
+    /// other property as imported (`code`, `population`, `leader`, …).
+    #[schema(value_type = Object, example = json!({"id": "620521100", "level": 1,
+        "parent_id": null, "name": "永清镇", "code": "620521100"}))]
+    properties: (),
+}
+
+/// A GeoJSON FeatureCollection (RFC 7946 §3.3) of grids.
+#[derive(Serialize, ToSchema)]
+#[schema(as = GeoJsonFeatureCollection)]
+#[allow(dead_code)]
+struct FeatureCollectionDoc {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    #[schema(example = "FeatureCollection")]
+    kind: String,
+    /// The grids.
+    features: Vec<FeatureDoc>,
+}

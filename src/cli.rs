@@ -1,1 +1,0 @@
-//! The `wangge` command line (skeleton).

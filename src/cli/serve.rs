@@ -1,0 +1,128 @@
+//! `wangge serve`: open the database, load the demo county into it when it
+//! is empty, and serve the API until Ctrl-C (or SIGTERM), then finish the
+//! requests in flight.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::progress::Steps;
+use crate::generate::{DEMO_SEED, generate};
+use crate::state::{AppState, ImportFailure};
+use crate::store::WriteMode;
+
+/// Options of `wangge serve`.
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+
+    /// Start with an empty database as it is, without the demo county.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            no_demo: false,
+        }
+    }
+}
+
+/// Run the server until a shutdown signal.
+pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let store = super::open_store(database).await?;
+    let state = AppState::open(store)
+        .await
+        .context("loading the grids from the database")?;
+    let stored = state.index().grids().len();
+    if stored == 0 && !args.no_demo {
+        load_demo(&state).await?;
+    } else {
+        tracing::info!(grids = stored, "loaded grids from the database");
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    println!("wangge is listening on http://{addr}/ (OpenAPI: http://{addr}/api/openapi.json)");
+    tracing::info!(%addr, database = %super::redact_url(database), "serving");
+    crate::api::serve(listener, state, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Generate the demo county and import it like any other import, so that it
+/// passes the same checks and lands in the store before the index.
+async fn load_demo(state: &Arc<AppState>) -> anyhow::Result<()> {
+    let mut steps = Steps::new(2);
+    steps.step(format!("generating the demo county (seed {DEMO_SEED})"));
+    let grids = tokio::task::spawn_blocking(|| generate(DEMO_SEED))
+        .await
+        .context("generating the demo county")?;
+    steps.step(format!(
+        "validating, writing and indexing {} grids",
+        grids.len()
+    ));
+    let result = state.import_grids(grids, WriteMode::Replace).await;
+    steps.finish();
+    match result {
+        Ok(summary) => {
+            let [l1, l2, l3, l4, l5] = summary.counts_by_level;
+            tracing::info!(
+                grids = summary.imported,
+                "loaded the demo county into the empty database: \
+                 {l1} towns, {l2} village clusters, {l3} village-group clusters, \
+                 {l4} basic grids, {l5} sub-areas"
+            );
+            Ok(())
+        }
+        Err(ImportFailure::Invalid(errors)) => {
+            for issue in &errors.issues {
+                tracing::error!("demo county: {issue}");
+            }
+            Err(errors).context("the generated demo county failed the import checks")
+        }
+        Err(ImportFailure::Store(e)) => Err(e).context("writing the demo county"),
+    }
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
