@@ -6,7 +6,10 @@
 
 use std::sync::OnceLock;
 
-use geo::{Coord, CoordinatePosition, CoordsIter, MultiPolygon, Polygon, coordinate_position::CoordPos, polygon};
+use geo::{
+    Coord, CoordinatePosition, CoordsIter, MultiPolygon, Polygon, coordinate_position::CoordPos,
+    polygon,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Map;
@@ -23,7 +26,14 @@ fn demo() -> &'static GridIndex {
 
 fn random_points(n: usize, seed: u64) -> Vec<LonLat> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n).map(|_| LonLat::new(rng.random_range(105.85..106.45), rng.random_range(34.50..34.95))).collect()
+    (0..n)
+        .map(|_| {
+            LonLat::new(
+                rng.random_range(105.85..106.45),
+                rng.random_range(34.50..34.95),
+            )
+        })
+        .collect()
 }
 
 /// Grids of each level that cover `p` (interior or boundary), by brute force.
@@ -45,7 +55,10 @@ fn raster_never_changes_an_answer() {
     for p in random_points(200_000, 1) {
         assert_eq!(index.locate(p), index.locate_exact(p), "{p:?}");
     }
-    eprintln!("mixed raster cells: {:.1}%", 100.0 * index.raster_mixed_fraction());
+    eprintln!(
+        "mixed raster cells: {:.1}%",
+        100.0 * index.raster_mixed_fraction()
+    );
 }
 
 /// Each chain is consistent: every answer is the parent of the next.
@@ -77,10 +90,12 @@ fn agrees_with_brute_force() {
     for p in random_points(2_000, 3) {
         let chain = index.locate(p);
         let cover = covering(index, p);
-        for l in 0..5 {
-            match (cover[l].as_slice(), chain.0[l]) {
+        for (l, (cover, got)) in cover.iter().zip(chain.0).enumerate() {
+            match (cover.as_slice(), got) {
                 ([], got) => assert_eq!(got, None, "{p:?} level {}", l + 1),
-                ([one], got) if l < 4 || got.is_some() => assert_eq!(got, Some(*one), "{p:?} level {}", l + 1),
+                ([one], got) if l < 4 || got.is_some() => {
+                    assert_eq!(got, Some(*one), "{p:?} level {}", l + 1)
+                }
                 (many, Some(got)) => assert!(many.contains(&got), "{p:?} level {}", l + 1),
                 (_, None) => assert!(l == 4, "{p:?} level {} has no answer", l + 1),
             }
@@ -95,7 +110,12 @@ fn agrees_with_brute_force() {
 fn shared_vertices_have_exactly_one_owner() {
     let index = demo();
     let mut checked = 0;
-    for g in index.grids().iter().filter(|g| g.level.get() == 4).step_by(7) {
+    for g in index
+        .grids()
+        .iter()
+        .filter(|g| g.level.get() == 4)
+        .step_by(7)
+    {
         for c in g.geometry.coords_iter().step_by(3) {
             let p = LonLat::from(c);
             let cover = covering(index, p);
@@ -103,16 +123,26 @@ fn shared_vertices_have_exactly_one_owner() {
             if chain.is_empty() {
                 // Stepping east left the county: the point is on its outer border.
                 assert!(
-                    cover[0].iter().all(|&t| index.grid(t).geometry.coordinate_position(&c) == CoordPos::OnBoundary),
+                    cover[0]
+                        .iter()
+                        .all(|&t| index.grid(t).geometry.coordinate_position(&c)
+                            == CoordPos::OnBoundary),
                     "{p:?} is inside a town but owned by none"
                 );
                 continue;
             }
-            for l in 0..4 {
-                let got = chain.0[l].unwrap_or_else(|| panic!("{p:?} has no owner at level {}", l + 1));
-                assert!(cover[l].contains(&got), "{p:?} level {}: owner does not cover it", l + 1);
+            for (l, (cover, got)) in cover.iter().zip(chain.0).enumerate().take(4) {
+                let got = got.unwrap_or_else(|| panic!("{p:?} has no owner at level {}", l + 1));
+                assert!(
+                    cover.contains(&got),
+                    "{p:?} level {}: owner does not cover it",
+                    l + 1
+                );
                 // The rule itself gives the point to exactly one of the grids covering it.
-                let owners = cover[l].iter().filter(|&&ix| PreparedShape::new(&index.grid(ix).geometry).owns(p)).count();
+                let owners = cover
+                    .iter()
+                    .filter(|&&ix| PreparedShape::new(&index.grid(ix).geometry).owns(p))
+                    .count();
                 assert_eq!(owners, 1, "{p:?} level {}", l + 1);
             }
             checked += 1;
@@ -125,7 +155,12 @@ fn shared_vertices_have_exactly_one_owner() {
 #[test]
 fn outside_and_invalid_points_are_empty() {
     let index = demo();
-    for p in [LonLat::new(105.86, 34.51), LonLat::new(0.0, 0.0), LonLat::new(f64::NAN, 34.7), LonLat::new(200.0, 34.7)] {
+    for p in [
+        LonLat::new(105.86, 34.51),
+        LonLat::new(0.0, 0.0),
+        LonLat::new(f64::NAN, 34.7),
+        LonLat::new(200.0, 34.7),
+    ] {
         assert_eq!(index.locate(p), Chain::default(), "{p:?}");
         assert_eq!(index.locate_exact(p), Chain::default(), "{p:?}");
     }
@@ -136,7 +171,11 @@ fn outside_and_invalid_points_are_empty() {
 #[test]
 fn boundary_distance_is_sane() {
     let index = demo();
-    let g = index.grids().iter().find(|g| g.level.get() == 4).expect("level-4 grid");
+    let g = index
+        .grids()
+        .iter()
+        .find(|g| g.level.get() == 4)
+        .expect("level-4 grid");
     let v = LonLat::from(g.geometry.0[0].exterior().0[0]);
     let chain = index.locate(v);
     let d = index.boundary_distance_m(v, &chain).expect("inside");
@@ -175,7 +214,10 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
 ///     x=0     x=2     x=4
 /// ```
 fn small_county() -> GridIndex {
-    let a = Polygon::new(rect(0.0, 0.0, 2.0, 2.0).exterior().clone(), vec![rect(0.5, 0.5, 1.5, 1.5).exterior().clone()]);
+    let a = Polygon::new(
+        rect(0.0, 0.0, 2.0, 2.0).exterior().clone(),
+        vec![rect(0.5, 0.5, 1.5, 1.5).exterior().clone()],
+    );
     GridIndex::build(vec![
         grid("T1", 1, None, vec![rect(0.0, 0.0, 2.0, 2.0)]),
         grid("T2", 1, None, vec![rect(2.0, 0.0, 4.0, 2.0)]),
@@ -183,13 +225,26 @@ fn small_county() -> GridIndex {
         grid("B", 2, Some("T1"), vec![rect(0.5, 0.5, 1.5, 1.5)]),
         // T2 split into west half C1 and east half C2, where C1 also owns an
         // exclave in the north-east corner.
-        grid("C1", 2, Some("T2"), vec![rect(2.0, 0.0, 3.0, 2.0), rect(3.5, 1.5, 4.0, 2.0)]),
+        grid(
+            "C1",
+            2,
+            Some("T2"),
+            vec![rect(2.0, 0.0, 3.0, 2.0), rect(3.5, 1.5, 4.0, 2.0)],
+        ),
         grid(
             "C2",
             2,
             Some("T2"),
             vec![Polygon::new(
-                geo::LineString::from(vec![(3.0, 0.0), (4.0, 0.0), (4.0, 1.5), (3.5, 1.5), (3.5, 2.0), (3.0, 2.0), (3.0, 0.0)]),
+                geo::LineString::from(vec![
+                    (3.0, 0.0),
+                    (4.0, 0.0),
+                    (4.0, 1.5),
+                    (3.5, 1.5),
+                    (3.5, 2.0),
+                    (3.0, 2.0),
+                    (3.0, 0.0),
+                ]),
                 vec![],
             )],
         ),
@@ -197,7 +252,12 @@ fn small_county() -> GridIndex {
 }
 
 fn ids(index: &GridIndex, p: LonLat) -> Vec<String> {
-    index.chain_ids(&index.locate(p)).iter().flatten().map(|id| id.to_string()).collect()
+    index
+        .chain_ids(&index.locate(p))
+        .iter()
+        .flatten()
+        .map(|id| id.to_string())
+        .collect()
 }
 
 /// On a shared vertical edge the grid to the east owns the point.

@@ -71,20 +71,46 @@ async fn locate_agrees_with_postgis_st_covers() {
     let schema = format!("oracle_{}", std::process::id());
     let store = PostgisStore::connect_in_schema(&url, &schema)
         .await
-        .unwrap_or_else(|e| panic!("PostGIS must be reachable at {url}: {}", support::error_chain(&e)));
-    store.write_grids(&grids, WriteMode::Replace).await.expect("the demo county loads into PostGIS");
-    let options = PgConnectOptions::from_str(&url).expect("valid URL").options([("search_path", format!("{schema},public"))]);
-    let pool = PgPoolOptions::new().max_connections(2).connect_with(options).await.expect("connect");
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostGIS must be reachable at {url}: {}",
+                support::error_chain(&e)
+            )
+        });
+    store
+        .write_grids(&grids, WriteMode::Replace)
+        .await
+        .expect("the demo county loads into PostGIS");
+    let options = PgConnectOptions::from_str(&url)
+        .expect("valid URL")
+        .options([("search_path", format!("{schema},public"))]);
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .expect("connect");
     let index = GridIndex::build(grids);
 
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let random: Vec<LonLat> =
-        (0..150_000).map(|_| LonLat::new(rng.random_range(105.85..106.45), rng.random_range(34.50..34.95))).collect();
+    let random: Vec<LonLat> = (0..150_000)
+        .map(|_| {
+            LonLat::new(
+                rng.random_range(105.85..106.45),
+                rng.random_range(34.50..34.95),
+            )
+        })
+        .collect();
     let on_edges: Vec<LonLat> = index
         .grids()
         .iter()
         .filter(|g| g.level.get() >= 4)
-        .flat_map(|g| g.geometry.coords_iter().step_by(11).map(LonLat::from).collect::<Vec<_>>())
+        .flat_map(|g| {
+            g.geometry
+                .coords_iter()
+                .step_by(11)
+                .map(LonLat::from)
+                .collect::<Vec<_>>()
+        })
         .collect();
 
     // Random points: where one grid covers a point at a level, it is the answer.
@@ -93,20 +119,29 @@ async fn locate_agrees_with_postgis_st_covers() {
     for (p, cover) in random.iter().zip(&covers) {
         let chain = index.locate(*p);
         let got = index.chain_ids(&chain);
-        for l in 0..5 {
-            match cover[l].as_slice() {
-                [] => assert_eq!(got[l], None, "{p:?} level {}", l + 1),
-                [one] => assert_eq!(got[l], Some(one), "{p:?} level {}", l + 1),
+        for (l, (cover, got)) in cover.iter().zip(got).enumerate() {
+            match cover.as_slice() {
+                [] => assert_eq!(got, None, "{p:?} level {}", l + 1),
+                [one] => assert_eq!(got, Some(one), "{p:?} level {}", l + 1),
                 many => {
                     shared += 1;
-                    assert!(got[l].is_some_and(|g| many.contains(g)), "{p:?} level {}", l + 1);
+                    assert!(
+                        got.is_some_and(|g| many.contains(g)),
+                        "{p:?} level {}",
+                        l + 1
+                    );
                 }
             }
         }
         inside += usize::from(!chain.is_empty());
     }
-    assert!(inside > 100_000, "{inside} of the random points are in the county");
-    eprintln!("{inside} random points inside the county agree with ST_Covers ({shared} level answers on a shared edge)");
+    assert!(
+        inside > 100_000,
+        "{inside} of the random points are in the county"
+    );
+    eprintln!(
+        "{inside} random points inside the county agree with ST_Covers ({shared} level answers on a shared edge)"
+    );
 
     // Points exactly on shared edges and vertices.
     let covers = st_covers(&pool, &on_edges).await;
@@ -115,19 +150,34 @@ async fn locate_agrees_with_postgis_st_covers() {
     for (i, (p, cover)) in on_edges.iter().zip(&covers).enumerate() {
         let got = index.chain_ids(&index.locate(*p));
         if got[0].is_none() {
-            assert!(border.contains(&i), "{p:?} is owned by no town but is not on the county's border");
+            assert!(
+                border.contains(&i),
+                "{p:?} is owned by no town but is not on the county's border"
+            );
             continue;
         }
-        for l in 0..5 {
-            match got[l] {
-                Some(g) => assert!(cover[l].contains(g), "{p:?} level {}: {g} does not cover it", l + 1),
-                None => assert!(cover[l].is_empty() || l == 4, "{p:?} level {} has no owner", l + 1),
+        for (l, (cover, got)) in cover.iter().zip(got).enumerate() {
+            match got {
+                Some(g) => assert!(
+                    cover.contains(g),
+                    "{p:?} level {}: {g} does not cover it",
+                    l + 1
+                ),
+                None => assert!(
+                    cover.is_empty() || l == 4,
+                    "{p:?} level {} has no owner",
+                    l + 1
+                ),
             }
         }
         checked += usize::from(cover[3].len() >= 2);
     }
     assert!(checked > 10_000, "{checked} points on shared level-4 edges");
-    eprintln!("{} boundary points checked, {checked} on edges shared by level-4 grids, {} on the county border", on_edges.len(), border.len());
+    eprintln!(
+        "{} boundary points checked, {checked} on edges shared by level-4 grids, {} on the county border",
+        on_edges.len(),
+        border.len()
+    );
 
     // The PostGIS locate path answers identically to the index.
     let all: Vec<LonLat> = random.iter().chain(&on_edges).copied().collect();
@@ -142,5 +192,8 @@ async fn locate_agrees_with_postgis_st_covers() {
     pool.close().await;
     store.close().await;
     let admin = sqlx::PgPool::connect(&url).await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await.expect("drop schema");
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .expect("drop schema");
 }
