@@ -50,20 +50,24 @@ pub fn validate(
     incoming: Vec<Grid>,
     mode: WriteMode,
 ) -> Result<Vec<Grid>, ImportErrors> {
-    // 1. Unique ids.
+    // 1. Unique ids. Later copies are reported and left out, so that the
+    //    other rules still run and the report names every problem at once.
     let mut seen = HashSet::new();
-    let duplicates: Vec<ImportIssue> = incoming
-        .iter()
-        .filter(|g| !seen.insert(g.id.clone()))
-        .map(|g| {
-            issue(
-                &g.id,
-                Some("id"),
-                Problem::DuplicateId { id: g.id.0.clone() },
-            )
+    let mut duplicates = Vec::new();
+    let incoming: Vec<Grid> = incoming
+        .into_iter()
+        .filter(|g| {
+            let first = seen.insert(g.id.clone());
+            if !first {
+                duplicates.push(issue(
+                    &g.id,
+                    Some("id"),
+                    Problem::DuplicateId { id: g.id.0.clone() },
+                ));
+            }
+            first
         })
         .collect();
-    finish(duplicates)?;
 
     let changed: HashSet<GridId> = incoming.iter().map(|g| g.id.clone()).collect();
     let mut set: Vec<Grid> = match mode {
@@ -80,23 +84,25 @@ pub fn validate(
     let is_changed = |g: &Grid| mode == WriteMode::Replace || changed.contains(&g.id);
 
     // 2. Valid polygons (only the grids this import brings).
-    let mut issues: Vec<ImportIssue> = parallel_map(
-        &set.iter().filter(|g| is_changed(g)).collect::<Vec<_>>(),
-        |g| {
-            g.geometry.validation_errors().first().map(|e| {
-                issue(
-                    &g.id,
-                    Some("geometry"),
-                    Problem::InvalidPolygon {
-                        detail: e.to_string(),
-                    },
-                )
-            })
-        },
-    )
-    .into_iter()
-    .flatten()
-    .collect();
+    let mut issues: Vec<ImportIssue> = duplicates;
+    issues.extend(
+        parallel_map(
+            &set.iter().filter(|g| is_changed(g)).collect::<Vec<_>>(),
+            |g| {
+                g.geometry.validation_errors().first().map(|e| {
+                    issue(
+                        &g.id,
+                        Some("geometry"),
+                        Problem::InvalidPolygon {
+                            detail: e.to_string(),
+                        },
+                    )
+                })
+            },
+        )
+        .into_iter()
+        .flatten(),
+    );
 
     // 3. The hierarchy: for grids brought in, and for stored children whose
     //    parent was replaced (its level may have changed).
@@ -169,17 +175,24 @@ pub fn validate(
     work.sort_by_key(|(_, children)| {
         std::cmp::Reverse(children.iter().map(|c| vertex_count(c)).sum::<usize>())
     });
-    let issues: Vec<ImportIssue> =
-        parallel_map(&work, |(parent, children)| check_family(*parent, children))
-            .into_iter()
-            .flatten()
-            .collect();
+    let issues: Vec<ImportIssue> = parallel_map(&work, |(parent, children)| {
+        check_family(*parent, children, &is_changed)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     finish(issues)?;
     Ok(set)
 }
 
 /// Containment in the parent and overlap between siblings, for one family.
-fn check_family(parent: Option<&Grid>, children: &[&Grid]) -> Vec<ImportIssue> {
+/// A pair of overlapping siblings is reported on the one this import
+/// brings (the later one when it brings both).
+fn check_family(
+    parent: Option<&Grid>,
+    children: &[&Grid],
+    is_changed: &(dyn Fn(&Grid) -> bool + Sync),
+) -> Vec<ImportIssue> {
     // Boolean operations read ring direction; GeoJSON does not oblige
     // importers to follow the right-hand rule, so orient local copies
     // (exteriors counter-clockwise, holes clockwise) and keep the data as given.
@@ -204,11 +217,12 @@ fn check_family(parent: Option<&Grid>, children: &[&Grid]) -> Vec<ImportIssue> {
                 }
                 let shared = area(&sa.intersection(sb));
                 if shared > OVERLAP_TOLERANCE_M2 {
+                    let (offender, sibling) = if is_changed(b) { (b, a) } else { (a, b) };
                     issues.push(issue(
-                        &b.id,
+                        &offender.id,
                         Some("geometry"),
                         Problem::OverlapsSibling {
-                            sibling: a.id.0.clone(),
+                            sibling: sibling.id.0.clone(),
                             overlap_m2: shared,
                             tolerance_m2: OVERLAP_TOLERANCE_M2,
                         },
