@@ -3,11 +3,11 @@
 //!
 //! The pipeline, each step deterministic for a seed:
 //! 1. **Lattice.** A hexagonal lattice of 30 m cells over 105.85–106.45 E,
-//!    34.50–34.95 N ([`lattice`]).
+//!    34.50–34.95 N (`lattice.rs`).
 //! 2. **County.** A star-shaped blob around 106.14 E, 34.73 N whose radius
 //!    wobbles with the angle, scaled to 2,012 km².
 //! 3. **Levels 1–4.** Each region is split into its children by seeded
-//!    growth over a terrain cost field ([`partition`]): 18 towns, then 142,
+//!    growth over a terrain cost field (`partition.rs`): 18 towns, then 142,
 //!    267 and 1,063 grids, children allotted to parents by population so
 //!    urban grids are small and mountain grids large.
 //! 4. **Holes and an exclave.** Two level-4 grids are carved as enclaves
@@ -16,11 +16,11 @@
 //! 5. **Sub-areas.** 913 level-5 sub-areas split some level-4 grids into
 //!    2–4 parts each.
 //! 6. **Polygons.** Each region's cell boundary is traced into rings
-//!    ([`trace`]); a shared edge is the same lattice edge on both sides, so
+//!    (`trace.rs`); a shared edge is the same lattice edge on both sides, so
 //!    neighbours share bit-identical coordinates and children tile parents
 //!    exactly.
 //! 7. **Attributes.** Codes (the county's 620521 prefix), names, leaders and
-//!    phones ([`names`]), and 332,000 people spread by a density field
+//!    phones (`names.rs`), and 332,000 people spread by a density field
 //!    peaking at the county seat and the town centres.
 
 mod lattice;

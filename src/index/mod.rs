@@ -6,7 +6,7 @@
 //! (R-tree over level-1 bounding boxes, then the boundary rule of [`rule`]),
 //! then the child of that grid that owns it, and so on. The chain is
 //! therefore always consistent: each answer is the parent of the next. A
-//! raster of uniform cells ([`raster`]) answers most points without any
+//! raster of uniform cells (`raster.rs`) answers most points without any
 //! polygon test; points in cells that a boundary crosses take the exact walk.
 
 mod boundary;
