@@ -69,7 +69,11 @@ pub fn generate(seed: u64) -> Vec<Grid> {
     let terrain: Vec<f32> = (0..lattice.len() as Cell)
         .map(|c| {
             let (x, y) = lattice.centre_m(c);
-            (0.3 + 1.4 * partition::value_noise(seed ^ 0x7e44, x, y, 12_000.0, 5)) as f32
+            // High contrast at a few kilometres: borders bend along the
+            // cheap "valleys" like real ones follow rivers and ridges,
+            // instead of running straight as between Voronoi cells.
+            let n = partition::value_noise(seed ^ 0x7e44, x, y, 5_000.0, 5);
+            (0.1 + 3.0 * n.powi(3)) as f32
         })
         .collect();
 
