@@ -87,6 +87,7 @@ impl AppState {
     ) -> Result<ImportSummary, ImportFailure> {
         let _writer = self.writes.lock().await;
         let imported = grids.len();
+        let started = std::time::Instant::now();
         let current = self.index();
         let (incoming, merged) = tokio::task::spawn_blocking(move || {
             let merged = import::validate(current.grids(), grids.clone(), mode)?;
@@ -94,12 +95,21 @@ impl AppState {
         })
         .await
         .expect("validation does not panic")?;
+        let validated = started.elapsed();
         match mode {
             WriteMode::Replace => self.store.write_grids(&merged, mode).await?,
             WriteMode::Upsert => self.store.write_grids(&incoming, mode).await?,
         }
+        let written = started.elapsed();
         let index = build_index(merged).await;
         let counts_by_level = index.count_by_level();
+        tracing::info!(
+            imported,
+            validate_ms = validated.as_millis() as u64,
+            write_ms = (written - validated).as_millis() as u64,
+            index_ms = (started.elapsed() - written).as_millis() as u64,
+            "import applied"
+        );
         *self
             .index
             .write()
