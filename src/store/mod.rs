@@ -11,6 +11,7 @@ use crate::geom::Bbox;
 use crate::model::{Grid, GridId, Level};
 
 pub mod postgis;
+mod row;
 pub mod sqlite;
 
 /// Which backend a store is.

@@ -4,13 +4,13 @@
 //! range, properties that are not a JSON object, bytes that are not WKB) is
 //! reported as [`StoreError::Corrupt`] naming the grid.
 
-use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Row};
 
 use crate::geom::wkb;
-use crate::model::{Grid, GridId, Level};
+use crate::model::Grid;
 use crate::store::StoreError;
+use crate::store::row::StoredGrid;
 
 /// The columns every grid query selects, in [`GridRow`]'s order.
 pub(super) const GRID_COLUMNS: &str =
@@ -42,22 +42,15 @@ impl<'r> FromRow<'r, PgRow> for GridRow {
 impl GridRow {
     /// The grid this row stores.
     pub(super) fn into_grid(self) -> Result<Grid, StoreError> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            id: self.id.clone(),
-            reason,
-        };
-        let level = Level::new(i64::from(self.level)).map_err(|e| corrupt(e.to_string()))?;
-        let properties: Map<String, Value> = serde_json::from_str(&self.properties)
-            .map_err(|e| corrupt(format!("properties are not a JSON object: {e}")))?;
-        let geometry = wkb::from_wkb(&self.geom).map_err(|e| corrupt(e.to_string()))?;
-        Ok(Grid {
-            id: GridId(self.id),
-            level,
-            parent_id: self.parent_id.map(GridId),
+        StoredGrid {
+            level: i64::from(self.level),
+            id: self.id,
+            parent_id: self.parent_id,
             name: self.name,
-            geometry,
-            properties,
-        })
+            properties: self.properties,
+            geom: self.geom,
+        }
+        .into_grid()
     }
 }
 
