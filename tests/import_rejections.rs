@@ -86,14 +86,18 @@ fn cases() -> Vec<Case> {
             problem: |p| matches!(p, Problem::NotGeoJson { .. }),
         },
         Case {
-            name: "a number beyond f64 (1e400)",
+            name: "a number beyond a double (1e400)",
             mode: WriteMode::Replace,
-            body: String::from_utf8(body(features()))
-                .expect("utf-8")
-                .replacen("116.", "1e400, 116.", 1)
-                .into_bytes(),
-            feature: "#document",
-            problem: |p| matches!(p, Problem::NotGeoJson { .. }),
+            body: {
+                let mut f = features();
+                with_id(&mut f, "V2")["geometry"]["coordinates"][0][1] = json!([777.25, 39.9]);
+                String::from_utf8(body(f))
+                    .expect("utf-8")
+                    .replace("777.25", "1e400")
+                    .into_bytes()
+            },
+            feature: "V2",
+            problem: |p| matches!(p, Problem::BadCoordinate { index: 1, position, .. } if position.starts_with("[1e400,")),
         },
         Case {
             name: "not a FeatureCollection",
@@ -109,6 +113,15 @@ fn cases() -> Vec<Case> {
             |f| {
                 with_id(f, "V2")["geometry"] =
                     json!({"type": "Point", "coordinates": [ORIGIN.0 + 0.5, ORIGIN.1 + 0.1]});
+            },
+        ),
+        case(
+            "LineString geometry",
+            "V2",
+            |p| matches!(p, Problem::WrongGeometryType { found } if found == "LineString"),
+            |f| {
+                with_id(f, "V2")["geometry"] = json!({"type": "LineString",
+                    "coordinates": [[ORIGIN.0 + 0.5, ORIGIN.1 + 0.1], [ORIGIN.0 + 0.6, ORIGIN.1 + 0.1]]});
             },
         ),
         case(
@@ -157,7 +170,7 @@ fn cases() -> Vec<Case> {
             "V2",
             |p| matches!(p, Problem::BadCoordinate { .. }),
             |f| {
-                with_id(f, "V2")["geometry"]["coordinates"][0][1] = json!([116.5, -95.0]);
+                with_id(f, "V2")["geometry"]["coordinates"][0][1] = json!([116.5, 95.0]);
             },
         ),
         case(
@@ -202,6 +215,22 @@ fn cases() -> Vec<Case> {
             |p| matches!(p, Problem::WrongLevel { level: 2, .. }),
             |f| {
                 with_id(f, "G1")["properties"]["level"] = json!(2);
+            },
+        ),
+        case(
+            "level 1 with a parent",
+            "T",
+            |p| matches!(p, Problem::WrongLevel { level: 1, .. }),
+            |f| {
+                with_id(f, "T")["properties"]["parent_id"] = json!("V1");
+            },
+        ),
+        case(
+            "level 3 under a level 1",
+            "G1",
+            |p| matches!(p, Problem::WrongLevel { level: 3, .. }),
+            |f| {
+                with_id(f, "G1")["properties"]["parent_id"] = json!("T");
             },
         ),
         case(
@@ -266,6 +295,22 @@ fn cases() -> Vec<Case> {
         |p| matches!(p, Problem::UnknownParent { .. }),
         |f| {
             f["properties"]["parent_id"] = json!("V9");
+        },
+    ));
+    all.push(upsert(
+        "upsert of a self-intersecting grid",
+        "E",
+        |p| matches!(p, Problem::InvalidPolygon { .. }),
+        |f| {
+            f["geometry"] = polygon(&[(0.6, 0.1), (0.7, 0.2), (0.7, 0.1), (0.6, 0.2), (0.6, 0.1)]);
+        },
+    ));
+    all.push(upsert(
+        "upsert putting a grid at the wrong level",
+        "E",
+        |p| matches!(p, Problem::WrongLevel { level: 4, .. }),
+        |f| {
+            f["properties"]["level"] = json!(4);
         },
     ));
     all.push(upsert(

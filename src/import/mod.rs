@@ -1,11 +1,20 @@
-//! Reading and checking grids before they reach a store: GeoJSON parsing
-//! (`parse`) and the rules a set of grids must obey (`checks`): valid
-//! polygons, unique ids, known parents, one level below the parent, children
-//! inside their parent, siblings not overlapping. Pure functions: no SQL, no
-//! HTTP. A rejected import names every offending feature and changes nothing.
+//! Reading and checking grids before they reach a store, in two pure
+//! functions (no SQL, no HTTP):
+//!
+//! 1. [`parse_feature_collection`] (`parse`): GeoJSON bytes → grids, exact
+//!    coordinates, every unreadable feature named;
+//! 2. [`validate`] (`checks`): the rules a set of grids must obey, against the
+//!    stored set for an upsert: unique ids, valid polygons (`validity`),
+//!    known parents one level up, children inside their parent, siblings not
+//!    overlapping.
+//!
+//! An import is all or nothing: a refused one names every offending feature
+//! (its id, or `#N` by position) with the reason, as data ([`Problem`]), and
+//! the caller writes nothing.
 
 mod checks;
 mod parse;
+mod validity;
 
 use std::fmt;
 
@@ -68,18 +77,29 @@ pub enum Problem {
         /// How many positions it has.
         positions: usize,
     },
-    /// A coordinate is not finite or outside lon -180..180 / lat -90..90.
-    #[error("coordinate [{lon}, {lat}] is not a valid longitude/latitude")]
+    /// A position is not a finite longitude -180..180 and latitude -90..90
+    /// (JSON cannot carry NaN or infinity: such values arrive as `null`, or
+    /// as a number too large for a double, like `1e400`).
+    #[error(
+        "position {index} of ring {ring} of polygon {polygon}, {position}, is not a valid [longitude, latitude]"
+    )]
     BadCoordinate {
-        /// Longitude as given (JSON cannot carry NaN; such values arrive as null).
-        lon: f64,
-        /// Latitude as given.
-        lat: f64,
+        /// 0-based polygon index within the MultiPolygon.
+        polygon: usize,
+        /// 0-based ring index (0 = exterior).
+        ring: usize,
+        /// 0-based position within the ring.
+        index: usize,
+        /// The position as it was written, e.g. `[200, 39.9]` or `[1e400, 39.9]`.
+        position: String,
     },
-    /// The polygon is not valid (self-intersection, hole outside shell, …).
+    /// The boundary is not a valid polygon by the OGC rules
+    /// (self-intersection, hole outside its shell, overlapping parts, …),
+    /// or its `coordinates` are not nested the way its type needs.
     #[error("invalid polygon: {detail}")]
     InvalidPolygon {
-        /// geo's description of the first problem.
+        /// The first problem found and where, e.g. "ring 0 of polygon 0
+        /// crosses or touches itself near [106.1, 34.7]".
         detail: String,
     },
     /// Two features share an id.
