@@ -25,3 +25,4 @@ pub mod index;
 pub mod model;
 pub mod state;
 pub mod store;
+pub mod tiles;

@@ -1,6 +1,7 @@
 //! The application state shared by every request: the store (system of
-//! record), the current grid index (a cache of it, swapped whole), and the
-//! import pipeline that keeps the two in step.
+//! record), the current grid index (a cache of it, swapped whole), the tile
+//! service (tiles cut from that index, and their cache), and the import
+//! pipeline that keeps the three in step.
 
 use std::sync::{Arc, RwLock};
 
@@ -10,6 +11,7 @@ use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
 use crate::model::Grid;
 use crate::store::{Store, StoreError, WriteMode};
+use crate::tiles::{self, TileService, TileSource};
 
 /// Why an import did not happen. Either way the store is unchanged.
 #[derive(Debug, thiserror::Error)]
@@ -35,18 +37,30 @@ pub struct ImportSummary {
 pub struct AppState {
     store: Arc<dyn Store>,
     index: RwLock<Arc<GridIndex>>,
+    tiles: TileService,
     /// Serialises writers: each import validates against the set it replaces.
     writes: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
-    /// Load every grid from the store and build the index.
+    /// Load every grid from the store and build the index, with the default
+    /// tile cache budget.
     pub async fn open(store: Arc<dyn Store>) -> Result<Arc<AppState>, StoreError> {
+        AppState::open_with_tile_cache(store, tiles::DEFAULT_BUDGET_BYTES).await
+    }
+
+    /// [`AppState::open`] with a tile cache of at most `budget_bytes`.
+    pub async fn open_with_tile_cache(
+        store: Arc<dyn Store>,
+        budget_bytes: usize,
+    ) -> Result<Arc<AppState>, StoreError> {
         let grids = store.load_grids().await?;
         let index = build_index(grids).await;
+        let source = prepare_tiles(index.clone(), 0).await;
         Ok(Arc::new(AppState {
             store,
             index: RwLock::new(index),
+            tiles: TileService::new(source, budget_bytes),
             writes: tokio::sync::Mutex::new(()),
         }))
     }
@@ -58,6 +72,11 @@ impl AppState {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// The tiles of the current index and their cache.
+    pub fn tiles(&self) -> &TileService {
+        &self.tiles
     }
 
     /// The store.
@@ -89,6 +108,7 @@ impl AppState {
         let imported = grids.len();
         let started = std::time::Instant::now();
         let current = self.index();
+        let before = current.clone();
         let (incoming, merged) = tokio::task::spawn_blocking(move || {
             let merged = import::validate(current.grids(), grids.clone(), mode)?;
             Ok::<_, ImportErrors>((grids, merged))
@@ -103,22 +123,43 @@ impl AppState {
         let written = started.elapsed();
         let index = build_index(merged).await;
         let counts_by_level = index.count_by_level();
-        tracing::info!(
-            imported,
-            validate_ms = validated.as_millis() as u64,
-            write_ms = (written - validated).as_millis() as u64,
-            index_ms = (started.elapsed() - written).as_millis() as u64,
-            "import applied"
-        );
+        let generation = self.tiles.source().generation() + 1;
+        let source = prepare_tiles(index.clone(), generation).await;
+        let changed = {
+            let after = index.clone();
+            tokio::task::spawn_blocking(move || tiles::changed_bounds(&before, &after))
+                .await
+                .expect("comparing grids does not panic")
+        };
+        let indexed = started.elapsed();
+        // Index first, then tiles: whoever sees the new tiles also sees the
+        // new index. The tile swap evicts every tile the change touches in
+        // the same step as it installs the new source (see tiles::cache).
         *self
             .index
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        let evicted = self.tiles.swap(source, &changed);
+        tracing::info!(
+            imported,
+            validate_ms = validated.as_millis() as u64,
+            write_ms = (written - validated).as_millis() as u64,
+            index_ms = (indexed - written).as_millis() as u64,
+            changed_grids_boxes = changed.len(),
+            tiles_evicted = evicted,
+            "import applied"
+        );
         Ok(ImportSummary {
             imported,
             counts_by_level,
         })
     }
+}
+
+async fn prepare_tiles(index: Arc<GridIndex>, generation: u64) -> Arc<TileSource> {
+    tokio::task::spawn_blocking(move || Arc::new(TileSource::new(index, generation)))
+        .await
+        .expect("projecting grids does not panic")
 }
 
 async fn build_index(grids: Vec<Grid>) -> Arc<GridIndex> {

@@ -19,108 +19,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use geo::{MultiPolygon, Rect, coord};
 use http_body_util::BodyExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
 use wangge::api::router;
+
+mod support;
+use support::four_towns::{four_towns, grid};
 use wangge::geom::geojson_io::grids_to_feature_collection;
-use wangge::model::{Grid, GridId, Level};
+use wangge::model::{Grid, Level};
 use wangge::state::AppState;
 use wangge::store::WriteMode;
-
-/// A square-cornered grid with a code and a leader.
-fn grid(
-    id: &str,
-    level: i64,
-    parent: Option<&str>,
-    name: &str,
-    min: (f64, f64),
-    max: (f64, f64),
-) -> Grid {
-    let rect = Rect::new(coord! { x: min.0, y: min.1 }, coord! { x: max.0, y: max.1 });
-    let mut properties = Map::new();
-    properties.insert("code".into(), json!(format!("C-{id}")));
-    properties.insert(
-        "leader".into(),
-        json!({"name": format!("Leader {id}"), "phone": "13800000000"}),
-    );
-    Grid {
-        id: GridId::from(id),
-        level: Level::new(level).expect("fixture levels are 1 to 5"),
-        parent_id: parent.map(GridId::from),
-        name: name.to_owned(),
-        geometry: MultiPolygon(vec![rect.to_polygon()]),
-        properties,
-    }
-}
-
-/// The county in the module diagram: 11 grids.
-fn fixture() -> Vec<Grid> {
-    vec![
-        grid("t-sw", 1, None, "西南镇", (106.0, 34.6), (106.1, 34.7)),
-        grid("t-se", 1, None, "东南镇", (106.1, 34.6), (106.2, 34.7)),
-        grid("t-nw", 1, None, "西北镇", (106.0, 34.7), (106.1, 34.8)),
-        grid("t-ne", 1, None, "东北镇", (106.1, 34.7), (106.2, 34.8)),
-        grid(
-            "v-sw-w",
-            2,
-            Some("t-sw"),
-            "西村",
-            (106.0, 34.6),
-            (106.05, 34.7),
-        ),
-        grid(
-            "v-sw-e",
-            2,
-            Some("t-sw"),
-            "东村",
-            (106.05, 34.6),
-            (106.1, 34.7),
-        ),
-        grid(
-            "g-sw-w-s",
-            3,
-            Some("v-sw-w"),
-            "南社",
-            (106.0, 34.6),
-            (106.05, 34.65),
-        ),
-        grid(
-            "g-sw-w-n",
-            3,
-            Some("v-sw-w"),
-            "北社",
-            (106.0, 34.65),
-            (106.05, 34.7),
-        ),
-        grid(
-            "b-sw-w-s",
-            4,
-            Some("g-sw-w-s"),
-            "南社第一网格",
-            (106.0, 34.6),
-            (106.05, 34.65),
-        ),
-        grid(
-            "s-1",
-            5,
-            Some("b-sw-w-s"),
-            "一片区",
-            (106.0, 34.6),
-            (106.025, 34.65),
-        ),
-        grid(
-            "s-2",
-            5,
-            Some("b-sw-w-s"),
-            "二片区",
-            (106.025, 34.6),
-            (106.05, 34.65),
-        ),
-    ]
-}
 
 /// The ids of the fixture, ordered by level then id (the API's order).
 const ORDERED_IDS: [&str; 11] = [
@@ -144,7 +54,7 @@ async fn app() -> (TempDir, Arc<AppState>, Router) {
         .expect("SQLite store opens");
     let state = AppState::open(store).await.expect("state opens");
     state
-        .import_grids(fixture(), WriteMode::Replace)
+        .import_grids(four_towns(), WriteMode::Replace)
         .await
         .expect("the fixture is a valid county");
     let app = router(state.clone());
@@ -696,7 +606,7 @@ async fn imports_grids() {
 #[tokio::test]
 async fn import_replaces_by_default() {
     let (_dir, _state, app) = app().await;
-    let towns: Vec<Grid> = fixture()
+    let towns: Vec<Grid> = four_towns()
         .into_iter()
         .filter(|g| g.level == Level::TOWN)
         .collect();

@@ -72,3 +72,47 @@ where
         Ok(Path(value))
     }
 }
+
+/// The scheme and authority clients used to reach this server, such as
+/// `http://127.0.0.1:8080`, for the absolute URLs that TileJSON, styles and
+/// OGC API links must carry. Taken from `X-Forwarded-Proto` / `X-Forwarded-Host`
+/// when a reverse proxy sets them, else from `Host`; without any, the
+/// request's own URI authority, and as a last resort `localhost`.
+pub(super) struct BaseUrl(pub String);
+
+impl<S> FromRequestParts<S> for BaseUrl
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                // A proxy chain lists several; the first is the client's.
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let scheme = header("x-forwarded-proto").unwrap_or("http");
+        let host = header("x-forwarded-host")
+            .or_else(|| header("host"))
+            .map(str::to_owned)
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_else(|| "localhost".to_owned());
+        // Only a plausible authority goes into URLs that clients will follow.
+        let plausible = host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c));
+        if !plausible || !matches!(scheme, "http" | "https") {
+            return Err(ApiError::bad_parameter(
+                "Host",
+                format!("the Host header {host:?} is not a host name with an optional port"),
+            ));
+        }
+        Ok(BaseUrl(format!("{scheme}://{host}")))
+    }
+}

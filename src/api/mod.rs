@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `GET /api/grids`, `GET /api/grids/{id}`, `GET /api/grids/export`, `POST /api/grids/import` | `grids.rs` |
 //! | `GET /api/locate`, `POST /api/locate` | `locate.rs` |
+//! | `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`, `GET /tiles/{tileset}.json` | `tiles.rs` |
 //! | `GET /healthz` | `health.rs` |
 //! | `GET /api/openapi.json` | here |
 //!
@@ -20,6 +21,7 @@ mod extract;
 mod grids;
 mod health;
 mod locate;
+mod tiles;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -50,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(grids::routes())
         .merge(locate::routes())
+        .merge(tiles::routes())
         .merge(health::routes())
         .route("/api/openapi.json", get(openapi_json))
         .fallback(error::not_found_fallback)
@@ -84,6 +87,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(grids::GridsApi::openapi());
     doc.merge(locate::LocateApi::openapi());
+    doc.merge(tiles::TilesApi::openapi());
     doc.merge(health::HealthApi::openapi());
     doc
 }
@@ -101,6 +105,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     tags(
         (name = "grids", description = "The grids as GeoJSON; import and export"),
         (name = "locate", description = "Which grid at each level covers a point"),
+        (name = "tiles", description = "Mapbox Vector Tiles of the grids and their TileJSON"),
         (name = "health", description = "Liveness and store reachability"),
         (name = "meta", description = "This document"),
     )

@@ -23,13 +23,21 @@ pub(super) struct ServeArgs {
     /// Start with an empty database as it is, without the demo county.
     #[arg(long)]
     no_demo: bool,
+
+    /// Memory for cached tiles, MiB; least recently used tiles go first.
+    #[arg(long, default_value_t = DEFAULT_TILE_CACHE_MB, value_name = "MIB")]
+    tile_cache_mb: usize,
 }
+
+/// [`crate::tiles::DEFAULT_BUDGET_BYTES`] in MiB.
+const DEFAULT_TILE_CACHE_MB: usize = crate::tiles::DEFAULT_BUDGET_BYTES / (1024 * 1024);
 
 impl Default for ServeArgs {
     fn default() -> Self {
         ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             no_demo: false,
+            tile_cache_mb: DEFAULT_TILE_CACHE_MB,
         }
     }
 }
@@ -37,7 +45,7 @@ impl Default for ServeArgs {
 /// Run the server until a shutdown signal.
 pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = super::open_store(database).await?;
-    let state = AppState::open(store)
+    let state = AppState::open_with_tile_cache(store, args.tile_cache_mb * 1024 * 1024)
         .await
         .context("loading the grids from the database")?;
     let stored = state.index().grids().len();

@@ -9,6 +9,9 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod four_towns;
+pub mod mvt;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,0 +1,287 @@
+//! `/tiles`: Mapbox Vector Tiles of the grids and their TileJSON documents.
+//!
+//! - `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`: one tile (XYZ scheme). 200 with
+//!   `application/vnd.mapbox-vector-tile`, or 204 when the tile is empty.
+//!   Every answer carries a strong `ETag`; `If-None-Match` with it gives 304.
+//!   Gzip when the client accepts it. Cached tiles are answered without
+//!   touching the grids; a miss is cut on the blocking pool and cached.
+//! - `GET /tiles/{tileset}.json`: TileJSON 3.0.0 with absolute tile URLs.
+//!
+//! axum 0.8 cannot route a parameter with a suffix (`{y}.mvt`), so `{y}` is
+//! taken whole and the extension stripped here.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body as ResponseBody;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::error::{ApiError, ProblemDocument};
+use super::extract::{BaseUrl, Path};
+use crate::state::AppState;
+use crate::tiles::{self, EncodedTile, TileId, TileKey, Tileset};
+
+/// The media type of Mapbox Vector Tiles.
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// Tiles change when grids do, and an edit must show at once: clients keep
+/// tiles but revalidate each use (a 304 costs a few bytes).
+const TILE_CACHE_CONTROL: &str = "no-cache";
+
+/// The routes of this resource.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/tiles/{tilejson}", get(tilejson))
+        .route("/tiles/{tileset}/{z}/{x}/{y}", get(tile))
+}
+
+/// The OpenAPI description of this resource.
+#[derive(OpenApi)]
+#[openapi(paths(tile, tilejson))]
+pub(super) struct TilesApi;
+
+fn tileset(name: &str) -> Result<Tileset, ApiError> {
+    Tileset::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Tileset::ALL.iter().map(|t| t.name()).collect();
+        ApiError::NotFound(format!(
+            "there is no tileset {name:?}; the tilesets are {}",
+            known.join(", ")
+        ))
+    })
+}
+
+fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
+    let not_found = |why: String| ApiError::NotFound(format!("no tile {z}/{x}/{y}: {why}"));
+    let y = y
+        .strip_suffix(".mvt")
+        .ok_or_else(|| not_found("tile URLs end in .mvt".into()))?;
+    let number = |name: &str, v: &str| {
+        v.parse::<u64>()
+            .map_err(|_| not_found(format!("{name} must be a whole number, got {v:?}")))
+    };
+    let z = number("z", z)?;
+    let z = u32::try_from(z).unwrap_or(u32::MAX);
+    TileId::new(z, number("x", x)?, number("y", y)?).map_err(|e| not_found(e.to_string()))
+}
+
+/// One vector tile.
+#[utoipa::path(
+    get,
+    path = "/tiles/{tileset}/{z}/{x}/{y}.mvt",
+    tag = "tiles",
+    params(
+        ("tileset" = String, Path, description = "`grids` (polygons) or `labels` (points)"),
+        ("z" = u8, Path, description = "Zoom, 0 to 24; features from zoom 5, advertised to 14"),
+        ("x" = u32, Path, description = "Column, 0 at 180°W"),
+        ("y" = u32, Path, description = "Row, 0 at the north edge (XYZ)"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The tile: one MVT 2.1 layer named like the tileset, \
+            extent 4096", content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 204, description = "The tile holds no feature"),
+        (status = 304, description = "Unchanged since the ETag given"),
+        (status = 404, description = "No such tileset or tile address",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn tile(
+    State(state): State<Arc<AppState>>,
+    Path((name, z, x, y)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = TileKey {
+        tileset: tileset(&name)?,
+        tile: tile_id(&z, &x, &y)?,
+    };
+    let service = state.tiles();
+    let encoded = match service.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let source = service.source();
+            let cut = source.clone();
+            let encoded = tokio::task::spawn_blocking(move || {
+                Arc::new(EncodedTile::new(tiles::render(&cut, key.tileset, key.tile)))
+            })
+            .await
+            .map_err(|e| ApiError::internal("cutting a tile", e))?;
+            service.put(&source, key, encoded.clone());
+            encoded
+        }
+    };
+    Ok(tile_response(&encoded, &headers))
+}
+
+fn tile_response(tile: &EncodedTile, request: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&tile.etag).expect("an ETag is quoted hex");
+    let matches = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().trim_start_matches("W/"))
+        .any(|v| v == "*" || v == tile.etag);
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if tile.is_empty() {
+        StatusCode::NO_CONTENT.into_response()
+    } else if accepts_gzip(request) {
+        let mut r = ResponseBody::from(tile.gzip().clone()).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        ResponseBody::from(tile.body.clone()).into_response()
+    };
+    let headers = response.headers_mut();
+    if !matches && !tile.is_empty() {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT));
+    }
+    headers.insert(header::ETAG, etag);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(TILE_CACHE_CONTROL),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
+}
+
+/// Whether `Accept-Encoding` allows gzip (present, and not with `q=0`).
+fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// A TileJSON 3.0.0 document.
+#[derive(Debug, Serialize, ToSchema)]
+struct TileJson {
+    /// Always `3.0.0`.
+    tilejson: &'static str,
+    /// The tileset's name.
+    name: String,
+    /// What it holds.
+    description: &'static str,
+    /// Version of the tileset's schema.
+    version: &'static str,
+    /// Always `xyz`.
+    scheme: &'static str,
+    /// Tile URL templates, absolute.
+    tiles: Vec<String>,
+    /// The lowest zoom with features.
+    minzoom: u8,
+    /// The highest zoom served; clients overzoom beyond it.
+    maxzoom: u8,
+    /// West, south, east, north, degrees: the extent of the grids.
+    bounds: [f64; 4],
+    /// Longitude, latitude, zoom: where a map of the grids opens.
+    center: [f64; 3],
+    /// The MVT layers in each tile.
+    vector_layers: Vec<VectorLayer>,
+}
+
+/// One layer in TileJSON's `vector_layers`.
+#[derive(Debug, Serialize, ToSchema)]
+struct VectorLayer {
+    /// The MVT layer name.
+    id: &'static str,
+    /// What it holds.
+    description: &'static str,
+    /// The lowest zoom with features.
+    minzoom: u8,
+    /// The highest zoom served.
+    maxzoom: u8,
+    /// Attribute names and their meaning.
+    #[schema(value_type = Object)]
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The zoom a map of the whole county opens at.
+const OVERVIEW_ZOOM: f64 = 10.0;
+
+/// TileJSON for one tileset.
+#[utoipa::path(
+    get,
+    path = "/tiles/{tileset}.json",
+    tag = "tiles",
+    params(("tileset" = String, Path, description = "`grids` or `labels`")),
+    responses(
+        (status = 200, description = "TileJSON 3.0.0", body = TileJson),
+        (status = 404, description = "No such tileset",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn tilejson(
+    State(state): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    BaseUrl(base): BaseUrl,
+) -> Result<Response, ApiError> {
+    let name = file.strip_suffix(".json").ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no such path /tiles/{file}: TileJSON is at /tiles/{{tileset}}.json"
+        ))
+    })?;
+    let tileset = tileset(name)?;
+    let source = state.tiles().source();
+    let bounds = source.bounds();
+    let (bounds, center) = match bounds {
+        Some(b) => (
+            [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
+            [
+                (b.min_lon + b.max_lon) / 2.0,
+                (b.min_lat + b.max_lat) / 2.0,
+                OVERVIEW_ZOOM,
+            ],
+        ),
+        // No grids yet: the whole world, as TileJSON's defaults.
+        None => (
+            [-180.0, -85.051_128_78, 180.0, 85.051_128_78],
+            [0.0, 0.0, 0.0],
+        ),
+    };
+    let minzoom = tileset.min_zoom();
+    let doc = TileJson {
+        tilejson: "3.0.0",
+        name: format!("wangge {}", tileset.name()),
+        description: tileset.description(),
+        version: "1.0.0",
+        scheme: "xyz",
+        tiles: vec![format!(
+            "{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt",
+            tileset.name()
+        )],
+        minzoom,
+        maxzoom: tiles::MAX_ZOOM,
+        bounds,
+        center,
+        vector_layers: vec![VectorLayer {
+            id: tileset.name(),
+            description: tileset.description(),
+            minzoom,
+            maxzoom: tiles::MAX_ZOOM,
+            fields: tileset
+                .fields()
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+                .collect(),
+        }],
+    };
+    Ok(axum::Json(doc).into_response())
+}

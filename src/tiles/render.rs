@@ -1,0 +1,308 @@
+//! Cutting one tile: the pipeline in the module doc of [`super`], as code.
+//!
+//! Clipping and repair are one step: each grid's rings, snapped to whole
+//! tile units and simplified, go through an exact integer overlay
+//! (`i_overlay`, the engine under geo's `BooleanOps`) intersected with the
+//! buffered tile square. Its output is OGC-valid by construction: no
+//! self-intersections, no zero-area spikes, holes inside their shells, rings
+//! oriented as asked. Snapping and simplification may damage a ring; the
+//! overlay is what makes that harmless, so there is no separate validity
+//! pass.
+
+use geo::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon, Simplify};
+use geozero::ToMvt;
+use geozero::mvt::tile::{Feature, Layer};
+use geozero::mvt::{Message, TagsBuilder, Tile, TileValue};
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay, ShapeType};
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::core::solver::{Precision, Solver};
+use i_overlay::i_float::int::point::IntPoint;
+use i_overlay::i_shape::int::shape::IntShapes;
+
+use super::coord::{TileId, WorldXY};
+use super::source::TileSource;
+use super::{BUFFER, EXTENT, GRID_MIN_ZOOM, LABEL_MIN_ZOOM, MAX_ZOOM, Tileset};
+use crate::index::GridIx;
+use crate::model::{Grid, Level};
+
+/// Douglas-Peucker tolerance in tile units below [`MAX_ZOOM`]: half a pixel
+/// of a 512-pixel tile, invisible but enough to drop the lattice's
+/// zig-zags that a zoomed-out view cannot show.
+const SIMPLIFY_UNITS: f64 = 4.0;
+
+/// The tolerance at [`MAX_ZOOM`], whose tiles clients overzoom: keep almost
+/// every vertex.
+const SIMPLIFY_UNITS_MAX_ZOOM: f64 = 1.0;
+
+/// Rings with less area than this (square tile units, doubled, as the overlay
+/// measures it) are dropped: a sliver a sixteenth of a pixel wide.
+const MIN_RING_AREA: u64 = 2;
+
+/// Cut one tile of a tileset. `None` when the tile holds no feature.
+pub fn render(source: &TileSource, tileset: Tileset, tile: TileId) -> Option<Vec<u8>> {
+    let layer = match tileset {
+        Tileset::Grids => grids_layer(source, tile),
+        Tileset::Labels => labels_layer(source, tile),
+    };
+    if layer.features.is_empty() {
+        return None;
+    }
+    Some(
+        Tile {
+            layers: vec![layer],
+        }
+        .encode_to_vec(),
+    )
+}
+
+/// The levels whose features a tileset holds at zoom `z`, towns first.
+fn levels_at(min_zoom: &[u8; 5], z: u8) -> impl Iterator<Item = Level> + '_ {
+    Level::ALL
+        .into_iter()
+        .filter(move |level| min_zoom[level.index()] <= z)
+}
+
+fn grids_layer(source: &TileSource, tile: TileId) -> Layer {
+    let mut layer = LayerBuilder::new(Tileset::Grids);
+    let index = source.index();
+    let bounds = tile.lonlat_bounds(f64::from(BUFFER) / f64::from(EXTENT));
+    let tolerance = if tile.z >= MAX_ZOOM {
+        SIMPLIFY_UNITS_MAX_ZOOM
+    } else {
+        SIMPLIFY_UNITS
+    };
+    let mut cutter = Cutter::new(tile, tolerance);
+    for level in levels_at(&GRID_MIN_ZOOM, tile.z) {
+        for ix in index.candidates_in_bbox(level, bounds) {
+            let shapes = cutter.cut(source.world_geometry(ix));
+            if shapes.is_empty() {
+                continue;
+            }
+            let geometry = to_geo(&shapes);
+            layer.push(index.grid(ix), ix, &Geometry::MultiPolygon(geometry), true);
+        }
+    }
+    layer.finish()
+}
+
+fn labels_layer(source: &TileSource, tile: TileId) -> Layer {
+    let mut layer = LayerBuilder::new(Tileset::Labels);
+    let index = source.index();
+    // A label belongs to the one tile its point is in, so that it is not
+    // drawn twice where tiles meet.
+    let bounds = tile.lonlat_bounds(0.0);
+    let extent = f64::from(EXTENT);
+    for level in levels_at(&LABEL_MIN_ZOOM, tile.z) {
+        for ix in index.candidates_in_bbox(level, bounds) {
+            let Some(point) = source.label_point(ix) else {
+                continue;
+            };
+            let (x, y) = tile.to_tile_units(WorldXY::from_lonlat(point), extent);
+            if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
+                continue;
+            }
+            let point = Point::new(x.floor(), y.floor());
+            layer.push(index.grid(ix), ix, &Geometry::Point(point), false);
+        }
+    }
+    layer.finish()
+}
+
+/// Snaps, simplifies and clips grid geometry to one tile, reusing its
+/// buffers from grid to grid.
+struct Cutter {
+    tile: TileId,
+    tolerance: f64,
+    /// The buffered tile square, in tile units.
+    clip: [IntPoint; 4],
+    ring: Vec<Coord<f64>>,
+}
+
+impl Cutter {
+    fn new(tile: TileId, tolerance: f64) -> Cutter {
+        let lo = -(BUFFER as i32);
+        let hi = (EXTENT + BUFFER) as i32;
+        Cutter {
+            tile,
+            tolerance,
+            clip: [
+                IntPoint::new(lo, lo),
+                IntPoint::new(hi, lo),
+                IntPoint::new(hi, hi),
+                IntPoint::new(lo, hi),
+            ],
+            ring: Vec::new(),
+        }
+    }
+
+    /// The part of a grid (normalised Web Mercator) inside the buffered tile,
+    /// in whole tile units; empty when nothing of it is.
+    fn cut(&mut self, world: &MultiPolygon<f64>) -> IntShapes {
+        let extent = f64::from(EXTENT);
+        let lo = -f64::from(BUFFER);
+        let hi = extent + f64::from(BUFFER);
+        let options = IntOverlayOptions {
+            // Positive area in tile units (y down) is what MVT calls an
+            // exterior ring, and what the overlay calls counter-clockwise.
+            output_direction: ContourDirection::CounterClockwise,
+            min_output_area: MIN_RING_AREA,
+            ogc: true,
+            ..IntOverlayOptions::default()
+        };
+        // One tile is small work: no threads. Absolute precision: the
+        // overlay snaps intersections within one tile unit, never more.
+        let solver = Solver {
+            multithreading: None,
+            precision: Precision::ABSOLUTE,
+            ..Solver::default()
+        };
+        let mut overlay = Overlay::new_custom(256, options, solver);
+        let mut any = false;
+        for polygon in &world.0 {
+            for (n, ring) in std::iter::once(polygon.exterior())
+                .chain(polygon.interiors())
+                .enumerate()
+            {
+                self.ring.clear();
+                let (mut min_x, mut min_y, mut max_x, mut max_y) =
+                    (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+                for &c in &ring.0 {
+                    let (x, y) = self.tile.to_tile_units(WorldXY { x: c.x, y: c.y }, extent);
+                    let snapped = Coord {
+                        x: x.round(),
+                        y: y.round(),
+                    };
+                    if self.ring.last() != Some(&snapped) {
+                        self.ring.push(snapped);
+                    }
+                    min_x = min_x.min(x);
+                    min_y = min_y.min(y);
+                    max_x = max_x.max(x);
+                    max_y = max_y.max(y);
+                }
+                let outside = max_x < lo || min_x > hi || max_y < lo || min_y > hi;
+                if outside {
+                    if n == 0 {
+                        // The shell misses the tile, and so do its holes.
+                        break;
+                    }
+                    continue;
+                }
+                if self.ring.len() < 4 {
+                    // Collapsed to a point or a line at this zoom.
+                    if n == 0 {
+                        break;
+                    }
+                    continue;
+                }
+                let ring = LineString(std::mem::take(&mut self.ring)).simplify(self.tolerance);
+                overlay.add_path_iter(
+                    ring.0
+                        .iter()
+                        .take(ring.0.len().saturating_sub(1))
+                        .map(|c| IntPoint::new(c.x as i32, c.y as i32)),
+                    ShapeType::Subject,
+                );
+                self.ring = ring.0;
+                any = true;
+            }
+        }
+        if !any {
+            return IntShapes::new();
+        }
+        overlay.add_contour(&self.clip, ShapeType::Clip);
+        // Even-odd: a hole is a hole whichever way its ring was written.
+        overlay.overlay(OverlayRule::Intersect, FillRule::EvenOdd)
+    }
+}
+
+/// The overlay's shapes as a geo multipolygon with closed rings, the form
+/// the MVT encoder takes.
+fn to_geo(shapes: &IntShapes) -> MultiPolygon<f64> {
+    let ring = |contour: &Vec<IntPoint>| {
+        let mut coords: Vec<Coord<f64>> = contour
+            .iter()
+            .map(|p| Coord {
+                x: f64::from(p.x),
+                y: f64::from(p.y),
+            })
+            .collect();
+        if let Some(&first) = coords.first() {
+            coords.push(first);
+        }
+        LineString(coords)
+    };
+    MultiPolygon(
+        shapes
+            .iter()
+            .filter_map(|shape| {
+                let (shell, holes) = shape.split_first()?;
+                Some(Polygon::new(ring(shell), holes.iter().map(ring).collect()))
+            })
+            .collect(),
+    )
+}
+
+/// One MVT layer under construction: features plus the shared key and value
+/// tables.
+struct LayerBuilder {
+    tileset: Tileset,
+    tags: TagsBuilder,
+    features: Vec<Feature>,
+}
+
+impl LayerBuilder {
+    fn new(tileset: Tileset) -> LayerBuilder {
+        LayerBuilder {
+            tileset,
+            tags: TagsBuilder::new(),
+            features: Vec::new(),
+        }
+    }
+
+    /// Add a grid's feature with the tileset's attributes. `full` adds the
+    /// polygon layer's extra attributes (parent, population).
+    fn push(&mut self, grid: &Grid, ix: GridIx, geometry: &Geometry<f64>, full: bool) {
+        let Ok(mut feature) = geometry.to_mvt_unscaled() else {
+            // The encoder refuses only rings under three points, which the
+            // overlay never returns; a label point cannot fail.
+            tracing::warn!(grid = %grid.id.0, "grid geometry could not be encoded; left out of tile");
+            return;
+        };
+        // MVT ids are integers: the grid id when it is one (it is a
+        // hierarchical code), else its position in this version.
+        feature.id = Some(grid.id.0.parse::<u64>().unwrap_or(u64::from(ix)));
+        let mut tag = |key: &str, value: TileValue| {
+            let (k, v) = self.tags.insert_ref(key, value);
+            feature.tags.extend([k, v]);
+        };
+        tag("id", TileValue::Str(grid.id.0.clone()));
+        if let Some(code) = grid.code() {
+            tag("code", TileValue::Str(code.to_owned()));
+        }
+        tag("name", TileValue::Str(grid.name.clone()));
+        tag("level", TileValue::Uint(u64::from(grid.level.get())));
+        if full {
+            if let Some(parent) = &grid.parent_id {
+                tag("parent", TileValue::Str(parent.0.clone()));
+            }
+            if let Some(population) = grid.population() {
+                tag("population", TileValue::Uint(population));
+            }
+        }
+        self.features.push(feature);
+    }
+
+    fn finish(self) -> Layer {
+        let (keys, values) = self.tags.into_tags();
+        Layer {
+            version: 2,
+            name: self.tileset.name().to_owned(),
+            features: self.features,
+            keys,
+            values: values.into_iter().map(Into::into).collect(),
+            extent: Some(EXTENT),
+        }
+    }
+}
