@@ -81,10 +81,10 @@ fn ids_in(bytes: &[u8]) -> BTreeSet<String> {
         let id_key = layer.keys.iter().position(|k| k == "id");
         for f in &layer.features {
             for pair in f.tags.chunks(2) {
-                if Some(pair[0] as usize) == id_key {
-                    if let Some(s) = &layer.values[pair[1] as usize].string_value {
-                        ids.insert(s.clone());
-                    }
+                if Some(pair[0] as usize) == id_key
+                    && let Some(s) = &layer.values[pair[1] as usize].string_value
+                {
+                    ids.insert(s.clone());
                 }
             }
         }

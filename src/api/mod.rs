@@ -7,6 +7,7 @@
 //! | `GET /api/grids`, `GET /api/grids/{id}`, `GET /api/grids/export`, `POST /api/grids/import` | `grids.rs` |
 //! | `GET /api/locate`, `POST /api/locate` | `locate.rs` |
 //! | `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`, `GET /tiles/{tileset}.json` | `tiles.rs` |
+//! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
 //! | `GET /healthz` | `health.rs` |
 //! | `GET /api/openapi.json` | here |
 //!
@@ -21,6 +22,7 @@ mod extract;
 mod grids;
 mod health;
 mod locate;
+mod ogc;
 mod tiles;
 
 use std::future::Future;
@@ -30,7 +32,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, MakeSpan, OnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
 
@@ -52,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(grids::routes())
         .merge(locate::routes())
+        .merge(ogc::routes())
         .merge(tiles::routes())
         .merge(health::routes())
         .route("/api/openapi.json", get(openapi_json))
@@ -62,12 +65,39 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         // One INFO line per request (method, path, status, latency), inside a
         // span that the handlers' own logs, such as a 500's cause, inherit.
+        // Tiles and map assets log at DEBUG: one pan of the map asks for
+        // dozens, and a line each would drown the API's log (and cost more
+        // than serving a cached tile).
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .make_span_with(|request: &axum::extract::Request| {
+                    let level = if is_map_asset(request.uri().path()) {
+                        Level::DEBUG
+                    } else {
+                        Level::INFO
+                    };
+                    DefaultMakeSpan::new().level(level).make_span(request)
+                })
+                .on_response(
+                    |response: &axum::response::Response,
+                     latency: std::time::Duration,
+                     span: &tracing::Span| {
+                        if !span.is_disabled() {
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .on_response(response, latency, span);
+                        }
+                    },
+                ),
         )
         .with_state(state)
+}
+
+/// Paths fetched in bulk by the web map: tiles, the bundle, fonts.
+fn is_map_asset(path: &str) -> bool {
+    ["/tiles/", "/assets/", "/fonts/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 /// Serve the API on a bound listener until `shutdown` completes, then stop
@@ -87,6 +117,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(grids::GridsApi::openapi());
     doc.merge(locate::LocateApi::openapi());
+    doc.merge(ogc::OgcApi::openapi());
     doc.merge(tiles::TilesApi::openapi());
     doc.merge(health::HealthApi::openapi());
     doc

@@ -244,10 +244,12 @@ mod tests {
         for t in &tiles {
             assert!(t.lonlat_bounds(0.0).intersects(&county));
         }
-        let cols =
-            tiles.iter().map(|t| t.x).max().unwrap() - tiles.iter().map(|t| t.x).min().unwrap() + 1;
-        let rows =
-            tiles.iter().map(|t| t.y).max().unwrap() - tiles.iter().map(|t| t.y).min().unwrap() + 1;
+        let span = |v: Vec<u32>| {
+            let (lo, hi) = (v.iter().min(), v.iter().max());
+            hi.zip(lo).map_or(0, |(hi, lo)| hi - lo + 1)
+        };
+        let cols = span(tiles.iter().map(|t| t.x).collect());
+        let rows = span(tiles.iter().map(|t| t.y).collect());
         assert_eq!(tiles.len() as u32, cols * rows);
     }
 }

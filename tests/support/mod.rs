@@ -11,6 +11,7 @@
 
 pub mod four_towns;
 pub mod mvt;
+pub mod server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

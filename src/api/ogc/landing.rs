@@ -1,0 +1,115 @@
+//! `GET /ogc`, the landing page that links to everything else, and
+//! `GET /ogc/conformance`, the list of conformance classes implemented.
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::links::{Link, Urls};
+use super::{JSON, QueryParams};
+use crate::api::ApiError;
+use crate::api::error::ProblemDocument;
+use crate::api::extract::{BaseUrl, Query};
+
+/// The conformance classes of OGC API - Features Part 1 this API
+/// implements: Core, GeoJSON, and OpenAPI 3.0 (the OGC paths are in
+/// `/api/openapi.json`). Not HTML.
+const CONFORMS_TO: [&str; 3] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+];
+
+/// The `f` parameter of the JSON documents (landing page, conformance,
+/// collections).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct JsonFormat {
+    /// The encoding: `json`, the only one (also the default).
+    #[param(value_type = Option<String>, pattern = "^json$", example = "json")]
+    f: (),
+}
+
+/// The landing page of OGC API - Features.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OgcLandingPage)]
+pub(super) struct LandingPage {
+    /// The service's name.
+    #[schema(example = "wangge: county grids")]
+    title: &'static str,
+    /// What it serves.
+    description: &'static str,
+    /// `self`, `service-desc` (the OpenAPI document), `conformance` and
+    /// `data` (the collections).
+    links: Vec<Link>,
+}
+
+/// The landing page: what this API is and where its parts are.
+#[utoipa::path(
+    get,
+    path = "/ogc",
+    tag = "ogc",
+    params(JsonFormat),
+    responses(
+        (status = 200, description = "Links to the API definition, the conformance \
+            declaration and the collections", body = LandingPage),
+        (status = 400, description = "An unknown query parameter, or `f` other than json",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn landing(
+    BaseUrl(base): BaseUrl,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Json<LandingPage>, ApiError> {
+    QueryParams::accept(query, &["f"])?.format(&["json"])?;
+    let urls = Urls::new(base);
+    Ok(Json(LandingPage {
+        title: "wangge: county grids",
+        description: "The county's nested governance grids (towns, village clusters, \
+            village-group clusters, basic grids, sub-areas) as OGC API - Features, one \
+            collection per level.",
+        links: vec![
+            urls.self_json(urls.landing(), "This document"),
+            urls.service_desc(),
+            Link::new(
+                urls.conformance(),
+                "conformance",
+                JSON,
+                "The conformance classes this API implements",
+            ),
+            Link::new(urls.collections(), "data", JSON, "The feature collections"),
+        ],
+    }))
+}
+
+/// The conformance declaration.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OgcConformance)]
+pub(super) struct Conformance {
+    /// The URIs of the conformance classes implemented.
+    #[serde(rename = "conformsTo")]
+    #[schema(example = json!(["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]))]
+    conforms_to: [&'static str; 3],
+}
+
+/// The conformance classes this API implements.
+#[utoipa::path(
+    get,
+    path = "/ogc/conformance",
+    tag = "ogc",
+    params(JsonFormat),
+    responses(
+        (status = 200, description = "Core, GeoJSON and OpenAPI 3.0", body = Conformance),
+        (status = 400, description = "An unknown query parameter, or `f` other than json",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn conformance(
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Json<Conformance>, ApiError> {
+    QueryParams::accept(query, &["f"])?.format(&["json"])?;
+    Ok(Json(Conformance {
+        conforms_to: CONFORMS_TO,
+    }))
+}

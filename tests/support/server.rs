@@ -1,0 +1,139 @@
+//! A real wangge HTTP server with the demo county loaded, for tests that
+//! drive it with outside clients (GDAL, a browser) over a socket.
+//!
+//! ```no_run
+//! let server = support::server::spawn_demo_server();
+//! let url = format!("{}/ogc", server.base_url()); // http://127.0.0.1:PORT/ogc
+//! // ... run a client against `url` while `server` is held ...
+//! drop(server); // stops the server and deletes its database
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock, mpsc};
+use std::thread::JoinHandle;
+
+use tempfile::TempDir;
+use wangge::generate::{DEMO_SEED, generate};
+use wangge::model::Grid;
+use wangge::state::AppState;
+use wangge::store::WriteMode;
+use wangge::store::sqlite::SqliteStore;
+
+/// The demo county (seed [`DEMO_SEED`], 2,403 grids), as `wangge serve`
+/// loads it on first start. Generated once per test binary: it takes
+/// seconds.
+pub fn demo_county() -> &'static [Grid] {
+    static COUNTY: OnceLock<Vec<Grid>> = OnceLock::new();
+    COUNTY.get_or_init(|| generate(DEMO_SEED))
+}
+
+/// A running wangge server. It serves until dropped; dropping it stops the
+/// server (requests in flight finish), joins its thread and deletes its
+/// database.
+pub struct DemoServer {
+    /// Where it listens.
+    addr: SocketAddr,
+    /// The state it serves, to compare answers with the index.
+    state: Arc<AppState>,
+    /// Tells the server to stop; `None` once sent.
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The thread running the server's own Tokio runtime, so that the
+    /// server keeps answering while a test blocks on a child process.
+    thread: Option<JoinHandle<()>>,
+    /// The SQLite database's folder, deleted last.
+    _dir: TempDir,
+}
+
+impl DemoServer {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The state it serves: `state().index()` is what the server answers from.
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic in the server thread has already been printed; do not
+            // panic again while a failing test unwinds.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Start a wangge server on `127.0.0.1` on a free port, in a background
+/// thread with its own Tokio runtime, over a fresh SQLite database in a
+/// temporary folder into which the demo county ([`demo_county`]) was
+/// imported through [`AppState::import_grids`] (the same checks as
+/// `wangge serve`'s first start). Returns once the server accepts
+/// connections. Panics, saying why, if it cannot start.
+///
+/// Each call starts its own server; the county is generated once per test
+/// binary.
+pub fn spawn_demo_server() -> DemoServer {
+    let grids = demo_county().to_vec();
+    let dir = tempfile::tempdir().expect("a temporary folder can be created");
+    let database = dir.path().join("wangge.sqlite");
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("demo-server".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a Tokio runtime starts");
+            runtime.block_on(async move {
+                let store = SqliteStore::open(database)
+                    .await
+                    .expect("a SQLite file in a temporary folder opens");
+                let state = AppState::open(Arc::new(store))
+                    .await
+                    .expect("an empty store loads");
+                state
+                    .import_grids(grids, WriteMode::Replace)
+                    .await
+                    .expect("the demo county passes the import checks");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a free port on 127.0.0.1 can be bound");
+                let addr = listener
+                    .local_addr()
+                    .expect("a bound socket has an address");
+                ready_tx
+                    .send((addr, state.clone()))
+                    .expect("the test waits for the server");
+                wangge::api::serve(listener, state, async {
+                    // Stop when told, or when the handle is gone.
+                    let _ = shutdown_rx.await;
+                })
+                .await
+                .expect("the server runs");
+            });
+        })
+        .expect("a thread can be started");
+    let (addr, state) = ready_rx
+        .recv()
+        .expect("the demo server starts (its panic message is above)");
+    DemoServer {
+        addr,
+        state,
+        shutdown: Some(shutdown_tx),
+        thread: Some(thread),
+        _dir: dir,
+    }
+}
