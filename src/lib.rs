@@ -6,6 +6,7 @@
 //! serves them over HTTP. The modules, in the order data flows through them:
 //!
 //! - [`api`]: axum routers, one file per resource, and the problem-details error type.
+//! - [`web`]: the web map (built from `web/` by `build.rs`, embedded), served at `/`.
 //! - [`state`]: the shared application state: the store, the current index, and the
 //!   import pipeline that validates, writes, then swaps the index.
 //! - [`import`]: GeoJSON parsing and the rules a set of grids must obey.
@@ -26,3 +27,4 @@ pub mod model;
 pub mod state;
 pub mod store;
 pub mod tiles;
+pub mod web;

@@ -36,6 +36,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/grids", get(list))
         .route("/api/grids/export", get(export))
+        .route("/api/grids/search", get(search))
         .route(
             "/api/grids/import",
             post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
@@ -45,7 +46,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 
 /// The OpenAPI description of this resource.
 #[derive(OpenApi)]
-#[openapi(paths(list, one, export, import))]
+#[openapi(paths(list, one, export, import, search))]
 pub(super) struct GridsApi;
 
 /// Filters of `GET /api/grids`; every one given must match.
@@ -320,6 +321,128 @@ async fn one(
             .iter()
             .map(|&c| GridSummary::of(index.grid(c)))
             .collect(),
+    }))
+}
+
+/// The most results one search returns.
+const SEARCH_MAX_LIMIT: usize = 50;
+/// Results when `limit` is not given.
+const SEARCH_DEFAULT_LIMIT: usize = 10;
+/// The longest query accepted, in characters.
+const SEARCH_MAX_QUERY_CHARS: usize = 100;
+
+/// Parameters of `GET /api/grids/search`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SearchQuery {
+    /// Part of a grid's name, or the start of its id or code; at most 100
+    /// characters. Case and full-width digits do not matter.
+    #[param(example = "永清")]
+    q: Option<String>,
+    /// How many results at most, 1 to 50 (default 10).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 50, example = 10)]
+    limit: Option<String>,
+}
+
+/// One grid found by a search.
+#[derive(Debug, Serialize, ToSchema)]
+struct SearchResult {
+    /// The grid: id, level, name, code and leader.
+    #[serde(flatten)]
+    grid: GridSummary,
+    /// Its bounding box, `[minLon, minLat, maxLon, maxLat]` in degrees, for a
+    /// map to fly to.
+    #[schema(example = json!([106.08, 34.70, 106.21, 34.79]))]
+    bbox: [f64; 4],
+    /// How it matched: `exact` (name, id or code), `prefix` (name, id or code)
+    /// or `substring` (name).
+    #[serde(rename = "match")]
+    #[schema(example = "prefix")]
+    kind: &'static str,
+    /// The names of its ancestors, level 1 first, to tell apart grids with
+    /// the same name.
+    #[schema(example = json!(["永清镇"]))]
+    path: Vec<String>,
+}
+
+/// The answer of a search.
+#[derive(Debug, Serialize, ToSchema)]
+struct SearchAnswer {
+    /// The query as understood (trimmed).
+    query: String,
+    /// The matching grids, best first.
+    results: Vec<SearchResult>,
+}
+
+/// Grids by name, id or code, best matches first: exact (the whole name, id
+/// or code), then prefix, then a name containing the query; within each,
+/// coarser levels first, then shorter names.
+#[utoipa::path(
+    get,
+    path = "/api/grids/search",
+    tag = "grids",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "The best matches, possibly none", body = SearchAnswer),
+        (status = 400, description = "`q` is missing, blank or too long, or `limit` is not \
+            1 to 50; `parameter` names it",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn search(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<SearchQuery>,
+) -> Result<axum::Json<SearchAnswer>, ApiError> {
+    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.is_empty() {
+        return Err(ApiError::bad_parameter(
+            "q",
+            "q must be part of a grid's name or the start of its id or code",
+        ));
+    }
+    if q.chars().count() > SEARCH_MAX_QUERY_CHARS {
+        return Err(ApiError::bad_parameter(
+            "q",
+            format!("q must be at most {SEARCH_MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let limit = match query.limit.as_deref().map(str::trim) {
+        None => SEARCH_DEFAULT_LIMIT,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=SEARCH_MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "limit",
+                    format!("limit must be 1 to {SEARCH_MAX_LIMIT}, got {s:?}"),
+                )
+            })?,
+    };
+    // A scan of every grid, well under a millisecond: no need to leave the runtime.
+    let index = state.index();
+    let results = index
+        .search(q, limit)
+        .into_iter()
+        .map(|hit| {
+            let b = index.bbox_of(hit.ix);
+            let mut path: Vec<String> = index
+                .ancestors(hit.ix)
+                .into_iter()
+                .map(|a| index.grid(a).name.clone())
+                .collect();
+            path.reverse();
+            SearchResult {
+                grid: GridSummary::of(index.grid(hit.ix)),
+                bbox: [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
+                kind: hit.kind.as_str(),
+                path,
+            }
+        })
+        .collect();
+    Ok(axum::Json(SearchAnswer {
+        query: q.to_owned(),
+        results,
     }))
 }
 

@@ -7,6 +7,8 @@
 //! | `GET /api/grids`, `GET /api/grids/{id}`, `GET /api/grids/export`, `POST /api/grids/import` | `grids.rs` |
 //! | `GET /api/locate`, `POST /api/locate` | `locate.rs` |
 //! | `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`, `GET /tiles/{tileset}.json` | `tiles.rs` |
+//! | `GET /style.json` | `style.rs` |
+//! | `GET /`, `GET /assets/…`, `GET /fonts/…` (the web map) | [`crate::web`] |
 //! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
 //! | `GET /healthz` | `health.rs` |
 //! | `GET /api/openapi.json` | here |
@@ -23,6 +25,7 @@ mod grids;
 mod health;
 mod locate;
 mod ogc;
+mod style;
 mod tiles;
 
 use std::future::Future;
@@ -57,6 +60,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ogc::routes())
         .merge(tiles::routes())
         .merge(health::routes())
+        .merge(style::routes())
+        .merge(crate::web::routes())
         .route("/api/openapi.json", get(openapi_json))
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
@@ -120,6 +125,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(ogc::OgcApi::openapi());
     doc.merge(tiles::TilesApi::openapi());
     doc.merge(health::HealthApi::openapi());
+    doc.merge(style::StyleApi::openapi());
     doc
 }
 

@@ -12,6 +12,7 @@
 mod boundary;
 mod raster;
 pub mod rule;
+pub mod search;
 
 use std::collections::HashMap;
 

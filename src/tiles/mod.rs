@@ -49,6 +49,7 @@ mod changes;
 pub mod coord;
 mod render;
 mod source;
+pub mod style;
 
 pub use cache::{CacheStats, DEFAULT_BUDGET_BYTES, EncodedTile, TileKey, TileService};
 pub use changes::changed_bounds;
@@ -101,7 +102,10 @@ impl Tileset {
             ("id", "String: the grid id"),
             ("code", "String: the grid's hierarchical code"),
             ("name", "String: display name"),
-            ("level", "Number: 1 town, 2 village cluster, 3 group cluster, 4 basic grid, 5 sub-area"),
+            (
+                "level",
+                "Number: 1 town, 2 village cluster, 3 group cluster, 4 basic grid, 5 sub-area",
+            ),
         ];
         const GRIDS: [(&str, &str); 6] = [
             COMMON[0],
@@ -123,6 +127,10 @@ impl Tileset {
             Tileset::Grids => GRID_MIN_ZOOM,
             Tileset::Labels => LABEL_MIN_ZOOM,
         };
-        per_level.into_iter().min().unwrap_or(MIN_ZOOM).max(MIN_ZOOM)
+        per_level
+            .into_iter()
+            .min()
+            .unwrap_or(MIN_ZOOM)
+            .max(MIN_ZOOM)
     }
 }

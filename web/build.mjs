@@ -1,0 +1,111 @@
+// Builds the web map into one directory that the wangge binary embeds
+// (build.rs runs `node web/build.mjs $OUT_DIR/web`; `npm run build` writes web/dist).
+//
+//   node build.mjs OUT_DIR
+//
+// What lands in OUT_DIR, every file served by src/web/mod.rs at the same path:
+//
+//   index.html                              the page; names the hashed JS and CSS below
+//   assets/app-HASH.js, assets/app-HASH.css src/main.js and all it imports, MapLibre included
+//   assets/app-HASH.js.LEGAL.txt            the licence headers of the bundled code
+//   assets/maplibre-gl-worker-HASH.mjs      MapLibre 6's worker, a separate ES module (see below)
+//   fonts/noto-sans-latin-{400,700}.woff2   the style's `font-faces` for Latin text (see below)
+//   fonts/OFL.txt                           the fonts' licence
+//
+// Everything under assets/ is named by its content, so the server sends it as
+// immutable; index.html and the fonts keep stable names (the style document
+// names the fonts, src/tiles/style.rs) and are revalidated by ETag.
+//
+// Steps: 1. empty OUT_DIR; 2. copy MapLibre's worker under a hashed name;
+// 3. bundle the app with esbuild, telling it the worker's name; 4. copy the
+// fonts; 5. write index.html with the hashed names.
+
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as esbuild from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+const outArg = process.argv[2];
+if (!outArg) {
+  console.error('usage: node build.mjs OUT_DIR');
+  process.exit(2);
+}
+const outDir = path.resolve(outArg);
+
+/** The first 10 hex digits of a SHA-256: enough to tell builds apart. */
+function contentHash(bytes) {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 10);
+}
+
+/** A file inside an installed npm package (resolved through its package.json). */
+function packageFile(pkg, file) {
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+}
+
+// 1. A clean directory, so that files of earlier builds are not embedded.
+await rm(outDir, { recursive: true, force: true });
+const assetsDir = path.join(outDir, 'assets');
+await mkdir(assetsDir, { recursive: true });
+await mkdir(path.join(outDir, 'fonts'), { recursive: true });
+
+// 2. MapLibre GL JS 6 runs its parsing and tile work in a module worker that
+// it loads from `maplibre-gl-worker.mjs` next to its own script. Bundled, its
+// "own script" is app-HASH.js, so the app points it at the hashed copy with
+// `setWorkerUrl` instead (the name arrives through `define` below).
+const workerSource = await readFile(packageFile('maplibre-gl', 'dist/maplibre-gl-worker.mjs'));
+const workerName = `maplibre-gl-worker-${contentHash(workerSource)}.mjs`;
+await writeFile(path.join(assetsDir, workerName), workerSource);
+
+// 3. The app: plain ES modules, MapLibre and its CSS bundled in.
+const result = await esbuild.build({
+  absWorkingDir: here,
+  entryPoints: { app: 'src/main.js' },
+  bundle: true,
+  format: 'esm',
+  target: ['es2022'],
+  minify: true,
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  outdir: assetsDir,
+  metafile: true,
+  // Licence headers of MapLibre and its dependencies go into one file beside
+  // the bundle rather than being dropped by the minifier.
+  legalComments: 'linked',
+  define: { __MAPLIBRE_WORKER__: JSON.stringify(workerName) },
+  logLevel: 'warning',
+});
+const outputs = Object.keys(result.metafile.outputs).map((p) => path.basename(p));
+const appJs = outputs.find((p) => /^app-.*\.js$/.test(p));
+const appCss = outputs.find((p) => /^app-.*\.css$/.test(p));
+if (!appJs || !appCss) {
+  throw new Error(`esbuild wrote no app JS or CSS: ${outputs.join(', ')}`);
+}
+
+// 4. Latin text (digits and letters in grid names and codes) is drawn from
+// Noto Sans files that the style declares in `font-faces`, so labels look the
+// same on every client and need no glyph server; Chinese characters are drawn
+// with the browser's own fonts (MapLibre's local ideograph rendering).
+for (const weight of [400, 700]) {
+  await copyFile(
+    packageFile('@fontsource/noto-sans', `files/noto-sans-latin-${weight}-normal.woff2`),
+    path.join(outDir, 'fonts', `noto-sans-latin-${weight}.woff2`),
+  );
+}
+await copyFile(packageFile('@fontsource/noto-sans', 'LICENSE'), path.join(outDir, 'fonts', 'OFL.txt'));
+
+// 5. The page, naming this build's files.
+const template = await readFile(path.join(here, 'index.html'), 'utf8');
+const html = template
+  .replaceAll('%APP_JS%', `assets/${appJs}`)
+  .replaceAll('%APP_CSS%', `assets/${appCss}`);
+const unknown = html.match(/%[A-Z_]+%/);
+if (unknown) throw new Error(`index.html has an unknown placeholder ${unknown[0]}`);
+await writeFile(path.join(outDir, 'index.html'), html);
+
+console.log(`web bundle in ${outDir}: index.html, assets/{${appJs},${appCss},${workerName}}, fonts/`);

@@ -1,0 +1,81 @@
+// User settings of the web map, kept in localStorage. URL parameters win over
+// stored values and are stored in turn, so a link such as
+// `/?basemap=https://tiles.example/{z}/{x}/{y}.png` configures a workstation once.
+//
+//   basemap   raster tile URL template ({z}/{x}/{y}); empty = no base map
+//   border    metres under which a located point is "near a border"
+//   colouring the fill colouring id (see features/legend.js)
+
+const STORAGE_KEY = 'wangge.settings.v1';
+
+/** Defaults: no base map (the map works offline), 50 m border warning. */
+export const DEFAULTS = Object.freeze({
+  basemapUrl: '',
+  basemapAttribution: '',
+  borderWarningM: 50,
+  colouring: 'level',
+});
+
+/** Which URL parameter sets which setting, and how its text is read. */
+const URL_PARAMS = {
+  basemap: ['basemapUrl', String],
+  border: ['borderWarningM', Number],
+  colouring: ['colouring', String],
+};
+
+/**
+ * Settings with change notifications: `settings.get(key)`,
+ * `settings.set(key, value)`, and a `change` event whose `detail` is
+ * `{key, value}`.
+ */
+export class Settings extends EventTarget {
+  constructor(values) {
+    super();
+    this.values = { ...DEFAULTS, ...values };
+  }
+
+  get(key) {
+    return this.values[key];
+  }
+
+  set(key, value) {
+    if (this.values[key] === value) return;
+    this.values[key] = value;
+    save(this.values);
+    this.dispatchEvent(new CustomEvent('change', { detail: { key, value } }));
+  }
+}
+
+/** Load stored settings, apply URL parameters (and store them). */
+export function loadSettings(search = window.location.search) {
+  const values = { ...DEFAULTS, ...read() };
+  const params = new URLSearchParams(search);
+  let changed = false;
+  for (const [param, [key, parse]] of Object.entries(URL_PARAMS)) {
+    if (!params.has(param)) continue;
+    const value = parse(params.get(param));
+    if (typeof value === 'number' && !Number.isFinite(value)) continue;
+    values[key] = value;
+    changed = true;
+  }
+  if (changed) save(values);
+  return new Settings(values);
+}
+
+function read() {
+  try {
+    const stored = JSON.parse(window.localStorage.getItem(STORAGE_KEY) ?? '{}');
+    // Only known keys, so an old or foreign entry cannot inject others.
+    return Object.fromEntries(Object.entries(stored).filter(([k]) => k in DEFAULTS));
+  } catch {
+    return {};
+  }
+}
+
+function save(values) {
+  try {
+    window.localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
+  } catch {
+    // Private windows and full quotas refuse: the settings then last for this page only.
+  }
+}
