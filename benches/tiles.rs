@@ -161,12 +161,15 @@ fn bench(c: &mut Criterion) {
                     .expect("three runs")
             })
             .collect();
-        let non_empty = tiles
+        let sizes: Vec<usize> = tiles
             .iter()
-            .filter(|&&t| render(&source, Tileset::Grids, t).is_some())
-            .count();
+            .filter_map(|&t| render(&source, Tileset::Grids, t).map(|b| b.len()))
+            .collect();
         eprintln!(
-            "zoom {z}: {n} tiles ({non_empty} with grids); wangge per tile: median {:.2?}, max {:.2?}",
+            "zoom {z}: {n} tiles ({} with grids, {:.1} MB in all); wangge per tile: median {:.2?}, \
+             max {:.2?}",
+            sizes.len(),
+            sizes.iter().sum::<usize>() as f64 / 1e6,
             median(per_tile.clone()),
             per_tile.iter().max().expect("tiles")
         );

@@ -47,7 +47,9 @@ pub const LABEL_MIN_ZOOM: [u8; 5] = [5, 10, 11, 12, 13];
 mod cache;
 mod changes;
 pub mod coord;
+mod preclip;
 mod render;
+mod simplify;
 mod source;
 pub mod style;
 
