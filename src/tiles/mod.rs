@@ -5,12 +5,13 @@
 //!
 //! 1. find the grids whose bounding box meets the tile plus its buffer (the
 //!    index's per-level R-trees), for the levels shown at that zoom;
-//! 2. project them to Web Mercator and then to tile units (extent 4096,
-//!    y down);
-//! 3. clip to the buffered tile;
-//! 4. snap to whole tile units and simplify for the zoom, dropping rings that
-//!    collapse and repairing any that the snapping made invalid;
-//! 5. orient rings as MVT wants (exterior clockwise on screen) and encode.
+//! 2. take their rings, projected to Web Mercator once per index version
+//!    (`source.rs`), into tile units (extent 4096, y down);
+//! 3. cut each ring to the buffered tile, cheaply (`preclip.rs`);
+//! 4. snap to whole tile units and simplify to a pixel (`simplify.rs`),
+//!    dropping rings that collapse;
+//! 5. clip exactly and repair in one integer overlay, which also orients
+//!    rings as MVT wants (exterior clockwise on screen), and encode.
 //!
 //! Tilesets ("layers" in the URL `/tiles/{layer}/{z}/{x}/{y}.mvt`) each hold
 //! one MVT layer of the same name:
