@@ -65,12 +65,7 @@ fn county_bounds(index: &GridIndex) -> Bbox {
         .grids()
         .iter()
         .filter_map(|g| Bbox::of(&g.geometry))
-        .reduce(|a, b| Bbox {
-            min_lon: a.min_lon.min(b.min_lon),
-            min_lat: a.min_lat.min(b.min_lat),
-            max_lon: a.max_lon.max(b.max_lon),
-            max_lat: a.max_lat.max(b.max_lat),
-        })
+        .reduce(Bbox::union)
         .expect("the county has grids")
 }
 

@@ -62,17 +62,38 @@ fn gdal_tool(name: &str) -> Command {
 /// Run a command to success; return its standard output.
 #[track_caller]
 fn run(command: &mut Command) -> String {
+    run_with_log(command).0
+}
+
+/// Run a command to success; return its standard output and error.
+#[track_caller]
+fn run_with_log(command: &mut Command) -> (String, String) {
     let out = command
         .output()
         .unwrap_or_else(|e| panic!("{command:?} does not start: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         out.status.success(),
-        "{command:?} failed ({}):\n{stdout}\n{}",
+        "{command:?} failed ({}):\n{stdout}\n{stderr}",
         out.status,
-        String::from_utf8_lossy(&out.stderr)
     );
-    stdout
+    (stdout, stderr)
+}
+
+/// The `offset`s of the items pages GDAL fetched, from its HTTP debug log
+/// (`HTTP: Fetch(URL)` lines), each once, in order.
+fn fetched_offsets(log: &str, collection: &str) -> BTreeSet<usize> {
+    let items = format!("/collections/{collection}/items");
+    log.lines()
+        .filter_map(|line| line.split_once("HTTP: Fetch(").map(|(_, url)| url))
+        .filter(|url| url.contains(&items))
+        .map(|url| {
+            url.split(['?', '&', ')'])
+                .find_map(|p| p.strip_prefix("offset="))
+                .map_or(0, |o| o.parse().expect("a numeric offset"))
+        })
+        .collect()
 }
 
 /// The ids of one level's grids in the index, ordered by id.
@@ -147,12 +168,22 @@ fn ogr2ogr_pages_through_every_collection() {
     for ((id, level), want_count) in COLLECTIONS.into_iter().zip(Level::ALL).zip(LEVEL_COUNTS) {
         let out = dir.path().join(format!("{id}.geojson"));
         let started = Instant::now();
-        run(ogr2ogr().args(["-f", "GeoJSON"]).arg(&out).args([
+        let (_, log) = run_with_log(ogr2ogr().args(["-f", "GeoJSON"]).arg(&out).args([
             &url,
             id,
             "-oo",
             &format!("PAGE_SIZE={PAGE_SIZE}"),
+            "--debug",
+            "on",
         ]));
+        // GDAL really paged, following the `next` links: one request per
+        // page of 100, no page skipped.
+        let want_offsets: BTreeSet<usize> = (0..want_count).step_by(PAGE_SIZE).collect();
+        assert_eq!(
+            fetched_offsets(&log, id),
+            want_offsets,
+            "{id}: the pages GDAL fetched"
+        );
         eprintln!(
             "ogr2ogr {id}: {want_count} features, {} pages, {:.2} s",
             want_count.div_ceil(PAGE_SIZE),

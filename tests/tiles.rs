@@ -36,12 +36,7 @@ fn county_bounds(index: &GridIndex) -> Bbox {
         .grids()
         .iter()
         .filter_map(|g| Bbox::of(&g.geometry))
-        .reduce(|a, b| Bbox {
-            min_lon: a.min_lon.min(b.min_lon),
-            min_lat: a.min_lat.min(b.min_lat),
-            max_lon: a.max_lon.max(b.max_lon),
-            max_lat: a.max_lat.max(b.max_lat),
-        })
+        .reduce(Bbox::union)
         .expect("the county has grids")
 }
 
@@ -97,6 +92,17 @@ fn demo_county_tiles_are_valid_complete_and_labelled() {
                     grid.level.get()
                 );
                 assert!(!f.polygons.0.is_empty(), "{tile} {id}: has polygons");
+                // Valid as a whole: the parts of a multi-part grid neither
+                // overlap nor share an edge.
+                assert!(
+                    f.polygons.is_valid(),
+                    "{tile} {id}: invalid multipolygon: {:?}",
+                    f.polygons.validation_errors()
+                );
+                // The MVT id is the grid id where it is a canonical number,
+                // so feature state keyed by it survives imports.
+                let canonical = id.parse::<u64>().ok().filter(|n| n.to_string() == *id);
+                assert_eq!(f.id, canonical, "{tile} {id}: feature id");
                 assert_eq!(
                     f.ring_areas.iter().filter(|a| **a > 0.0).count(),
                     f.polygons.0.len(),
@@ -328,19 +334,54 @@ async fn tiles_are_served_with_etag_304_and_gzip() {
         .expect("valid gzip");
     assert_eq!(unzipped, plain.body.to_vec());
 
+    // The gzip encoding is another representation with its own ETag, and
+    // either ETag shows the client holds the current tile.
+    let gz_etag = gz.header(header::ETAG).to_owned();
+    assert_ne!(gz_etag, etag, "gzip and identity have distinct ETags");
+    for held in [&gz_etag, &etag] {
+        let again = get(
+            &app,
+            &url,
+            &[("accept-encoding", "gzip"), ("if-none-match", held)],
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{held}");
+        assert_eq!(again.header(header::ETAG), held.as_str());
+    }
+
     let refused = get(&app, &url, &[("accept-encoding", "gzip;q=0")]).await;
     assert_eq!(refused.header(header::CONTENT_ENCODING), "");
+    assert_eq!(refused.header(header::ETAG), etag);
 }
 
 /// Empty tiles answer 204; unknown tilesets, addresses outside the pyramid
 /// and URLs without `.mvt` answer 404 problem documents saying why.
 #[tokio::test]
 async fn empty_and_impossible_tiles() {
-    let (_dir, _state, app) = app().await;
-    let (_, far) = tile_url("grids", 10.0, 50.0, 12);
+    let (_dir, state, app) = app().await;
+    let (far_tile, far) = tile_url("grids", 10.0, 50.0, 12);
     let a = get(&app, &far, &[]).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
     assert!(a.body.is_empty());
+    // Tiles away from every grid, and tiles above the advertised zooms, are
+    // answered but not cached: requests cannot flood the cache.
+    let (deep_tile, deep) = tile_url("grids", 106.01, 34.61, 16);
+    let a = get(&app, &deep, &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "zoom 16 is cut on request");
+    assert!(
+        only_layer(&a.body, "grids")
+            .features
+            .iter()
+            .any(|f| f.attributes["id"] == "s-1")
+    );
+    for tile in [far_tile, deep_tile] {
+        let key = TileKey {
+            tileset: Tileset::Grids,
+            tile,
+        };
+        assert!(!state.tiles().contains(&key), "{tile} not cached");
+    }
+    assert_eq!(state.tiles().stats().tiles, 0);
 
     for (uri, says) in [
         ("/tiles/roads/12/3255/1625.mvt", "no tileset \"roads\""),
@@ -380,6 +421,14 @@ async fn tilejson_describes_each_tileset() {
         );
         assert_eq!(doc["bounds"], serde_json::json!([106.0, 34.6, 106.2, 34.8]));
         assert_eq!(doc["maxzoom"], 14);
+        // The map opens over the county's middle at a whole zoom in range.
+        let center = doc["center"].as_array().expect("center");
+        assert!((center[0].as_f64().expect("lon") - 106.1).abs() < 1e-9);
+        assert!((center[1].as_f64().expect("lat") - 34.7).abs() < 1e-9);
+        assert_eq!(center[2], serde_json::json!(10), "a whole zoom");
+        assert!(doc["minzoom"].as_u64().is_some_and(|z| z <= 10));
+        // The URLs name the host asked, so caches must key on it.
+        assert!(a.header(header::VARY).contains("Host"), "{name}: Vary");
         assert_eq!(doc["vector_layers"][0]["id"], name);
         let got: Vec<String> = doc["vector_layers"][0]["fields"]
             .as_object()

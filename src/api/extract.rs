@@ -5,6 +5,8 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -98,6 +100,12 @@ where
                 .filter(|v| !v.is_empty())
         };
         let scheme = header("x-forwarded-proto").unwrap_or("http");
+        if !matches!(scheme, "http" | "https") {
+            return Err(ApiError::bad_parameter(
+                "X-Forwarded-Proto",
+                format!("the X-Forwarded-Proto header {scheme:?} is neither http nor https"),
+            ));
+        }
         let host = header("x-forwarded-host")
             .or_else(|| header("host"))
             .map(str::to_owned)
@@ -107,7 +115,7 @@ where
         let plausible = host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c));
-        if !plausible || !matches!(scheme, "http" | "https") {
+        if !plausible {
             return Err(ApiError::bad_parameter(
                 "Host",
                 format!("the Host header {host:?} is not a host name with an optional port"),
@@ -115,4 +123,19 @@ where
         }
         Ok(BaseUrl(format!("{scheme}://{host}")))
     }
+}
+
+/// The request headers [`BaseUrl`] reads: a response with URLs built from
+/// it differs by them.
+const BASE_URL_VARY: &str = "Host, X-Forwarded-Host, X-Forwarded-Proto";
+
+/// Middleware (`axum::middleware::map_response`) for the routes whose
+/// documents carry absolute URLs from [`BaseUrl`]: says so in `Vary`, so a
+/// shared cache does not hand a document naming one host to a client that
+/// used another.
+pub(super) async fn vary_by_base_url(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static(BASE_URL_VARY));
+    response
 }

@@ -9,7 +9,7 @@ use axum::routing::get;
 use utoipa::OpenApi;
 
 use super::error::ApiError;
-use super::extract::BaseUrl;
+use super::extract::{BaseUrl, vary_by_base_url};
 use crate::tiles::style::style_document;
 
 /// The routes of this resource; they need no state.
@@ -17,7 +17,10 @@ pub(super) fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route("/style.json", get(style))
+    Router::new().route(
+        "/style.json",
+        get(style).layer(axum::middleware::map_response(vary_by_base_url)),
+    )
 }
 
 /// The OpenAPI description of this resource.
@@ -47,9 +50,6 @@ async fn style(BaseUrl(base): BaseUrl) -> Result<Response, ApiError> {
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
-            // The document names the host it was asked through; a shared cache
-            // must not hand it to a client that used another name.
-            (header::VARY, "Host, X-Forwarded-Host, X-Forwarded-Proto"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         body,

@@ -22,7 +22,7 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
-use super::extract::{BaseUrl, Path};
+use super::extract::{BaseUrl, Path, vary_by_base_url};
 use crate::state::AppState;
 use crate::tiles::{self, EncodedTile, TileId, TileKey, Tileset};
 
@@ -36,7 +36,10 @@ const TILE_CACHE_CONTROL: &str = "no-cache";
 /// The routes of this resource.
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/tiles/{tilejson}", get(tilejson))
+        .route(
+            "/tiles/{tilejson}",
+            get(tilejson).layer(axum::middleware::map_response(vary_by_base_url)),
+        )
         .route("/tiles/{tileset}/{z}/{x}/{y}", get(tile))
 }
 
@@ -100,37 +103,56 @@ async fn tile(
         tile: tile_id(&z, &x, &y)?,
     };
     let service = state.tiles();
-    let encoded = match service.get(&key) {
-        Some(hit) => hit,
-        None => {
-            let source = service.source();
-            let cut = source.clone();
-            let encoded = tokio::task::spawn_blocking(move || {
-                Arc::new(EncodedTile::new(tiles::render(&cut, key.tileset, key.tile)))
-            })
-            .await
-            .map_err(|e| ApiError::internal("cutting a tile", e))?;
-            service.put(&source, key, encoded.clone());
-            encoded
-        }
-    };
+    if let Some(hit) = service.get(&key) {
+        return Ok(tile_response(&hit, &headers));
+    }
+    let source = service.source();
+    if !source.may_hold(key.tile) {
+        // Away from every grid: empty, without cutting or caching.
+        return Ok(tile_response(&EncodedTile::new(None), &headers));
+    }
+    let cut = source.clone();
+    let encoded = tokio::task::spawn_blocking(move || {
+        Arc::new(EncodedTile::new(tiles::render(&cut, key.tileset, key.tile)))
+    })
+    .await
+    .map_err(|e| ApiError::internal("cutting a tile", e))?;
+    // Above the advertised zooms a county has millions of tiles and clients
+    // overzoom instead of asking; the few that do ask get a fresh cut (each
+    // holds a handful of grids) that does not crowd the cache.
+    if key.tile.z <= tiles::MAX_ZOOM {
+        service.put(&source, key, encoded.clone());
+    }
     Ok(tile_response(&encoded, &headers))
 }
 
+/// The answer for a tile: 304 when the client holds it already, 204 when
+/// it is empty, else its bytes, gzipped when accepted. The two encodings
+/// are two representations with their own ETags; a client holding either
+/// has the current tile, so either validates (and the 304 names the one it
+/// holds).
 fn tile_response(tile: &EncodedTile, request: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&tile.etag).expect("an ETag is quoted hex");
-    let matches = request
+    let gzip = !tile.is_empty() && accepts_gzip(request);
+    let held = request
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|v| v.trim().trim_start_matches("W/"))
-        .any(|v| v == "*" || v == tile.etag);
+        .find_map(|v| match v {
+            "*" => Some(if gzip { &tile.etag_gzip } else { &tile.etag }),
+            v if v == tile.etag => Some(&tile.etag),
+            v if v == tile.etag_gzip => Some(&tile.etag_gzip),
+            _ => None,
+        });
+    let matches = held.is_some();
+    let etag = held.unwrap_or(if gzip { &tile.etag_gzip } else { &tile.etag });
+    let etag = HeaderValue::from_str(etag).expect("an ETag is quoted hex");
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else if tile.is_empty() {
         StatusCode::NO_CONTENT.into_response()
-    } else if accepts_gzip(request) {
+    } else if gzip {
         let mut r = ResponseBody::from(tile.gzip().clone()).into_response();
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -191,8 +213,10 @@ struct TileJson {
     maxzoom: u8,
     /// West, south, east, north, degrees: the extent of the grids.
     bounds: [f64; 4],
-    /// Longitude, latitude, zoom: where a map of the grids opens.
-    center: [f64; 3],
+    /// Longitude, latitude, zoom: where a map of the grids opens. The zoom
+    /// is a whole number between `minzoom` and `maxzoom`.
+    #[schema(value_type = Vec<f64>)]
+    center: (f64, f64, u8),
     /// The MVT layers in each tile.
     vector_layers: Vec<VectorLayer>,
 }
@@ -213,8 +237,9 @@ struct VectorLayer {
     fields: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The zoom a map of the whole county opens at.
-const OVERVIEW_ZOOM: f64 = 10.0;
+/// The zoom a map of the whole county opens at (clamped to the tileset's
+/// zoom range).
+const OVERVIEW_ZOOM: u8 = 10;
 
 /// TileJSON for one tileset.
 #[utoipa::path(
@@ -240,23 +265,23 @@ async fn tilejson(
     })?;
     let tileset = tileset(name)?;
     let source = state.tiles().source();
-    let bounds = source.bounds();
-    let (bounds, center) = match bounds {
+    let minzoom = tileset.min_zoom();
+    let (bounds, center) = match source.bounds() {
         Some(b) => (
             [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
-            [
+            (
                 (b.min_lon + b.max_lon) / 2.0,
                 (b.min_lat + b.max_lat) / 2.0,
-                OVERVIEW_ZOOM,
-            ],
+                OVERVIEW_ZOOM.clamp(minzoom, tiles::MAX_ZOOM),
+            ),
         ),
-        // No grids yet: the whole world, as TileJSON's defaults.
+        // No grids yet: the whole world, as TileJSON's defaults, opened at
+        // the first zoom with features.
         None => (
             [-180.0, -85.051_128_78, 180.0, 85.051_128_78],
-            [0.0, 0.0, 0.0],
+            (0.0, 0.0, minzoom),
         ),
     };
-    let minzoom = tileset.min_zoom();
     let doc = TileJson {
         tilejson: "3.0.0",
         name: format!("wangge {}", tileset.name()),

@@ -24,13 +24,23 @@ pub(super) struct ServeArgs {
     #[arg(long)]
     no_demo: bool,
 
-    /// Memory for cached tiles, MiB; least recently used tiles go first.
-    #[arg(long, default_value_t = DEFAULT_TILE_CACHE_MB, value_name = "MIB")]
-    tile_cache_mb: usize,
+    /// Memory for cached tiles, MiB (0 to 1048576); least recently used
+    /// tiles go first.
+    #[arg(
+        long,
+        default_value_t = DEFAULT_TILE_CACHE_MB,
+        value_name = "MIB",
+        value_parser = clap::value_parser!(u64).range(0..=MAX_TILE_CACHE_MB),
+    )]
+    tile_cache_mb: u64,
 }
 
 /// [`crate::tiles::DEFAULT_BUDGET_BYTES`] in MiB.
-const DEFAULT_TILE_CACHE_MB: usize = crate::tiles::DEFAULT_BUDGET_BYTES / (1024 * 1024);
+const DEFAULT_TILE_CACHE_MB: u64 = (crate::tiles::DEFAULT_BUDGET_BYTES / (1024 * 1024)) as u64;
+
+/// The largest tile cache accepted, MiB (1 TiB): a typo such as an extra
+/// digit should be refused, not overflow.
+const MAX_TILE_CACHE_MB: u64 = 1 << 20;
 
 impl Default for ServeArgs {
     fn default() -> Self {
@@ -45,7 +55,9 @@ impl Default for ServeArgs {
 /// Run the server until a shutdown signal.
 pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = super::open_store(database).await?;
-    let state = AppState::open_with_tile_cache(store, args.tile_cache_mb * 1024 * 1024)
+    let budget = usize::try_from(args.tile_cache_mb * 1024 * 1024)
+        .context("--tile-cache-mb is more memory than this machine can address")?;
+    let state = AppState::open_with_tile_cache(store, budget)
         .await
         .context("loading the grids from the database")?;
     let stored = state.index().grids().len();

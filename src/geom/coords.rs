@@ -81,6 +81,16 @@ impl Bbox {
         })
     }
 
+    /// The smallest box holding both.
+    pub fn union(self, other: Bbox) -> Bbox {
+        Bbox {
+            min_lon: self.min_lon.min(other.min_lon),
+            min_lat: self.min_lat.min(other.min_lat),
+            max_lon: self.max_lon.max(other.max_lon),
+            max_lat: self.max_lat.max(other.max_lat),
+        }
+    }
+
     /// The box as a geo rectangle.
     pub fn to_rect(self) -> geo::Rect<f64> {
         geo::Rect::new(

@@ -73,12 +73,7 @@ impl Raster {
             .grids()
             .iter()
             .filter_map(|g| Bbox::of(&g.geometry))
-            .reduce(|a, b| Bbox {
-                min_lon: a.min_lon.min(b.min_lon),
-                min_lat: a.min_lat.min(b.min_lat),
-                max_lon: a.max_lon.max(b.max_lon),
-                max_lat: a.max_lat.max(b.max_lat),
-            })
+            .reduce(Bbox::union)
         else {
             return Raster::empty();
         };

@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use axum::body::Bytes;
 use lru::LruCache;
+use rstar::primitives::Rectangle;
+use rstar::{AABB, RTree};
 
 use super::coord::TileId;
 use super::source::TileSource;
@@ -44,6 +46,9 @@ pub struct EncodedTile {
     pub body: Bytes,
     /// A strong validator of `body` (quoted, as the header wants it).
     pub etag: String,
+    /// The validator of the gzip-encoded body: another representation, so
+    /// another strong ETag (RFC 9110 §8.8.3), the same hash marked `-gz`.
+    pub etag_gzip: String,
     gzip: OnceLock<Bytes>,
     /// Bytes charged to the cache budget, fixed when made so that adding and
     /// removing the tile charge the same (its gzip copy may come later).
@@ -54,12 +59,15 @@ impl EncodedTile {
     /// Wrap rendered bytes (`None`: an empty tile).
     pub fn new(body: Option<Vec<u8>>) -> EncodedTile {
         let body = Bytes::from(body.unwrap_or_default());
-        let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
+        let hash = xxhash_rust::xxh3::xxh3_64(&body);
+        let etag = format!("\"{hash:016x}\"");
+        let etag_gzip = format!("\"{hash:016x}-gz\"");
         // The gzip copy is at most about the size of the body.
         let weight = 2 * body.len() + 128;
         EncodedTile {
             body,
             etag,
+            etag_gzip,
             gzip: OnceLock::new(),
             weight,
         }
@@ -175,15 +183,30 @@ impl TileService {
     /// that `changed` (lon/lat boxes of grids added, removed or altered, old
     /// and new extents) touches. Returns how many tiles were dropped.
     pub fn swap(&self, source: Arc<TileSource>, changed: &[Bbox]) -> usize {
+        // An R-tree of the changed boxes, built before taking the lock: an
+        // import replacing the county changes thousands of boxes, and the
+        // cache may hold a hundred thousand tiles, too many pairs to test
+        // one by one while every tile request waits.
+        let changed = RTree::bulk_load(
+            changed
+                .iter()
+                .map(|b| Rectangle::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]))
+                .collect(),
+        );
+        let margin = f64::from(BUFFER) / f64::from(EXTENT);
         let mut inner = self.lock();
         inner.source = source;
-        let margin = f64::from(BUFFER) / f64::from(EXTENT);
         let stale: Vec<TileKey> = inner
             .tiles
             .iter()
             .filter(|(key, _)| {
-                let bounds = key.tile.lonlat_bounds(margin);
-                changed.iter().any(|b| b.intersects(&bounds))
+                let b = key.tile.lonlat_bounds(margin);
+                let tile = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
+                // Edges touching count, as in `Bbox::intersects`.
+                changed
+                    .locate_in_envelope_intersecting(&tile)
+                    .next()
+                    .is_some()
             })
             .map(|(key, _)| *key)
             .collect();
@@ -205,5 +228,106 @@ impl TileService {
     /// The counters.
     pub fn stats(&self) -> CacheStats {
         self.lock().stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::GridIndex;
+    use crate::tiles::TileId;
+
+    fn source(generation: u64) -> Arc<TileSource> {
+        Arc::new(TileSource::new(
+            Arc::new(GridIndex::build(Vec::new())),
+            generation,
+        ))
+    }
+
+    fn key(z: u8, x: u64, y: u64) -> TileKey {
+        TileKey {
+            tileset: Tileset::Grids,
+            tile: TileId::new(u32::from(z), x, y).expect("a tile"),
+        }
+    }
+
+    fn tile(bytes: usize) -> Arc<EncodedTile> {
+        Arc::new(EncodedTile::new(Some(vec![7; bytes])))
+    }
+
+    /// A tile cut from the source that was current when its request began
+    /// is not kept once a newer source is in: it may miss the change.
+    #[test]
+    fn tiles_cut_from_a_replaced_source_are_not_kept() {
+        let old = source(1);
+        let service = TileService::new(old.clone(), DEFAULT_BUDGET_BYTES);
+        service.swap(source(2), &[]);
+        service.put(&old, key(12, 3255, 1625), tile(100));
+        assert!(!service.contains(&key(12, 3255, 1625)));
+        assert_eq!(service.stats().bytes, 0);
+        let current = service.source();
+        service.put(&current, key(12, 3255, 1625), tile(100));
+        assert!(service.contains(&key(12, 3255, 1625)));
+    }
+
+    /// Over the byte budget, the least recently used tiles go first, and
+    /// the bytes counted are those of the tiles held.
+    #[test]
+    fn least_recently_used_tiles_go_first_over_budget() {
+        let weight = tile(1000).weight();
+        let service = TileService::new(source(1), 3 * weight);
+        let src = service.source();
+        for x in 0..3 {
+            service.put(&src, key(12, x, 0), tile(1000));
+        }
+        // Touch the first, so the second is now the least recently used.
+        assert!(service.get(&key(12, 0, 0)).is_some());
+        service.put(&src, key(12, 3, 0), tile(1000));
+        assert!(service.contains(&key(12, 0, 0)));
+        assert!(!service.contains(&key(12, 1, 0)));
+        assert!(service.contains(&key(12, 2, 0)));
+        assert!(service.contains(&key(12, 3, 0)));
+        let stats = service.stats();
+        assert_eq!((stats.tiles, stats.bytes), (3, 3 * weight));
+        assert_eq!((stats.hits, stats.misses), (1, 0));
+    }
+
+    /// A swap drops exactly the tiles whose buffered bounds meet a changed
+    /// box, at every zoom, edges touching included.
+    #[test]
+    fn a_swap_drops_exactly_the_tiles_a_change_meets() {
+        let service = TileService::new(source(1), DEFAULT_BUDGET_BYTES);
+        let src = service.source();
+        let at = |lon: f64, lat: f64, z: u8| TileKey {
+            tileset: Tileset::Grids,
+            tile: TileId::containing(crate::geom::LonLat::new(lon, lat), z),
+        };
+        let near = [at(106.1, 34.7, 5), at(106.1, 34.7, 10), at(106.1, 34.7, 14)];
+        let far = [at(100.0, 30.0, 10), at(106.3, 34.7, 14)];
+        for k in near.iter().chain(&far) {
+            service.put(&src, *k, tile(10));
+        }
+        // A changed box a few metres across at the point.
+        let changed = Bbox {
+            min_lon: 106.1,
+            min_lat: 34.7,
+            max_lon: 106.1001,
+            max_lat: 34.7001,
+        };
+        assert_eq!(service.swap(source(2), &[changed]), near.len());
+        assert!(near.iter().all(|k| !service.contains(k)));
+        assert!(far.iter().all(|k| service.contains(k)));
+        // A box that only touches a tile's buffered edge drops it too.
+        let edge = far[1]
+            .tile
+            .lonlat_bounds(f64::from(BUFFER) / f64::from(EXTENT));
+        let touching = Bbox {
+            min_lon: edge.max_lon,
+            max_lon: edge.max_lon + 0.01,
+            ..edge
+        };
+        assert_eq!(service.swap(source(3), &[touching]), 1);
+        assert!(!service.contains(&far[1]));
+        assert_eq!(service.stats().evicted_by_change, 4);
     }
 }

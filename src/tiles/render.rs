@@ -26,7 +26,6 @@ use super::coord::{TileId, WorldXY};
 use super::source::TileSource;
 use super::{BUFFER, EXTENT, GRID_MIN_ZOOM, LABEL_MIN_ZOOM, MAX_ZOOM, Tileset};
 use super::{preclip, simplify};
-use crate::index::GridIx;
 use crate::model::{Grid, Level};
 
 /// Simplification tolerance in tile units below [`MAX_ZOOM`]: one pixel of
@@ -85,7 +84,7 @@ fn grids_layer(source: &TileSource, tile: TileId) -> Layer {
                 continue;
             }
             let geometry = to_geo(&shapes);
-            layer.push(index.grid(ix), ix, &Geometry::MultiPolygon(geometry), true);
+            layer.push(index.grid(ix), &Geometry::MultiPolygon(geometry), true);
         }
     }
     layer.finish()
@@ -108,7 +107,7 @@ fn labels_layer(source: &TileSource, tile: TileId) -> Layer {
                 continue;
             }
             let point = Point::new(x.floor(), y.floor());
-            layer.push(index.grid(ix), ix, &Geometry::Point(point), false);
+            layer.push(index.grid(ix), &Geometry::Point(point), false);
         }
     }
     layer.finish()
@@ -297,6 +296,20 @@ fn to_geo(shapes: &IntShapes) -> MultiPolygon<f64> {
     )
 }
 
+/// The MVT feature id of a grid: MVT ids are unsigned integers, so the grid
+/// id when it is one written canonically (the demo county's hierarchical
+/// codes are), else none. A position or hash would not do: clients key
+/// feature state (hover, selection) by this id, so it must name the same
+/// grid in every version of the tiles, and two ids must never collide
+/// (`"007"` and `"7"` would both parse as 7). The `id` attribute always
+/// carries the grid id as written.
+fn mvt_feature_id(grid_id: &str) -> Option<u64> {
+    grid_id
+        .parse::<u64>()
+        .ok()
+        .filter(|n| n.to_string() == grid_id)
+}
+
 /// One MVT layer under construction: features plus the shared key and value
 /// tables.
 struct LayerBuilder {
@@ -316,16 +329,14 @@ impl LayerBuilder {
 
     /// Add a grid's feature with the tileset's attributes. `full` adds the
     /// polygon layer's extra attributes (parent, population).
-    fn push(&mut self, grid: &Grid, ix: GridIx, geometry: &Geometry<f64>, full: bool) {
+    fn push(&mut self, grid: &Grid, geometry: &Geometry<f64>, full: bool) {
         let Ok(mut feature) = geometry.to_mvt_unscaled() else {
             // The encoder refuses only rings under three points, which the
             // overlay never returns; a label point cannot fail.
             tracing::warn!(grid = %grid.id.0, "grid geometry could not be encoded; left out of tile");
             return;
         };
-        // MVT ids are integers: the grid id when it is one (it is a
-        // hierarchical code), else its position in this version.
-        feature.id = Some(grid.id.0.parse::<u64>().unwrap_or(u64::from(ix)));
+        feature.id = mvt_feature_id(&grid.id.0);
         let mut tag = |key: &str, value: TileValue| {
             let (k, v) = self.tags.insert_ref(key, value);
             feature.tags.extend([k, v]);
@@ -356,6 +367,22 @@ impl LayerBuilder {
             keys,
             values: values.into_iter().map(Into::into).collect(),
             extent: Some(EXTENT),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mvt_feature_id;
+
+    /// Only canonical unsigned integers become MVT ids, so that one id
+    /// never names two grids and never changes between imports.
+    #[test]
+    fn feature_ids_are_canonical_grid_ids_or_none() {
+        assert_eq!(mvt_feature_id("620524101"), Some(620_524_101));
+        assert_eq!(mvt_feature_id("0"), Some(0));
+        for not_canonical in ["007", "+7", "7 ", "", "a1", "-1", "99999999999999999999"] {
+            assert_eq!(mvt_feature_id(not_canonical), None, "{not_canonical:?}");
         }
     }
 }

@@ -45,12 +45,7 @@ impl TileSource {
             .grids()
             .iter()
             .filter_map(|g| Bbox::of(&g.geometry))
-            .reduce(|a, b| Bbox {
-                min_lon: a.min_lon.min(b.min_lon),
-                min_lat: a.min_lat.min(b.min_lat),
-                max_lon: a.max_lon.max(b.max_lon),
-                max_lat: a.max_lat.max(b.max_lat),
-            });
+            .reduce(Bbox::union);
         TileSource {
             index,
             generation,
@@ -73,6 +68,16 @@ impl TileSource {
     /// The extent of all grids, degrees; `None` when there are none.
     pub fn bounds(&self) -> Option<Bbox> {
         self.bounds
+    }
+
+    /// Whether a tile can hold any feature: its buffered bounds meet the
+    /// extent of the grids. A tile that cannot is answered empty without
+    /// being cut or cached, so requests all over the world cannot fill the
+    /// cache with empty tiles.
+    pub fn may_hold(&self, tile: super::TileId) -> bool {
+        let margin = f64::from(super::BUFFER) / f64::from(super::EXTENT);
+        self.bounds
+            .is_some_and(|b| b.intersects(&tile.lonlat_bounds(margin)))
     }
 
     /// A grid's geometry in normalised Web Mercator.

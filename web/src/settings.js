@@ -16,11 +16,38 @@ export const DEFAULTS = Object.freeze({
   colouring: 'level',
 });
 
-/** Which URL parameter sets which setting, and how its text is read. */
+/** The largest border warning distance accepted, metres. */
+export const MAX_BORDER_WARNING_M = 1000;
+
+/**
+ * A base map URL template, or undefined when it is not one: empty (no base
+ * map), or http(s) with {z}, {x} and {y}. Anything else (a typo, a
+ * `javascript:` URL in a shared link) is ignored rather than stored.
+ */
+export function parseBasemapUrl(text) {
+  const url = text.trim();
+  if (url === '') return '';
+  if (!/^https?:\/\//i.test(url)) return undefined;
+  return ['{z}', '{x}', '{y}'].every((p) => url.includes(p)) ? url : undefined;
+}
+
+/** A border warning distance in metres, 1 to MAX_BORDER_WARNING_M, else undefined. */
+export function parseBorderWarningM(text) {
+  const metres = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(metres) && metres >= 1 && metres <= MAX_BORDER_WARNING_M
+    ? metres
+    : undefined;
+}
+
+/**
+ * Which URL parameter sets which setting, and how its text is read; a
+ * reader returns undefined for text it refuses, and the parameter is then
+ * ignored.
+ */
 const URL_PARAMS = {
-  basemap: ['basemapUrl', String],
-  border: ['borderWarningM', Number],
-  colouring: ['colouring', String],
+  basemap: ['basemapUrl', parseBasemapUrl],
+  border: ['borderWarningM', parseBorderWarningM],
+  colouring: ['colouring', (text) => text.trim() || undefined],
 };
 
 /**
@@ -54,7 +81,10 @@ export function loadSettings(search = window.location.search) {
   for (const [param, [key, parse]] of Object.entries(URL_PARAMS)) {
     if (!params.has(param)) continue;
     const value = parse(params.get(param));
-    if (typeof value === 'number' && !Number.isFinite(value)) continue;
+    if (value === undefined) {
+      console.warn(`wangge: ignoring URL parameter ${param}=${params.get(param)}`);
+      continue;
+    }
     values[key] = value;
     changed = true;
   }

@@ -83,12 +83,7 @@ impl Snapshot for GridLevelSnapshot {
     fn extent(&self) -> Option<Bbox> {
         self.all()
             .filter_map(|(_, g)| Bbox::of(&g.geometry))
-            .reduce(|a, b| Bbox {
-                min_lon: a.min_lon.min(b.min_lon),
-                min_lat: a.min_lat.min(b.min_lat),
-                max_lon: a.max_lon.max(b.max_lon),
-                max_lat: a.max_lat.max(b.max_lat),
-            })
+            .reduce(Bbox::union)
     }
 
     fn select(&self, bbox: Option<Bbox>) -> Vec<FeatureKey> {

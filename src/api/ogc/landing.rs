@@ -12,12 +12,12 @@ use crate::api::error::ProblemDocument;
 use crate::api::extract::{BaseUrl, Query};
 
 /// The conformance classes of OGC API - Features Part 1 this API
-/// implements: Core, GeoJSON, and OpenAPI 3.0 (the OGC paths are in
-/// `/api/openapi.json`). Not HTML.
-const CONFORMS_TO: [&str; 3] = [
+/// implements: Core and GeoJSON. Not HTML, and not "OpenAPI 3.0": the
+/// OGC paths are described in `/api/openapi.json`, but that document is
+/// OpenAPI 3.1 (what utoipa writes), and Part 1 has no class for 3.1.
+const CONFORMS_TO: [&str; 2] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ];
 
 /// The `f` parameter of the JSON documents (landing page, conformance,
@@ -90,7 +90,7 @@ pub(super) struct Conformance {
     /// The URIs of the conformance classes implemented.
     #[serde(rename = "conformsTo")]
     #[schema(example = json!(["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]))]
-    conforms_to: [&'static str; 3],
+    conforms_to: [&'static str; 2],
 }
 
 /// The conformance classes this API implements.
@@ -100,7 +100,7 @@ pub(super) struct Conformance {
     tag = "ogc",
     params(JsonFormat),
     responses(
-        (status = 200, description = "Core, GeoJSON and OpenAPI 3.0", body = Conformance),
+        (status = 200, description = "Core and GeoJSON", body = Conformance),
         (status = 400, description = "An unknown query parameter, or `f` other than json",
             body = ProblemDocument, content_type = "application/problem+json"),
     )

@@ -1,4 +1,4 @@
-//! OGC API - Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) under `/ogc`:
+//! OGC API - Features, Part 1 (Core and GeoJSON; the API document is OpenAPI 3.1) under `/ogc`:
 //! the standard way for GIS clients (QGIS, GDAL/ogr2ogr, ArcGIS) to read
 //! the grids, one collection per level, with paging and a `bbox` filter.
 //!
@@ -32,6 +32,7 @@ use axum::routing::get;
 use utoipa::OpenApi;
 
 use super::error::ApiError;
+use super::extract::vary_by_base_url;
 use crate::state::AppState;
 
 /// The media type of JSON documents.
@@ -40,9 +41,12 @@ const JSON: &str = "application/json";
 /// The media type of GeoJSON (RFC 7946 §12).
 const GEOJSON: &str = "application/geo+json";
 
-/// The media type of the OpenAPI document, as OGC API - Features writes it
-/// for its `service-desc` link (and as GDAL looks for it).
-const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
+/// The media type of the OpenAPI document for the `service-desc` link, in
+/// the form OGC API - Features writes it, with the version the document
+/// really is (3.1). Clients that look only for `version=3.0` (GDAL) then
+/// skip the document, which they need only for hints such as the largest
+/// `limit`, rather than misread it.
+const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.1";
 
 /// The coordinate reference system of every geometry: WGS84 longitude,
 /// latitude (the axis order of GeoJSON).
@@ -60,6 +64,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
             "/ogc/collections/{collectionId}/items/{featureId}",
             get(items::one),
         )
+        // Every document links with absolute URLs.
+        .layer(axum::middleware::map_response(vary_by_base_url))
 }
 
 /// The OpenAPI description of OGC API - Features.

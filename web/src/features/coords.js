@@ -5,7 +5,8 @@
 export function install(ctx) {
   const { map } = ctx;
   const el = document.getElementById('cursor-coords');
-  const show = (lngLat) => {
+  const show = (unwrapped) => {
+    const lngLat = unwrapped.wrap();
     el.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)} · z${map.getZoom().toFixed(1)}`;
   };
   map.on('mousemove', (event) => show(event.lngLat));

@@ -27,7 +27,8 @@ export function install(ctx) {
   let latest = 0;
 
   map.on('click', async (event) => {
-    const { lng, lat } = event.lngLat;
+    // A world copy east or west of the first gives longitudes beyond ±180.
+    const { lng, lat } = event.lngLat.wrap();
     const request = ++latest;
     marker.setLngLat([lng, lat]).addTo(map);
     panel.show(SECTION_ID);

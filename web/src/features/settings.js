@@ -6,6 +6,7 @@
 
 import { h } from '../dom.js';
 import { setBasemap } from '../map.js';
+import { MAX_BORDER_WARNING_M, parseBasemapUrl, parseBorderWarningM } from '../settings.js';
 
 export function install(ctx) {
   const { map, panel, settings } = ctx;
@@ -27,7 +28,8 @@ export function install(ctx) {
   const borderInput = h('input', {
     type: 'number',
     class: 'text-input narrow',
-    min: '0',
+    min: '1',
+    max: String(MAX_BORDER_WARNING_M),
     step: '5',
     value: String(settings.get('borderWarningM')),
     dataset: { test: 'border-warning-m' },
@@ -53,15 +55,19 @@ export function install(ctx) {
     status);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const url = basemapInput.value.trim();
-    if (url && !/\{z\}/.test(url)) {
-      status.textContent = '底图地址需要包含 {z}、{x}、{y}。';
+    const url = parseBasemapUrl(basemapInput.value);
+    if (url === undefined) {
+      status.textContent = '底图地址需以 http:// 或 https:// 开头，并包含 {z}、{x}、{y}。';
+      return;
+    }
+    const metres = parseBorderWarningM(borderInput.value);
+    if (metres === undefined) {
+      status.textContent = `边界提醒距离应为 1 到 ${MAX_BORDER_WARNING_M} 米。`;
       return;
     }
     settings.set('basemapUrl', url);
     settings.set('basemapAttribution', attributionInput.value.trim());
-    const metres = Number(borderInput.value);
-    if (Number.isFinite(metres) && metres >= 0) settings.set('borderWarningM', metres);
+    settings.set('borderWarningM', metres);
     status.textContent = '已保存。';
   });
   body.append(form);
