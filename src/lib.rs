@@ -14,6 +14,7 @@
 //! - [`store`]: `trait Store` and its SQLite and PostGIS backends.
 //! - [`generate`]: the deterministic demo county (Qingshui-like, 2,403 grids).
 //! - [`geom`]: labelled coordinates, GeoJSON and WKB conversions, metric distances.
+//! - [`workflow`]: the incident processes (state machines) and escalation rules.
 //! - [`model`]: domain types: `Grid`, `GridId`, `Level`.
 //! - [`cli`]: the `wangge` command line.
 
@@ -28,3 +29,4 @@ pub mod state;
 pub mod store;
 pub mod tiles;
 pub mod web;
+pub mod workflow;

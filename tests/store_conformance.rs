@@ -8,6 +8,7 @@
 //! county (bbox answers must be identical), and the PostGIS-only
 //! `candidates_at` against a brute-force geo oracle.
 
+#[macro_use]
 mod support;
 
 use std::sync::OnceLock;
@@ -26,33 +27,6 @@ use support::{
     ORIGIN, TestStore, assert_grids_identical, error_chain, ids, level, small_county, sorted,
     square_grid,
 };
-
-/// Generate `sqlite::$case` and `postgis::$case` for each case function,
-/// each on a fresh store that is cleaned up when the case passes.
-macro_rules! conformance {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let t = super::TestStore::open(super::Backend::Sqlite).await;
-                    super::$case(&t).await;
-                    t.cleanup().await;
-                }
-            )+
-        }
-        mod postgis {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let t = super::TestStore::open(super::Backend::Postgis).await;
-                    super::$case(&t).await;
-                    t.cleanup().await;
-                }
-            )+
-        }
-    };
-}
 
 conformance!(
     empty_store_is_empty,
@@ -448,8 +422,7 @@ async fn corrupt_row_is_reported_with_its_id(t: &TestStore) {
             .await;
         }
     }
-    let is_g1 =
-        |r: Result<_, StoreError>| matches!(r, Err(StoreError::Corrupt { id, .. }) if id == "G1");
+    let is_g1 = |r: Result<_, StoreError>| matches!(r, Err(StoreError::Corrupt { id, .. }) if id == "grid G1");
     assert!(
         is_g1(t.store.load_grids().await.map(|_| ())),
         "{}: load_grids",

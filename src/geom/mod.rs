@@ -1,9 +1,12 @@
 //! Coordinate types and geometry conversions shared by every module:
-//! labelled lon/lat points and boxes, GeoJSON and WKB encodings of grids, and
+//! labelled lon/lat points and boxes, the Chinese input systems (GCJ-02,
+//! BD-09) converted to WGS84, GeoJSON and WKB encodings of grids, and
 //! local metric distances. Nothing here knows about storage or HTTP.
 
+mod china_crs;
 mod coords;
 pub mod geojson_io;
 pub mod wkb;
 
+pub use china_crs::{InputCrs, UnknownCrs};
 pub use coords::{Bbox, LonLat, METRES_PER_DEGREE_LAT, metres_between};

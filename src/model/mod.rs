@@ -1,6 +1,12 @@
 //! Domain types: grids, their ids and levels, and the errors that describe a
-//! grid that cannot be accepted. Nothing here knows about SQL or HTTP.
+//! grid that cannot be accepted; incidents and their history. Nothing here
+//! knows about SQL or HTTP.
 
 mod grid;
+mod incident;
 
 pub use grid::{Grid, GridId, Leader, Level, LevelError};
+pub use incident::{
+    Category, EventKind, GridChain, HistoryEntry, Incident, IncidentId, Person, ReportSource,
+    ReportedPoint,
+};

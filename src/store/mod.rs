@@ -10,9 +10,14 @@ use async_trait::async_trait;
 use crate::geom::Bbox;
 use crate::model::{Grid, GridId, Level};
 
+mod incident_row;
+mod incident_sql;
+mod incidents;
 pub mod postgis;
 mod row;
 pub mod sqlite;
+
+pub use incidents::{IncidentFilter, IncidentPage, IncidentStore, NewEvent, NewIncident};
 
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,10 +80,18 @@ pub enum StoreError {
     /// The database lacks something wangge needs (e.g. the PostGIS extension).
     #[error("{0}")]
     Capability(String),
-    /// A stored row could not be turned back into a grid.
-    #[error("stored grid {id} is corrupt: {reason}")]
+    /// An incident changed since it was read; nothing was written.
+    #[error("incident {id} was changed by someone else since version {version} was read")]
+    Conflict {
+        /// The incident.
+        id: crate::model::IncidentId,
+        /// The version that was read.
+        version: i64,
+    },
+    /// A stored row could not be turned back into a grid or incident.
+    #[error("stored {id} is corrupt: {reason}")]
     Corrupt {
-        /// The grid's id.
+        /// What it is: `grid 4210`, `incident 17`.
         id: String,
         /// What is wrong with it.
         reason: String,
@@ -88,7 +101,7 @@ pub enum StoreError {
 /// The grid store. Writes are all-or-nothing: a failed write leaves the
 /// store exactly as it was.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IncidentStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
@@ -107,6 +120,18 @@ pub trait Store: Send + Sync + 'static {
     /// Write grids in one transaction. The caller has validated them; the
     /// store still enforces unique ids and known parents.
     async fn write_grids(&self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
+}
+
+/// One schema migration of a backend: plain SQL, applied once in a
+/// transaction and recorded with its checksum by sqlx's migrator.
+fn migration(version: i64, name: &str, sql: &'static str) -> sqlx::migrate::Migration {
+    sqlx::migrate::Migration::new(
+        version,
+        name.to_owned().into(),
+        sqlx::migrate::MigrationType::Simple,
+        sqlx::SqlSafeStr::into_sql_str(sql),
+        false,
+    )
 }
 
 /// Open (creating if needed) and migrate the store a URL names:

@@ -25,7 +25,7 @@ impl StoredGrid {
     /// The grid these columns store.
     pub(crate) fn into_grid(self) -> Result<Grid, StoreError> {
         let corrupt = |reason: String| StoreError::Corrupt {
-            id: self.id.clone(),
+            id: format!("grid {}", self.id),
             reason,
         };
         let level = Level::new(self.level).map_err(|e| corrupt(e.to_string()))?;

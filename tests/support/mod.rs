@@ -464,3 +464,33 @@ pub fn sorted(mut grids: Vec<Grid>) -> Vec<Grid> {
 pub fn ids(grids: &[Grid]) -> Vec<&str> {
     grids.iter().map(|g| g.id.as_str()).collect()
 }
+
+#[allow(unused_macros)]
+/// Generate `sqlite::$case` and `postgis::$case` for each case function
+/// (an `async fn(&TestStore)` at the test crate's root, beside imports of
+/// `TestStore` and `Backend`), each on a fresh store that is cleaned up when
+/// the case passes. Use with `#[macro_use] mod support;`.
+macro_rules! conformance {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let t = super::TestStore::open(super::Backend::Sqlite).await;
+                    super::$case(&t).await;
+                    t.cleanup().await;
+                }
+            )+
+        }
+        mod postgis {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let t = super::TestStore::open(super::Backend::Postgis).await;
+                    super::$case(&t).await;
+                    t.cleanup().await;
+                }
+            )+
+        }
+    };
+}

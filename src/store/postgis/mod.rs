@@ -17,13 +17,13 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Transaction};
 
 use crate::geom::{Bbox, LonLat};
 use crate::model::{Grid, GridId, Level};
-use crate::store::{Backend, GridFilter, Store, StoreError, WriteMode};
+use crate::store::{Backend, GridFilter, Store, StoreError, WriteMode, migration};
 use row::{GRID_COLUMNS, GridRow, NewRow};
 
 /// The oldest PostGIS accepted, as (major, minor). Everything the store
@@ -44,20 +44,27 @@ const INSERT_BATCH: usize = 400;
 /// each version and its checksum in `_sqlx_migrations` (in the store's
 /// schema, the first on the search_path).
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "grids".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(include_str!("migrations/0001_grids.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        migration(1, "grids", include_str!("migrations/0001_grids.sql")),
+        migration(
+            2,
+            "incidents",
+            include_str!("migrations/0002_incidents.sql"),
+        ),
+    ])
 }
 
-/// Grids in PostgreSQL + PostGIS.
+/// Grids and incidents in PostgreSQL + PostGIS.
 #[derive(Debug, Clone)]
 pub struct PostgisStore {
     pool: PgPool,
 }
+
+crate::store::incident_sql::impl_incident_store!(
+    PostgisStore,
+    sqlx::Postgres,
+    sqlx::postgres::PgRow
+);
 
 impl PostgisStore {
     /// Connect to the database a `postgres://…` URL names, check that PostGIS

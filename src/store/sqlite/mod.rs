@@ -19,13 +19,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use geo::Intersects;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::geom::Bbox;
 use crate::model::{Grid, GridId, Level};
-use crate::store::{Backend, GridFilter, Store, StoreError, WriteMode};
+use crate::store::{Backend, GridFilter, Store, StoreError, WriteMode, migration};
 use row::{GRID_COLUMNS, GridRow, NewRow};
 
 /// How long a connection waits for another writer's lock before failing with
@@ -40,20 +40,27 @@ const MAX_FILE_CONNECTIONS: u32 = 4;
 /// The schema, oldest first. Applied through sqlx's migrator, which records
 /// each version and its checksum in `_sqlx_migrations`.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "grids".into(),
-        MigrationType::Simple,
-        sqlx::SqlSafeStr::into_sql_str(include_str!("migrations/0001_grids.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        migration(1, "grids", include_str!("migrations/0001_grids.sql")),
+        migration(
+            2,
+            "incidents",
+            include_str!("migrations/0002_incidents.sql"),
+        ),
+    ])
 }
 
-/// Grids in SQLite.
+/// Grids and incidents in SQLite.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
 }
+
+crate::store::incident_sql::impl_incident_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    sqlx::sqlite::SqliteRow
+);
 
 impl SqliteStore {
     /// Open (creating if needed) and migrate the database a URL names:

@@ -1,0 +1,132 @@
+//! The incident half of the store: what a backend must do for incidents, and
+//! the types its methods speak. The SQL is the same standard SQL on both
+//! backends (`incident_sql.rs`); only the table definitions differ.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::geom::Bbox;
+use crate::model::{
+    Category, EventKind, GridChain, GridId, HistoryEntry, Incident, IncidentId, Level, Person,
+    ReportSource, ReportedPoint,
+};
+use crate::store::StoreError;
+use crate::workflow::{Action, Severity, Status, Tier, WorkflowKind};
+
+/// An incident to record, assignment already decided.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    /// Category code (must exist).
+    pub category: String,
+    /// The category's process.
+    pub workflow: WorkflowKind,
+    /// How serious.
+    pub severity: Severity,
+    /// What happened.
+    pub description: String,
+    /// Who reported it.
+    pub reporter: Option<Person>,
+    /// How it came in.
+    pub source: ReportSource,
+    /// Photo URLs.
+    pub photos: Vec<String>,
+    /// Where.
+    pub point: ReportedPoint,
+    /// The grids there now.
+    pub chain: GridChain,
+    /// Who handles it first.
+    pub tier: Tier,
+    /// The person responsible first.
+    pub responsible: Option<Person>,
+    /// When it was reported.
+    pub reported_at: Timestamp,
+    /// When the first tier's time runs out.
+    pub deadline: Timestamp,
+    /// Who recorded it.
+    pub actor: String,
+    /// A note for the first history entry.
+    pub note: Option<String>,
+}
+
+/// Which incidents to list. Every field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Any of these statuses (empty: any).
+    pub statuses: Vec<Status>,
+    /// This category.
+    pub category: Option<String>,
+    /// Reported inside this grid (any level): its subtree.
+    pub grid: Option<(Level, GridId)>,
+    /// Handled at this tier now.
+    pub tier: Option<Tier>,
+    /// Reported at or after.
+    pub reported_from: Option<Timestamp>,
+    /// Reported before.
+    pub reported_to: Option<Timestamp>,
+    /// Located in this box (edges included).
+    pub bbox: Option<Bbox>,
+    /// Open and past the deadline at this time.
+    pub overdue_at: Option<Timestamp>,
+}
+
+/// One page of a listing, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentPage {
+    /// How many match in all.
+    pub total: u64,
+    /// This page.
+    pub incidents: Vec<Incident>,
+}
+
+/// A change to record with an incident's new state.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: String,
+    /// What kind of change.
+    pub kind: EventKind,
+    /// The action, for a transition.
+    pub action: Option<Action>,
+    /// The note given.
+    pub note: Option<String>,
+    /// Anything else set, as JSON.
+    pub detail: serde_json::Value,
+}
+
+/// Incidents in a store. Every write is one transaction: the row and its
+/// history entry are written together or not at all.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// The categories, in the county's order.
+    async fn categories(&self) -> Result<Vec<Category>, StoreError>;
+
+    /// Record a new incident and its `created` history entry.
+    async fn create_incident(&self, new: &NewIncident) -> Result<Incident, StoreError>;
+
+    /// One incident.
+    async fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
+
+    /// A page of the incidents matching `filter`, newest first.
+    async fn incidents(
+        &self,
+        filter: &IncidentFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<IncidentPage, StoreError>;
+
+    /// An incident's history, oldest first.
+    async fn history(&self, id: IncidentId) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Replace `previous` (an incident as read) by `changed`, bump its
+    /// version and append the history entry. Fails with
+    /// [`StoreError::Conflict`] when the stored version is no longer the one
+    /// read: someone else changed it first, and nothing is written.
+    async fn update_incident(
+        &self,
+        previous: &Incident,
+        changed: &Incident,
+        event: &NewEvent,
+    ) -> Result<Incident, StoreError>;
+}
