@@ -14,12 +14,14 @@
 //! - [`store`]: `trait Store` and its SQLite and PostGIS backends.
 //! - [`generate`]: the deterministic demo county (Qingshui-like, 2,403 grids).
 //! - [`geom`]: labelled coordinates, GeoJSON and WKB conversions, metric distances.
+//! - [`dispatch`]: reporting, acting on and escalating incidents (rules + index + store).
 //! - [`workflow`]: the incident processes (state machines) and escalation rules.
 //! - [`model`]: domain types: `Grid`, `GridId`, `Level`.
 //! - [`cli`]: the `wangge` command line.
 
 pub mod api;
 pub mod cli;
+pub mod dispatch;
 pub mod generate;
 pub mod geom;
 pub mod import;

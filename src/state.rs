@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
+use crate::dispatch::DispatchSettings;
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
 use crate::model::Grid;
@@ -40,6 +41,8 @@ pub struct AppState {
     tiles: TileService,
     /// Serialises writers: each import validates against the set it replaces.
     writes: tokio::sync::Mutex<()>,
+    /// Deadlines, duplicate hints and the county centre for incidents.
+    dispatch: DispatchSettings,
 }
 
 impl AppState {
@@ -54,6 +57,16 @@ impl AppState {
         store: Arc<dyn Store>,
         budget_bytes: usize,
     ) -> Result<Arc<AppState>, StoreError> {
+        AppState::open_with(store, budget_bytes, DispatchSettings::default()).await
+    }
+
+    /// [`AppState::open`] with a tile cache of at most `budget_bytes` and
+    /// the given dispatch settings.
+    pub async fn open_with(
+        store: Arc<dyn Store>,
+        budget_bytes: usize,
+        dispatch: DispatchSettings,
+    ) -> Result<Arc<AppState>, StoreError> {
         let grids = store.load_grids().await?;
         let index = build_index(grids).await;
         let source = prepare_tiles(index.clone(), 0).await;
@@ -62,6 +75,7 @@ impl AppState {
             index: RwLock::new(index),
             tiles: TileService::new(source, budget_bytes),
             writes: tokio::sync::Mutex::new(()),
+            dispatch,
         }))
     }
 
@@ -82,6 +96,11 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// How incidents are dispatched.
+    pub fn dispatch_settings(&self) -> &DispatchSettings {
+        &self.dispatch
     }
 
     /// Parse, validate and apply a GeoJSON FeatureCollection of grids.

@@ -9,9 +9,11 @@ use anyhow::Context;
 use clap::Args;
 
 use super::progress::Steps;
+use crate::dispatch::DispatchSettings;
 use crate::generate::{DEMO_SEED, generate};
 use crate::state::{AppState, ImportFailure};
 use crate::store::WriteMode;
+use crate::workflow::Deadlines;
 
 /// Options of `wangge serve`.
 #[derive(Debug, Args)]
@@ -33,6 +35,18 @@ pub(super) struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(0..=MAX_TILE_CACHE_MB),
     )]
     tile_cache_mb: u64,
+
+    /// Days each tier has before an open incident is overdue, as
+    /// TIER=DAYS pairs (tiers county, town, village, group, grid, patch);
+    /// unnamed tiers keep the defaults village=1 (and the grid tiers under
+    /// it), town=7, county=20.
+    #[arg(long, value_name = "TIER=DAYS,…", value_parser = Deadlines::parse)]
+    deadlines: Option<Deadlines>,
+
+    /// Seconds between sweeps that escalate overdue incidents one tier up
+    /// (0: never sweep).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    escalation_sweep_secs: u64,
 }
 
 /// [`crate::tiles::DEFAULT_BUDGET_BYTES`] in MiB.
@@ -48,6 +62,8 @@ impl Default for ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             no_demo: false,
             tile_cache_mb: DEFAULT_TILE_CACHE_MB,
+            deadlines: None,
+            escalation_sweep_secs: 60,
         }
     }
 }
@@ -57,7 +73,11 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = super::open_store(database).await?;
     let budget = usize::try_from(args.tile_cache_mb * 1024 * 1024)
         .context("--tile-cache-mb is more memory than this machine can address")?;
-    let state = AppState::open_with_tile_cache(store, budget)
+    let dispatch = DispatchSettings {
+        deadlines: args.deadlines.unwrap_or_default(),
+        ..DispatchSettings::default()
+    };
+    let state = AppState::open_with(store, budget, dispatch)
         .await
         .context("loading the grids from the database")?;
     let stored = state.index().grids().len();
@@ -75,6 +95,12 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         .context("reading the listening address")?;
     println!("wangge is listening on http://{addr}/ (OpenAPI: http://{addr}/api/openapi.json)");
     tracing::info!(%addr, database = %super::redact_url(database), "serving");
+    if args.escalation_sweep_secs > 0 {
+        crate::dispatch::spawn_deadline_sweeper(
+            state.clone(),
+            std::time::Duration::from_secs(args.escalation_sweep_secs),
+        );
+    }
     crate::api::serve(listener, state, shutdown_signal())
         .await
         .context("serving HTTP")?;

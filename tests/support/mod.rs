@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod four_towns;
+pub mod http;
 pub mod mvt;
 pub mod server;
 

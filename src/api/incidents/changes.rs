@@ -1,0 +1,213 @@
+//! The routes that change an incident: an action of its process, an
+//! escalation, a reassignment, a note. Each answers the incident as it is
+//! after the change; a refused change (409) or a wrong field (400) leaves it
+//! exactly as it was.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::IncidentDto;
+use super::{PersonInput, incident_id};
+use crate::api::error::{ApiError, ProblemDocument};
+use crate::api::extract::{Json, Path};
+use crate::dispatch::{self, ActionRequest};
+use crate::model::{Incident, Person};
+use crate::state::AppState;
+use crate::workflow::Action;
+
+fn answer(state: &AppState, incident: &Incident, now: Timestamp) -> axum::Json<IncidentDto> {
+    axum::Json(IncidentDto::new(incident, &state.index(), now))
+}
+
+/// An action of the incident's process.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ActionBody {
+    /// One of the incident's `allowed_actions`.
+    #[schema(value_type = String, example = "report")]
+    action: Action,
+    /// Who acts.
+    actor: String,
+    /// A note (required by `resolve`, `record_feedback`, `reopen`,
+    /// `record_follow_up` and `dismiss`).
+    note: Option<String>,
+    /// The assignee (`assign`) or case owner (`name_owner`).
+    person: Option<PersonInput>,
+    /// When the follow-up visit is due (`schedule_follow_up`), RFC 3339.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    due: Option<Timestamp>,
+    /// The version read; the action is refused if the incident has changed
+    /// since.
+    version: Option<i64>,
+}
+
+/// Move an incident through its process.
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/actions",
+    tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's number")),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "The incident after the action", body = IncidentDto),
+        (status = 400, description = "A field the action needs is missing or wrong",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "The process does not allow the action now (the \
+            detail lists what it allows), or the incident changed since `version`",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn action(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<ActionBody>,
+) -> Result<axum::Json<IncidentDto>, ApiError> {
+    let id = incident_id(&id)?;
+    let now = Timestamp::now();
+    let request = ActionRequest {
+        action: body.action,
+        actor: body.actor,
+        note: body.note,
+        person: body.person.map(Person::from),
+        due: body.due,
+        version: body.version,
+    };
+    let incident = dispatch::act(&state, id, request, now).await?;
+    Ok(answer(&state, &incident, now))
+}
+
+/// Escalation by hand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EscalateBody {
+    /// Who escalates.
+    actor: String,
+    /// Why.
+    note: Option<String>,
+    /// The version read.
+    version: Option<i64>,
+}
+
+/// Escalate an incident one level up the grid hierarchy, to the parent
+/// grid's leader (or the county), with a new deadline.
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/escalate",
+    tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's number")),
+    request_body = EscalateBody,
+    responses(
+        (status = 200, description = "The incident, one tier up", body = IncidentDto),
+        (status = 404, description = "No such incident",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Closed, not yet reported, already at the county, or \
+            changed since `version`",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn escalate(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<EscalateBody>,
+) -> Result<axum::Json<IncidentDto>, ApiError> {
+    let id = incident_id(&id)?;
+    let now = Timestamp::now();
+    let incident =
+        dispatch::escalate(&state, id, &body.actor, body.note, body.version, now).await?;
+    Ok(answer(&state, &incident, now))
+}
+
+/// A new responsible person.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AssignBody {
+    /// Who is responsible from now on.
+    person: PersonInput,
+    /// Who decides.
+    actor: String,
+    /// Why.
+    note: Option<String>,
+    /// The version read.
+    version: Option<i64>,
+}
+
+/// Make someone else responsible for an incident.
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/assign",
+    tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's number")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "The incident with its new responsible person",
+            body = IncidentDto),
+        (status = 400, description = "No name, or the incident is closed",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Changed since `version`",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn assign(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<AssignBody>,
+) -> Result<axum::Json<IncidentDto>, ApiError> {
+    let id = incident_id(&id)?;
+    let now = Timestamp::now();
+    let incident = dispatch::reassign(
+        &state,
+        id,
+        body.person.into(),
+        &body.actor,
+        body.note,
+        body.version,
+        now,
+    )
+    .await?;
+    Ok(answer(&state, &incident, now))
+}
+
+/// A note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NoteBody {
+    /// Who writes it.
+    actor: String,
+    /// The note.
+    note: String,
+}
+
+/// Add a note to an incident's history.
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/notes",
+    tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's number")),
+    request_body = NoteBody,
+    responses(
+        (status = 200, description = "The incident (its history has the note)",
+            body = IncidentDto),
+        (status = 400, description = "An empty note or actor",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn note(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Json(body): Json<NoteBody>,
+) -> Result<axum::Json<IncidentDto>, ApiError> {
+    let id = incident_id(&id)?;
+    let now = Timestamp::now();
+    let incident = dispatch::add_note(&state, id, &body.actor, &body.note, now).await?;
+    Ok(answer(&state, &incident, now))
+}

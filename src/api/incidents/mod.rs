@@ -1,0 +1,317 @@
+//! `/api/incidents`: report incidents, list and read them, move them through
+//! their process, escalate, reassign, annotate. Handlers parse and answer;
+//! the rules are in [`crate::dispatch`].
+//!
+//! | route | file |
+//! |---|---|
+//! | `POST /api/incidents`, `GET /api/incidents`, `GET /api/incidents/{id}`, `GET /api/incidents/categories` | this file |
+//! | `POST /api/incidents/{id}/actions`, `…/escalate`, `…/assign`, `…/notes` | `changes.rs` |
+//! | the JSON written | `dto.rs` |
+//! | the list's query parameters | `query.rs` |
+
+mod changes;
+mod dto;
+mod query;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::error::{ApiError, ProblemDocument};
+use super::extract::{Json, Path, Query};
+use crate::dispatch::{self, DispatchError, Report};
+use crate::geom::{InputCrs, LonLat};
+use crate::model::{IncidentId, Person, ReportSource};
+use crate::state::AppState;
+use crate::workflow::Severity;
+use dto::{CategoryDto, HistoryDto, IncidentDto};
+
+/// The routes of this resource.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/incidents", post(create).get(list))
+        .route("/api/incidents/categories", get(categories))
+        .route("/api/incidents/{id}", get(one))
+        .route("/api/incidents/{id}/actions", post(changes::action))
+        .route("/api/incidents/{id}/escalate", post(changes::escalate))
+        .route("/api/incidents/{id}/assign", post(changes::assign))
+        .route("/api/incidents/{id}/notes", post(changes::note))
+}
+
+/// The OpenAPI description of this resource.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        create,
+        list,
+        one,
+        categories,
+        changes::action,
+        changes::escalate,
+        changes::assign,
+        changes::note
+    ),
+    tags((name = "incidents", description = "Report, dispatch and follow incidents"))
+)]
+pub(super) struct IncidentsApi;
+
+impl From<DispatchError> for ApiError {
+    fn from(e: DispatchError) -> Self {
+        match e {
+            DispatchError::Invalid { field, reason } => ApiError::bad_parameter(field, reason),
+            DispatchError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            DispatchError::Refused(_)
+            | DispatchError::CannotEscalate { .. }
+            | DispatchError::Stale { .. } => ApiError::Conflict(e.to_string()),
+            DispatchError::Store(source) => ApiError::internal("storing an incident", source),
+        }
+    }
+}
+
+/// A person in a request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PersonInput {
+    /// Name.
+    name: String,
+    /// Phone.
+    #[serde(default)]
+    phone: String,
+}
+
+impl From<PersonInput> for Person {
+    fn from(p: PersonInput) -> Self {
+        Person {
+            name: p.name.trim().to_owned(),
+            phone: p.phone.trim().to_owned(),
+        }
+    }
+}
+
+/// A new report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReportBody {
+    /// Category code (see `/api/incidents/categories`).
+    #[schema(example = "dispute")]
+    category: String,
+    /// What happened.
+    description: String,
+    /// Longitude in `crs`.
+    #[schema(example = 106.14)]
+    lon: f64,
+    /// Latitude in `crs`.
+    #[schema(example = 34.75)]
+    lat: f64,
+    /// `wgs84` (default; also `cgcs2000`), `gcj02` (Amap, Tencent, WeChat) or
+    /// `bd09` (Baidu).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "gcj02")]
+    crs: InputCrs,
+    /// `minor` (default), `major` or `critical`.
+    #[serde(default = "minor")]
+    #[schema(value_type = Option<String>)]
+    severity: Severity,
+    /// `grid_member`, `hotline`, `citizen` or `patrol`.
+    #[schema(value_type = String)]
+    source: ReportSource,
+    /// Who reported it.
+    reporter: Option<PersonInput>,
+    /// Photo URLs.
+    #[serde(default)]
+    photos: Vec<String>,
+    /// Who records the report.
+    actor: String,
+    /// A note for the history.
+    note: Option<String>,
+}
+
+fn minor() -> Severity {
+    Severity::Minor
+}
+
+/// The answer to a report.
+#[derive(Debug, Serialize, ToSchema)]
+struct Reported {
+    /// The new incident, assigned.
+    incident: IncidentDto,
+    /// Open incidents of the same category nearby and recent: possible
+    /// duplicates, nearest first.
+    duplicates: Vec<IncidentDto>,
+}
+
+/// Report an incident: it is located, assigned to its grid and leader, and
+/// recorded with its first deadline.
+#[utoipa::path(
+    post,
+    path = "/api/incidents",
+    tag = "incidents",
+    request_body = ReportBody,
+    responses(
+        (status = 201, description = "Recorded and assigned", body = Reported),
+        (status = 400, description = "A field is wrong; `parameter` names it. Nothing recorded",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not a report",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn create(
+    State(state): State<Arc<AppState>>,
+    Json(body): Json<ReportBody>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let report = Report {
+        category: body.category,
+        description: body.description,
+        point: LonLat::new(body.lon, body.lat),
+        crs: body.crs,
+        severity: body.severity,
+        source: body.source,
+        reporter: body.reporter.map(Person::from),
+        photos: body.photos,
+        actor: body.actor,
+        note: body.note,
+    };
+    let reported = dispatch::report(&state, report, now).await?;
+    let index = state.index();
+    let answer = Reported {
+        incident: IncidentDto::new(&reported.incident, &index, now),
+        duplicates: reported
+            .duplicates
+            .iter()
+            .map(|i| IncidentDto::new(i, &index, now))
+            .collect(),
+    };
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+/// A page of incidents.
+#[derive(Debug, Serialize, ToSchema)]
+struct IncidentList {
+    /// How many match, over all pages.
+    total: u64,
+    /// The page size used.
+    limit: u32,
+    /// Incidents skipped.
+    offset: u64,
+    /// This page, newest first.
+    incidents: Vec<IncidentDto>,
+}
+
+/// List incidents, newest first, filtered.
+#[utoipa::path(
+    get,
+    path = "/api/incidents",
+    tag = "incidents",
+    params(query::ListParams),
+    responses(
+        (status = 200, description = "A page of incidents", body = IncidentList),
+        (status = 400, description = "A parameter is wrong; `parameter` names it",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn list(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<axum::Json<IncidentList>, ApiError> {
+    let now = Timestamp::now();
+    let index = state.index();
+    let request = query::ListRequest::parse(params, &index, now)?;
+    let page = state
+        .store()
+        .incidents(&request.filter, request.limit, request.offset)
+        .await
+        .map_err(|e| ApiError::internal("listing incidents", e))?;
+    Ok(axum::Json(IncidentList {
+        total: page.total,
+        limit: request.limit,
+        offset: request.offset,
+        incidents: page
+            .incidents
+            .iter()
+            .map(|i| IncidentDto::new(i, &index, now))
+            .collect(),
+    }))
+}
+
+/// One incident with its history.
+#[derive(Debug, Serialize, ToSchema)]
+struct IncidentWithHistory {
+    /// The incident.
+    incident: IncidentDto,
+    /// Every change, oldest first.
+    history: Vec<HistoryDto>,
+}
+
+/// The incident number in a path.
+fn incident_id(s: &str) -> Result<IncidentId, ApiError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(IncidentId)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "there is no incident {s:?}: incidents are numbered from 1"
+            ))
+        })
+}
+
+/// One incident and its history.
+#[utoipa::path(
+    get,
+    path = "/api/incidents/{id}",
+    tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's number")),
+    responses(
+        (status = 200, description = "The incident and its history", body = IncidentWithHistory),
+        (status = 404, description = "No such incident",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+async fn one(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<IncidentWithHistory>, ApiError> {
+    let id = incident_id(&id)?;
+    let store = state.store();
+    let incident = store
+        .incident(id)
+        .await
+        .map_err(|e| ApiError::internal("reading an incident", e))?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no incident {id}")))?;
+    let history = store
+        .history(id)
+        .await
+        .map_err(|e| ApiError::internal("reading an incident's history", e))?;
+    Ok(axum::Json(IncidentWithHistory {
+        incident: IncidentDto::new(&incident, &state.index(), Timestamp::now()),
+        history: history.iter().map(HistoryDto::from).collect(),
+    }))
+}
+
+/// The incident categories, in the county's order.
+#[utoipa::path(
+    get,
+    path = "/api/incidents/categories",
+    tag = "incidents",
+    responses((status = 200, description = "The categories", body = Vec<CategoryDto>))
+)]
+async fn categories(
+    State(state): State<Arc<AppState>>,
+) -> Result<axum::Json<Vec<CategoryDto>>, ApiError> {
+    let categories = state
+        .store()
+        .categories()
+        .await
+        .map_err(|e| ApiError::internal("reading incident categories", e))?;
+    Ok(axum::Json(
+        categories.iter().map(CategoryDto::from).collect(),
+    ))
+}

@@ -1,0 +1,197 @@
+//! The query parameters of `GET /api/incidents`, checked one by one: an
+//! unknown or repeated parameter, or a value that cannot be read, is a 400
+//! naming it.
+
+use jiff::Timestamp;
+use utoipa::IntoParams;
+
+use crate::api::ApiError;
+use crate::geom::Bbox;
+use crate::index::GridIndex;
+use crate::model::GridId;
+use crate::store::IncidentFilter;
+use crate::workflow::{Status, Tier};
+
+/// Incidents per page when `limit` is not given.
+const DEFAULT_LIMIT: u32 = 50;
+
+/// The largest page.
+const MAX_LIMIT: u32 = 1000;
+
+/// The parameters, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct ListParams {
+    /// Statuses, comma-separated (any of them), e.g. `found,reported`.
+    status: Option<String>,
+    /// A category code.
+    category: Option<String>,
+    /// A grid id: incidents reported inside it (its whole subtree).
+    grid: Option<String>,
+    /// The tier handling them now: `county`, `town`, `village`, `group`,
+    /// `grid` or `patch`.
+    tier: Option<String>,
+    /// Reported at or after (RFC 3339).
+    from: Option<String>,
+    /// Reported before (RFC 3339).
+    to: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat`, WGS84 degrees.
+    bbox: Option<String>,
+    /// `true`: only open incidents past their deadline.
+    overdue: Option<bool>,
+    /// Page size, 1 to 1000 (default 50).
+    limit: Option<u32>,
+    /// Incidents to skip.
+    offset: Option<u64>,
+}
+
+const NAMES: [&str; 10] = [
+    "status", "category", "grid", "tier", "from", "to", "bbox", "overdue", "limit", "offset",
+];
+
+/// A checked list request.
+#[derive(Debug)]
+pub(super) struct ListRequest {
+    pub filter: IncidentFilter,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl ListRequest {
+    /// Read the parameters against the current grids, judging `overdue` at
+    /// `now`.
+    pub(super) fn parse(
+        params: Vec<(String, String)>,
+        index: &GridIndex,
+        now: Timestamp,
+    ) -> Result<ListRequest, ApiError> {
+        let mut request = ListRequest {
+            filter: IncidentFilter::default(),
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in &params {
+            let Some(&known) = NAMES.iter().find(|n| **n == name) else {
+                return Err(ApiError::bad_parameter(
+                    name.clone(),
+                    format!(
+                        "unknown parameter {name:?}; the filters are {}",
+                        NAMES.join(", ")
+                    ),
+                ));
+            };
+            if seen.contains(&known) {
+                return Err(ApiError::bad_parameter(
+                    known,
+                    format!("{known} is given twice"),
+                ));
+            }
+            seen.push(known);
+            let bad = |what: String| ApiError::bad_parameter(known, format!("{known}: {what}"));
+            let f = &mut request.filter;
+            match known {
+                "status" => {
+                    for s in value.split(',').map(str::trim) {
+                        let status = Status::from_name(s).ok_or_else(|| {
+                            let all: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+                            bad(format!(
+                                "{s:?} is not a status; they are {}",
+                                all.join(", ")
+                            ))
+                        })?;
+                        f.statuses.push(status);
+                    }
+                }
+                "category" => f.category = Some(value.clone()),
+                "grid" => {
+                    let id = GridId::from(value.as_str());
+                    let grid = index
+                        .get(&id)
+                        .ok_or_else(|| bad(format!("there is no grid {value:?}")))?;
+                    f.grid = Some((grid.level, id));
+                }
+                "tier" => {
+                    f.tier = Some(Tier::from_name(value).ok_or_else(|| {
+                        bad(format!(
+                            "{value:?} is not a tier; they are county, town, village, group, \
+                             grid, patch"
+                        ))
+                    })?);
+                }
+                "from" | "to" => {
+                    let t: Timestamp = value.parse().map_err(|_| {
+                        bad(format!(
+                            "{value:?} is not an RFC 3339 time such as 2026-03-01T08:00:00Z"
+                        ))
+                    })?;
+                    if known == "from" {
+                        f.reported_from = Some(t);
+                    } else {
+                        f.reported_to = Some(t);
+                    }
+                }
+                "bbox" => f.bbox = Some(parse_bbox(value).map_err(bad)?),
+                "overdue" => match value.as_str() {
+                    "true" => f.overdue_at = Some(now),
+                    "false" => {}
+                    _ => return Err(bad(format!("true or false, got {value:?}"))),
+                },
+                "limit" => {
+                    request.limit = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "a whole number from 1 to {MAX_LIMIT}, got {value:?}"
+                            ))
+                        })?;
+                }
+                "offset" => {
+                    request.offset = value
+                        .parse()
+                        .map_err(|_| bad(format!("a whole number, got {value:?}")))?;
+                }
+                _ => unreachable!("every name in NAMES is handled"),
+            }
+        }
+        Ok(request)
+    }
+}
+
+/// `minLon,minLat,maxLon,maxLat`, ordered and within WGS84's ranges.
+fn parse_bbox(s: &str) -> Result<Bbox, String> {
+    let n: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("four numbers minLon,minLat,maxLon,maxLat, got {s:?}"))?;
+    let [min_lon, min_lat, max_lon, max_lat] = n[..] else {
+        return Err(format!(
+            "four numbers minLon,minLat,maxLon,maxLat, got {s:?}"
+        ));
+    };
+    let b = Bbox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    };
+    let ok = [min_lon, max_lon]
+        .iter()
+        .all(|v| (-180.0..=180.0).contains(v))
+        && [min_lat, max_lat]
+            .iter()
+            .all(|v| (-90.0..=90.0).contains(v))
+        && min_lon <= max_lon
+        && min_lat <= max_lat;
+    if ok {
+        Ok(b)
+    } else {
+        Err(format!(
+            "an ordered box within -180..180, -90..90, got {s:?}"
+        ))
+    }
+}

@@ -1,0 +1,355 @@
+//! Changes to a recorded incident: an action of its process, escalation one
+//! tier up (by a person, or by the deadline sweep), a new responsible
+//! person, a note. Each reads the incident, checks the change, and writes
+//! the new state with its history entry guarded by the version read.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::report::check_person;
+use super::{DispatchError, deadline, responsible_at};
+use crate::model::{EventKind, Incident, IncidentId, Person};
+use crate::state::AppState;
+use crate::store::{IncidentFilter, NewEvent, StoreError};
+use crate::workflow::{Action, escalation_target};
+
+/// How many overdue incidents one sweep escalates at most; the rest wait
+/// for the next sweep.
+const SWEEP_BATCH: u32 = 500;
+
+/// The actor written in the history of automatic escalations.
+const SYSTEM_ACTOR: &str = "system";
+
+/// An action of an incident's process, with what it carries.
+#[derive(Debug, Clone)]
+pub struct ActionRequest {
+    /// The action.
+    pub action: Action,
+    /// Who does it.
+    pub actor: String,
+    /// Their note (required by some actions).
+    pub note: Option<String>,
+    /// The assignee or case owner (for `assign` and `name_owner`).
+    pub person: Option<Person>,
+    /// When the follow-up visit is due (for `schedule_follow_up`).
+    pub due: Option<Timestamp>,
+    /// The version the client read, if it wants the change refused when
+    /// someone else changed the incident since.
+    pub version: Option<i64>,
+}
+
+/// Read an incident for a change: it exists, and is at the version the
+/// client read (when it said).
+async fn load(
+    state: &AppState,
+    id: IncidentId,
+    version: Option<i64>,
+) -> Result<Incident, DispatchError> {
+    let incident = state
+        .store()
+        .incident(id)
+        .await?
+        .ok_or(DispatchError::NotFound(id))?;
+    match version {
+        Some(read) if read != incident.version => Err(DispatchError::Stale {
+            id,
+            read,
+            current: incident.version,
+        }),
+        _ => Ok(incident),
+    }
+}
+
+fn check_actor(actor: &str) -> Result<(), DispatchError> {
+    if actor.trim().is_empty() {
+        return Err(DispatchError::invalid("actor", "actor (who acts) is empty"));
+    }
+    Ok(())
+}
+
+/// Write a change; a concurrent writer's version bump becomes [`Stale`].
+///
+/// [`Stale`]: DispatchError::Stale
+async fn save(
+    state: &AppState,
+    before: &Incident,
+    after: &Incident,
+    event: &NewEvent,
+) -> Result<Incident, DispatchError> {
+    match state.store().update_incident(before, after, event).await {
+        Err(StoreError::Conflict { id, version }) => {
+            let current = state
+                .store()
+                .incident(id)
+                .await?
+                .map_or(version, |i| i.version);
+            Err(DispatchError::Stale {
+                id,
+                read: version,
+                current,
+            })
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Apply an action of the incident's process at `now`.
+pub async fn act(
+    state: &AppState,
+    id: IncidentId,
+    request: ActionRequest,
+    now: Timestamp,
+) -> Result<Incident, DispatchError> {
+    check_actor(&request.actor)?;
+    let before = load(state, id, request.version).await?;
+    let action = request.action;
+    let next = before.workflow.next(before.status, action)?;
+    let needs = action.requires();
+    let note = request
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if needs.note && note.is_none() {
+        return Err(DispatchError::invalid(
+            "note",
+            format!("{} needs a note saying what was done or why", action.name()),
+        ));
+    }
+    let person = match (&request.person, needs.person) {
+        (Some(p), true) => {
+            check_person("person.name", p)?;
+            Some(p.clone())
+        }
+        (None, true) => {
+            return Err(DispatchError::invalid(
+                "person",
+                format!("{} needs the person (name, phone) it names", action.name()),
+            ));
+        }
+        (_, false) => None,
+    };
+    let due = match (request.due, needs.due) {
+        (Some(due), true) if due > now => Some(due),
+        (Some(due), true) => {
+            return Err(DispatchError::invalid(
+                "due",
+                format!("the follow-up must be due after now, got {due}"),
+            ));
+        }
+        (None, true) => {
+            return Err(DispatchError::invalid(
+                "due",
+                format!("{} needs when the visit is due", action.name()),
+            ));
+        }
+        (_, false) => None,
+    };
+
+    let mut after = Incident {
+        status: next,
+        updated_at: now,
+        ..before.clone()
+    };
+    match action {
+        Action::Assign => after.responsible = person.clone(),
+        Action::NameOwner => after.owner = person.clone(),
+        Action::ScheduleFollowUp => after.follow_up_due = due,
+        Action::Resolve => after.resolved_at = Some(now),
+        Action::Reopen => {
+            // Back to work: the tier's clock starts again.
+            after.resolved_at = None;
+            after.tier_since = now;
+            after.deadline = deadline(state, after.tier, now);
+        }
+        _ => {}
+    }
+    if next.is_terminal() {
+        after.closed_at = Some(now);
+        after.follow_up_due = None;
+    }
+    let mut detail = json!({});
+    if let Some(p) = &person {
+        detail["person"] = json!(p);
+    }
+    if let Some(due) = due {
+        detail["due"] = json!(due);
+    }
+    let event = NewEvent {
+        at: now,
+        actor: request.actor,
+        kind: EventKind::Transition,
+        action: Some(action),
+        note: note.map(str::to_owned),
+        detail,
+    };
+    save(state, &before, &after, &event).await
+}
+
+/// Move an incident one tier up, to the parent grid's leader (or the
+/// county), and restart its clock.
+pub async fn escalate(
+    state: &AppState,
+    id: IncidentId,
+    actor: &str,
+    note: Option<String>,
+    version: Option<i64>,
+    now: Timestamp,
+) -> Result<Incident, DispatchError> {
+    check_actor(actor)?;
+    let before = load(state, id, version).await?;
+    escalate_loaded(state, before, actor, note, now).await
+}
+
+async fn escalate_loaded(
+    state: &AppState,
+    before: Incident,
+    actor: &str,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<Incident, DispatchError> {
+    let id = before.id;
+    if !before.workflow.can_escalate(before.status) {
+        return Err(DispatchError::CannotEscalate {
+            id,
+            reason: format!(
+                "it is {}; escalation applies to incidents being handled{}",
+                before.status.name(),
+                if before.status.is_terminal() {
+                    ""
+                } else {
+                    " (a dispute once reported)"
+                }
+            ),
+        });
+    }
+    let Some(target) =
+        escalation_target(before.tier, |level| before.chain[level.index()].is_some())
+    else {
+        return Err(DispatchError::CannotEscalate {
+            id,
+            reason: "it is already handled by the county".into(),
+        });
+    };
+    let responsible = responsible_at(state, &before.chain, target);
+    let after = Incident {
+        tier: target,
+        tier_since: now,
+        deadline: deadline(state, target, now),
+        responsible: responsible.clone(),
+        updated_at: now,
+        ..before.clone()
+    };
+    let event = NewEvent {
+        at: now,
+        actor: actor.to_owned(),
+        kind: EventKind::Escalated,
+        action: None,
+        note,
+        detail: json!({
+            "to": target.name(),
+            "grid": after.handling_grid().map(|g| g.as_str()),
+            "responsible": responsible,
+        }),
+    };
+    save(state, &before, &after, &event).await
+}
+
+/// Escalate every open incident past its deadline at `now` that can go up
+/// (at most 500 per call), as the actor `system`. Incidents the
+/// county already holds stay overdue (and listed as such). Returns the
+/// escalated incidents.
+pub async fn escalate_overdue(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<Vec<Incident>, DispatchError> {
+    let filter = IncidentFilter {
+        overdue_at: Some(now),
+        ..IncidentFilter::default()
+    };
+    let overdue = state.store().incidents(&filter, SWEEP_BATCH, 0).await?;
+    let mut escalated = Vec::new();
+    for incident in overdue.incidents {
+        let note = format!(
+            "deadline {} passed at the {} tier",
+            incident.deadline,
+            incident.tier.name()
+        );
+        match escalate_loaded(state, incident, SYSTEM_ACTOR, Some(note), now).await {
+            Ok(done) => escalated.push(done),
+            // At the county already, an unreported dispute, or a dispatcher
+            // acted on it in the meantime: nothing to do here.
+            Err(DispatchError::CannotEscalate { .. } | DispatchError::Stale { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(escalated)
+}
+
+/// Make `person` responsible (a dispatcher's decision outside the process's
+/// own `assign` step).
+pub async fn reassign(
+    state: &AppState,
+    id: IncidentId,
+    person: Person,
+    actor: &str,
+    note: Option<String>,
+    version: Option<i64>,
+    now: Timestamp,
+) -> Result<Incident, DispatchError> {
+    check_actor(actor)?;
+    check_person("person.name", &person)?;
+    let before = load(state, id, version).await?;
+    if before.status.is_terminal() {
+        return Err(DispatchError::invalid(
+            "status",
+            format!(
+                "incident {id} is {}; it has no one to reassign",
+                before.status.name()
+            ),
+        ));
+    }
+    let after = Incident {
+        responsible: Some(person.clone()),
+        updated_at: now,
+        ..before.clone()
+    };
+    let event = NewEvent {
+        at: now,
+        actor: actor.to_owned(),
+        kind: EventKind::Reassigned,
+        action: None,
+        note,
+        detail: json!({ "person": person }),
+    };
+    save(state, &before, &after, &event).await
+}
+
+/// Add a note to the history, changing nothing else.
+pub async fn add_note(
+    state: &AppState,
+    id: IncidentId,
+    actor: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<Incident, DispatchError> {
+    check_actor(actor)?;
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(DispatchError::invalid("note", "the note is empty"));
+    }
+    let before = load(state, id, None).await?;
+    let after = Incident {
+        updated_at: now,
+        ..before.clone()
+    };
+    let event = NewEvent {
+        at: now,
+        actor: actor.to_owned(),
+        kind: EventKind::Note,
+        action: None,
+        note: Some(note.to_owned()),
+        detail: json!({}),
+    };
+    save(state, &before, &after, &event).await
+}

@@ -1,0 +1,152 @@
+//! Dispatch: what happens when an incident is reported, moved through its
+//! process, escalated, reassigned or annotated. Each operation reads the
+//! incident, applies the rules of [`crate::workflow`] and the grids of the
+//! current index, and writes the result with its history entry in one store
+//! transaction, guarded by the version read. A refused operation writes
+//! nothing.
+//!
+//! - `report.rs`: a new incident, located and assigned, with duplicate hints.
+//! - `actions.rs`: process actions, escalation (by hand and by deadline),
+//!   reassignment, notes.
+
+mod actions;
+mod report;
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::model::{GridId, IncidentId, Person};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::workflow::{Deadlines, Tier, TransitionError};
+
+pub use actions::{ActionRequest, act, add_note, escalate, escalate_overdue, reassign};
+pub use report::{Report, Reported, report};
+
+/// How dispatch behaves: deadlines, duplicate hints, who the county is.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// How long each tier has.
+    pub deadlines: Deadlines,
+    /// A new report this close (metres) to an open one of the same category
+    /// is hinted as a possible duplicate…
+    pub duplicate_radius_m: f64,
+    /// …when that one was reported this recently.
+    pub duplicate_window: Duration,
+    /// Who is responsible at the county tier.
+    pub county_centre: Person,
+}
+
+impl Default for DispatchSettings {
+    /// 200 m and 3 days for duplicates; the county governance centre.
+    fn default() -> Self {
+        DispatchSettings {
+            deadlines: Deadlines::default(),
+            duplicate_radius_m: 200.0,
+            duplicate_window: Duration::from_secs(3 * 24 * 3600),
+            county_centre: Person {
+                name: "县综治中心".into(),
+                phone: String::new(),
+            },
+        }
+    }
+}
+
+/// Why a dispatch operation did not happen. In every case nothing was
+/// written.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// A field of the request is missing or wrong.
+    #[error("{reason}")]
+    Invalid {
+        /// The field, e.g. `category` or `person.name`.
+        field: &'static str,
+        /// A sentence naming it and what is accepted.
+        reason: String,
+    },
+    /// No incident has this number.
+    #[error("there is no incident {0}")]
+    NotFound(IncidentId),
+    /// The process does not allow the action from the incident's status.
+    #[error(transparent)]
+    Refused(#[from] TransitionError),
+    /// The incident cannot be escalated now.
+    #[error("incident {id} cannot be escalated: {reason}")]
+    CannotEscalate {
+        /// The incident.
+        id: IncidentId,
+        /// Why not.
+        reason: String,
+    },
+    /// The incident changed since the version the client read.
+    #[error(
+        "incident {id} has changed since version {read} was read (it is at version \
+         {current}); reload it and try again"
+    )]
+    Stale {
+        /// The incident.
+        id: IncidentId,
+        /// The version the client named.
+        read: i64,
+        /// The version stored.
+        current: i64,
+    },
+    /// The store failed (or another writer got there first).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DispatchError {
+    fn invalid(field: &'static str, reason: impl Into<String>) -> DispatchError {
+        DispatchError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Run [`escalate_overdue`] every `every` until the runtime stops: the
+/// automatic half of escalation. A failed sweep is logged and the next one
+/// tries again.
+pub fn spawn_deadline_sweeper(
+    state: std::sync::Arc<AppState>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match escalate_overdue(&state, Timestamp::now()).await {
+                Ok(done) if done.is_empty() => {}
+                Ok(done) => tracing::info!(escalated = done.len(), "overdue incidents escalated"),
+                Err(e) => tracing::error!(error = %e, "escalating overdue incidents failed"),
+            }
+        }
+    })
+}
+
+/// The person responsible at `tier` for a point with grid `chain`: the
+/// leader of the chain's grid at that level (as the current index knows
+/// it), or the county centre.
+fn responsible_at(state: &AppState, chain: &[Option<GridId>; 5], tier: Tier) -> Option<Person> {
+    match tier.level() {
+        None => Some(state.dispatch_settings().county_centre.clone()),
+        Some(level) => {
+            let id = chain[level.index()].as_ref()?;
+            let leader = state.index().get(id)?.leader()?;
+            Some(Person {
+                name: leader.name,
+                phone: leader.phone,
+            })
+        }
+    }
+}
+
+/// `now` plus the tier's time.
+fn deadline(state: &AppState, tier: Tier, now: Timestamp) -> Timestamp {
+    let span = state.dispatch_settings().deadlines.of(tier);
+    now.saturating_add(jiff::SignedDuration::try_from(span).unwrap_or(jiff::SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX)
+}

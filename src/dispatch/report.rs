@@ -1,0 +1,214 @@
+//! A new report: checked field by field, converted to WGS84, located in the
+//! current index, assigned to the tier its severity says and that grid's
+//! leader, given its first deadline, recorded, and answered with the open
+//! incidents of the same category nearby (possible duplicates).
+
+use jiff::Timestamp;
+
+use super::{DispatchError, deadline, responsible_at};
+use crate::geom::{Bbox, InputCrs, LonLat, METRES_PER_DEGREE_LAT, metres_between};
+use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
+use crate::state::AppState;
+use crate::store::{IncidentFilter, NewIncident};
+use crate::workflow::{Severity, Status};
+
+/// The longest description accepted, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 4000;
+
+/// The most photos on one report.
+const MAX_PHOTOS: usize = 20;
+
+/// What a reporter sends.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Category code.
+    pub category: String,
+    /// What happened.
+    pub description: String,
+    /// Where, in `crs`.
+    pub point: LonLat,
+    /// The system `point` is written in.
+    pub crs: InputCrs,
+    /// How serious (minor when not said).
+    pub severity: Severity,
+    /// How it came in.
+    pub source: ReportSource,
+    /// Who reported it.
+    pub reporter: Option<Person>,
+    /// Photo URLs.
+    pub photos: Vec<String>,
+    /// Who records it (the dispatcher or the reporting app).
+    pub actor: String,
+    /// A note for the history.
+    pub note: Option<String>,
+}
+
+/// A recorded report and the open incidents it may duplicate.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    /// The new incident.
+    pub incident: Incident,
+    /// Open incidents of the same category within the duplicate radius and
+    /// window, nearest first.
+    pub duplicates: Vec<Incident>,
+}
+
+/// Record a report made at `now`.
+pub async fn report(
+    state: &AppState,
+    report: Report,
+    now: Timestamp,
+) -> Result<Reported, DispatchError> {
+    let categories = state.store().categories().await?;
+    let Some(category) = categories.iter().find(|c| c.code == report.category) else {
+        let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
+        return Err(DispatchError::invalid(
+            "category",
+            format!(
+                "category {:?} is not one of the county's: {}",
+                report.category,
+                known.join(", ")
+            ),
+        ));
+    };
+    check(&report)?;
+
+    let wgs84 = report.crs.to_wgs84(report.point);
+    let index = state.index();
+    let located = index.locate(wgs84);
+    let chain: GridChain =
+        Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone()));
+    let deepest = located.deepest().map(|ix| index.grid(ix).level);
+    let tier = report.severity.first_tier(deepest);
+    let responsible = responsible_at(state, &chain, tier);
+    let point = ReportedPoint {
+        wgs84,
+        original: report.point,
+        crs: report.crs,
+    };
+    let duplicates = nearby_open(state, &report.category, wgs84, now).await?;
+    let new = NewIncident {
+        category: category.code.clone(),
+        workflow: category.workflow,
+        severity: report.severity,
+        description: report.description.trim().to_owned(),
+        reporter: report.reporter,
+        source: report.source,
+        photos: report.photos,
+        point,
+        chain,
+        tier,
+        responsible,
+        reported_at: now,
+        deadline: deadline(state, tier, now),
+        actor: report.actor,
+        note: report.note,
+    };
+    let incident = state.store().create_incident(&new).await?;
+    Ok(Reported {
+        incident,
+        duplicates,
+    })
+}
+
+/// Every field of a report that can be wrong, named.
+fn check(report: &Report) -> Result<(), DispatchError> {
+    let p = report.point;
+    if !p.is_valid() {
+        return Err(DispatchError::invalid(
+            "location",
+            format!(
+                "the location must be longitude -180 to 180 and latitude -90 to 90, got {}, {}",
+                p.lon, p.lat
+            ),
+        ));
+    }
+    let description = report.description.trim();
+    if description.is_empty() {
+        return Err(DispatchError::invalid(
+            "description",
+            "description must say what happened; it is empty",
+        ));
+    }
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(DispatchError::invalid(
+            "description",
+            format!("description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    if report.photos.len() > MAX_PHOTOS {
+        return Err(DispatchError::invalid(
+            "photos",
+            format!("at most {MAX_PHOTOS} photos, got {}", report.photos.len()),
+        ));
+    }
+    if let Some(bad) = report.photos.iter().find(|u| !is_web_url(u)) {
+        return Err(DispatchError::invalid(
+            "photos",
+            format!("photos must be http(s) URLs, got {bad:?}"),
+        ));
+    }
+    if let Some(person) = &report.reporter {
+        check_person("reporter.name", person)?;
+    }
+    if report.actor.trim().is_empty() {
+        return Err(DispatchError::invalid(
+            "actor",
+            "actor (who records the report) is empty",
+        ));
+    }
+    Ok(())
+}
+
+/// A person must have a name.
+pub(super) fn check_person(field: &'static str, person: &Person) -> Result<(), DispatchError> {
+    if person.name.trim().is_empty() {
+        return Err(DispatchError::invalid(field, format!("{field} is empty")));
+    }
+    Ok(())
+}
+
+fn is_web_url(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+}
+
+/// Open incidents of `category` within the duplicate radius of `p`,
+/// reported within the window before `now`, nearest first.
+async fn nearby_open(
+    state: &AppState,
+    category: &str,
+    p: LonLat,
+    now: Timestamp,
+) -> Result<Vec<Incident>, DispatchError> {
+    let settings = state.dispatch_settings();
+    let radius = settings.duplicate_radius_m;
+    let dlat = radius / METRES_PER_DEGREE_LAT;
+    let dlon = dlat / p.lat.to_radians().cos().max(0.01);
+    let window = jiff::SignedDuration::try_from(settings.duplicate_window)
+        .unwrap_or(jiff::SignedDuration::MAX);
+    let filter = IncidentFilter {
+        statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        category: Some(category.to_owned()),
+        reported_from: Some(now.checked_sub(window).unwrap_or(Timestamp::MIN)),
+        bbox: Some(Bbox {
+            min_lon: p.lon - dlon,
+            min_lat: p.lat - dlat,
+            max_lon: p.lon + dlon,
+            max_lat: p.lat + dlat,
+        }),
+        ..IncidentFilter::default()
+    };
+    let page = state.store().incidents(&filter, 50, 0).await?;
+    let mut near: Vec<(f64, Incident)> = page
+        .incidents
+        .into_iter()
+        .map(|i| (metres_between(i.point.wgs84, p), i))
+        .filter(|(d, _)| *d <= radius)
+        .collect();
+    near.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(near.into_iter().map(|(_, i)| i).collect())
+}

@@ -1,0 +1,742 @@
+//! Incidents through the HTTP API, on both backends (`sqlite::<case>` and
+//! `postgis::<case>`), over the four-town county: reports located and
+//! assigned (in GCJ-02 too), every allowed and every refused move of both
+//! processes, escalation by hand and by deadline, duplicate hints, stale
+//! versions, listing filters, and bad input that changes nothing.
+
+#[macro_use]
+mod support;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use wangge::api::router;
+use wangge::dispatch::{self, Report};
+use wangge::geom::{InputCrs, LonLat, metres_between};
+use wangge::model::{IncidentId, ReportSource};
+use wangge::state::AppState;
+use wangge::store::{Backend, WriteMode};
+use wangge::workflow::Severity;
+
+use support::TestStore;
+use support::four_towns::four_towns;
+use support::http::{get, post_json};
+
+conformance!(
+    a_report_is_located_and_assigned_to_the_grid_leader,
+    severity_sets_who_handles_it_first,
+    gcj02_and_bd09_reports_are_located_where_they_are,
+    every_move_of_both_processes_is_allowed_or_refused_as_specified,
+    actions_refuse_missing_fields_and_change_nothing,
+    escalation_walks_up_to_the_county,
+    overdue_incidents_are_escalated_by_the_sweep,
+    nearby_open_reports_of_a_category_are_hinted_as_duplicates,
+    a_stale_version_is_refused,
+    lists_filter_by_grid_status_and_overdue,
+    bad_reports_are_refused_and_record_nothing,
+);
+
+/// The state and router over a store holding the four-town county.
+async fn app(t: &TestStore) -> (Arc<AppState>, Router) {
+    let state = AppState::open(t.store.clone()).await.expect("state opens");
+    state
+        .import_grids(four_towns(), WriteMode::Replace)
+        .await
+        .expect("the fixture is a valid county");
+    (state.clone(), router(state))
+}
+
+/// Inside sub-area s-1 (chain t-sw, v-sw-w, g-sw-w-s, b-sw-w-s, s-1).
+const IN_S1: (f64, f64) = (106.01, 34.61);
+
+fn report_body(category: &str, (lon, lat): (f64, f64)) -> Value {
+    json!({
+        "category": category,
+        "description": "楼道堆放杂物",
+        "lon": lon,
+        "lat": lat,
+        "source": "citizen",
+        "reporter": {"name": "王芳", "phone": "13800000001"},
+        "photos": ["https://photos.example/a.jpg"],
+        "actor": "dispatcher-1",
+    })
+}
+
+/// Report and return the answer's incident.
+async fn report(app: &Router, body: &Value) -> Value {
+    post_json(app, "/api/incidents", body)
+        .await
+        .expect(StatusCode::CREATED)["incident"]
+        .clone()
+}
+
+fn chain_ids(incident: &Value) -> Vec<String> {
+    incident["grids"]
+        .as_array()
+        .expect("grids")
+        .iter()
+        .map(|g| g["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+async fn a_report_is_located_and_assigned_to_the_grid_leader(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let incident = report(&app, &report_body("sanitation", IN_S1)).await;
+    assert_eq!(
+        chain_ids(&incident),
+        ["t-sw", "v-sw-w", "g-sw-w-s", "b-sw-w-s", "s-1"],
+        "{}",
+        t.name
+    );
+    assert_eq!(incident["grids"][0]["name"], "西南镇");
+    assert_eq!(incident["tier"], "patch");
+    assert_eq!(incident["handling_grid"], "s-1");
+    assert_eq!(
+        incident["responsible"],
+        json!({"name": "Leader s-1", "phone": "13800000000"})
+    );
+    assert_eq!(incident["status"], "collected");
+    assert_eq!(incident["workflow"], "community_issue");
+    assert_eq!(incident["allowed_actions"], json!(["verify", "dismiss"]));
+    assert_eq!(incident["overdue"], false);
+    assert_eq!(incident["version"], 1);
+    let reported: Timestamp = incident["reported_at"]
+        .as_str()
+        .expect("a time")
+        .parse()
+        .expect("RFC 3339");
+    let deadline: Timestamp = incident["deadline"]
+        .as_str()
+        .expect("a time")
+        .parse()
+        .expect("RFC 3339");
+    assert_eq!(
+        deadline.duration_since(reported),
+        SignedDuration::from_hours(24)
+    );
+
+    // Read back with its history.
+    let id = incident["id"].as_i64().expect("id");
+    let doc = get(&app, &format!("/api/incidents/{id}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(doc["incident"], incident);
+    assert_eq!(doc["history"][0]["kind"], "created");
+    assert_eq!(doc["history"][0]["actor"], "dispatcher-1");
+
+    // A point in v-sw-e has no grid below level 2: the village handles it.
+    let east = report(&app, &report_body("sanitation", (106.07, 34.65))).await;
+    assert_eq!(chain_ids(&east), ["t-sw", "v-sw-e"]);
+    assert_eq!(east["tier"], "village");
+    assert_eq!(east["responsible"]["name"], "Leader v-sw-e");
+}
+
+async fn severity_sets_who_handles_it_first(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let mut body = report_body("public_order", IN_S1);
+    body["severity"] = json!("major");
+    let major = report(&app, &body).await;
+    assert_eq!(major["tier"], "town");
+    assert_eq!(major["handling_grid"], "t-sw");
+    assert_eq!(major["responsible"]["name"], "Leader t-sw");
+    body["severity"] = json!("critical");
+    let critical = report(&app, &body).await;
+    assert_eq!(critical["tier"], "county");
+    assert_eq!(critical["handling_grid"], Value::Null);
+    assert_eq!(critical["responsible"]["name"], "县综治中心");
+    // Outside every grid: the county, with an empty chain.
+    let outside = report(&app, &report_body("other", (107.0, 35.0))).await;
+    assert_eq!(outside["grids"], json!([]));
+    assert_eq!(outside["tier"], "county");
+}
+
+async fn gcj02_and_bd09_reports_are_located_where_they_are(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let wgs = LonLat::new(IN_S1.0, IN_S1.1);
+    for crs in [InputCrs::Gcj02, InputCrs::Bd09] {
+        let sent = crs.from_wgs84(wgs);
+        // The offset is hundreds of metres: taken as WGS84, the point would
+        // be somewhere else.
+        assert!(metres_between(sent, wgs) > 300.0, "{crs:?}");
+        let mut body = report_body("sanitation", (sent.lon, sent.lat));
+        body["crs"] = json!(crs.name());
+        let incident = report(&app, &body).await;
+        let located = LonLat::new(
+            incident["location"]["lon"].as_f64().expect("lon"),
+            incident["location"]["lat"].as_f64().expect("lat"),
+        );
+        assert!(metres_between(located, wgs) < 0.01, "{crs:?}: {located:?}");
+        assert_eq!(
+            incident["reported_location"],
+            json!({"lon": sent.lon, "lat": sent.lat, "crs": crs.name()}),
+            "the point as sent is kept exactly"
+        );
+        assert_eq!(incident["handling_grid"], "s-1", "{crs:?} {}", t.name);
+    }
+    let mut body = report_body("sanitation", IN_S1);
+    body["crs"] = json!("epsg:3857");
+    let problem = post_json(&app, "/api/incidents", &body)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("unknown crs"),
+        "{problem}"
+    );
+}
+
+/// The processes as the county's seed and issue 4 state them, written out
+/// here independently of the server's tables: (from, action, to).
+/// One move: (from, action, to).
+type Move = (&'static str, &'static str, &'static str);
+
+const COMMUNITY: [Move; 8] = [
+    ("collected", "verify", "verified"),
+    ("verified", "study", "studied"),
+    ("studied", "assign", "assigned"),
+    ("assigned", "resolve", "resolved"),
+    ("resolved", "record_feedback", "closed"),
+    ("resolved", "reopen", "assigned"),
+    ("collected", "dismiss", "dismissed"),
+    ("verified", "dismiss", "dismissed"),
+];
+const DISPUTE: [Move; 10] = [
+    ("found", "report", "reported"),
+    ("reported", "convene", "mediating"),
+    ("mediating", "name_owner", "owner_named"),
+    ("mediating", "resolve", "resolved"),
+    ("owner_named", "resolve", "resolved"),
+    ("resolved", "schedule_follow_up", "follow_up"),
+    ("follow_up", "schedule_follow_up", "follow_up"),
+    ("follow_up", "record_follow_up", "closed"),
+    ("found", "dismiss", "dismissed"),
+    ("reported", "dismiss", "dismissed"),
+];
+const ACTIONS: [&str; 12] = [
+    "verify",
+    "study",
+    "assign",
+    "resolve",
+    "record_feedback",
+    "reopen",
+    "report",
+    "convene",
+    "name_owner",
+    "schedule_follow_up",
+    "record_follow_up",
+    "dismiss",
+];
+
+/// An action body carrying everything any action may need.
+fn full_action(action: &str) -> Value {
+    let due = (Timestamp::now() + SignedDuration::from_hours(24 * 7)).to_string();
+    json!({
+        "action": action,
+        "actor": "centre-head",
+        "note": format!("{action} done"),
+        "person": {"name": "张伟", "phone": "13700000003"},
+        "due": due,
+    })
+}
+
+/// The shortest list of actions from `start` to `status` in `table`.
+fn path_to(table: &[Move], start: &str, status: &str) -> Vec<String> {
+    let mut paths: Vec<(String, Vec<String>)> = vec![(start.to_owned(), Vec::new())];
+    let mut i = 0;
+    while i < paths.len() {
+        let (at, path) = paths[i].clone();
+        if at == status {
+            return path;
+        }
+        for (from, action, to) in table {
+            if *from == at && !paths.iter().any(|(s, _)| s == to) {
+                let mut next = path.clone();
+                next.push((*action).to_owned());
+                paths.push(((*to).to_owned(), next));
+            }
+        }
+        i += 1;
+    }
+    panic!("{status} is unreachable from {start}")
+}
+
+/// A new incident of `category` moved to `status` along the table.
+async fn incident_at(
+    app: &Router,
+    category: &str,
+    table: &[Move],
+    start: &str,
+    status: &str,
+) -> i64 {
+    let id = report(app, &report_body(category, IN_S1)).await["id"]
+        .as_i64()
+        .expect("id");
+    for action in path_to(table, start, status) {
+        post_json(
+            app,
+            &format!("/api/incidents/{id}/actions"),
+            &full_action(&action),
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+    id
+}
+
+async fn every_move_of_both_processes_is_allowed_or_refused_as_specified(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let processes: [(&str, &[Move], &str); 2] = [
+        ("sanitation", &COMMUNITY, "collected"),
+        ("dispute", &DISPUTE, "found"),
+    ];
+    let (mut allowed, mut refused) = (0, 0);
+    for (category, table, start) in processes {
+        let mut statuses: Vec<&str> = vec![start];
+        for (from, _, to) in table {
+            for s in [from, to] {
+                if !statuses.contains(s) {
+                    statuses.push(s);
+                }
+            }
+        }
+        for status in statuses {
+            // One incident at this status takes every refused action and
+            // must come out of them exactly as it was.
+            let id = incident_at(&app, category, table, start, status).await;
+            let uri = format!("/api/incidents/{id}");
+            let before = get(&app, &uri).await.expect(StatusCode::OK);
+            assert_eq!(before["incident"]["status"], status);
+            let allowed_here: Vec<&str> = table
+                .iter()
+                .filter(|(f, _, _)| *f == status)
+                .map(|(_, a, _)| *a)
+                .collect();
+            assert_eq!(
+                before["incident"]["allowed_actions"],
+                json!(allowed_here),
+                "{category} {status}"
+            );
+            for action in ACTIONS {
+                let want = table
+                    .iter()
+                    .find(|(f, a, _)| *f == status && *a == action)
+                    .map(|(_, _, to)| *to);
+                match want {
+                    None => {
+                        let problem =
+                            post_json(&app, &format!("{uri}/actions"), &full_action(action))
+                                .await
+                                .problem(StatusCode::CONFLICT);
+                        let detail = problem["detail"].as_str().expect("detail");
+                        assert!(
+                            detail.contains(action) && detail.contains(status),
+                            "{detail}"
+                        );
+                        refused += 1;
+                    }
+                    Some(to) => {
+                        let fresh = incident_at(&app, category, table, start, status).await;
+                        let after = post_json(
+                            &app,
+                            &format!("/api/incidents/{fresh}/actions"),
+                            &full_action(action),
+                        )
+                        .await
+                        .expect(StatusCode::OK);
+                        assert_eq!(after["status"], to, "{category}: {status} --{action}->");
+                        let history = get(&app, &format!("/api/incidents/{fresh}"))
+                            .await
+                            .expect(StatusCode::OK)["history"]
+                            .clone();
+                        let last = history.as_array().expect("history").last().cloned();
+                        let last = last.expect("an entry");
+                        assert_eq!(last["action"], action);
+                        assert_eq!(last["status_from"], status);
+                        assert_eq!(last["status_to"], to);
+                        assert_eq!(last["actor"], "centre-head");
+                        allowed += 1;
+                    }
+                }
+            }
+            let after = get(&app, &uri).await.expect(StatusCode::OK);
+            assert_eq!(
+                after, before,
+                "{category} {status}: refusals changed nothing"
+            );
+        }
+    }
+    assert_eq!(allowed, COMMUNITY.len() + DISPUTE.len());
+    assert_eq!(refused, 7 * 12 + 8 * 12 - allowed);
+}
+
+async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let studied = incident_at(&app, "sanitation", &COMMUNITY, "collected", "studied").await;
+    let uri = format!("/api/incidents/{studied}");
+    let before = get(&app, &uri).await.expect(StatusCode::OK);
+    let cases = [
+        (json!({"action": "assign", "actor": "a"}), "person"),
+        (
+            json!({"action": "assign", "actor": "a", "person": {"name": " "}}),
+            "person.name",
+        ),
+        (json!({"action": "verify", "actor": ""}), "actor"),
+    ];
+    for (body, parameter) in cases {
+        let problem = post_json(&app, &format!("{uri}/actions"), &body)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], parameter, "{body}");
+    }
+    let resolved = incident_at(&app, "dispute", &DISPUTE, "found", "resolved").await;
+    let resolved_uri = format!("/api/incidents/{resolved}");
+    for (body, parameter) in [
+        (json!({"action": "schedule_follow_up", "actor": "a"}), "due"),
+        (
+            json!({"action": "schedule_follow_up", "actor": "a", "due": "2000-01-01T00:00:00Z"}),
+            "due",
+        ),
+    ] {
+        let problem = post_json(&app, &format!("{resolved_uri}/actions"), &body)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], parameter, "{body}");
+    }
+    let mediating_closed = post_json(
+        &app,
+        &format!("{resolved_uri}/actions"),
+        &json!({"action": "bogus", "actor": "a"}),
+    )
+    .await;
+    assert_eq!(mediating_closed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(get(&app, &uri).await.expect(StatusCode::OK), before);
+    let missing = post_json(
+        &app,
+        "/api/incidents/999/actions",
+        &json!({"action": "verify", "actor": "a"}),
+    )
+    .await;
+    missing.problem(StatusCode::NOT_FOUND);
+}
+
+async fn escalation_walks_up_to_the_county(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let id = report(&app, &report_body("infrastructure", IN_S1)).await["id"]
+        .as_i64()
+        .expect("id");
+    let uri = format!("/api/incidents/{id}/escalate");
+    let body = json!({"actor": "dispatcher-1", "note": "需要上级协调"});
+    for (tier, grid, leader) in [
+        ("grid", Some("b-sw-w-s"), "Leader b-sw-w-s"),
+        ("group", Some("g-sw-w-s"), "Leader g-sw-w-s"),
+        ("village", Some("v-sw-w"), "Leader v-sw-w"),
+        ("town", Some("t-sw"), "Leader t-sw"),
+        ("county", None, "县综治中心"),
+    ] {
+        let incident = post_json(&app, &uri, &body).await.expect(StatusCode::OK);
+        assert_eq!(incident["tier"], tier, "{}", t.name);
+        assert_eq!(incident["handling_grid"], json!(grid));
+        assert_eq!(incident["responsible"]["name"], leader);
+        assert_eq!(
+            incident["status"], "collected",
+            "escalation is not a status"
+        );
+    }
+    let last = get(&app, &format!("/api/incidents/{id}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(last["incident"]["can_escalate"], false);
+    let problem = post_json(&app, &uri, &body)
+        .await
+        .problem(StatusCode::CONFLICT);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("county"),
+        "{problem}"
+    );
+    let history = last["history"].as_array().expect("history");
+    assert_eq!(history.len(), 6);
+    assert_eq!(history[5]["kind"], "escalated");
+    assert_eq!(history[5]["tier_from"], "town");
+    assert_eq!(history[5]["tier_to"], "county");
+    assert_eq!(history[5]["note"], "需要上级协调");
+    // A dispute is escalated only once reported (step 4 follows step 2).
+    let found = report(&app, &report_body("dispute", IN_S1)).await["id"]
+        .as_i64()
+        .expect("id");
+    post_json(&app, &format!("/api/incidents/{found}/escalate"), &body)
+        .await
+        .problem(StatusCode::CONFLICT);
+}
+
+fn report_at(category: &str) -> Report {
+    Report {
+        category: category.into(),
+        description: "路灯不亮".into(),
+        point: LonLat::new(IN_S1.0, IN_S1.1),
+        crs: InputCrs::Wgs84,
+        severity: Severity::Minor,
+        source: ReportSource::GridMember,
+        reporter: None,
+        photos: Vec::new(),
+        actor: "member-7".into(),
+        note: None,
+    }
+}
+
+async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
+    let (state, app) = app(t).await;
+    let t0: Timestamp = "2026-03-01T08:00:00Z".parse().expect("time");
+    let hours = SignedDuration::from_hours;
+    let open = dispatch::report(&state, report_at("infrastructure"), t0)
+        .await
+        .expect("reported")
+        .incident;
+    let resolved = dispatch::report(&state, report_at("infrastructure"), t0)
+        .await
+        .expect("reported")
+        .incident;
+    for action in ["verify", "study", "assign", "resolve"] {
+        post_json(
+            &app,
+            &format!("/api/incidents/{}/actions", resolved.id),
+            &full_action(action),
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+    let found_dispute = dispatch::report(&state, report_at("dispute"), t0)
+        .await
+        .expect("reported")
+        .incident;
+
+    // Within the day: nothing is due.
+    let early = dispatch::escalate_overdue(&state, t0 + hours(23))
+        .await
+        .expect("sweep");
+    assert!(early.is_empty(), "{early:?}");
+
+    // A day and an hour on: the open incident goes up one tier; the resolved
+    // one is not open; the unreported dispute cannot be escalated yet.
+    let now = t0 + hours(25);
+    let escalated = dispatch::escalate_overdue(&state, now)
+        .await
+        .expect("sweep");
+    let ids: Vec<IncidentId> = escalated.iter().map(|i| i.id).collect();
+    assert_eq!(ids, [open.id], "{}", t.name);
+    let up = &escalated[0];
+    assert_eq!(up.tier.name(), "grid");
+    assert_eq!(
+        up.responsible.as_ref().map(|p| p.name.as_str()),
+        Some("Leader b-sw-w-s")
+    );
+    assert_eq!(up.tier_since, now);
+    assert_eq!(up.deadline, now + hours(24));
+    let history = state.store().history(open.id).await.expect("history");
+    let last = history.last().expect("entries");
+    assert_eq!(last.actor, "system");
+    assert!(
+        last.note.as_deref().is_some_and(|n| n.contains("deadline")),
+        "{last:?}"
+    );
+    // The dispute stays overdue, and listed so.
+    let listed = state
+        .store()
+        .incidents(
+            &wangge::store::IncidentFilter {
+                overdue_at: Some(now),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .expect("list");
+    let overdue: Vec<IncidentId> = listed.incidents.iter().map(|i| i.id).collect();
+    assert_eq!(overdue, [found_dispute.id]);
+    // Swept again at once: nothing more.
+    assert!(
+        dispatch::escalate_overdue(&state, now)
+            .await
+            .expect("sweep")
+            .is_empty()
+    );
+}
+
+async fn nearby_open_reports_of_a_category_are_hinted_as_duplicates(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let first = report(&app, &report_body("sanitation", IN_S1)).await;
+    // About 50 m east: a likely duplicate.
+    let near = (IN_S1.0 + 0.00055, IN_S1.1);
+    let answer = post_json(&app, "/api/incidents", &report_body("sanitation", near))
+        .await
+        .expect(StatusCode::CREATED);
+    let hinted: Vec<&Value> = answer["duplicates"]
+        .as_array()
+        .expect("duplicates")
+        .iter()
+        .map(|d| &d["id"])
+        .collect();
+    assert_eq!(hinted, [&first["id"]], "{}", t.name);
+    // Another category at the same place, or the same category 1 km away:
+    // no hint.
+    for (category, at) in [
+        ("dispute", IN_S1),
+        ("sanitation", (IN_S1.0 + 0.011, IN_S1.1)),
+    ] {
+        let answer = post_json(&app, "/api/incidents", &report_body(category, at))
+            .await
+            .expect(StatusCode::CREATED);
+        assert_eq!(answer["duplicates"], json!([]), "{category} {at:?}");
+    }
+    // Dismissed incidents are not hinted.
+    for id in [&first["id"], &answer["incident"]["id"]] {
+        post_json(
+            &app,
+            &format!("/api/incidents/{id}/actions"),
+            &full_action("dismiss"),
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+    let answer = post_json(&app, "/api/incidents", &report_body("sanitation", IN_S1))
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(answer["duplicates"], json!([]));
+}
+
+async fn a_stale_version_is_refused(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let id = report(&app, &report_body("sanitation", IN_S1)).await["id"]
+        .as_i64()
+        .expect("id");
+    let uri = format!("/api/incidents/{id}");
+    let mut verify = full_action("verify");
+    verify["version"] = json!(1);
+    post_json(&app, &format!("{uri}/actions"), &verify)
+        .await
+        .expect(StatusCode::OK);
+    let before = get(&app, &uri).await.expect(StatusCode::OK);
+    // A second dispatcher acting on version 1.
+    let mut dismiss = full_action("dismiss");
+    dismiss["version"] = json!(1);
+    let problem = post_json(&app, &format!("{uri}/actions"), &dismiss)
+        .await
+        .problem(StatusCode::CONFLICT);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("version 1"),
+        "{problem}"
+    );
+    let escalate = json!({"actor": "b", "version": 1});
+    post_json(&app, &format!("{uri}/escalate"), &escalate)
+        .await
+        .problem(StatusCode::CONFLICT);
+    assert_eq!(get(&app, &uri).await.expect(StatusCode::OK), before);
+}
+
+async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let in_sw = report(&app, &report_body("sanitation", IN_S1)).await;
+    let in_se = report(&app, &report_body("sanitation", (106.15, 34.65))).await;
+    let dispute = report(&app, &report_body("dispute", IN_S1)).await;
+    let ids = |doc: &Value| -> Vec<i64> {
+        doc["incidents"]
+            .as_array()
+            .expect("incidents")
+            .iter()
+            .map(|i| i["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let id = |i: &Value| i["id"].as_i64().expect("id");
+    for (query, want) in [
+        ("", vec![id(&dispute), id(&in_se), id(&in_sw)]),
+        ("?grid=t-sw", vec![id(&dispute), id(&in_sw)]),
+        ("?grid=s-1&status=collected", vec![id(&in_sw)]),
+        (
+            "?status=found,collected&category=dispute",
+            vec![id(&dispute)],
+        ),
+        ("?tier=patch", vec![id(&dispute), id(&in_sw)]),
+        ("?bbox=106.1,34.6,106.2,34.7", vec![id(&in_se)]),
+        ("?overdue=true", vec![]),
+        ("?limit=1&offset=1", vec![id(&in_se)]),
+    ] {
+        let doc = get(&app, &format!("/api/incidents{query}"))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(ids(&doc), want, "{query} {}", t.name);
+    }
+    let doc = get(&app, "/api/incidents?limit=1")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(doc["total"], 3);
+    for (query, parameter) in [
+        ("?grid=nowhere", "grid"),
+        ("?status=open", "status"),
+        ("?tier=province", "tier"),
+        ("?from=yesterday", "from"),
+        ("?bbox=1,2,3", "bbox"),
+        ("?overdue=yes", "overdue"),
+        ("?limit=0", "limit"),
+        ("?colour=red", "colour"),
+        ("?status=found&status=closed", "status"),
+    ] {
+        let problem = get(&app, &format!("/api/incidents{query}"))
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], parameter, "{query}");
+    }
+    let categories = get(&app, "/api/incidents/categories")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(categories.as_array().map(Vec::len), Some(6));
+    assert_eq!(
+        categories[0],
+        json!({"code": "dispute", "name": "矛盾纠纷", "workflow": "dispute"})
+    );
+}
+
+async fn bad_reports_are_refused_and_record_nothing(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let good = report_body("sanitation", IN_S1);
+    let with = |key: &str, value: Value| {
+        let mut body = good.clone();
+        body[key] = value;
+        body
+    };
+    for (body, parameter) in [
+        (with("category", json!("weather")), "category"),
+        (with("lon", json!(190.0)), "location"),
+        (with("description", json!("   ")), "description"),
+        (with("photos", json!(["file:///etc/passwd"])), "photos"),
+        (with("reporter", json!({"name": ""})), "reporter.name"),
+        (with("actor", json!("")), "actor"),
+    ] {
+        let problem = post_json(&app, "/api/incidents", &body)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], parameter, "{body}");
+    }
+    for body in [
+        with("colour", json!("red")),
+        with("severity", json!("huge")),
+        with("source", json!("rumour")),
+        json!({"category": "sanitation"}),
+    ] {
+        post_json(&app, "/api/incidents", &body)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let doc = get(&app, "/api/incidents").await.expect(StatusCode::OK);
+    assert_eq!(doc["total"], 0, "nothing recorded ({})", t.name);
+}
