@@ -23,8 +23,10 @@ mod error;
 mod extract;
 mod grids;
 mod health;
+mod incidents;
 mod locate;
 mod ogc;
+mod open311;
 mod style;
 mod tiles;
 
@@ -57,6 +59,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(grids::routes())
         .merge(locate::routes())
+        .merge(incidents::routes())
+        .merge(open311::routes())
         .merge(ogc::routes())
         .merge(tiles::routes())
         .merge(health::routes())
@@ -125,6 +129,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(ogc::OgcApi::openapi());
     doc.merge(tiles::TilesApi::openapi());
     doc.merge(health::HealthApi::openapi());
+    doc.merge(incidents::IncidentsApi::openapi());
     doc.merge(style::StyleApi::openapi());
     doc
 }
