@@ -37,6 +37,7 @@ conformance!(
     a_stale_version_is_refused,
     lists_filter_by_grid_status_and_overdue,
     bad_reports_are_refused_and_record_nothing,
+    statistics_per_grid_as_json_and_csv,
 );
 
 /// The state and router over a store holding the four-town county.
@@ -739,4 +740,105 @@ async fn bad_reports_are_refused_and_record_nothing(t: &TestStore) {
     }
     let doc = get(&app, "/api/incidents").await.expect(StatusCode::OK);
     assert_eq!(doc["total"], 0, "nothing recorded ({})", t.name);
+}
+
+async fn statistics_per_grid_as_json_and_csv(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let mut sw = Vec::new();
+    for category in ["sanitation", "sanitation", "dispute"] {
+        sw.push(report(&app, &report_body(category, IN_S1)).await["id"].clone());
+    }
+    report(&app, &report_body("sanitation", (106.15, 34.65))).await;
+    for action in ["verify", "study", "assign", "resolve"] {
+        post_json(
+            &app,
+            &format!("/api/incidents/{}/actions", sw[0]),
+            &full_action(action),
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+    post_json(
+        &app,
+        &format!("/api/incidents/{}/actions", sw[1]),
+        &full_action("dismiss"),
+    )
+    .await
+    .expect(StatusCode::OK);
+
+    let doc = get(&app, "/api/incidents/stats?level=1")
+        .await
+        .expect(StatusCode::OK);
+    let grids = doc["grids"].as_array().expect("grids");
+    let ids: Vec<&str> = grids
+        .iter()
+        .map(|g| g["grid"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["t-se", "t-sw"], "{}", t.name);
+    let t_sw = &grids[1];
+    assert_eq!(t_sw["name"], "西南镇");
+    assert_eq!(
+        (
+            &t_sw["reported"],
+            &t_sw["resolved"],
+            &t_sw["dismissed"],
+            &t_sw["open"]
+        ),
+        (&json!(3), &json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        t_sw["resolution_rate"], 0.5,
+        "dismissed are not counted to resolve"
+    );
+    assert!(
+        t_sw["median_hours_to_resolve"]
+            .as_f64()
+            .is_some_and(|h| h >= 0.0)
+    );
+    assert_eq!(t_sw["by_category"]["sanitation"]["reported"], 2);
+    assert_eq!(doc["total"]["reported"], 4);
+
+    // Deeper levels group by their own grids; outside-of-level incidents
+    // (t-se has no sub-areas) come last with no grid.
+    let doc = get(&app, "/api/incidents/stats?level=5&category=sanitation")
+        .await
+        .expect(StatusCode::OK);
+    let grids = doc["grids"].as_array().expect("grids");
+    assert_eq!(grids[0]["grid"], "s-1");
+    assert_eq!(grids[0]["reported"], 2);
+    assert_eq!(grids[1]["grid"], Value::Null);
+    assert_eq!(grids[1]["reported"], 1);
+
+    let csv = support::http::get(&app, "/api/incidents/stats?level=1&format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = String::from_utf8(csv.body.to_vec()).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "grid,name,level,reported,resolved,dismissed,open,overdue,resolution_rate,\
+         median_hours_to_resolve,dispute_reported,dispute_resolved,sanitation_reported,\
+         sanitation_resolved"
+    );
+    assert!(
+        lines[2].starts_with("t-sw,西南镇,1,3,1,1,1,0,0.5000,"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with("total,,1,4,1,1,2,0,0.3333,"),
+        "{}",
+        lines[3]
+    );
+    for (query, parameter) in [
+        ("?level=9", "level"),
+        ("?format=xml", "format"),
+        ("?by=town", "by"),
+    ] {
+        get(&app, &format!("/api/incidents/stats{query}"))
+            .await
+            .problem(StatusCode::BAD_REQUEST)["parameter"]
+            .as_str()
+            .filter(|p| *p == parameter)
+            .unwrap_or_else(|| panic!("{query} names {parameter}"));
+    }
 }

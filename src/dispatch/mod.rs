@@ -8,9 +8,11 @@
 //! - `report.rs`: a new incident, located and assigned, with duplicate hints.
 //! - `actions.rs`: process actions, escalation (by hand and by deadline),
 //!   reassignment, notes.
+//! - `stats.rs`: figures per grid and level over a period.
 
 mod actions;
 mod report;
+pub mod stats;
 
 use std::time::Duration;
 

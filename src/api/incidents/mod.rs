@@ -8,10 +8,12 @@
 //! | `POST /api/incidents/{id}/actions`, `…/escalate`, `…/assign`, `…/notes` | `changes.rs` |
 //! | the JSON written | `dto.rs` |
 //! | the list's query parameters | `query.rs` |
+//! | `GET /api/incidents/stats` (JSON or CSV) | `stats.rs` |
 
 mod changes;
 mod dto;
 mod query;
+mod stats;
 
 use std::sync::Arc;
 
@@ -38,6 +40,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/incidents", post(create).get(list))
         .route("/api/incidents/categories", get(categories))
+        .route("/api/incidents/stats", get(stats::stats))
         .route("/api/incidents/{id}", get(one))
         .route("/api/incidents/{id}/actions", post(changes::action))
         .route("/api/incidents/{id}/escalate", post(changes::escalate))
@@ -53,6 +56,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         list,
         one,
         categories,
+        stats::stats,
         changes::action,
         changes::escalate,
         changes::assign,
