@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::dispatch::DispatchSettings;
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
-use crate::model::Grid;
+use crate::model::{Category, Grid};
 use crate::store::{Store, StoreError, WriteMode};
 use crate::tiles::{self, TileService, TileSource};
 
@@ -43,6 +43,9 @@ pub struct AppState {
     writes: tokio::sync::Mutex<()>,
     /// Deadlines, duplicate hints and the county centre for incidents.
     dispatch: DispatchSettings,
+    /// The incident categories as last read from the store (they change
+    /// rarely, and only in the store: see [`AppState::categories`]).
+    categories: RwLock<Arc<Vec<Category>>>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
         dispatch: DispatchSettings,
     ) -> Result<Arc<AppState>, StoreError> {
         let grids = store.load_grids().await?;
+        let categories = RwLock::new(Arc::new(store.categories().await?));
         let index = build_index(grids).await;
         let source = prepare_tiles(index.clone(), 0).await;
         Ok(Arc::new(AppState {
@@ -76,6 +80,7 @@ impl AppState {
             tiles: TileService::new(source, budget_bytes),
             writes: tokio::sync::Mutex::new(()),
             dispatch,
+            categories,
         }))
     }
 
@@ -96,6 +101,25 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The incident categories, as cached.
+    pub fn categories(&self) -> Arc<Vec<Category>> {
+        self.categories
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Read the categories from the store again (when a report names one
+    /// the cache does not know: it may have been added since).
+    pub async fn reload_categories(&self) -> Result<Arc<Vec<Category>>, StoreError> {
+        let fresh = Arc::new(self.store.categories().await?);
+        *self
+            .categories
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
+        Ok(fresh)
     }
 
     /// How incidents are dispatched.

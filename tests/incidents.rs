@@ -38,6 +38,7 @@ conformance!(
     lists_filter_by_grid_status_and_overdue,
     bad_reports_are_refused_and_record_nothing,
     statistics_per_grid_as_json_and_csv,
+    demo_incidents_are_deterministic_and_play_their_lives,
 );
 
 /// The state and router over a store holding the four-town county.
@@ -841,4 +842,69 @@ async fn statistics_per_grid_as_json_and_csv(t: &TestStore) {
             .filter(|p| *p == parameter)
             .unwrap_or_else(|| panic!("{query} names {parameter}"));
     }
+}
+
+async fn demo_incidents_are_deterministic_and_play_their_lives(t: &TestStore) {
+    use wangge::generate::incidents::load_demo_incidents;
+    use wangge::store::IncidentFilter;
+    let (state, _app) = app(t).await;
+    let end: Timestamp = "2026-11-01T00:00:00Z".parse().expect("time");
+    let mut seen = 0;
+    let summary = load_demo_incidents(&state, 300, 7, end, |n| seen = n)
+        .await
+        .expect("demo incidents load");
+    assert_eq!((summary.reported, seen), (300, 300));
+    assert!(summary.actions > 600, "lives were played: {summary:?}");
+    let all = state
+        .store()
+        .incidents(&IncidentFilter::default(), 1000, 0)
+        .await
+        .expect("list");
+    assert_eq!(all.total, 300);
+    let year_before = end - SignedDuration::from_hours(365 * 24);
+    let mut categories = std::collections::BTreeSet::new();
+    let (mut closed, mut open) = (0, 0);
+    for i in &all.incidents {
+        assert!(
+            i.reported_at >= year_before && i.reported_at <= end,
+            "{i:?}"
+        );
+        assert!(i.updated_at <= end, "no action after the end");
+        assert!(i.chain[0].is_some(), "placed inside the county");
+        categories.insert(i.category.clone());
+        if i.status.is_terminal() {
+            closed += 1;
+        } else {
+            open += 1;
+        }
+    }
+    assert_eq!(categories.len(), 6, "every category occurs: {categories:?}");
+    assert!(closed > 250, "most are finished a year on: {closed}");
+    assert!(open > 0, "the most recent are still being handled");
+    // The same seed over the same grids gives the same incidents.
+    let other = TestStore::open(Backend::Sqlite).await;
+    let (again, _) = app(&other).await;
+    load_demo_incidents(&again, 300, 7, end, |_| {})
+        .await
+        .expect("demo incidents load");
+    let replay = again
+        .store()
+        .incidents(&IncidentFilter::default(), 1000, 0)
+        .await
+        .expect("list");
+    let key = |i: &wangge::model::Incident| {
+        (
+            i.category.clone(),
+            i.status,
+            i.point.wgs84.lon,
+            i.reported_at,
+        )
+    };
+    assert_eq!(
+        replay.incidents.iter().map(key).collect::<Vec<_>>(),
+        all.incidents.iter().map(key).collect::<Vec<_>>(),
+        "{}",
+        t.name
+    );
+    other.cleanup().await;
 }

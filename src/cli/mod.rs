@@ -1,13 +1,15 @@
 //! The `wangge` command line: `serve` (the default), `generate`, `import`,
-//! `export` and `locate`. Each command opens what it needs (the database,
+//! `export`, `locate` and `demo-incidents`. Each command opens what it needs (the database,
 //! the index), calls the library and reports; `anyhow` is used here and
 //! nowhere else in the crate.
 //!
 //! - `serve.rs`: the HTTP API, loading the demo county into an empty database.
 //! - `grids.rs`: `generate`, `import` and `export` of GeoJSON FeatureCollections.
 //! - `locate.rs`: one point, or a CSV file of points, against the stored grids.
+//! - `incidents.rs`: `demo-incidents`, a year of synthetic incidents.
 
 mod grids;
+mod incidents;
 mod locate;
 mod progress;
 mod serve;
@@ -59,6 +61,9 @@ enum Command {
     Export(grids::ExportArgs),
     /// Say which grid at each level covers a point, or each point of a CSV file.
     Locate(locate::LocateArgs),
+    /// Report a year of synthetic incidents over the stored grids (by
+    /// population and category) and play their lives up to now.
+    DemoIncidents(incidents::DemoIncidentsArgs),
 }
 
 /// Run the command line: parse the arguments, set up logging, run the
@@ -99,6 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Import(args)) => runtime.block_on(grids::import(&database, args)),
         Some(Command::Export(args)) => runtime.block_on(grids::export(&database, args)),
         Some(Command::Locate(args)) => runtime.block_on(locate::run(&database, args)),
+        Some(Command::DemoIncidents(args)) => runtime.block_on(incidents::run(&database, args)),
     }
 }
 

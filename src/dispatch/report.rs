@@ -59,7 +59,10 @@ pub async fn report(
     report: Report,
     now: Timestamp,
 ) -> Result<Reported, DispatchError> {
-    let categories = state.store().categories().await?;
+    let mut categories = state.categories();
+    if !categories.iter().any(|c| c.code == report.category) {
+        categories = state.reload_categories().await?;
+    }
     let Some(category) = categories.iter().find(|c| c.code == report.category) else {
         let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
         return Err(DispatchError::invalid(

@@ -22,7 +22,10 @@
 //! 7. **Attributes.** Codes (the county's 620521 prefix), names, leaders and
 //!    phones (`names.rs`), and 332,000 people spread by a density field
 //!    peaking at the county seat and the town centres.
+//!
+//! `incidents.rs` adds a year of synthetic incidents over a loaded county.
 
+pub mod incidents;
 mod lattice;
 mod names;
 mod partition;

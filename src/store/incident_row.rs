@@ -58,6 +58,41 @@ pub(crate) fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// A time as it reads back: truncated to the millisecond.
+fn stored_time(t: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(t.as_millisecond()).unwrap_or(t)
+}
+
+/// The incident a `create_incident` with row id `id` stored, as it will read
+/// back, built without reading it.
+pub(crate) fn created(id: i64, new: &crate::store::NewIncident) -> Incident {
+    let at = stored_time(new.reported_at);
+    Incident {
+        id: IncidentId(id),
+        category: new.category.clone(),
+        workflow: new.workflow,
+        status: new.workflow.initial(),
+        severity: new.severity,
+        description: new.description.clone(),
+        reporter: new.reporter.clone(),
+        source: new.source,
+        photos: new.photos.clone(),
+        point: new.point,
+        chain: new.chain.clone(),
+        tier: new.tier,
+        responsible: new.responsible.clone(),
+        owner: None,
+        follow_up_due: None,
+        reported_at: at,
+        updated_at: at,
+        tier_since: at,
+        deadline: stored_time(new.deadline),
+        resolved_at: None,
+        closed_at: None,
+        version: 1,
+    }
+}
+
 fn person(name: Option<String>, phone: Option<String>) -> Option<Person> {
     name.map(|name| Person {
         name,

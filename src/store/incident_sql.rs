@@ -160,18 +160,10 @@ macro_rules! impl_incident_store {
                     (status, new.tier),
                     &event
                 );
-                let stored = sqlx::query_as::<$db, $crate::store::incident_row::StoredIncident>(
-                    sqlx::AssertSqlSafe(format!(
-                        "SELECT {} FROM incidents WHERE id = $1",
-                        $crate::store::incident_row::INCIDENT_COLUMNS
-                    )),
-                )
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(failed("reading a recorded incident"))?;
                 tx.commit().await.map_err(failed("committing an incident"))?;
-                stored.into_incident()
+                // Built, not read back: the conformance suite checks that a
+                // read gives the same incident.
+                Ok($crate::store::incident_row::created(id, new))
             }
 
             async fn incident(
