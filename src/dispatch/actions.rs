@@ -267,9 +267,12 @@ pub async fn escalate_overdue(
         overdue_at: Some(now),
         ..IncidentFilter::default()
     };
-    let overdue = state.store().incidents(&filter, SWEEP_BATCH, 0).await?;
+    let overdue = state
+        .store()
+        .incidents_page(&filter, SWEEP_BATCH, 0)
+        .await?;
     let mut escalated = Vec::new();
-    for incident in overdue.incidents {
+    for incident in overdue {
         let note = format!(
             "deadline {} passed at the {} tier",
             incident.deadline,

@@ -205,9 +205,8 @@ async fn nearby_open(
         }),
         ..IncidentFilter::default()
     };
-    let page = state.store().incidents(&filter, 50, 0).await?;
-    let mut near: Vec<(f64, Incident)> = page
-        .incidents
+    let candidates = state.store().incidents_page(&filter, 50, 0).await?;
+    let mut near: Vec<(f64, Incident)> = candidates
         .into_iter()
         .map(|i| (metres_between(i.point.wgs84, p), i))
         .filter(|(d, _)| *d <= radius)

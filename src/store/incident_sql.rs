@@ -198,6 +198,18 @@ macro_rules! impl_incident_store {
                     .fetch_one(&self.pool)
                     .await
                     .map_err(failed("counting incidents"))?;
+                Ok($crate::store::incidents::IncidentPage {
+                    total: u64::try_from(total).unwrap_or(0),
+                    incidents: self.incidents_page(filter, limit, offset).await?,
+                })
+            }
+
+            async fn incidents_page(
+                &self,
+                filter: &$crate::store::incidents::IncidentFilter,
+                limit: u32,
+                offset: u64,
+            ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
                 let mut page = sqlx::QueryBuilder::<$db>::new(format!(
                     "SELECT {} FROM incidents",
                     $crate::store::incident_row::INCIDENT_COLUMNS
@@ -211,14 +223,8 @@ macro_rules! impl_incident_store {
                     .build_query_as()
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(failed("listing incidents"))?;
-                Ok($crate::store::incidents::IncidentPage {
-                    total: u64::try_from(total).unwrap_or(0),
-                    incidents: rows
-                        .into_iter()
-                        .map(|r| r.into_incident())
-                        .collect::<Result<_, _>>()?,
-                })
+                    .map_err($crate::store::incident_sql::failed("listing incidents"))?;
+                rows.into_iter().map(|r| r.into_incident()).collect()
             }
 
             async fn history(

@@ -116,6 +116,15 @@ pub trait IncidentStore: Send + Sync {
         offset: u64,
     ) -> Result<IncidentPage, StoreError>;
 
+    /// A page of the incidents matching `filter`, newest first, without
+    /// counting all matches (one query instead of two).
+    async fn incidents_page(
+        &self,
+        filter: &IncidentFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Incident>, StoreError>;
+
     /// An incident's history, oldest first.
     async fn history(&self, id: IncidentId) -> Result<Vec<HistoryEntry>, StoreError>;
 
