@@ -92,7 +92,9 @@ fn parse_level(s: &str) -> Result<Level, ApiError> {
         .ok_or_else(|| ApiError::bad_parameter("level", format!("level must be 1 to 5, got {s:?}")))
 }
 
-fn parse_bbox(s: &str) -> Result<Bbox, ApiError> {
+/// `bbox=minLon,minLat,maxLon,maxLat`: four ordered numbers within WGS84's
+/// ranges (also the incidents list's `bbox`).
+pub(super) fn parse_bbox(s: &str) -> Result<Bbox, ApiError> {
     let bad = |why: &str| {
         ApiError::bad_parameter(
             "bbox",

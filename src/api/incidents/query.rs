@@ -6,9 +6,8 @@ use jiff::Timestamp;
 use utoipa::IntoParams;
 
 use crate::api::ApiError;
-use crate::geom::Bbox;
 use crate::index::GridIndex;
-use crate::model::GridId;
+use crate::model::{GridId, Level};
 use crate::store::IncidentFilter;
 use crate::workflow::{Status, Tier};
 
@@ -105,13 +104,7 @@ impl ListRequest {
                     }
                 }
                 "category" => f.category = Some(value.clone()),
-                "grid" => {
-                    let id = GridId::from(value.as_str());
-                    let grid = index
-                        .get(&id)
-                        .ok_or_else(|| bad(format!("there is no grid {value:?}")))?;
-                    f.grid = Some((grid.level, id));
-                }
+                "grid" => f.grid = Some(parse_grid(index, value)?),
                 "tier" => {
                     f.tier = Some(Tier::from_name(value).ok_or_else(|| {
                         bad(format!(
@@ -120,19 +113,9 @@ impl ListRequest {
                         ))
                     })?);
                 }
-                "from" | "to" => {
-                    let t: Timestamp = value.parse().map_err(|_| {
-                        bad(format!(
-                            "{value:?} is not an RFC 3339 time such as 2026-03-01T08:00:00Z"
-                        ))
-                    })?;
-                    if known == "from" {
-                        f.reported_from = Some(t);
-                    } else {
-                        f.reported_to = Some(t);
-                    }
-                }
-                "bbox" => f.bbox = Some(parse_bbox(value).map_err(bad)?),
+                "from" => f.reported_from = Some(parse_time(known, value)?),
+                "to" => f.reported_to = Some(parse_time(known, value)?),
+                "bbox" => f.bbox = Some(crate::api::grids::parse_bbox(value)?),
                 "overdue" => match value.as_str() {
                     "true" => f.overdue_at = Some(now),
                     "false" => {}
@@ -161,37 +144,21 @@ impl ListRequest {
     }
 }
 
-/// `minLon,minLat,maxLon,maxLat`, ordered and within WGS84's ranges.
-fn parse_bbox(s: &str) -> Result<Bbox, String> {
-    let n: Vec<f64> = s
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("four numbers minLon,minLat,maxLon,maxLat, got {s:?}"))?;
-    let [min_lon, min_lat, max_lon, max_lat] = n[..] else {
-        return Err(format!(
-            "four numbers minLon,minLat,maxLon,maxLat, got {s:?}"
-        ));
-    };
-    let b = Bbox {
-        min_lon,
-        min_lat,
-        max_lon,
-        max_lat,
-    };
-    let ok = [min_lon, max_lon]
-        .iter()
-        .all(|v| (-180.0..=180.0).contains(v))
-        && [min_lat, max_lat]
-            .iter()
-            .all(|v| (-90.0..=90.0).contains(v))
-        && min_lon <= max_lon
-        && min_lat <= max_lat;
-    if ok {
-        Ok(b)
-    } else {
-        Err(format!(
-            "an ordered box within -180..180, -90..90, got {s:?}"
-        ))
-    }
+/// `from` / `to`: an RFC 3339 time.
+pub(super) fn parse_time(name: &'static str, value: &str) -> Result<Timestamp, ApiError> {
+    value.parse().map_err(|_| {
+        ApiError::bad_parameter(
+            name,
+            format!("{name}: {value:?} is not an RFC 3339 time such as 2026-03-01T08:00:00Z"),
+        )
+    })
+}
+
+/// `grid`: a grid of the current index, as the (level, id) of its subtree.
+pub(super) fn parse_grid(index: &GridIndex, value: &str) -> Result<(Level, GridId), ApiError> {
+    let id = GridId::from(value);
+    let grid = index.get(&id).ok_or_else(|| {
+        ApiError::bad_parameter("grid", format!("grid: there is no grid {value:?}"))
+    })?;
+    Ok((grid.level, id))
 }

@@ -10,10 +10,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::IntoParams;
 
+use super::query::{parse_grid, parse_time};
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
 use crate::dispatch::stats::{Counts, GridStats, summarise};
-use crate::model::{GridId, Level};
+use crate::model::Level;
 use crate::state::AppState;
 use crate::store::IncidentFilter;
 
@@ -85,24 +86,10 @@ pub(super) async fn stats(
                     .and_then(|n| Level::new(n).ok())
                     .ok_or_else(|| bad(format!("1 to 5, got {value:?}")))?;
             }
-            "from" | "to" => {
-                let t: Timestamp = value
-                    .parse()
-                    .map_err(|_| bad(format!("an RFC 3339 time, got {value:?}")))?;
-                if known == "from" {
-                    filter.reported_from = Some(t);
-                } else {
-                    filter.reported_to = Some(t);
-                }
-            }
+            "from" => filter.reported_from = Some(parse_time(known, value)?),
+            "to" => filter.reported_to = Some(parse_time(known, value)?),
             "category" => filter.category = Some(value.clone()),
-            "grid" => {
-                let id = GridId::from(value.as_str());
-                let grid = index
-                    .get(&id)
-                    .ok_or_else(|| bad(format!("there is no grid {value:?}")))?;
-                filter.grid = Some((grid.level, id));
-            }
+            "grid" => filter.grid = Some(parse_grid(&index, value)?),
             "format" => {
                 csv = match value.as_str() {
                     "csv" => true,
