@@ -7,12 +7,15 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
-use crate::dispatch::DispatchSettings;
+use crate::dispatch::events::{ChangeKind, IncidentFeed};
+use crate::dispatch::{DispatchSettings, ReportWriter};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
-use crate::model::{Category, Grid};
-use crate::store::{Store, StoreError, WriteMode};
+use crate::model::{Category, Grid, Incident};
+use crate::store::{IncidentFilter, Store, StoreError, WriteMode};
+use crate::tiles::incidents::OpenIncidents;
 use crate::tiles::{self, TileService, TileSource};
+use crate::workflow::Status;
 
 /// Why an import did not happen. Either way the store is unchanged.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +49,15 @@ pub struct AppState {
     /// The incident categories as last read from the store (they change
     /// rarely, and only in the store: see [`AppState::categories`]).
     categories: RwLock<Arc<Vec<Category>>>,
+    /// New reports go through one writer that commits them in groups.
+    reports: ReportWriter,
+    /// Changes to incidents, for the dispatcher maps that are open.
+    feed: IncidentFeed,
+    /// The open incidents by place, for the incidents tiles.
+    open_incidents: RwLock<OpenIncidents>,
+    /// Set when the server begins to shut down, so that long-lived answers
+    /// (the incident event streams) end and let it finish.
+    shutting_down: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -74,7 +86,12 @@ impl AppState {
         let categories = RwLock::new(Arc::new(store.categories().await?));
         let index = build_index(grids).await;
         let source = prepare_tiles(index.clone(), 0).await;
+        let open_incidents = RwLock::new(load_open_incidents(store.as_ref()).await?);
         Ok(Arc::new(AppState {
+            open_incidents,
+            shutting_down: tokio::sync::watch::Sender::new(false),
+            reports: ReportWriter::spawn(store.clone()),
+            feed: IncidentFeed::default(),
             store,
             index: RwLock::new(index),
             tiles: TileService::new(source, budget_bytes),
@@ -120,6 +137,47 @@ impl AppState {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
         Ok(fresh)
+    }
+
+    /// Where new incidents are recorded (group commit).
+    pub fn report_writer(&self) -> &ReportWriter {
+        &self.reports
+    }
+
+    /// The feed of incident changes.
+    pub fn incident_feed(&self) -> &IncidentFeed {
+        &self.feed
+    }
+
+    /// Tell the map and every listener that an incident was reported or
+    /// changed. Called by dispatch after the store committed it.
+    pub fn publish_incident(&self, kind: ChangeKind, incident: &Incident) {
+        self.open_incidents
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .apply(incident);
+        self.feed.publish(kind, incident);
+    }
+
+    /// The open incidents by place, as the incidents tiles show them.
+    pub fn open_incidents(&self) -> std::sync::RwLockReadGuard<'_, OpenIncidents> {
+        self.open_incidents
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Begin shutting down: long-lived answers end.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.send_replace(true);
+    }
+
+    /// Resolves once [`AppState::begin_shutdown`] was called.
+    pub fn shutdown_begun(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut flag = self.shutting_down.subscribe();
+        async move {
+            // An error means the state is gone: shut down all the more.
+            let _ = flag.wait_for(|down| *down).await;
+        }
     }
 
     /// How incidents are dispatched.
@@ -203,6 +261,27 @@ async fn prepare_tiles(index: Arc<GridIndex>, generation: u64) -> Arc<TileSource
     tokio::task::spawn_blocking(move || Arc::new(TileSource::new(index, generation)))
         .await
         .expect("projecting grids does not panic")
+}
+
+/// Every open incident in the store, for the map.
+async fn load_open_incidents(store: &dyn Store) -> Result<OpenIncidents, StoreError> {
+    const PAGE: u32 = 10_000;
+    let filter = IncidentFilter {
+        statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        ..IncidentFilter::default()
+    };
+    let mut open = Vec::new();
+    loop {
+        let page = store
+            .incidents_page(&filter, PAGE, open.len() as u64)
+            .await?;
+        let last = page.len() < PAGE as usize;
+        open.extend(page);
+        if last {
+            break;
+        }
+    }
+    Ok(OpenIncidents::new(&open))
 }
 
 async fn build_index(grids: Vec<Grid>) -> Arc<GridIndex> {

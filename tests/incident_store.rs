@@ -8,6 +8,7 @@ mod support;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use wangge::dispatch::ReportWriter;
 use wangge::geom::{Bbox, InputCrs, LonLat};
 use wangge::model::{
     EventKind, GridChain, GridId, Incident, IncidentId, Level, Person, ReportSource, ReportedPoint,
@@ -23,6 +24,8 @@ conformance!(
     changes_append_history_and_bump_the_version,
     a_stale_version_changes_nothing,
     an_unknown_category_records_nothing,
+    a_batch_is_recorded_whole_or_not_at_all,
+    the_report_writer_groups_reports_and_isolates_a_bad_one,
     filters_select_exactly,
 );
 
@@ -344,6 +347,93 @@ async fn an_unknown_category_records_nothing(t: &TestStore) {
     // first history entry.
     let ok = record(t, "other", ["t", "", "", "", ""]).await;
     assert_eq!(t.store.history(ok.id).await.expect("history").len(), 1);
+}
+
+async fn a_batch_is_recorded_whole_or_not_at_all(t: &TestStore) {
+    let news: Vec<NewIncident> = (0..3)
+        .map(|i| {
+            let at = t0() + hours(i);
+            new_incident(
+                "sanitation",
+                106.1 + i as f64 * 0.01,
+                34.7,
+                ["t", "", "", "", ""],
+                at,
+            )
+        })
+        .collect();
+    let created = t.store.create_incidents(&news).await.expect("recorded");
+    // In the order given, each as it reads back, each with its own history.
+    assert_eq!(created.len(), 3);
+    for (incident, new) in created.iter().zip(&news) {
+        assert_eq!(incident.reported_at, new.reported_at);
+        let read = t
+            .store
+            .incident(incident.id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(&read, incident);
+        assert_eq!(
+            t.store.history(incident.id).await.expect("history").len(),
+            1
+        );
+    }
+    assert!(created.windows(2).all(|w| w[0].id.0 < w[1].id.0));
+
+    // One bad row: none of the batch is written.
+    let mut bad = news.clone();
+    bad[1].category = "weather".into();
+    t.store
+        .create_incidents(&bad)
+        .await
+        .expect_err("no such category");
+    let page = t
+        .store
+        .incidents(&IncidentFilter::default(), 10, 0)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 3, "only the first batch");
+    assert!(
+        t.store
+            .create_incidents(&[])
+            .await
+            .expect("nothing")
+            .is_empty()
+    );
+}
+
+async fn the_report_writer_groups_reports_and_isolates_a_bad_one(t: &TestStore) {
+    let writer = ReportWriter::spawn(t.store.clone());
+    let mut news: Vec<NewIncident> = (0..40)
+        .map(|i| new_incident("other", 106.1, 34.7, ["t", "", "", "", ""], t0() + hours(i)))
+        .collect();
+    news[17].category = "weather".into();
+    // All sent at once: they queue while the first is written and go in
+    // together; the bad one fails alone.
+    let answers =
+        futures_util::future::join_all(news.iter().map(|n| writer.record(n.clone()))).await;
+    for (i, answer) in answers.iter().enumerate() {
+        match answer {
+            Ok(incident) => {
+                assert_ne!(i, 17);
+                assert_eq!(
+                    incident.reported_at, news[i].reported_at,
+                    "answer {i} is its own"
+                );
+            }
+            Err(e) => {
+                assert_eq!(i, 17, "only the bad report fails: {e}");
+                assert!(matches!(e, StoreError::Database { .. }), "{e}");
+            }
+        }
+    }
+    let page = t
+        .store
+        .incidents(&IncidentFilter::default(), 100, 0)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 39);
 }
 
 async fn filters_select_exactly(t: &TestStore) {

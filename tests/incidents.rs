@@ -13,16 +13,16 @@ use axum::Router;
 use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use wangge::api::router;
+
 use wangge::dispatch::{self, Report};
 use wangge::geom::{InputCrs, LonLat, metres_between};
 use wangge::model::{IncidentId, ReportSource};
 use wangge::state::AppState;
-use wangge::store::{Backend, WriteMode};
+use wangge::store::Backend;
 use wangge::workflow::Severity;
 
 use support::TestStore;
-use support::four_towns::four_towns;
+use support::four_towns::four_towns_app;
 use support::http::{get, post_json};
 
 conformance!(
@@ -41,14 +41,8 @@ conformance!(
     demo_incidents_are_deterministic_and_play_their_lives,
 );
 
-/// The state and router over a store holding the four-town county.
 async fn app(t: &TestStore) -> (Arc<AppState>, Router) {
-    let state = AppState::open(t.store.clone()).await.expect("state opens");
-    state
-        .import_grids(four_towns(), WriteMode::Replace)
-        .await
-        .expect("the fixture is a valid county");
-    (state.clone(), router(state))
+    four_towns_app(t).await
 }
 
 /// Inside sub-area s-1 (chain t-sw, v-sw-w, g-sw-w-s, b-sw-w-s, s-1).

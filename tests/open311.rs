@@ -9,12 +9,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use wangge::api::router;
-use wangge::state::AppState;
-use wangge::store::{Backend, WriteMode};
+
+use wangge::store::Backend;
 
 use support::TestStore;
-use support::four_towns::four_towns;
+use support::four_towns::four_towns_app;
 use support::http::{Answer, get, post_json, send};
 
 conformance!(
@@ -24,12 +23,7 @@ conformance!(
 );
 
 async fn app(t: &TestStore) -> Router {
-    let state = AppState::open(t.store.clone()).await.expect("state opens");
-    state
-        .import_grids(four_towns(), WriteMode::Replace)
-        .await
-        .expect("the fixture is a valid county");
-    router(state)
+    four_towns_app(t).await.1
 }
 
 /// `POST` a form, as Open311 clients send requests.

@@ -18,6 +18,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -78,7 +79,8 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
     path = "/tiles/{tileset}/{z}/{x}/{y}.mvt",
     tag = "tiles",
     params(
-        ("tileset" = String, Path, description = "`grids` (polygons) or `labels` (points)"),
+        ("tileset" = String, Path, description = "`grids` (polygons), `labels` (points) or \
+            `incidents` (open incidents, clustered below zoom 14)"),
         ("z" = u8, Path, description = "Zoom, 0 to 24; features from zoom 5, advertised to 14"),
         ("x" = u32, Path, description = "Column, 0 at 180°W"),
         ("y" = u32, Path, description = "Row, 0 at the north edge (XYZ)"),
@@ -102,6 +104,13 @@ async fn tile(
         tileset: tileset(&name)?,
         tile: tile_id(&z, &x, &y)?,
     };
+    if key.tileset == Tileset::Incidents {
+        // Cut per request from the open incidents (a range query over
+        // points): they change by the second, so they are never cached.
+        let bytes =
+            tiles::incidents::render_incidents(&state.open_incidents(), key.tile, Timestamp::now());
+        return Ok(tile_response(&EncodedTile::new(bytes), &headers));
+    }
     let service = state.tiles();
     if let Some(hit) = service.get(&key) {
         return Ok(tile_response(&hit, &headers));
@@ -246,7 +255,7 @@ const OVERVIEW_ZOOM: u8 = 10;
     get,
     path = "/tiles/{tileset}.json",
     tag = "tiles",
-    params(("tileset" = String, Path, description = "`grids` or `labels`")),
+    params(("tileset" = String, Path, description = "`grids`, `labels` or `incidents`")),
     responses(
         (status = 200, description = "TileJSON 3.0.0", body = TileJson),
         (status = 404, description = "No such tileset",

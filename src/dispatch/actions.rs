@@ -89,7 +89,11 @@ async fn save(
                 current,
             })
         }
-        other => Ok(other?),
+        other => {
+            let saved = other?;
+            state.publish_incident(super::events::ChangeKind::Changed, &saved);
+            Ok(saved)
+        }
     }
 }
 

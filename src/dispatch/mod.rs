@@ -9,10 +9,14 @@
 //! - `actions.rs`: process actions, escalation (by hand and by deadline),
 //!   reassignment, notes.
 //! - `stats.rs`: figures per grid and level over a period.
+//! - `writer.rs`: group commit of new reports.
+//! - `events.rs`: the feed of changes open dispatcher maps follow.
 
 mod actions;
+pub mod events;
 mod report;
 pub mod stats;
+mod writer;
 
 use std::time::Duration;
 
@@ -25,6 +29,7 @@ use crate::workflow::{Deadlines, Tier, TransitionError};
 
 pub use actions::{ActionRequest, act, add_note, escalate, escalate_overdue, reassign};
 pub use report::{Report, Reported, report};
+pub use writer::ReportWriter;
 
 /// How dispatch behaves: deadlines, duplicate hints, who the county is.
 #[derive(Debug, Clone)]

@@ -107,7 +107,8 @@ pub async fn report(
         actor: report.actor,
         note: report.note,
     };
-    let incident = state.store().create_incident(&new).await?;
+    let incident = state.report_writer().record(new).await?;
+    state.publish_incident(super::events::ChangeKind::Reported, &incident);
     Ok(Reported {
         incident,
         duplicates,

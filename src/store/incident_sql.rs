@@ -96,74 +96,81 @@ macro_rules! impl_incident_store {
                     .collect()
             }
 
-            async fn create_incident(
+            async fn create_incidents(
                 &self,
-                new: &$crate::store::incidents::NewIncident,
-            ) -> Result<$crate::model::Incident, $crate::store::StoreError> {
+                news: &[$crate::store::incidents::NewIncident],
+            ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
                 use $crate::store::incident_row::{millis, person_columns};
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
-                let (reporter_name, reporter_phone) = person_columns(&new.reporter);
-                let (responsible_name, responsible_phone) = person_columns(&new.responsible);
-                let photos = serde_json::to_string(&new.photos).expect("strings serialise");
-                let status = new.workflow.initial();
-                let at = millis(new.reported_at);
-                let mut insert = sqlx::query_as::<$db, (i64,)>(
-                    "INSERT INTO incidents (category, workflow, status, severity, description, \
-                     reporter_name, reporter_phone, source, photos, lon, lat, original_lon, \
-                     original_lat, crs, grid_l1, grid_l2, grid_l3, grid_l4, grid_l5, tier, \
-                     responsible_name, responsible_phone, reported_at, updated_at, tier_since, \
-                     deadline, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                     $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $23, $24, \
-                     1) RETURNING id",
-                )
-                .bind(&new.category)
-                .bind(new.workflow.name())
-                .bind(status.name())
-                .bind(new.severity.name())
-                .bind(&new.description)
-                .bind(reporter_name)
-                .bind(reporter_phone)
-                .bind(new.source.name())
-                .bind(photos)
-                .bind(new.point.wgs84.lon)
-                .bind(new.point.wgs84.lat)
-                .bind(new.point.original.lon)
-                .bind(new.point.original.lat)
-                .bind(new.point.crs.name());
-                for grid in &new.chain {
-                    insert = insert.bind(grid.as_ref().map(|g| g.0.as_str()));
+                let mut created = Vec::with_capacity(news.len());
+                if news.is_empty() {
+                    return Ok(created);
                 }
-                let (id,) = insert
-                    .bind(i64::from(new.tier.number()))
-                    .bind(responsible_name)
-                    .bind(responsible_phone)
-                    .bind(at)
-                    .bind(millis(new.deadline))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(failed("recording an incident"))?;
-                let event = $crate::store::incidents::NewEvent {
-                    at: new.reported_at,
-                    actor: new.actor.clone(),
-                    kind: $crate::model::EventKind::Created,
-                    action: None,
-                    note: new.note.clone(),
-                    detail: serde_json::json!({}),
-                };
-                $crate::store::incident_sql::insert_event!(
-                    $db,
-                    &mut *tx,
-                    id,
-                    1i64,
-                    (status, new.tier),
-                    (status, new.tier),
-                    &event
-                );
-                tx.commit().await.map_err(failed("committing an incident"))?;
-                // Built, not read back: the conformance suite checks that a
-                // read gives the same incident.
-                Ok($crate::store::incident_row::created(id, new))
+                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                for new in news {
+                    let (reporter_name, reporter_phone) = person_columns(&new.reporter);
+                    let (responsible_name, responsible_phone) = person_columns(&new.responsible);
+                    let photos = serde_json::to_string(&new.photos).expect("strings serialise");
+                    let status = new.workflow.initial();
+                    let at = millis(new.reported_at);
+                    let mut insert = sqlx::query_as::<$db, (i64,)>(
+                        "INSERT INTO incidents (category, workflow, status, severity, \
+                         description, reporter_name, reporter_phone, source, photos, lon, lat, \
+                         original_lon, original_lat, crs, grid_l1, grid_l2, grid_l3, grid_l4, \
+                         grid_l5, tier, responsible_name, responsible_phone, reported_at, \
+                         updated_at, tier_since, deadline, version) VALUES ($1, $2, $3, $4, $5, \
+                         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                         $21, $22, $23, $23, $23, $24, 1) RETURNING id",
+                    )
+                    .bind(&new.category)
+                    .bind(new.workflow.name())
+                    .bind(status.name())
+                    .bind(new.severity.name())
+                    .bind(&new.description)
+                    .bind(reporter_name)
+                    .bind(reporter_phone)
+                    .bind(new.source.name())
+                    .bind(photos)
+                    .bind(new.point.wgs84.lon)
+                    .bind(new.point.wgs84.lat)
+                    .bind(new.point.original.lon)
+                    .bind(new.point.original.lat)
+                    .bind(new.point.crs.name());
+                    for grid in &new.chain {
+                        insert = insert.bind(grid.as_ref().map(|g| g.0.as_str()));
+                    }
+                    let (id,) = insert
+                        .bind(i64::from(new.tier.number()))
+                        .bind(responsible_name)
+                        .bind(responsible_phone)
+                        .bind(at)
+                        .bind(millis(new.deadline))
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(failed("recording an incident"))?;
+                    let event = $crate::store::incidents::NewEvent {
+                        at: new.reported_at,
+                        actor: new.actor.clone(),
+                        kind: $crate::model::EventKind::Created,
+                        action: None,
+                        note: new.note.clone(),
+                        detail: serde_json::json!({}),
+                    };
+                    $crate::store::incident_sql::insert_event!(
+                        $db,
+                        &mut *tx,
+                        id,
+                        1i64,
+                        (status, new.tier),
+                        (status, new.tier),
+                        &event
+                    );
+                    // Built, not read back: the conformance suite checks
+                    // that a read gives the same incident.
+                    created.push($crate::store::incident_row::created(id, new));
+                }
+                tx.commit().await.map_err(failed("committing incidents"))?;
+                Ok(created)
             }
 
             async fn incident(

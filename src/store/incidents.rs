@@ -103,7 +103,16 @@ pub trait IncidentStore: Send + Sync {
     async fn categories(&self) -> Result<Vec<Category>, StoreError>;
 
     /// Record a new incident and its `created` history entry.
-    async fn create_incident(&self, new: &NewIncident) -> Result<Incident, StoreError>;
+    async fn create_incident(&self, new: &NewIncident) -> Result<Incident, StoreError> {
+        let mut created = self.create_incidents(std::slice::from_ref(new)).await?;
+        Ok(created.pop().expect("one incident in, one out"))
+    }
+
+    /// Record several new incidents, each with its `created` history entry,
+    /// in one transaction: all of them or none. Answers them in the order
+    /// given. (One commit for many is what lets reports arriving together
+    /// share the cost of a transaction: see `dispatch::writer`.)
+    async fn create_incidents(&self, news: &[NewIncident]) -> Result<Vec<Incident>, StoreError>;
 
     /// One incident.
     async fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;

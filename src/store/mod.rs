@@ -96,6 +96,10 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The task that writes to the store has stopped (the server is
+    /// shutting down); nothing was written.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 /// The grid store. Writes are all-or-nothing: a failed write leaves the

@@ -20,6 +20,10 @@
 //! |---|---|---|
 //! | `grids` | the grid polygons of every level shown at the zoom | `id`, `code`, `name`, `level`, `parent`, `population` |
 //! | `labels` | one point per grid at its pole of inaccessibility | `id`, `code`, `name`, `level` |
+//! | `incidents` | open incidents, clustered below zoom 14 (`incidents.rs`) | see there |
+//!
+//! The grid tilesets are cut from the grid index and cached; the incidents
+//! tileset is cut per request from the open incidents in memory.
 
 /// The tile extent: tile units across one tile (MVT's default).
 pub const EXTENT: u32 = 4096;
@@ -48,6 +52,7 @@ pub const LABEL_MIN_ZOOM: [u8; 5] = [5, 10, 11, 12, 13];
 mod cache;
 mod changes;
 pub mod coord;
+pub mod incidents;
 mod preclip;
 mod render;
 mod simplify;
@@ -62,24 +67,27 @@ pub use source::TileSource;
 
 /// A tileset: one kind of feature, served at `/tiles/{name}/{z}/{x}/{y}.mvt`
 /// as tiles holding one MVT layer of the same name. Later point layers
-/// (incidents, hazards, patrol routes) join here and in `render`.
+/// (hazards, patrol routes) join here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tileset {
     /// The grid polygons.
     Grids,
     /// One label point per grid.
     Labels,
+    /// Open incidents and clusters of them.
+    Incidents,
 }
 
 impl Tileset {
     /// Every tileset.
-    pub const ALL: [Tileset; 2] = [Tileset::Grids, Tileset::Labels];
+    pub const ALL: [Tileset; 3] = [Tileset::Grids, Tileset::Labels, Tileset::Incidents];
 
     /// The name in URLs and of the MVT layer.
     pub fn name(self) -> &'static str {
         match self {
             Tileset::Grids => "grids",
             Tileset::Labels => "labels",
+            Tileset::Incidents => incidents::LAYER,
         }
     }
 
@@ -95,6 +103,10 @@ impl Tileset {
                 "Grid polygons; each level from the zoom where its outlines become legible"
             }
             Tileset::Labels => "One point per grid, at its pole of inaccessibility, for its name",
+            Tileset::Incidents => {
+                "Open incidents; below zoom 14 incidents sharing a 64-pixel cell are one \
+                 cluster point"
+            }
         }
     }
 
@@ -118,9 +130,22 @@ impl Tileset {
             ("parent", "String: the parent grid's id (absent for towns)"),
             ("population", "Number: residents"),
         ];
+        const INCIDENTS: [(&str, &str); 7] = [
+            ("id", "Number: the incident (absent on clusters)"),
+            ("category", "String: category code"),
+            ("status", "String: where it is in its process"),
+            ("severity", "String: minor, major or critical"),
+            ("tier", "Number: who handles it, 0 county to 5 sub-area"),
+            (
+                "overdue",
+                "Boolean on incidents: past its deadline; Number on clusters: how many are",
+            ),
+            ("count", "Number: incidents in the cluster (clusters only)"),
+        ];
         match self {
             Tileset::Grids => &GRIDS,
             Tileset::Labels => &COMMON,
+            Tileset::Incidents => &INCIDENTS,
         }
     }
 
@@ -129,6 +154,7 @@ impl Tileset {
         let per_level = match self {
             Tileset::Grids => GRID_MIN_ZOOM,
             Tileset::Labels => LABEL_MIN_ZOOM,
+            Tileset::Incidents => return incidents::INCIDENTS_MIN_ZOOM,
         };
         per_level
             .into_iter()

@@ -48,6 +48,8 @@ pub fn render(source: &TileSource, tileset: Tileset, tile: TileId) -> Option<Vec
     let layer = match tileset {
         Tileset::Grids => grids_layer(source, tile),
         Tileset::Labels => labels_layer(source, tile),
+        // Not cut from the grids: see `incidents::render_incidents`.
+        Tileset::Incidents => return None,
     };
     if layer.features.is_empty() {
         return None;

@@ -108,3 +108,17 @@ pub fn four_towns() -> Vec<Grid> {
         ),
     ]
 }
+
+/// The state and router over `t` holding the four-town county.
+pub async fn four_towns_app(
+    t: &super::TestStore,
+) -> (std::sync::Arc<wangge::state::AppState>, axum::Router) {
+    let state = wangge::state::AppState::open(t.store.clone())
+        .await
+        .expect("state opens");
+    state
+        .import_grids(four_towns(), wangge::store::WriteMode::Replace)
+        .await
+        .expect("the fixture is a valid county");
+    (state.clone(), wangge::api::router(state))
+}

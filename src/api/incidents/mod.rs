@@ -9,9 +9,11 @@
 //! | the JSON written | `dto.rs` |
 //! | the list's query parameters | `query.rs` |
 //! | `GET /api/incidents/stats` (JSON or CSV) | `stats.rs` |
+//! | `GET /api/incidents/events` (server-sent events) | `events.rs` |
 
 mod changes;
 mod dto;
+mod events;
 mod query;
 mod stats;
 
@@ -41,6 +43,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/incidents", post(create).get(list))
         .route("/api/incidents/categories", get(categories))
         .route("/api/incidents/stats", get(stats::stats))
+        .route("/api/incidents/events", get(events::events))
         .route("/api/incidents/{id}", get(one))
         .route("/api/incidents/{id}/actions", post(changes::action))
         .route("/api/incidents/{id}/escalate", post(changes::escalate))
@@ -57,6 +60,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         one,
         categories,
         stats::stats,
+        events::events,
         changes::action,
         changes::escalate,
         changes::assign,
