@@ -13,6 +13,7 @@ pub mod four_towns;
 pub mod http;
 pub mod mvt;
 pub mod server;
+pub mod webdriver;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

@@ -14,7 +14,9 @@ use std::thread::JoinHandle;
 
 use tempfile::TempDir;
 use wangge::generate::{DEMO_SEED, generate};
-use wangge::model::Grid;
+use wangge::geom::LonLat;
+use wangge::index::GridIndex;
+use wangge::model::{Grid, Level};
 use wangge::state::AppState;
 use wangge::store::WriteMode;
 use wangge::store::sqlite::SqliteStore;
@@ -136,4 +138,46 @@ pub fn spawn_demo_server() -> DemoServer {
         thread: Some(thread),
         _dir: dir,
     }
+}
+
+/// The least distance from the clicked point to its grid's border, metres, so
+/// that rounding to a whole pixel cannot move the click into a neighbour.
+pub const CLICK_MARGIN_M: f64 = 150.0;
+
+/// A point inside the county and the grids the index says own it.
+pub struct Target {
+    pub point: LonLat,
+    /// (level, id, name) of each grid in its chain, level 1 first.
+    pub chain: Vec<(u8, String, String)>,
+}
+
+/// The first point of a lattice around the county seat that lies in a basic
+/// grid at least [`CLICK_MARGIN_M`] from its deepest grid's border.
+pub fn pick_point(index: &GridIndex) -> Target {
+    for step in 0..400 {
+        // A square spiral would do; rows are as good and easier to read.
+        let (dx, dy) = (step % 20 - 10, step / 20 - 10);
+        let point = LonLat::new(
+            106.14 + f64::from(dx) * 0.004,
+            34.73 + f64::from(dy) * 0.004,
+        );
+        let chain = index.locate(point);
+        if chain.at(Level::new(4).expect("4 is a level")).is_none() {
+            continue;
+        }
+        if index.boundary_distance_m(point, &chain).unwrap_or(0.0) < CLICK_MARGIN_M {
+            continue;
+        }
+        let chain = chain
+            .0
+            .iter()
+            .flatten()
+            .map(|&ix| {
+                let grid = index.grid(ix);
+                (grid.level.get(), grid.id.0.clone(), grid.name.clone())
+            })
+            .collect();
+        return Target { point, chain };
+    }
+    panic!("no point near the county seat lies well inside a basic grid");
 }

@@ -47,3 +47,58 @@ export function searchGrids(q, limit = 10, options = {}) {
 export function grid(id) {
   return getJson(`api/grids/${encodeURIComponent(id)}`);
 }
+
+/** POST JSON to a path of this server; resolves to the JSON answer. */
+async function postJson(path, body) {
+  let response;
+  try {
+    response = await fetch(new URL(path, document.baseURI), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
+  }
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = answer?.detail ?? response.statusText;
+    throw new ApiError(detail, response.status, answer);
+  }
+  return answer;
+}
+
+/** The incident categories, in the county's order. */
+export function incidentCategories() {
+  return getJson('api/incidents/categories');
+}
+
+/** A page of incidents, newest first (`params` as GET /api/incidents takes them). */
+export function incidents(params, options = {}) {
+  return getJson('api/incidents', params, options);
+}
+
+/** One incident with its history: `{incident, history}`. */
+export function incident(id) {
+  return getJson(`api/incidents/${encodeURIComponent(id)}`);
+}
+
+/** Report an incident: `{incident, duplicates}`. */
+export function reportIncident(report) {
+  return postJson('api/incidents', report);
+}
+
+/** Apply an action of the incident's process. */
+export function incidentAction(id, body) {
+  return postJson(`api/incidents/${encodeURIComponent(id)}/actions`, body);
+}
+
+/** Escalate an incident to the next tier up. */
+export function escalateIncident(id, body) {
+  return postJson(`api/incidents/${encodeURIComponent(id)}/escalate`, body);
+}
+
+/** Statistics per grid of a level (`params`: level, from, to, category, grid). */
+export function incidentStats(params) {
+  return getJson('api/incidents/stats', params);
+}

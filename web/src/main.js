@@ -6,13 +6,14 @@
 //   settings  persisted user settings (settings.js)
 //   levels    the grid levels as the style describes them (names, colours, zooms)
 //   bus       an EventTarget for features to talk through ('grid-selected', …)
-// Later features (incidents, patrols, boundary editing) are new modules added
-// to FEATURES below.
+// Later features (patrols, boundary editing) are new modules added to FEATURES
+// below.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './styles.css';
 
 import * as coords from './features/coords.js';
+import * as incidents from './features/incidents/index.js';
 import * as info from './features/info.js';
 import * as legend from './features/legend.js';
 import * as search from './features/search.js';
@@ -21,7 +22,8 @@ import { createMap } from './map.js';
 import { Panel } from './panel.js';
 import { loadSettings } from './settings.js';
 
-const FEATURES = [search, info, legend, settingsFeature, coords];
+// Incidents before info: it takes the clicks on incidents (see its module).
+const FEATURES = [search, incidents, info, legend, settingsFeature, coords];
 
 const settings = loadSettings();
 const panel = new Panel(document.getElementById('panel'));
@@ -38,7 +40,10 @@ map.once('load', () => {
   };
   for (const feature of FEATURES) {
     try {
-      feature.install(ctx);
+      // An async install (one that loads data first) fails on its own.
+      Promise.resolve(feature.install(ctx)).catch((error) => {
+        console.error('feature failed to install', error);
+      });
     } catch (error) {
       // One broken feature must not take the map down with it.
       console.error('feature failed to install', error);

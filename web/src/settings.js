@@ -5,6 +5,7 @@
 //   basemap   raster tile URL template ({z}/{x}/{y}); empty = no base map
 //   border    metres under which a located point is "near a border"
 //   colouring the fill colouring id (see features/legend.js)
+// and, not settable by URL, `dispatcherName`: who acts on incidents here.
 
 const STORAGE_KEY = 'wangge.settings.v1';
 
@@ -14,6 +15,7 @@ export const DEFAULTS = Object.freeze({
   basemapAttribution: '',
   borderWarningM: 50,
   colouring: 'level',
+  dispatcherName: '',
 });
 
 /** The largest border warning distance accepted, metres. */

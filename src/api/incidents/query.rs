@@ -17,12 +17,16 @@ const DEFAULT_LIMIT: u32 = 50;
 /// The largest page.
 const MAX_LIMIT: u32 = 1000;
 
+/// The `status` value that means every open status.
+const OPEN: &str = "open";
+
 /// The parameters, for the OpenAPI document.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub(super) struct ListParams {
-    /// Statuses, comma-separated (any of them), e.g. `found,reported`.
+    /// Statuses, comma-separated (any of them), e.g. `found,reported`;
+    /// `open` stands for every status but closed and dismissed.
     status: Option<String>,
     /// A category code.
     category: Option<String>,
@@ -93,14 +97,25 @@ impl ListRequest {
             match known {
                 "status" => {
                     for s in value.split(',').map(str::trim) {
+                        if s == OPEN {
+                            let open: Vec<Status> = Status::ALL
+                                .into_iter()
+                                .filter(|s| s.is_open() && !f.statuses.contains(s))
+                                .collect();
+                            f.statuses.extend(open);
+                            continue;
+                        }
                         let status = Status::from_name(s).ok_or_else(|| {
                             let all: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
                             bad(format!(
-                                "{s:?} is not a status; they are {}",
+                                "{s:?} is not a status; they are {} (or {OPEN}: every one \
+                                 not closed or dismissed)",
                                 all.join(", ")
                             ))
                         })?;
-                        f.statuses.push(status);
+                        if !f.statuses.contains(&status) {
+                            f.statuses.push(status);
+                        }
                     }
                 }
                 "category" => f.category = Some(value.clone()),

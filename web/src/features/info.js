@@ -27,6 +27,9 @@ export function install(ctx) {
   let latest = 0;
 
   map.on('click', async (event) => {
+    // A feature installed before this one took the click (an incident was
+    // clicked, or a point picked for a report).
+    if (event.defaultPrevented) return;
     // A world copy east or west of the first gives longitudes beyond ±180.
     const { lng, lat } = event.lngLat.wrap();
     const request = ++latest;

@@ -21,8 +21,9 @@ const colourings = new Map();
 let refresh = () => {};
 
 /**
- * Add a colouring: `{id, label, apply(map), legend(map) -> Element[]}`.
- * Registering after the legend is installed updates its choice list.
+ * Add a colouring: `{id, label, apply(map), legend(map) -> Element[], order?}`
+ * (choices are listed by `order`, the style's own first). Registering
+ * after the legend is installed updates its choice list.
  */
 export function registerColouring(colouring) {
   colourings.set(colouring.id, colouring);
@@ -55,7 +56,8 @@ export function install(ctx) {
     replaceChildren(fillLegend, colouring.legend(map));
   };
   refresh = () => {
-    replaceChildren(select, [...colourings.values()].map((c) => h('option', { value: c.id }, c.label)));
+    const ordered = [...colourings.values()].sort((a, b) => (a.order ?? 100) - (b.order ?? 100));
+    replaceChildren(select, ordered.map((c) => h('option', { value: c.id }, c.label)));
     apply();
   };
   select.addEventListener('change', () => settings.set('colouring', select.value));
@@ -89,6 +91,7 @@ function styleColouring(def, levels) {
   return {
     id: def.id,
     label: def.label,
+    order: 0,
     apply(map) {
       for (const [layer, paint] of Object.entries(def.paint)) {
         if (!map.getLayer(layer)) continue;

@@ -1,0 +1,190 @@
+// 事件调度: incidents on the map and the dispatcher's panel.
+//
+// - the `incidents` tiles as a layer (clusters below zoom 14; layer.js);
+// - a panel section with a live list (list.js), one incident in detail with
+//   its grids, responsible person, next steps and history (detail.js), and
+//   reporting by clicking the map (report.js);
+// - live updates from the server's event stream (feed.js): new reports show
+//   on every open map without a reload;
+// - the "by open incidents" colouring of the grids (colouring.js).
+//
+// Installed before the grid info feature: a click on an incident, or the
+// click that picks a report's place, is taken here (preventDefault) and not
+// also answered with the grid chain.
+
+import { Marker } from 'maplibre-gl';
+
+import * as api from '../../api.js';
+import { h, replaceChildren } from '../../dom.js';
+import { registerIncidentColouring } from './colouring.js';
+import { showIncident } from './detail.js';
+import { follow } from './feed.js';
+import { addIncidentLayers, CLUSTER_LAYER, POINT_LAYER } from './layer.js';
+import { createList } from './list.js';
+import { showReportForm } from './report.js';
+
+export const SECTION_ID = 'incidents';
+
+/** Zoom to show one incident at. */
+const INCIDENT_ZOOM = 16;
+
+export async function install(ctx) {
+  const { map, panel, settings } = ctx;
+  const body = panel.addSection({ id: SECTION_ID, title: '事件调度', order: 15 });
+  const layers = addIncidentLayers(map);
+  const refreshColouring = registerIncidentColouring(map, settings);
+
+  const actorInput = h('input', { type: 'text', value: settings.get('dispatcherName') ?? '',
+    placeholder: '操作人姓名', 'aria-label': '操作人', dataset: { test: 'dispatcher-name' } });
+  actorInput.addEventListener('change', () => settings.set('dispatcherName', actorInput.value.trim()));
+  const actor = () => actorInput.value.trim();
+  const reportButton = h('button', { type: 'button', class: 'action', dataset: { test: 'report-start' } },
+    '点选地图上报事件');
+  const hint = h('p', { class: 'muted pick-hint', hidden: true, dataset: { test: 'report-hint' } },
+    '请在地图上点击事件发生的位置（Esc 取消）。');
+  const work = h('div', { class: 'incident-work', dataset: { test: 'incident-work' } });
+  const listRoot = h('div', { class: 'incident-list-root' });
+  body.append(
+    h('div', { class: 'incident-bar' }, h('label', { class: 'field' }, h('span', {}, '操作人'), actorInput),
+      reportButton),
+    hint, work, h('h2', { class: 'section-heading' }, '事件列表'), listRoot);
+
+  // Filled below; everything that reads it runs after that.
+  const categories = new Map();
+
+  const marker = new Marker({ color: '#1f6fb2', scale: 0.8 });
+  // The incident in the panel, and the newest version of it shown or being
+  // loaded: a change arrives twice (the action's answer and the feed) and
+  // must be drawn once.
+  let shown = { id: null, version: 0 };
+  const detailCtx = {
+    categories,
+    levels: ctx.levels,
+    actor,
+    onChanged: (incident) => {
+      layers.refresh();
+      list.reload();
+      if (incident.id === shown.id && incident.version > shown.version) {
+        open(incident.id, { version: incident.version, show: false });
+      }
+    },
+  };
+
+  const open = async (id, { fly = false, version = 0, show = true } = {}) => {
+    shown = { id, version: Math.max(version, shown.id === id ? shown.version : 0) };
+    if (show) panel.show(SECTION_ID);
+    layers.select(id);
+    const incident = await showIncident(work, id, detailCtx);
+    if (!incident || shown.id !== id) return;
+    shown.version = Math.max(shown.version, incident.version);
+    marker.setLngLat([incident.location.lon, incident.location.lat]).addTo(map);
+    if (fly) {
+      map.flyTo({ center: [incident.location.lon, incident.location.lat],
+        zoom: Math.max(map.getZoom(), INCIDENT_ZOOM), duration: 800 });
+    }
+  };
+
+  const list = createList(listRoot, {
+    map,
+    categories,
+    onPick: (incident) => open(incident.id, { fly: true }),
+  });
+
+  // Picking the place of a new report.
+  let picking = false;
+  const setPicking = (on) => {
+    picking = on;
+    hint.hidden = !on;
+    reportButton.classList.toggle('active', on);
+    map.getCanvas().style.cursor = on ? 'crosshair' : '';
+    document.body.dataset.reportPicking = on ? '1' : '';
+  };
+  reportButton.addEventListener('click', () => {
+    setPicking(!picking);
+    panel.show(SECTION_ID, { expand: false });
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && picking) setPicking(false);
+  });
+
+  map.on('click', (event) => {
+    if (picking) {
+      event.preventDefault();
+      setPicking(false);
+      const { lng, lat } = event.lngLat.wrap();
+      const point = [round(lng), round(lat)];
+      shown = { id: null, version: 0 };
+      layers.select(null);
+      marker.setLngLat(point).addTo(map);
+      panel.show(SECTION_ID);
+      showReportForm(work, point, detailCtx, {
+        onReported: ({ incident, duplicates }) => {
+          layers.refresh();
+          list.reload();
+          open(incident.id).then(() => showDuplicates(work, duplicates, open));
+        },
+        onCancel: () => {
+          marker.remove();
+          replaceChildren(work);
+        },
+      });
+      return;
+    }
+    const hits = map.queryRenderedFeatures(event.point, { layers: [POINT_LAYER, CLUSTER_LAYER] });
+    if (hits.length === 0) return;
+    event.preventDefault();
+    const hit = hits[0];
+    if (hit.properties.count !== undefined) {
+      map.easeTo({ center: hit.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 14), duration: 500 });
+    } else {
+      open(Number(hit.properties.id));
+    }
+  });
+
+  // Every map listener is registered above, synchronously, so that the
+  // click handler runs before the grid info's (see the module doc).
+  try {
+    for (const c of await api.incidentCategories()) categories.set(c.code, c);
+  } catch (error) {
+    replaceChildren(work, h('p', { class: 'error', role: 'alert' }, `无法读取事件类别：${error.message}`));
+  }
+  list.reload();
+
+  follow({
+    reported: (incident) => {
+      layers.refresh();
+      list.reload().then(() => list.flash(incident.id));
+      refreshColouring();
+    },
+    changed: (incident) => {
+      layers.refresh();
+      list.reload();
+      refreshColouring();
+      // Someone moved the incident on screen: show it as it is now, unless
+      // a step is being filled in (sending it then is refused as stale,
+      // which says so).
+      if (incident.id === shown.id && incident.version > shown.version
+          && !work.querySelector('form')) {
+        open(incident.id, { version: incident.version, show: false });
+      }
+    },
+    resync: () => {
+      layers.refresh();
+      list.reload();
+    },
+  });
+}
+
+function showDuplicates(work, duplicates, open) {
+  if (!duplicates?.length) return;
+  work.prepend(h('div', { class: 'notice', role: 'alert', dataset: { test: 'report-duplicates' } },
+    h('strong', {}, `附近 3 天内有 ${duplicates.length} 件同类未结事件，可能重复：`),
+    h('ul', {}, duplicates.map((d) => h('li', {},
+      h('button', { type: 'button', class: 'link', onclick: () => open(d.id, { fly: true }) },
+        `#${d.id} ${d.description}`))))));
+}
+
+/** Seven decimals (about 1 cm). */
+function round(degrees) {
+  return Math.round(degrees * 1e7) / 1e7;
+}
