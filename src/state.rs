@@ -7,11 +7,11 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
-use crate::dispatch::events::{ChangeKind, IncidentFeed};
+use crate::dispatch::events::LiveIncidents;
 use crate::dispatch::{DispatchSettings, ReportWriter};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
-use crate::model::{Category, Grid, Incident};
+use crate::model::{Category, Grid};
 use crate::store::{IncidentFilter, Store, StoreError, WriteMode};
 use crate::tiles::incidents::OpenIncidents;
 use crate::tiles::{self, TileService, TileSource};
@@ -51,10 +51,8 @@ pub struct AppState {
     categories: RwLock<Arc<Vec<Category>>>,
     /// New reports go through one writer that commits them in groups.
     reports: ReportWriter,
-    /// Changes to incidents, for the dispatcher maps that are open.
-    feed: IncidentFeed,
-    /// The open incidents by place, for the incidents tiles.
-    open_incidents: RwLock<OpenIncidents>,
+    /// The open incidents by place and the feed of changes.
+    live: Arc<LiveIncidents>,
     /// Set when the server begins to shut down, so that long-lived answers
     /// (the incident event streams) end and let it finish.
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -86,12 +84,13 @@ impl AppState {
         let categories = RwLock::new(Arc::new(store.categories().await?));
         let index = build_index(grids).await;
         let source = prepare_tiles(index.clone(), 0).await;
-        let open_incidents = RwLock::new(load_open_incidents(store.as_ref()).await?);
+        let live = Arc::new(LiveIncidents::new(
+            load_open_incidents(store.as_ref()).await?,
+        ));
         Ok(Arc::new(AppState {
-            open_incidents,
+            reports: ReportWriter::spawn(store.clone(), live.clone()),
+            live,
             shutting_down: tokio::sync::watch::Sender::new(false),
-            reports: ReportWriter::spawn(store.clone()),
-            feed: IncidentFeed::default(),
             store,
             index: RwLock::new(index),
             tiles: TileService::new(source, budget_bytes),
@@ -144,26 +143,9 @@ impl AppState {
         &self.reports
     }
 
-    /// The feed of incident changes.
-    pub fn incident_feed(&self) -> &IncidentFeed {
-        &self.feed
-    }
-
-    /// Tell the map and every listener that an incident was reported or
-    /// changed. Called by dispatch after the store committed it.
-    pub fn publish_incident(&self, kind: ChangeKind, incident: &Incident) {
-        self.open_incidents
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .apply(incident);
-        self.feed.publish(kind, incident);
-    }
-
-    /// The open incidents by place, as the incidents tiles show them.
-    pub fn open_incidents(&self) -> std::sync::RwLockReadGuard<'_, OpenIncidents> {
-        self.open_incidents
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The open incidents and the feed of changes.
+    pub fn live(&self) -> &Arc<LiveIncidents> {
+        &self.live
     }
 
     /// Begin shutting down: long-lived answers end.

@@ -8,12 +8,16 @@ mod support;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use std::sync::Arc;
+
 use wangge::dispatch::ReportWriter;
+use wangge::dispatch::events::LiveIncidents;
 use wangge::geom::{Bbox, InputCrs, LonLat};
 use wangge::model::{
     EventKind, GridChain, GridId, Incident, IncidentId, Level, Person, ReportSource, ReportedPoint,
 };
 use wangge::store::{Backend, IncidentFilter, NewEvent, NewIncident, StoreError};
+use wangge::tiles::incidents::OpenIncidents;
 use wangge::workflow::{Action, Severity, Status, Tier, WorkflowKind};
 
 use support::TestStore;
@@ -404,7 +408,8 @@ async fn a_batch_is_recorded_whole_or_not_at_all(t: &TestStore) {
 }
 
 async fn the_report_writer_groups_reports_and_isolates_a_bad_one(t: &TestStore) {
-    let writer = ReportWriter::spawn(t.store.clone());
+    let live = Arc::new(LiveIncidents::new(OpenIncidents::default()));
+    let writer = ReportWriter::spawn(t.store.clone(), live.clone());
     let mut news: Vec<NewIncident> = (0..40)
         .map(|i| new_incident("other", 106.1, 34.7, ["t", "", "", "", ""], t0() + hours(i)))
         .collect();
@@ -434,6 +439,12 @@ async fn the_report_writer_groups_reports_and_isolates_a_bad_one(t: &TestStore) 
         .await
         .expect("list");
     assert_eq!(page.total, 39);
+    // Each recorded report was published (as open, by its place) by the
+    // writer itself; the refused one was not.
+    assert_eq!(live.open().len(), 39);
+    for incident in &page.incidents {
+        assert!(live.open().contains(incident.id));
+    }
 }
 
 async fn filters_select_exactly(t: &TestStore) {

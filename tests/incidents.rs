@@ -676,9 +676,21 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert_eq!(doc["total"], 3);
+    // `open`: every status but closed and dismissed.
+    post_json(
+        &app,
+        &format!("/api/incidents/{}/actions", id(&in_se)),
+        &json!({"action": "dismiss", "actor": "centre-head", "note": "重复"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let doc = get(&app, "/api/incidents?status=open")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&doc), vec![id(&dispute), id(&in_sw)]);
     for (query, parameter) in [
         ("?grid=nowhere", "grid"),
-        ("?status=open", "status"),
+        ("?status=opened", "status"),
         ("?tier=province", "tier"),
         ("?from=yesterday", "from"),
         ("?bbox=1,2,3", "bbox"),

@@ -107,8 +107,13 @@ async fn tile(
     if key.tileset == Tileset::Incidents {
         // Cut per request from the open incidents (a range query over
         // points): they change by the second, so they are never cached.
-        let bytes =
-            tiles::incidents::render_incidents(&state.open_incidents(), key.tile, Timestamp::now());
+        // On the blocking pool: a low zoom walks every open incident.
+        let live = state.live().clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            tiles::incidents::render_incidents(&live.open(), key.tile, Timestamp::now())
+        })
+        .await
+        .map_err(|e| ApiError::internal("cutting an incidents tile", e))?;
         return Ok(tile_response(&EncodedTile::new(bytes), &headers));
     }
     let service = state.tiles();

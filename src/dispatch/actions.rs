@@ -67,7 +67,10 @@ fn check_actor(actor: &str) -> Result<(), DispatchError> {
     Ok(())
 }
 
-/// Write a change; a concurrent writer's version bump becomes [`Stale`].
+/// Write a change and publish it; a concurrent writer's version bump
+/// becomes [`Stale`]. The write and the publication run in a task of their
+/// own, so that a client going away cannot leave a committed change
+/// unpublished (see `events.rs`).
 ///
 /// [`Stale`]: DispatchError::Stale
 async fn save(
@@ -76,7 +79,19 @@ async fn save(
     after: &Incident,
     event: &NewEvent,
 ) -> Result<Incident, DispatchError> {
-    match state.store().update_incident(before, after, event).await {
+    let store = state.store().clone();
+    let live = state.live().clone();
+    let (before, after, event) = (before.clone(), after.clone(), event.clone());
+    let written = tokio::spawn(async move {
+        let saved = store.update_incident(&before, &after, &event).await;
+        if let Ok(incident) = &saved {
+            live.publish(super::events::ChangeKind::Changed, incident);
+        }
+        saved
+    })
+    .await
+    .unwrap_or_else(|_| Err(StoreError::Unavailable("saving a change panicked".into())));
+    match written {
         Err(StoreError::Conflict { id, version }) => {
             let current = state
                 .store()
@@ -89,11 +104,7 @@ async fn save(
                 current,
             })
         }
-        other => {
-            let saved = other?;
-            state.publish_incident(super::events::ChangeKind::Changed, &saved);
-            Ok(saved)
-        }
+        other => Ok(other?),
     }
 }
 

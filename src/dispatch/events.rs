@@ -1,17 +1,27 @@
-//! The feed of incident changes that open dispatcher maps follow (served as
-//! server-sent events at `/api/incidents/events`). Every recorded report
-//! and every saved change is published after its transaction commits, so a
-//! listener never hears of something the store does not hold.
+//! The incidents as this server knows them live: the open ones by place
+//! ([`OpenIncidents`]: the incidents tiles and duplicate hints read them)
+//! and the feed of changes that open dispatcher maps follow (server-sent
+//! events at `/api/incidents/events`).
+//!
+//! Every recorded report and every saved change is published here after its
+//! transaction commits, by the task that committed it (the report writer,
+//! or a task spawned for the change), never by a request handler that a
+//! client disconnecting could cancel halfway. A listener therefore never
+//! hears of something the store does not hold, and the open set misses
+//! nothing the store does. Publications can arrive out of order (two
+//! changes to one incident committed a moment apart); the incident's version
+//! decides, and an older one is ignored.
 //!
 //! The feed is a broadcast channel with a bounded backlog: a listener that
 //! falls further behind than that is told it lagged (and reloads its list)
 //! rather than slowing down dispatch.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use tokio::sync::broadcast;
 
 use crate::model::Incident;
+use crate::tiles::incidents::OpenIncidents;
 
 /// Changes kept for a slow listener before it is told it lagged.
 const BACKLOG: usize = 1024;
@@ -44,26 +54,45 @@ pub struct IncidentChange {
     pub incident: Arc<Incident>,
 }
 
-/// The publishing side; listeners [`subscribe`](IncidentFeed::subscribe).
-pub struct IncidentFeed {
+/// The open incidents and the feed of changes; shared (`Arc`) by the
+/// application state and the report writer.
+pub struct LiveIncidents {
+    open: RwLock<OpenIncidents>,
     sender: broadcast::Sender<IncidentChange>,
 }
 
-impl Default for IncidentFeed {
-    fn default() -> Self {
-        IncidentFeed {
+impl LiveIncidents {
+    /// Start from the open incidents as stored.
+    pub fn new(open: OpenIncidents) -> LiveIncidents {
+        LiveIncidents {
+            open: RwLock::new(open),
             sender: broadcast::channel(BACKLOG).0,
         }
     }
-}
 
-impl IncidentFeed {
-    /// Tell every listener (none listening is fine).
+    /// Take in a committed incident and tell every listener (none listening
+    /// is fine). An incident older than the version already taken in is
+    /// ignored.
     pub fn publish(&self, kind: ChangeKind, incident: &Incident) {
-        let _ = self.sender.send(IncidentChange {
-            kind,
-            incident: Arc::new(incident.clone()),
-        });
+        let newer = self
+            .open
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .apply(incident);
+        if newer {
+            let _ = self.sender.send(IncidentChange {
+                kind,
+                incident: Arc::new(incident.clone()),
+            });
+        }
+    }
+
+    /// The open incidents as they stand. Hold the guard briefly: publishing
+    /// waits for it.
+    pub fn open(&self) -> RwLockReadGuard<'_, OpenIncidents> {
+        self.open
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Listen from now on.

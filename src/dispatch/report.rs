@@ -6,17 +6,20 @@
 use jiff::Timestamp;
 
 use super::{DispatchError, deadline, responsible_at};
-use crate::geom::{Bbox, InputCrs, LonLat, METRES_PER_DEGREE_LAT, metres_between};
+use crate::geom::{InputCrs, LonLat};
 use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
 use crate::state::AppState;
-use crate::store::{IncidentFilter, NewIncident};
-use crate::workflow::{Severity, Status};
+use crate::store::NewIncident;
+use crate::workflow::Severity;
 
 /// The longest description accepted, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 4000;
 
 /// The most photos on one report.
 const MAX_PHOTOS: usize = 20;
+
+/// The most possible duplicates listed with a report.
+const MAX_DUPLICATES: usize = 20;
 
 /// What a reporter sends.
 #[derive(Debug, Clone)]
@@ -107,8 +110,8 @@ pub async fn report(
         actor: report.actor,
         note: report.note,
     };
+    // Recorded and published by the writer.
     let incident = state.report_writer().record(new).await?;
-    state.publish_incident(super::events::ChangeKind::Reported, &incident);
     Ok(Reported {
         incident,
         duplicates,
@@ -181,7 +184,9 @@ fn is_web_url(s: &str) -> bool {
 }
 
 /// Open incidents of `category` within the duplicate radius of `p`,
-/// reported within the window before `now`, nearest first.
+/// reported within the window before `now`, nearest first. Found in the
+/// open incidents in memory (most reports have none nearby, and then the
+/// store is not asked at all), then read from the store.
 async fn nearby_open(
     state: &AppState,
     category: &str,
@@ -189,29 +194,20 @@ async fn nearby_open(
     now: Timestamp,
 ) -> Result<Vec<Incident>, DispatchError> {
     let settings = state.dispatch_settings();
-    let radius = settings.duplicate_radius_m;
-    let dlat = radius / METRES_PER_DEGREE_LAT;
-    let dlon = dlat / p.lat.to_radians().cos().max(0.01);
     let window = jiff::SignedDuration::try_from(settings.duplicate_window)
         .unwrap_or(jiff::SignedDuration::MAX);
-    let filter = IncidentFilter {
-        statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
-        category: Some(category.to_owned()),
-        reported_from: Some(now.checked_sub(window).unwrap_or(Timestamp::MIN)),
-        bbox: Some(Bbox {
-            min_lon: p.lon - dlon,
-            min_lat: p.lat - dlat,
-            max_lon: p.lon + dlon,
-            max_lat: p.lat + dlat,
-        }),
-        ..IncidentFilter::default()
-    };
-    let candidates = state.store().incidents_page(&filter, 50, 0).await?;
-    let mut near: Vec<(f64, Incident)> = candidates
-        .into_iter()
-        .map(|i| (metres_between(i.point.wgs84, p), i))
-        .filter(|(d, _)| *d <= radius)
-        .collect();
-    near.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(near.into_iter().map(|(_, i)| i).collect())
+    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+    let ids = state
+        .live()
+        .open()
+        .near(category, p, settings.duplicate_radius_m, since);
+    let mut near = Vec::with_capacity(ids.len());
+    for id in ids.into_iter().take(MAX_DUPLICATES) {
+        if let Some(incident) = state.store().incident(id).await?
+            && incident.status.is_open()
+        {
+            near.push(incident);
+        }
+    }
+    Ok(near)
 }

@@ -8,11 +8,24 @@
 //! SQLite allows one writer at a time, and most of a lone report's cost is
 //! its transaction (begin, commit, and the round trips to sqlx's worker
 //! thread), not its two inserts.
+//!
+//! The writer also publishes each committed report (the map, the feed):
+//! a request whose client went away is dropped at its next await, and
+//! must not leave a stored report unpublished.
+//!
+//! When a group fails because of one report (a constraint it breaks),
+//! each is written alone so that the others still go in; when it fails for
+//! any other reason (the database is unreachable, locked, out of space)
+//! every report of the group gets the error at once, so that a sick
+//! database is not retried report by report while the queue waits.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
+use super::events::{ChangeKind, LiveIncidents};
 use crate::model::Incident;
 use crate::store::{NewIncident, Store, StoreError};
 
@@ -32,11 +45,11 @@ pub struct ReportWriter {
 }
 
 impl ReportWriter {
-    /// Start the writer task on the current tokio runtime. It ends when the
-    /// last handle is dropped.
-    pub fn spawn(store: Arc<dyn Store>) -> ReportWriter {
+    /// Start the writer task on the current tokio runtime, publishing what
+    /// it commits to `live`. It ends when the last handle is dropped.
+    pub fn spawn(store: Arc<dyn Store>, live: Arc<LiveIncidents>) -> ReportWriter {
         let (queue, pending) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store, pending));
+        tokio::spawn(write_batches(store, live, pending));
         ReportWriter { queue }
     }
 
@@ -44,35 +57,74 @@ impl ReportWriter {
     /// answer it as stored.
     pub async fn record(&self, new: NewIncident) -> Result<Incident, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Stopped("the report writer has stopped".into());
+        let stopped = || StoreError::Unavailable("the report writer has stopped".into());
         self.queue.send((new, reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut pending: mpsc::Receiver<(NewIncident, Reply)>) {
+async fn write_batches(
+    store: Arc<dyn Store>,
+    live: Arc<LiveIncidents>,
+    mut pending: mpsc::Receiver<(NewIncident, Reply)>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (news, replies): (Vec<NewIncident>, Vec<Reply>) = batch.drain(..).unzip();
-        match store.create_incidents(&news).await {
+        // A panic in the store must not end the writer (and all reporting
+        // with it): the group is answered with an error and the next goes on.
+        let written = AssertUnwindSafe(store.create_incidents(&news))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("recording reports panicked".into())));
+        match written {
             Ok(created) => {
                 for (reply, incident) in replies.into_iter().zip(created) {
+                    live.publish(ChangeKind::Reported, &incident);
                     // A caller that gave up waiting is no reason to stop.
                     let _ = reply.send(Ok(incident));
                 }
             }
-            Err(error) if news.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(error));
+            Err(error) if news.len() > 1 && caused_by_a_row(&error) => {
+                for (new, reply) in news.iter().zip(replies) {
+                    let alone = store.create_incident(new).await;
+                    if let Ok(incident) = &alone {
+                        live.publish(ChangeKind::Reported, incident);
+                    }
+                    let _ = reply.send(alone);
                 }
             }
-            // One bad report must not fail the others that happened to share
-            // its transaction (nothing was written): each alone, in turn.
-            Err(_) => {
-                for (new, reply) in news.iter().zip(replies) {
-                    let _ = reply.send(store.create_incident(new).await);
+            Err(error) => {
+                let reason = error.to_string();
+                let mut replies = replies.into_iter();
+                if let Some(first) = replies.next() {
+                    let _ = first.send(Err(error));
+                }
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Unavailable(format!(
+                        "recording reports failed: {reason}"
+                    ))));
                 }
             }
         }
+    }
+}
+
+/// Whether the database refused a row for what it holds (a constraint),
+/// rather than failing as a whole.
+fn caused_by_a_row(error: &StoreError) -> bool {
+    use sqlx::error::ErrorKind;
+    match error {
+        StoreError::Database {
+            source: sqlx::Error::Database(db),
+            ..
+        } => matches!(
+            db.kind(),
+            ErrorKind::ForeignKeyViolation
+                | ErrorKind::CheckViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::UniqueViolation
+        ),
+        _ => false,
     }
 }

@@ -96,10 +96,11 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The task that writes to the store has stopped (the server is
-    /// shutting down); nothing was written.
+    /// The write could not be made as a whole: the task that writes has
+    /// stopped (the server is shutting down), or the database failed for a
+    /// group of writes this one was part of. Nothing of it was written.
     #[error("{0}")]
-    Stopped(String),
+    Unavailable(String),
 }
 
 /// The grid store. Writes are all-or-nothing: a failed write leaves the

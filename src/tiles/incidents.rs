@@ -3,9 +3,10 @@
 //! legible and small on the wire.
 //!
 //! Tiles are cut from [`OpenIncidents`], an in-memory R-tree of the open
-//! incidents that the application state keeps in step with the store:
-//! loaded at start, then updated by every recorded report and change (see
-//! `AppState::publish_incident`). Incidents change by the second, so these
+//! incidents kept in step with the store: loaded at start, then updated by
+//! every committed report and change (`dispatch::events::LiveIncidents`).
+//! Duplicate hints for new reports read it too ([`OpenIncidents::near`]).
+//! Incidents change by the second, so these
 //! tiles are cut per request (a tile is a range query and a few hundred
 //! points) and never cached; the strong ETag still spares the bytes when
 //! nothing changed.
@@ -32,6 +33,7 @@ use rstar::{AABB, RTree};
 
 use super::coord::{TileId, WorldXY};
 use super::{EXTENT, MAX_ZOOM};
+use crate::geom::{LonLat, METRES_PER_DEGREE_LAT, metres_between};
 use crate::model::{Incident, IncidentId};
 use crate::workflow::{Severity, Status, Tier};
 
@@ -48,11 +50,14 @@ const CELL_UNITS: u32 = 512;
 #[derive(Debug, Clone)]
 struct MapIncident {
     at: [f64; 2],
+    lonlat: LonLat,
+    reported_at: Timestamp,
     category: String,
     status: Status,
     severity: Severity,
     tier: Tier,
     deadline: Timestamp,
+    version: i64,
 }
 
 type Entry = GeomWithData<[f64; 2], i64>;
@@ -62,6 +67,9 @@ type Entry = GeomWithData<[f64; 2], i64>;
 pub struct OpenIncidents {
     tree: RTree<Entry>,
     by_id: HashMap<i64, MapIncident>,
+    /// The version of every incident taken in since start (open or not),
+    /// so that a late, older publication cannot undo a newer one.
+    versions: HashMap<i64, i64>,
 }
 
 impl OpenIncidents {
@@ -76,13 +84,24 @@ impl OpenIncidents {
         OpenIncidents {
             tree: RTree::bulk_load(entries),
             by_id,
+            versions: HashMap::new(),
         }
     }
 
     /// Take in an incident as it now stands: added or moved while open,
-    /// dropped once closed or dismissed.
-    pub fn apply(&mut self, incident: &Incident) {
+    /// dropped once closed or dismissed. Returns false (and changes
+    /// nothing) when a newer version of it was taken in already.
+    pub fn apply(&mut self, incident: &Incident) -> bool {
         let id = incident.id.0;
+        let known = self
+            .versions
+            .get(&id)
+            .copied()
+            .or_else(|| self.by_id.get(&id).map(|m| m.version));
+        if known.is_some_and(|v| v >= incident.version) {
+            return false;
+        }
+        self.versions.insert(id, incident.version);
         if let Some(old) = self.by_id.remove(&id) {
             self.tree.remove(&Entry::new(old.at, id));
         }
@@ -91,6 +110,35 @@ impl OpenIncidents {
             self.tree.insert(Entry::new(m.at, id));
             self.by_id.insert(id, m);
         }
+        true
+    }
+
+    /// Open incidents of `category` within `radius_m` metres of `p`,
+    /// reported at or after `since`, nearest first.
+    pub fn near(
+        &self,
+        category: &str,
+        p: LonLat,
+        radius_m: f64,
+        since: Timestamp,
+    ) -> Vec<IncidentId> {
+        let dlat = radius_m / METRES_PER_DEGREE_LAT;
+        let dlon = dlat / p.lat.to_radians().cos().max(0.01);
+        let nw = WorldXY::from_lonlat(LonLat::new(p.lon - dlon, p.lat + dlat));
+        let se = WorldXY::from_lonlat(LonLat::new(p.lon + dlon, p.lat - dlat));
+        let envelope = AABB::from_corners([nw.x, nw.y], [se.x, se.y]);
+        let mut near: Vec<(f64, i64)> = self
+            .tree
+            .locate_in_envelope_intersecting(&envelope)
+            .filter_map(|entry| {
+                let m = &self.by_id[&entry.data];
+                let d = metres_between(m.lonlat, p);
+                (m.category == category && m.reported_at >= since && d <= radius_m)
+                    .then_some((d, entry.data))
+            })
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        near.into_iter().map(|(_, id)| IncidentId(id)).collect()
     }
 
     /// How many are open.
@@ -113,6 +161,9 @@ fn map_incident(i: &Incident) -> MapIncident {
     let w = WorldXY::from_lonlat(i.point.wgs84);
     MapIncident {
         at: [w.x, w.y],
+        lonlat: i.point.wgs84,
+        reported_at: i.reported_at,
+        version: i.version,
         category: i.category.clone(),
         status: i.status,
         severity: i.severity,

@@ -38,7 +38,7 @@ pub(super) async fn events(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before answering, so that nothing recorded after `ready`
     // is missed.
-    let changes = BroadcastStream::new(state.incident_feed().subscribe());
+    let changes = BroadcastStream::new(state.live().subscribe());
     let ready = Event::default().event("ready").data("{}");
     let shutdown = state.shutdown_begun();
     let stream = futures_util::stream::once(std::future::ready(ready))

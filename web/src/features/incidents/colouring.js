@@ -58,10 +58,15 @@ export function registerIncidentColouring(map, settings) {
     },
   });
 
+  // At most one reload of the figures every two seconds, however many
+  // changes arrive; a load in flight when they arrive does not count.
   let timer = 0;
   return () => {
-    if (settings.get('colouring') !== ID) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => load().then(paint).catch(() => {}), 2000);
+    if (settings.get('colouring') !== ID || timer) return;
+    timer = setTimeout(async () => {
+      await loading?.catch(() => {});
+      timer = 0;
+      load().then(paint).catch(() => {});
+    }, 2000);
   };
 }

@@ -10,16 +10,20 @@ import { ACTION, EVENT_KIND, NEEDS, SEVERITY, SOURCE, STATUS, TIER, name, when }
 /**
  * Show incident `id` in `view`; `actor()` names who acts (the dispatcher),
  * `levels` names the grid levels, `onChanged(incident)` is told of every
- * change made here (and shows it again). Returns a promise of the incident
- * shown.
+ * change made here (and shows it again). `stillWanted()` says whether the
+ * answer should still be drawn when it comes. Returns a promise of the
+ * incident shown (null when not shown).
  */
-export async function showIncident(view, id, ctx) {
+export async function showIncident(view, id, ctx, stillWanted = () => true) {
   replaceChildren(view, h('p', { class: 'muted' }, '正在读取……'));
   try {
     const { incident, history } = await api.incident(id);
+    // Another incident (or the report form) took the view meanwhile.
+    if (!stillWanted()) return null;
     render(view, incident, history, ctx);
     return incident;
   } catch (error) {
+    if (!stillWanted()) return null;
     replaceChildren(view, h('p', { class: 'error', role: 'alert', dataset: { test: 'incident-error' } },
       error.message));
     return null;

@@ -70,12 +70,16 @@ export async function install(ctx) {
     },
   };
 
+  // Each use of the work area (an incident, the report form) takes a new
+  // turn; an answer for an earlier turn is not drawn.
+  let turn = 0;
   const open = async (id, { fly = false, version = 0, show = true } = {}) => {
+    const mine = ++turn;
     shown = { id, version: Math.max(version, shown.id === id ? shown.version : 0) };
     if (show) panel.show(SECTION_ID);
     layers.select(id);
-    const incident = await showIncident(work, id, detailCtx);
-    if (!incident || shown.id !== id) return;
+    const incident = await showIncident(work, id, detailCtx, () => mine === turn);
+    if (!incident || mine !== turn) return;
     shown.version = Math.max(shown.version, incident.version);
     marker.setLngLat([incident.location.lon, incident.location.lat]).addTo(map);
     if (fly) {
@@ -113,6 +117,7 @@ export async function install(ctx) {
       setPicking(false);
       const { lng, lat } = event.lngLat.wrap();
       const point = [round(lng), round(lat)];
+      turn += 1;
       shown = { id: null, version: 0 };
       layers.select(null);
       marker.setLngLat(point).addTo(map);
@@ -124,6 +129,7 @@ export async function install(ctx) {
           open(incident.id).then(() => showDuplicates(work, duplicates, open));
         },
         onCancel: () => {
+          turn += 1;
           marker.remove();
           replaceChildren(work);
         },
@@ -171,6 +177,7 @@ export async function install(ctx) {
     resync: () => {
       layers.refresh();
       list.reload();
+      refreshColouring();
     },
   });
 }

@@ -94,7 +94,8 @@ export function addIncidentLayers(map) {
 
   // A change usually arrives twice (the answer to the dispatcher's own
   // request, and the feed) and reports come in bursts: one reload of the
-  // tiles for all the changes of a moment.
+  // tiles for all the changes of a moment, and at most one a moment however
+  // many keep coming.
   // Nor while tiles are still loading: MapLibre then re-parses the tile it
   // had instead of fetching it again, and a tile that was empty stays empty.
   let pending = 0;
@@ -103,14 +104,14 @@ export function addIncidentLayers(map) {
       pending = setTimeout(reload, REFRESH_DELAY_MS);
       return;
     }
+    pending = 0;
     version += 1;
     map.getSource(SOURCE_ID)?.setTiles(tiles());
     document.body.dataset.incidentTiles = String(version);
   };
   return {
     refresh() {
-      clearTimeout(pending);
-      pending = setTimeout(reload, REFRESH_DELAY_MS);
+      if (!pending) pending = setTimeout(reload, REFRESH_DELAY_MS);
     },
     select(id) {
       map.setFilter(SELECTED_LAYER, ['==', ['get', 'id'], id ?? -1]);

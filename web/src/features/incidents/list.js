@@ -29,28 +29,41 @@ export function createList(root, { map, categories, onPick }) {
       count),
     items);
 
-  let latest = 0;
-  let controller = null;
-  const reload = async () => {
-    const request = ++latest;
-    controller?.abort();
-    controller = new AbortController();
+  // One request at a time: reloads asked for while one is in flight (a
+  // burst of changes, a filter changed) run once, when it is done, with the
+  // filters as they are then.
+  let inFlight = null;
+  let again = false;
+  const load = async () => {
     const params = { ...FILTERS.find((f) => f.id === filter.value).params, limit: PAGE };
     if (inView.checked) {
       const b = map.getBounds();
       params.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
     }
     try {
-      const page = await api.incidents(params, { signal: controller.signal });
-      if (request !== latest) return;
+      const page = await api.incidents(params);
+      if (again) return;
       count.textContent = `共 ${formatInt(page.total)} 件`;
       replaceChildren(items, page.incidents.length === 0
         ? h('li', { class: 'muted' }, '没有符合条件的事件。')
         : page.incidents.map((i) => item(i, categories, onPick)));
     } catch (error) {
-      if (error.name === 'AbortError' || request !== latest) return;
-      replaceChildren(items, h('li', { class: 'error', role: 'alert' }, error.message));
+      if (!again) replaceChildren(items, h('li', { class: 'error', role: 'alert' }, error.message));
     }
+  };
+  const reload = () => {
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    inFlight = (async () => {
+      do {
+        again = false;
+        await load();
+      } while (again);
+      inFlight = null;
+    })();
+    return inFlight;
   };
   filter.addEventListener('change', reload);
   inView.addEventListener('change', reload);
