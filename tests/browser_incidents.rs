@@ -5,7 +5,8 @@
 //! the map's incident layer and in the live list, moves it through the
 //! community-issue process to closed with the buttons the panel offers, and
 //! reads its history; then a report made elsewhere (through the API) shows
-//! up in the open page without a reload, through the event stream.
+//! up in the open page without a reload, through the event stream, and the
+//! grids can be coloured by their open incidents.
 //!
 //! Screenshots in `artifacts/browser/`: `incident-report.png` (the form with
 //! its grid and leader), `incident-closed.png` (the closed incident and its
@@ -294,5 +295,28 @@ fn drive(
         return Err("the page reloaded to show the new report".into());
     }
     browser.screenshot(&artifacts.join("incident-live.png"))?;
+
+    // 8. The grids coloured by open incidents: the basic grid holding the
+    // open one is in the choropleth's classes.
+    let basic = target
+        .chain
+        .iter()
+        .find(|(level, _, _)| *level == 4)
+        .map(|(_, id, _)| id.clone())
+        .ok_or("the point has a basic grid")?;
+    browser.execute(
+        "const s = document.querySelector('[data-test=colouring-select]');
+         s.value = 'incidents'; s.dispatchEvent(new Event('change')); return true;",
+        json!([]),
+    )?;
+    browser.wait_for(
+        "the basic grids to be coloured by their open incidents",
+        ANSWER_TIMEOUT,
+        &format!(
+            "const paint = JSON.stringify(window.wanggeMap.getPaintProperty('grids-fill-4', 'fill-color'));
+             return paint.includes('\"{basic}\",1') || null;"
+        ),
+    )?;
+    browser.screenshot(&artifacts.join("incident-colouring.png"))?;
     Ok(())
 }
