@@ -1,10 +1,13 @@
-//! `/tiles`: Mapbox Vector Tiles of the grids and their TileJSON documents.
+//! `/tiles`: Mapbox Vector Tiles of the grids, their labels and the open
+//! incidents, and their TileJSON documents.
 //!
 //! - `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`: one tile (XYZ scheme). 200 with
 //!   `application/vnd.mapbox-vector-tile`, or 204 when the tile is empty.
 //!   Every answer carries a strong `ETag`; `If-None-Match` with it gives 304.
-//!   Gzip when the client accepts it. Cached tiles are answered without
-//!   touching the grids; a miss is cut on the blocking pool and cached.
+//!   Gzip when the client accepts it. Grid and label tiles are cached: a hit
+//!   is answered without touching the grids, a miss is cut on the blocking
+//!   pool and cached. Incident tiles are cut on the blocking pool for every
+//!   request from the open incidents in memory, and never cached.
 //! - `GET /tiles/{tileset}.json`: TileJSON 3.0.0 with absolute tile URLs.
 //!
 //! axum 0.8 cannot route a parameter with a suffix (`{y}.mvt`), so `{y}` is

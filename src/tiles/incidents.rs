@@ -57,7 +57,6 @@ struct MapIncident {
     severity: Severity,
     tier: Tier,
     deadline: Timestamp,
-    version: i64,
 }
 
 type Entry = GeomWithData<[f64; 2], i64>;
@@ -67,24 +66,30 @@ type Entry = GeomWithData<[f64; 2], i64>;
 pub struct OpenIncidents {
     tree: RTree<Entry>,
     by_id: HashMap<i64, MapIncident>,
-    /// The version of every incident taken in since start (open or not),
-    /// so that a late, older publication cannot undo a newer one.
+    /// The version of every incident loaded or taken in since start (open
+    /// or not), so that a late, older publication cannot undo a newer one.
+    /// One integer pair per incident reported or changed while the server
+    /// runs: a few megabytes for a county's year.
     versions: HashMap<i64, i64>,
 }
 
 impl OpenIncidents {
     /// The open ones of `incidents`, bulk-loaded.
     pub fn new<'a>(incidents: impl IntoIterator<Item = &'a Incident>) -> OpenIncidents {
+        let mut versions = HashMap::new();
         let by_id: HashMap<i64, MapIncident> = incidents
             .into_iter()
             .filter(|i| i.status.is_open())
-            .map(|i| (i.id.0, map_incident(i)))
+            .map(|i| {
+                versions.insert(i.id.0, i.version);
+                (i.id.0, map_incident(i))
+            })
             .collect();
         let entries = by_id.iter().map(|(id, m)| Entry::new(m.at, *id)).collect();
         OpenIncidents {
             tree: RTree::bulk_load(entries),
             by_id,
-            versions: HashMap::new(),
+            versions,
         }
     }
 
@@ -93,12 +98,11 @@ impl OpenIncidents {
     /// nothing) when a newer version of it was taken in already.
     pub fn apply(&mut self, incident: &Incident) -> bool {
         let id = incident.id.0;
-        let known = self
+        if self
             .versions
             .get(&id)
-            .copied()
-            .or_else(|| self.by_id.get(&id).map(|m| m.version));
-        if known.is_some_and(|v| v >= incident.version) {
+            .is_some_and(|&v| v >= incident.version)
+        {
             return false;
         }
         self.versions.insert(id, incident.version);
@@ -163,7 +167,6 @@ fn map_incident(i: &Incident) -> MapIncident {
         at: [w.x, w.y],
         lonlat: i.point.wgs84,
         reported_at: i.reported_at,
-        version: i.version,
         category: i.category.clone(),
         status: i.status,
         severity: i.severity,

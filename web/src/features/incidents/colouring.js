@@ -11,6 +11,7 @@ const ID = 'incidents';
 const BREAKS = [1, 3, 6, 11];
 const COLOURS = ['#f4f1ea', '#fde0c5', '#f9a66c', '#e5603b', '#a8201a'];
 const LABELS = ['0', '1–2', '3–5', '6–10', '> 10'];
+const RELOAD_EVERY_MS = 30_000;
 
 /** Register the colouring; returns `refresh()` to call when incidents change. */
 export function registerIncidentColouring(map, settings) {
@@ -58,8 +59,10 @@ export function registerIncidentColouring(map, settings) {
     },
   });
 
-  // At most one reload of the figures every two seconds, however many
-  // changes arrive; a load in flight when they arrive does not count.
+  // At most one reload of the figures every half minute, however many
+  // changes arrive (each reload reads the statistics of five levels, which
+  // the server computes over every stored incident); a load in flight when
+  // they arrive does not count.
   let timer = 0;
   return () => {
     if (settings.get('colouring') !== ID || timer) return;
@@ -67,6 +70,6 @@ export function registerIncidentColouring(map, settings) {
       await loading?.catch(() => {});
       timer = 0;
       load().then(paint).catch(() => {});
-    }, 2000);
+    }, RELOAD_EVERY_MS);
   };
 }

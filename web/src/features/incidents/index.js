@@ -62,8 +62,11 @@ export async function install(ctx) {
     levels: ctx.levels,
     actor,
     onChanged: (incident) => {
-      layers.refresh();
-      list.reload();
+      // The list and the layer follow the feed; without it, refresh here.
+      if (!feedReady()) {
+        layers.refresh();
+        list.reload();
+      }
       if (incident.id === shown.id && incident.version > shown.version) {
         open(incident.id, { version: incident.version, show: false });
       }
@@ -124,8 +127,10 @@ export async function install(ctx) {
       panel.show(SECTION_ID);
       showReportForm(work, point, detailCtx, {
         onReported: ({ incident, duplicates }) => {
-          layers.refresh();
-          list.reload();
+          if (!feedReady()) {
+            layers.refresh();
+            list.reload();
+          }
           open(incident.id).then(() => showDuplicates(work, duplicates, open));
         },
         onCancel: () => {
@@ -189,6 +194,11 @@ function showDuplicates(work, duplicates, open) {
     h('ul', {}, duplicates.map((d) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => open(d.id, { fly: true }) },
         `#${d.id} ${d.description}`))))));
+}
+
+/** Whether the event stream is connected (feed.js), so changes arrive through it. */
+function feedReady() {
+  return document.body.dataset.incidentFeed === 'ready';
 }
 
 /** Seven decimals (about 1 cm). */
