@@ -249,7 +249,7 @@ async fn prepare_tiles(index: Arc<GridIndex>, generation: u64) -> Arc<TileSource
 async fn load_open_incidents(store: &dyn Store) -> Result<OpenIncidents, StoreError> {
     const PAGE: u32 = 10_000;
     let filter = IncidentFilter {
-        statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        statuses: Status::open().collect(),
         ..IncidentFilter::default()
     };
     let mut open = Vec::new();

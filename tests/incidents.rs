@@ -676,7 +676,7 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert_eq!(doc["total"], 3);
-    // `open`: every status but closed and dismissed.
+    // `open`: every status still being worked on.
     post_json(
         &app,
         &format!("/api/incidents/{}/actions", id(&in_se)),

@@ -423,10 +423,7 @@ macro_rules! push_filter {
         if let Some(now) = filter.overdue_at {
             $builder.push(" AND status IN (");
             let mut list = $builder.separated(", ");
-            for status in $crate::workflow::Status::ALL
-                .into_iter()
-                .filter(|s| s.is_open())
-            {
+            for status in $crate::workflow::Status::open() {
                 list.push_bind(status.name());
             }
             $builder

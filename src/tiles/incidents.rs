@@ -94,7 +94,7 @@ impl OpenIncidents {
     }
 
     /// Take in an incident as it now stands: added or moved while open,
-    /// dropped once closed or dismissed. Returns false (and changes
+    /// dropped once resolved, closed or dismissed. Returns false (and changes
     /// nothing) when a newer version of it was taken in already.
     pub fn apply(&mut self, incident: &Incident) -> bool {
         let id = incident.id.0;

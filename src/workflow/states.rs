@@ -221,6 +221,11 @@ impl Status {
             Status::Resolved | Status::FollowUp | Status::Closed | Status::Dismissed
         )
     }
+
+    /// Every open status (see [`Status::is_open`]).
+    pub fn open() -> impl Iterator<Item = Status> {
+        Status::ALL.into_iter().filter(|s| s.is_open())
+    }
 }
 
 /// A move through a process. What it must carry is [`Action::requires`].

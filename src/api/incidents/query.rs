@@ -26,7 +26,8 @@ const OPEN: &str = "open";
 #[allow(dead_code)]
 pub(super) struct ListParams {
     /// Statuses, comma-separated (any of them), e.g. `found,reported`;
-    /// `open` stands for every status but closed and dismissed.
+    /// `open` stands for every status still being worked on (all but
+    /// resolved, follow_up, closed and dismissed).
     status: Option<String>,
     /// A category code.
     category: Option<String>,
@@ -98,10 +99,8 @@ impl ListRequest {
                 "status" => {
                     for s in value.split(',').map(str::trim) {
                         if s == OPEN {
-                            let open: Vec<Status> = Status::ALL
-                                .into_iter()
-                                .filter(|s| s.is_open() && !f.statuses.contains(s))
-                                .collect();
+                            let open: Vec<Status> =
+                                Status::open().filter(|s| !f.statuses.contains(s)).collect();
                             f.statuses.extend(open);
                             continue;
                         }
@@ -109,7 +108,7 @@ impl ListRequest {
                             let all: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
                             bad(format!(
                                 "{s:?} is not a status; they are {} (or {OPEN}: every one \
-                                 not closed or dismissed)",
+                                 still being worked on)",
                                 all.join(", ")
                             ))
                         })?;
