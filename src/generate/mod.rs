@@ -23,12 +23,16 @@
 //!    phones (`names.rs`), and 332,000 people spread by a density field
 //!    peaking at the county seat and the town centres.
 //!
-//! `incidents.rs` adds a year of synthetic incidents over a loaded county.
+//! `incidents.rs` adds a year of synthetic incidents over a loaded county;
+//! `roads.rs` lays a road network over the grids and `hazards.rs` a hazard
+//! register along it.
 
+pub mod hazards;
 pub mod incidents;
 mod lattice;
 mod names;
 mod partition;
+pub mod roads;
 mod trace;
 
 use rand::{Rng, SeedableRng};

@@ -1,0 +1,187 @@
+//! The demo road network and routes over it: the network is one connected
+//! whole that reaches every basic grid, hazards lie a short walk off it, and
+//! every leg of a planned tour is a shortest path, checked against
+//! petgraph's own Dijkstra (an independent implementation).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use geo::{Contains, Point};
+use jiff::Timestamp;
+use petgraph::algo::{connected_components, dijkstra};
+use petgraph::graph::NodeIndex;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use wangge::generate::hazards::generate_hazards;
+use wangge::generate::roads::{generate_roads, settlements};
+use wangge::generate::{DEMO_SEED, generate};
+use wangge::geom::LonLat;
+use wangge::index::GridIndex;
+use wangge::model::{Grid, HazardDraft, Level};
+use wangge::routing::{RoadNetwork, SearchLimits, Snap, Travel, shortest_tour};
+
+struct Demo {
+    grids: Vec<Grid>,
+    network: RoadNetwork,
+    hazards: Vec<HazardDraft>,
+}
+
+fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let grids = generate(DEMO_SEED);
+        let network = RoadNetwork::build(generate_roads(&grids, DEMO_SEED));
+        let now: Timestamp = "2026-06-01T08:00:00Z".parse().expect("timestamp");
+        let hazards = generate_hazards(&grids, &network, now, DEMO_SEED);
+        Demo {
+            grids,
+            network,
+            hazards,
+        }
+    })
+}
+
+/// Road metres between two snaps by petgraph's Dijkstra from both ends of
+/// the first snap's edge (or straight along a shared edge).
+fn oracle_m(
+    net: &RoadNetwork,
+    from: &Snap,
+    to: &Snap,
+    cache: &mut HashMap<NodeIndex, HashMap<NodeIndex, f64>>,
+) -> f64 {
+    let graph = net.graph();
+    let ends = |s: &Snap| {
+        let (a, b) = graph.edge_endpoints(s.edge).expect("edge");
+        let len = graph[s.edge].length_m();
+        [(a, s.offset_m), (b, len - s.offset_m)]
+    };
+    let mut best = if from.edge == to.edge {
+        (from.offset_m - to.offset_m).abs()
+    } else {
+        f64::INFINITY
+    };
+    for (u, du) in ends(from) {
+        let dist = cache.entry(u).or_insert_with(|| {
+            dijkstra(graph, u, None, |e| e.weight().length_m())
+                .into_iter()
+                .collect()
+        });
+        for (v, dv) in ends(to) {
+            if let Some(d) = dist.get(&v) {
+                best = best.min(du + d + dv);
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn the_demo_network_is_connected_and_reaches_every_basic_grid() {
+    let demo = demo();
+    let graph = demo.network.graph();
+    assert_eq!(connected_components(graph), 1, "one network");
+    let basic = demo
+        .grids
+        .iter()
+        .filter(|g| g.level == Level::new(4).expect("level"))
+        .count();
+    let places = settlements(&demo.grids);
+    assert_eq!(places.len(), basic, "a settlement per basic grid");
+    for s in &places {
+        let snap = demo.network.snap(s.at).expect("snap");
+        assert!(snap.distance_m < 0.01, "{:?} is on a road", s.at);
+        let grid = &demo.grids[s.grid];
+        assert!(grid.geometry.contains(&Point::new(s.at.lon, s.at.lat)));
+    }
+}
+
+#[test]
+fn demo_hazards_lie_in_every_basic_grid_a_short_walk_off_a_road() {
+    let demo = demo();
+    let index = GridIndex::build(demo.grids.clone());
+    let mut grids_with_hazards = std::collections::HashSet::new();
+    for h in &demo.hazards {
+        let snap = demo.network.snap(h.location).expect("snap");
+        assert!(
+            snap.distance_m <= 40.0 + 1e-6,
+            "{} is {} m off the road",
+            h.name,
+            snap.distance_m
+        );
+        let chain = index.locate(h.location);
+        let basic = chain
+            .at(Level::new(4).expect("level"))
+            .expect("inside a basic grid");
+        grids_with_hazards.insert(basic);
+    }
+    assert_eq!(grids_with_hazards.len(), index.count_by_level()[3]);
+}
+
+#[test]
+fn every_leg_of_a_planned_tour_is_a_shortest_path_over_the_roads() {
+    let demo = demo();
+    let net = &demo.network;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut cache = HashMap::new();
+    for round in 0..6 {
+        // A start and 8–30 hazards near it.
+        let start = demo.hazards[rng.random_range(0..demo.hazards.len())].location;
+        let mut near: Vec<LonLat> = demo.hazards.iter().map(|h| h.location).collect();
+        near.sort_by(|a, b| {
+            net.frame()
+                .distance_m(start, *a)
+                .total_cmp(&net.frame().distance_m(start, *b))
+        });
+        let stops = 8 + round * 4;
+        let points: Vec<LonLat> = near.into_iter().take(stops + 1).collect();
+        let travel = Travel::between(Some(net), points.clone());
+        let tour = shortest_tour(travel.matrix(), 0, SearchLimits::default());
+        let mut total = 0.0;
+        for k in 0..tour.order.len() {
+            let (i, j) = (tour.order[k], tour.order[(k + 1) % tour.order.len()]);
+            let leg = travel.leg(i, j);
+            let (si, sj) = (travel.snaps()[i], travel.snaps()[j]);
+            let road = oracle_m(net, &si, &sj, &mut cache);
+            let expected = si.distance_m + road + sj.distance_m;
+            assert!(
+                (leg.length_m - expected).abs() < 1e-6 * expected.max(1.0),
+                "leg {i}→{j}: {} m, shortest {expected} m",
+                leg.length_m
+            );
+            // The drawn way is as long as the leg: it follows the roads.
+            let drawn: f64 = leg
+                .coords
+                .windows(2)
+                .map(|w| net.frame().distance_m(w[0], w[1]))
+                .sum();
+            assert!(
+                (drawn - leg.length_m).abs() < 0.5,
+                "leg {i}→{j} drawn {drawn} m vs {} m",
+                leg.length_m
+            );
+            assert_eq!(leg.coords.first(), Some(&points[i]));
+            assert_eq!(leg.coords.last(), Some(&points[j]));
+            total += leg.length_m;
+        }
+        assert!(
+            (total - tour.length_m).abs() < 1e-6 * total,
+            "legs add up to the tour"
+        );
+    }
+}
+
+#[test]
+fn without_a_network_routes_fall_back_to_great_circle_legs() {
+    let points = vec![
+        LonLat::new(106.0, 34.6),
+        LonLat::new(106.1, 34.6),
+        LonLat::new(106.1, 34.7),
+        LonLat::new(106.0, 34.7),
+    ];
+    let travel = Travel::between(None, points.clone());
+    assert_eq!(travel.metric(), wangge::routing::Metric::GreatCircle);
+    let leg = travel.leg(0, 1);
+    assert_eq!(leg.coords, vec![points[0], points[1]]);
+    // 0.1° of longitude at 34.6° N ≈ 9.15 km.
+    assert!((leg.length_m - 9_152.0).abs() < 20.0, "{}", leg.length_m);
+}
