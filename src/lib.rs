@@ -15,6 +15,7 @@
 //! - [`generate`]: the deterministic demo county (Qingshui-like, 2,403 grids).
 //! - [`geom`]: labelled coordinates, GeoJSON and WKB conversions, metric distances.
 //! - [`dispatch`]: reporting, acting on and escalating incidents (rules + index + store).
+//! - [`patrol`]: hazards, road networks, route planning, patrols and coverage (rules + routing + store).
 //! - [`routing`]: the road network, shortest paths and round-trip ordering for patrols.
 //! - [`workflow`]: the incident processes (state machines) and escalation rules.
 //! - [`model`]: domain types: `Grid`, `GridId`, `Level`.
@@ -28,6 +29,7 @@ pub mod geom;
 pub mod import;
 pub mod index;
 pub mod model;
+pub mod patrol;
 pub mod routing;
 pub mod state;
 pub mod store;

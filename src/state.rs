@@ -1,7 +1,8 @@
 //! The application state shared by every request: the store (system of
 //! record), the current grid index (a cache of it, swapped whole), the tile
 //! service (tiles cut from that index, and their cache), and the import
-//! pipeline that keeps the three in step.
+//! pipeline that keeps the three in step; and the road network patrols are
+//! routed over.
 
 use std::sync::{Arc, RwLock};
 
@@ -12,6 +13,7 @@ use crate::dispatch::{DispatchSettings, ReportWriter};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
 use crate::model::{Category, Grid};
+use crate::routing::{RoadLine, RoadNetwork};
 use crate::store::{IncidentFilter, Store, StoreError, WriteMode};
 use crate::tiles::incidents::OpenIncidents;
 use crate::tiles::{self, TileService, TileSource};
@@ -53,6 +55,9 @@ pub struct AppState {
     reports: ReportWriter,
     /// The open incidents by place and the feed of changes.
     live: Arc<LiveIncidents>,
+    /// The road network patrols are routed over (empty when none is loaded),
+    /// swapped whole when a new one is imported.
+    roads: RwLock<Arc<RoadNetwork>>,
     /// Set when the server begins to shut down, so that long-lived answers
     /// (the incident event streams) end and let it finish.
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -87,6 +92,7 @@ impl AppState {
         let live = Arc::new(LiveIncidents::new(
             load_open_incidents(store.as_ref()).await?,
         ));
+        let roads = build_roads(store.roads().await?).await;
         Ok(Arc::new(AppState {
             reports: ReportWriter::spawn(store.clone(), live.clone()),
             live,
@@ -97,6 +103,7 @@ impl AppState {
             writes: tokio::sync::Mutex::new(()),
             dispatch,
             categories,
+            roads: RwLock::new(roads),
         }))
     }
 
@@ -160,6 +167,30 @@ impl AppState {
             // An error means the state is gone: shut down all the more.
             let _ = flag.wait_for(|down| *down).await;
         }
+    }
+
+    /// The road network as it is now (empty when none is loaded).
+    pub fn roads(&self) -> Arc<RoadNetwork> {
+        self.roads
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replace the road network: written to the store first, then the new
+    /// graph (built off the async workers) is swapped in.
+    pub async fn replace_roads(
+        &self,
+        lines: Vec<RoadLine>,
+    ) -> Result<Arc<RoadNetwork>, StoreError> {
+        let _writer = self.writes.lock().await;
+        self.store.replace_roads(&lines).await?;
+        let network = build_roads(lines).await;
+        *self
+            .roads
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = network.clone();
+        Ok(network)
     }
 
     /// How incidents are dispatched.
@@ -264,6 +295,12 @@ async fn load_open_incidents(store: &dyn Store) -> Result<OpenIncidents, StoreEr
         }
     }
     Ok(OpenIncidents::new(&open))
+}
+
+async fn build_roads(lines: Vec<RoadLine>) -> Arc<RoadNetwork> {
+    tokio::task::spawn_blocking(move || Arc::new(RoadNetwork::build(lines)))
+        .await
+        .expect("building the road graph does not panic")
 }
 
 async fn build_index(grids: Vec<Grid>) -> Arc<GridIndex> {

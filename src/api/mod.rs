@@ -22,11 +22,13 @@
 mod error;
 mod extract;
 mod grids;
+mod hazards;
 mod health;
 mod incidents;
 mod locate;
 mod ogc;
 mod open311;
+mod patrols;
 mod style;
 mod tiles;
 
@@ -60,6 +62,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(grids::routes())
         .merge(locate::routes())
         .merge(incidents::routes())
+        .merge(hazards::routes())
+        .merge(patrols::routes())
         .merge(open311::routes())
         .merge(ogc::routes())
         .merge(tiles::routes())
@@ -136,6 +140,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(tiles::TilesApi::openapi());
     doc.merge(health::HealthApi::openapi());
     doc.merge(incidents::IncidentsApi::openapi());
+    doc.merge(hazards::HazardsApi::openapi());
+    doc.merge(patrols::PatrolsApi::openapi());
     doc.merge(style::StyleApi::openapi());
     doc
 }

@@ -1,10 +1,11 @@
 //! Domain types: grids, their ids and levels, and the errors that describe a
-//! grid that cannot be accepted; incidents and their history; hazards. Nothing here
+//! grid that cannot be accepted; incidents and their history; hazards, patrol routes and patrols. Nothing here
 //! knows about SQL or HTTP.
 
 mod grid;
 mod hazard;
 mod incident;
+mod patrol;
 
 pub use grid::{Grid, GridId, Leader, Level, LevelError};
 pub use hazard::{
@@ -13,4 +14,8 @@ pub use hazard::{
 pub use incident::{
     Category, EventKind, GridChain, HistoryEntry, Incident, IncidentId, Person, ReportSource,
     ReportedPoint,
+};
+pub use patrol::{
+    CheckIn, Patrol, PatrolId, PatrolStatus, Route, RouteId, RouteStop, Shift, StopVisit,
+    TrackPoint, TravelMode,
 };

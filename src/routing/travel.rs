@@ -38,7 +38,8 @@ pub struct Travel<'n> {
     network: Option<&'n RoadNetwork>,
     points: Vec<LonLat>,
     snaps: Vec<Snap>,
-    matrix: DistanceMatrix,
+    /// Every pair's distance; `None` when only legs were asked for.
+    matrix: Option<DistanceMatrix>,
 }
 
 /// Great-circle distance in metres (haversine on the mean Earth radius).
@@ -59,7 +60,7 @@ impl<'n> Travel<'n> {
                 network: None,
                 points,
                 snaps: Vec::new(),
-                matrix,
+                matrix: Some(matrix),
             };
         };
         let snaps: Vec<Snap> = points
@@ -88,7 +89,29 @@ impl<'n> Travel<'n> {
             network,
             points,
             snaps,
-            matrix,
+            matrix: Some(matrix),
+        }
+    }
+
+    /// Snap `points` for drawing legs between them, without the matrix (a
+    /// saved route's legs in a given order need no all-pairs search).
+    pub fn between_legs(network: Option<&'n RoadNetwork>, points: Vec<LonLat>) -> Travel<'n> {
+        let network = network.filter(|n| n.graph().edge_count() > 0);
+        let snaps = match network {
+            Some(net) => points
+                .iter()
+                .map(|p| {
+                    net.snap(*p)
+                        .expect("a network with edges snaps every point")
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Travel {
+            network,
+            points,
+            snaps,
+            matrix: None,
         }
     }
 
@@ -103,7 +126,9 @@ impl<'n> Travel<'n> {
 
     /// The matrix of leg lengths (infinite where no road connects two points).
     pub fn matrix(&self) -> &DistanceMatrix {
-        &self.matrix
+        self.matrix
+            .as_ref()
+            .expect("the matrix is asked for only of Travel::between, which computes it")
     }
 
     /// The points, in the order given.
@@ -118,7 +143,7 @@ impl<'n> Travel<'n> {
 
     /// True when `j` can be reached from `i`.
     pub fn connected(&self, i: usize, j: usize) -> bool {
-        self.matrix.get(i, j).is_finite()
+        self.matrix().get(i, j).is_finite()
     }
 
     /// The leg from point `i` to point `j`: the shortest way over the roads

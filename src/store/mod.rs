@@ -1,6 +1,6 @@
-//! The system of record for grids: `trait Store` and its two backends, an
-//! embedded SQLite file (the default) and PostgreSQL + PostGIS. Both keep the
-//! same contract, pinned by `tests/store_conformance.rs`. The in-memory index
+//! The system of record for grids, incidents, hazards and patrols: `trait
+//! Store` and its two backends, an embedded SQLite file (the default) and
+//! PostgreSQL + PostGIS. Both keep the same contract, pinned by `tests/store_conformance.rs`. The in-memory index
 //! is a cache of what a store holds; nothing here knows about the R-tree or HTTP.
 
 use std::sync::Arc;
@@ -13,11 +13,14 @@ use crate::model::{Grid, GridId, Level};
 mod incident_row;
 mod incident_sql;
 mod incidents;
+mod patrol_sql;
+pub mod patrols;
 pub mod postgis;
 mod row;
 pub mod sqlite;
 
 pub use incidents::{IncidentFilter, IncidentPage, IncidentStore, NewEvent, NewIncident};
+pub use patrols::{Inspection, NewHazard, PatrolStore};
 
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +91,17 @@ pub enum StoreError {
         /// The version that was read.
         version: i64,
     },
+    /// A hazard, route or patrol changed since it was read; nothing was written.
+    #[error("{what} was changed by someone else since version {version} was read")]
+    Stale {
+        /// What it is: `hazard 12`, `route 3`.
+        what: String,
+        /// The version that was read.
+        version: i64,
+    },
+    /// A record others depend on cannot be deleted.
+    #[error("{0}")]
+    InUse(String),
     /// A stored row could not be turned back into a grid or incident.
     #[error("stored {id} is corrupt: {reason}")]
     Corrupt {
@@ -106,7 +120,7 @@ pub enum StoreError {
 /// The grid store. Writes are all-or-nothing: a failed write leaves the
 /// store exactly as it was.
 #[async_trait]
-pub trait Store: IncidentStore + Send + Sync + 'static {
+pub trait Store: IncidentStore + PatrolStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

@@ -51,10 +51,11 @@ fn migrator() -> Migrator {
             "incidents",
             include_str!("migrations/0002_incidents.sql"),
         ),
+        migration(3, "patrols", include_str!("migrations/0003_patrols.sql")),
     ])
 }
 
-/// Grids and incidents in PostgreSQL + PostGIS.
+/// Grids, incidents, hazards and patrols in PostgreSQL + PostGIS.
 #[derive(Debug, Clone)]
 pub struct PostgisStore {
     pool: PgPool,
@@ -65,6 +66,8 @@ crate::store::incident_sql::impl_incident_store!(
     sqlx::Postgres,
     sqlx::postgres::PgRow
 );
+
+crate::store::patrol_sql::impl_patrol_store!(PostgisStore, sqlx::Postgres, sqlx::postgres::PgRow);
 
 impl PostgisStore {
     /// Connect to the database a `postgres://…` URL names, check that PostGIS

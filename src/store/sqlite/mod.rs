@@ -49,10 +49,11 @@ fn migrator() -> Migrator {
             "incidents",
             include_str!("migrations/0002_incidents.sql"),
         ),
+        migration(3, "patrols", include_str!("migrations/0003_patrols.sql")),
     ])
 }
 
-/// Grids and incidents in SQLite.
+/// Grids, incidents, hazards and patrols in SQLite.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -63,6 +64,8 @@ crate::store::incident_sql::impl_incident_store!(
     sqlx::Sqlite,
     sqlx::sqlite::SqliteRow
 );
+
+crate::store::patrol_sql::impl_patrol_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
 
 impl SqliteStore {
     /// Open (creating if needed) and migrate the database a URL names:

@@ -1,0 +1,440 @@
+//! The hazard register: hazards read from GeoJSON (one feature or a whole
+//! collection, checked field by field), located in the grids, written all or
+//! nothing; changes guarded by version; listing with filters.
+
+use geo::{Area, Contains};
+use geojson::{Feature, GeoJson, Geometry, GeometryValue, JsonObject};
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::geom::{Bbox, LonLat};
+use crate::index::GridIndex;
+use crate::model::{
+    GridChain, GridId, HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, Level,
+    RiskClass, hazard_category_name,
+};
+use crate::patrol::PatrolError;
+use crate::store::{NewHazard, Store};
+
+/// A hazard area may cover at most this much (km²): a slope, a river
+/// stretch, a school's surroundings; not a district.
+pub const MAX_AREA_KM2: f64 = 5.0;
+/// At most this many hazards in one import.
+pub const MAX_IMPORT: usize = 50_000;
+/// Longest accepted inspection interval, days.
+const MAX_INTERVAL_DAYS: u64 = 366;
+
+/// Read one hazard from a GeoJSON Feature; `at` prefixes field names in
+/// errors (e.g. `features[3].`).
+pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, PatrolError> {
+    let field = |name: &str| format!("{at}{name}");
+    let empty = JsonObject::new();
+    let props = feature.properties.as_ref().unwrap_or(&empty);
+    let text = |name: &str| -> Result<Option<String>, PatrolError> {
+        match props.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(other) => Err(PatrolError::invalid(
+                field(&format!("properties.{name}")),
+                format!(
+                    "{} must be a string, got {other}",
+                    field(&format!("properties.{name}"))
+                ),
+            )),
+        }
+    };
+    let name = text("name")?.filter(|s| !s.is_empty()).ok_or_else(|| {
+        PatrolError::invalid(
+            field("properties.name"),
+            format!(
+                "{} is required: what the hazard is called",
+                field("properties.name")
+            ),
+        )
+    })?;
+    if name.chars().count() > 200 {
+        return Err(PatrolError::invalid(
+            field("properties.name"),
+            format!("{} is longer than 200 characters", field("properties.name")),
+        ));
+    }
+    let categories = HAZARD_CATEGORIES
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let category = text("category")?.unwrap_or_default();
+    if hazard_category_name(&category).is_none() {
+        return Err(PatrolError::invalid(
+            field("properties.category"),
+            format!(
+                "{} must be one of {categories}, got {category:?}",
+                field("properties.category")
+            ),
+        ));
+    }
+    let risk_text = text("risk")?.unwrap_or_default();
+    let risk = RiskClass::parse(&risk_text).ok_or_else(|| {
+        PatrolError::invalid(
+            field("properties.risk"),
+            format!(
+                "{} must be major, significant, general or low, got {risk_text:?}",
+                field("properties.risk")
+            ),
+        )
+    })?;
+    let interval_days = match props.get("interval_days") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|d| (1..=MAX_INTERVAL_DAYS).contains(d))
+                .ok_or_else(|| {
+                    PatrolError::invalid(
+                        field("properties.interval_days"),
+                        format!(
+                            "{} must be a whole number of days from 1 to {MAX_INTERVAL_DAYS}, got {v}",
+                            field("properties.interval_days")
+                        ),
+                    )
+                })? as u32,
+        ),
+    };
+    let status = match text("status")? {
+        None => HazardStatus::Open,
+        Some(s) => HazardStatus::parse(&s).ok_or_else(|| {
+            PatrolError::invalid(
+                field("properties.status"),
+                format!(
+                    "{} must be open, mitigated or closed, got {s:?}",
+                    field("properties.status")
+                ),
+            )
+        })?,
+    };
+    let last_inspected_at = match text("last_inspected_at")? {
+        None => None,
+        Some(s) => Some(s.parse::<Timestamp>().map_err(|e| {
+            PatrolError::invalid(
+                field("properties.last_inspected_at"),
+                format!(
+                    "{} must be an RFC 3339 time such as 2026-05-01T08:00:00+08:00 ({e})",
+                    field("properties.last_inspected_at")
+                ),
+            )
+        })?),
+    };
+    let (location, area) = place(feature.geometry.as_ref(), &field("geometry"))?;
+    Ok(HazardDraft {
+        name,
+        category,
+        risk,
+        interval_days,
+        status,
+        location,
+        area,
+        description: text("description")?.unwrap_or_default(),
+        last_inspected_at,
+    })
+}
+
+/// Where a hazard is: a Point, or a small Polygon (inspected at its pole
+/// of inaccessibility, a point always inside it).
+fn place(
+    geometry: Option<&Geometry>,
+    field: &str,
+) -> Result<(LonLat, Option<Geometry>), PatrolError> {
+    let bad = |why: String| PatrolError::invalid(field, format!("{field} {why}"));
+    let geometry = geometry.ok_or_else(|| bad("is required: a Point or a small Polygon".into()))?;
+    match &geometry.value {
+        GeometryValue::Point { coordinates } => {
+            let at = match coordinates.as_slice() {
+                [lon, lat, ..] => LonLat::new(*lon, *lat),
+                _ => return Err(bad("needs a longitude and a latitude".into())),
+            };
+            if !at.is_valid() {
+                return Err(bad(format!(
+                    "[{}, {}] is not a WGS84 longitude/latitude",
+                    at.lon, at.lat
+                )));
+            }
+            Ok((at, None))
+        }
+        GeometryValue::Polygon { .. } => {
+            let polygon: geo::Polygon<f64> = geometry
+                .value
+                .clone()
+                .try_into()
+                .map_err(|e| bad(format!("is not a readable polygon ({e})")))?;
+            let valid = polygon
+                .exterior()
+                .coords()
+                .all(|c| LonLat::new(c.x, c.y).is_valid());
+            if !valid || polygon.exterior().0.len() < 4 {
+                return Err(bad(
+                    "must be a closed ring of WGS84 longitude/latitude".into()
+                ));
+            }
+            let centre = polygon.exterior().0[0];
+            let km2 =
+                polygon.unsigned_area() * (111.132_954f64).powi(2) * centre.y.to_radians().cos();
+            if km2 > MAX_AREA_KM2 {
+                return Err(bad(format!(
+                    "covers {km2:.1} km²: a hazard area may cover at most {MAX_AREA_KM2} km²"
+                )));
+            }
+            let inside = polylabel::polylabel(&polygon, &0.000_01)
+                .map_err(|e| bad(format!("has no inside point ({e})")))?;
+            if !polygon.contains(&inside) {
+                return Err(bad("has no inside point".into()));
+            }
+            Ok((LonLat::new(inside.x(), inside.y()), Some(geometry.clone())))
+        }
+        other => Err(bad(format!(
+            "must be a Point or a Polygon, got a {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Read hazards from a GeoJSON FeatureCollection (or a single Feature).
+pub fn drafts_from_geojson(bytes: &[u8]) -> Result<Vec<HazardDraft>, PatrolError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| PatrolError::invalid("body", format!("the body is not UTF-8 ({e})")))?;
+    let geojson: GeoJson = text
+        .parse()
+        .map_err(|e| PatrolError::invalid("body", format!("the body is not GeoJSON ({e})")))?;
+    match geojson {
+        GeoJson::Feature(f) => Ok(vec![draft_from_feature(&f, "")?]),
+        GeoJson::FeatureCollection(fc) => {
+            if fc.features.len() > MAX_IMPORT {
+                return Err(PatrolError::invalid(
+                    "features",
+                    format!(
+                        "{} hazards in one import; send at most {MAX_IMPORT}",
+                        fc.features.len()
+                    ),
+                ));
+            }
+            fc.features
+                .iter()
+                .enumerate()
+                .map(|(i, f)| draft_from_feature(f, &format!("features[{i}].")))
+                .collect()
+        }
+        GeoJson::Geometry(_) => Err(PatrolError::invalid(
+            "body",
+            "send a Feature or a FeatureCollection of hazards, not a bare geometry",
+        )),
+    }
+}
+
+/// The grids at a point, town to sub-area, or a refusal naming `field`
+/// when it lies outside every grid.
+pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain, PatrolError> {
+    let located = index.locate(at);
+    if located.is_empty() {
+        return Err(PatrolError::invalid(
+            field,
+            format!(
+                "{field} [{}, {}] lies outside every grid of the county",
+                at.lon, at.lat
+            ),
+        ));
+    }
+    Ok(Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone())))
+}
+
+/// Register hazards: locate each, then write them all in one transaction.
+/// `one_feature` says the drafts came as a single Feature (errors then name
+/// `geometry`, not `features[i].geometry`).
+pub async fn register(
+    store: &dyn Store,
+    index: &GridIndex,
+    drafts: Vec<HazardDraft>,
+    now: Timestamp,
+    one_feature: bool,
+) -> Result<Vec<Hazard>, PatrolError> {
+    let mut news = Vec::with_capacity(drafts.len());
+    for (i, draft) in drafts.into_iter().enumerate() {
+        let field = if one_feature {
+            "geometry".to_owned()
+        } else {
+            format!("features[{i}].geometry")
+        };
+        let chain = chain_at(index, draft.location, &field)?;
+        news.push(NewHazard {
+            draft,
+            chain,
+            at: now,
+        });
+    }
+    Ok(store.create_hazards(&news).await?)
+}
+
+/// A change to a hazard: every field that is set replaces the stored one.
+#[derive(Debug, Clone, Default)]
+pub struct HazardChange {
+    /// New name.
+    pub name: Option<String>,
+    /// New category code.
+    pub category: Option<String>,
+    /// New risk class (the interval follows it unless one is given).
+    pub risk: Option<RiskClass>,
+    /// New interval, days.
+    pub interval_days: Option<u32>,
+    /// New status.
+    pub status: Option<HazardStatus>,
+    /// New location (located again).
+    pub location: Option<LonLat>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// Apply a change to the hazard at `version`.
+pub async fn change(
+    store: &dyn Store,
+    index: &GridIndex,
+    id: HazardId,
+    version: i64,
+    change: HazardChange,
+    now: Timestamp,
+) -> Result<Hazard, PatrolError> {
+    let mut hazard = store
+        .hazards()
+        .await?
+        .into_iter()
+        .find(|h| h.id == id)
+        .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
+    if hazard.version != version {
+        return Err(PatrolError::Conflict(format!(
+            "hazard {id} is at version {}, not {version}: read it again",
+            hazard.version
+        )));
+    }
+    if let Some(name) = change.name {
+        if name.trim().is_empty() {
+            return Err(PatrolError::invalid("name", "name must not be empty"));
+        }
+        hazard.name = name.trim().to_owned();
+    }
+    if let Some(category) = change.category {
+        if hazard_category_name(&category).is_none() {
+            return Err(PatrolError::invalid(
+                "category",
+                format!("category {category:?} is not a hazard category"),
+            ));
+        }
+        hazard.category = category;
+    }
+    if let Some(risk) = change.risk {
+        hazard.risk = risk;
+        hazard.interval_days = risk.interval_days();
+    }
+    if let Some(days) = change.interval_days {
+        if !(1..=MAX_INTERVAL_DAYS).contains(&u64::from(days)) {
+            return Err(PatrolError::invalid(
+                "interval_days",
+                format!("interval_days must be from 1 to {MAX_INTERVAL_DAYS}, got {days}"),
+            ));
+        }
+        hazard.interval_days = days;
+    }
+    if let Some(status) = change.status {
+        hazard.status = status;
+    }
+    if let Some(at) = change.location {
+        if !at.is_valid() {
+            return Err(PatrolError::invalid(
+                "location",
+                "location is not a WGS84 point",
+            ));
+        }
+        hazard.chain = chain_at(index, at, "location")?;
+        hazard.location = at;
+        hazard.area = None;
+    }
+    if let Some(description) = change.description {
+        hazard.description = description;
+    }
+    hazard.updated_at = now;
+    store
+        .update_hazard(&hazard)
+        .await?
+        .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))
+}
+
+/// Which hazards to list; every field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct HazardFilter {
+    /// In this grid (any level) or below it.
+    pub grid: Option<GridId>,
+    /// Any of these statuses (empty: any).
+    pub statuses: Vec<HazardStatus>,
+    /// Any of these classes (empty: any).
+    pub risks: Vec<RiskClass>,
+    /// This category.
+    pub category: Option<String>,
+    /// Located in this box.
+    pub bbox: Option<Bbox>,
+    /// Due for inspection at this time.
+    pub due_at: Option<Timestamp>,
+}
+
+impl HazardFilter {
+    /// True when `h` passes every set condition.
+    pub fn matches(&self, h: &Hazard) -> bool {
+        self.grid
+            .as_ref()
+            .is_none_or(|g| h.chain.iter().flatten().any(|c| c == g))
+            && (self.statuses.is_empty() || self.statuses.contains(&h.status))
+            && (self.risks.is_empty() || self.risks.contains(&h.risk))
+            && self.category.as_ref().is_none_or(|c| *c == h.category)
+            && self.bbox.is_none_or(|b| b.contains(h.location))
+            && self.due_at.is_none_or(|t| h.is_due(t))
+    }
+}
+
+/// The hazards matching `filter`, by id.
+pub async fn list(store: &dyn Store, filter: &HazardFilter) -> Result<Vec<Hazard>, PatrolError> {
+    let mut all = store.hazards().await?;
+    all.retain(|h| filter.matches(h));
+    Ok(all)
+}
+
+/// A hazard as a GeoJSON Feature: the inspection point (its area, when it
+/// has one, is the `area` property), id = the hazard's number.
+pub fn to_feature(h: &Hazard, at: Timestamp) -> Feature {
+    let chain: Vec<Option<&str>> = h
+        .chain
+        .iter()
+        .map(|g| g.as_ref().map(GridId::as_str))
+        .collect();
+    let properties = json!({
+        "name": h.name,
+        "category": h.category,
+        "category_name": hazard_category_name(&h.category),
+        "risk": h.risk.name(),
+        "interval_days": h.interval_days,
+        "status": h.status.name(),
+        "description": h.description,
+        "grids": chain,
+        "grid": h.chain.iter().rev().flatten().next().map(GridId::as_str),
+        "last_inspected_at": h.last_inspected_at.map(|t| t.to_string()),
+        "due_at": h.due_at().to_string(),
+        "due": h.is_due(at),
+        "area": h.area,
+        "created_at": h.created_at.to_string(),
+        "updated_at": h.updated_at.to_string(),
+        "version": h.version,
+    });
+    Feature {
+        bbox: None,
+        geometry: Some(Geometry::new(GeometryValue::new_point([
+            h.location.lon,
+            h.location.lat,
+        ]))),
+        id: Some(geojson::feature::Id::Number(h.id.0.into())),
+        properties: properties.as_object().cloned(),
+        foreign_members: None,
+    }
+}

@@ -1,0 +1,67 @@
+//! Hazards and patrols: the register of hazards, the road network patrols
+//! follow, route planning per grid and shift, saved routes and the grids
+//! they pass, patrols with their tracks and check-ins, and coverage. Each
+//! operation reads what it needs from the store and the current grid index,
+//! applies the rules here and of [`crate::routing`], and writes in one store
+//! transaction; a refused operation writes nothing.
+//!
+//! - `hazards.rs`: register, import (GeoJSON), change, delete and list hazards.
+//! - `roads.rs`: importing a road network (GeoJSON LineStrings).
+//! - `plan.rs`: choosing the due stops and ordering them into a route.
+//! - `routes.rs`: saving and editing routes; the grids a route passes.
+//! - `tracks.rs`: reading GPS tracks from GeoJSON and GPX.
+//! - `execute.rs`: patrols: start, check-ins, tracks, visited and missed stops.
+//! - `coverage.rs`: per grid and period, due against inspected; the due calendar.
+
+pub mod coverage;
+pub mod execute;
+pub mod hazards;
+pub mod plan;
+pub mod roads;
+pub mod routes;
+pub mod tracks;
+
+use crate::store::StoreError;
+
+/// Why a hazard or patrol operation did not happen. In every case nothing
+/// was written.
+#[derive(Debug, thiserror::Error)]
+pub enum PatrolError {
+    /// A field of the request is missing or wrong.
+    #[error("{reason}")]
+    Invalid {
+        /// The field, e.g. `risk` or `features[3].geometry`.
+        field: String,
+        /// A sentence naming it and what is accepted.
+        reason: String,
+    },
+    /// No such hazard, route or patrol.
+    #[error("{0}")]
+    NotFound(String),
+    /// The record changed since it was read, is in use, or is in a state
+    /// that refuses the change (a finished patrol).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl PatrolError {
+    /// A refusal naming the field at fault.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> PatrolError {
+        PatrolError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StoreError> for PatrolError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Stale { .. } | StoreError::InUse(_) => PatrolError::Conflict(e.to_string()),
+            other => PatrolError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Importing a road network: GeoJSON LineStrings (or MultiLineStrings), as
+//! exported from OpenStreetMap or a survey, checked feature by feature.
+//! `properties.class` (main / village / path) or OpenStreetMap's
+//! `properties.highway` say what kind of road a line is; `properties.name`
+//! is kept.
+
+use geojson::{GeoJson, GeometryValue, Position};
+
+use crate::geom::LonLat;
+use crate::patrol::PatrolError;
+use crate::routing::{RoadClass, RoadLine};
+
+/// At most this many lines in one network.
+pub const MAX_LINES: usize = 500_000;
+
+/// Read road lines from a GeoJSON FeatureCollection. Lines that repeat a
+/// point consecutively are kept with the repeat dropped; a line with fewer
+/// than two distinct points is refused, naming the feature.
+pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| PatrolError::invalid("body", format!("the body is not UTF-8 ({e})")))?;
+    let GeoJson::FeatureCollection(fc) = text
+        .parse::<GeoJson>()
+        .map_err(|e| PatrolError::invalid("body", format!("the body is not GeoJSON ({e})")))?
+    else {
+        return Err(PatrolError::invalid(
+            "body",
+            "send the road network as a GeoJSON FeatureCollection of LineStrings",
+        ));
+    };
+    if fc.features.len() > MAX_LINES {
+        return Err(PatrolError::invalid(
+            "features",
+            format!("{} roads; send at most {MAX_LINES}", fc.features.len()),
+        ));
+    }
+    let mut lines = Vec::with_capacity(fc.features.len());
+    for (i, feature) in fc.features.iter().enumerate() {
+        let field = |name: &str| format!("features[{i}].{name}");
+        let prop = |name: &str| {
+            feature
+                .properties
+                .as_ref()
+                .and_then(|p| p.get(name))
+                .and_then(|v| v.as_str())
+        };
+        let class = match prop("class").or(prop("highway")) {
+            None => RoadClass::Village,
+            Some(s) => RoadClass::parse(s).ok_or_else(|| {
+                PatrolError::invalid(
+                    field("properties.class"),
+                    format!(
+                        "{} {s:?} is not a road class: use main, village or path (or an \
+                         OpenStreetMap highway value such as residential or footway)",
+                        field("properties.class")
+                    ),
+                )
+            })?,
+        };
+        let name = prop("name").map(str::to_owned);
+        let geometry = feature.geometry.as_ref().ok_or_else(|| {
+            PatrolError::invalid(
+                field("geometry"),
+                format!("{} is required: a LineString", field("geometry")),
+            )
+        })?;
+        let parts: Vec<&Vec<Position>> = match &geometry.value {
+            GeometryValue::LineString { coordinates } => vec![coordinates],
+            GeometryValue::MultiLineString { coordinates } => coordinates.iter().collect(),
+            other => {
+                return Err(PatrolError::invalid(
+                    field("geometry"),
+                    format!(
+                        "{} must be a LineString or MultiLineString, got a {}",
+                        field("geometry"),
+                        other.type_name()
+                    ),
+                ));
+            }
+        };
+        for (k, part) in parts.into_iter().enumerate() {
+            let mut coords: Vec<LonLat> = Vec::with_capacity(part.len());
+            for (j, position) in part.iter().enumerate() {
+                let p = match position.as_slice() {
+                    [lon, lat, ..] => LonLat::new(*lon, *lat),
+                    _ => LonLat::new(f64::NAN, f64::NAN),
+                };
+                if !p.is_valid() {
+                    return Err(PatrolError::invalid(
+                        field("geometry"),
+                        format!(
+                            "{} position {j} is not a WGS84 longitude/latitude",
+                            field("geometry")
+                        ),
+                    ));
+                }
+                if coords.last() != Some(&p) {
+                    coords.push(p);
+                }
+            }
+            if coords.len() < 2 {
+                return Err(PatrolError::invalid(
+                    field("geometry"),
+                    format!(
+                        "{} (part {k}) needs at least two distinct points",
+                        field("geometry")
+                    ),
+                ));
+            }
+            lines.push(RoadLine {
+                name: name.clone(),
+                class,
+                coords,
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// A road network as a GeoJSON FeatureCollection (what the import reads).
+pub fn to_geojson(lines: &[RoadLine]) -> geojson::FeatureCollection {
+    geojson::FeatureCollection {
+        bbox: None,
+        foreign_members: None,
+        features: lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| geojson::Feature {
+                bbox: None,
+                geometry: Some(geojson::Geometry::new(GeometryValue::LineString {
+                    coordinates: line
+                        .coords
+                        .iter()
+                        .map(|p| Position::from([p.lon, p.lat]))
+                        .collect(),
+                })),
+                id: Some(geojson::feature::Id::Number(i.into())),
+                properties: serde_json::json!({ "name": line.name, "class": line.class.name() })
+                    .as_object()
+                    .cloned(),
+                foreign_members: None,
+            })
+            .collect(),
+    }
+}

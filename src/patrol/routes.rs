@@ -1,0 +1,289 @@
+//! Saved routes: drawing a route from its stops (legs over the roads,
+//! length, duration, the grids it passes), saving it, editing its stops or
+//! members. Every grid the way passes through, at every level, is recorded
+//! with the route, so a grid's routes include those that only cross it.
+
+use geo::{Intersects, Line};
+use jiff::Timestamp;
+
+use crate::geom::{Bbox, LonLat};
+use crate::index::GridIndex;
+use crate::model::{GridId, HazardId, Level, Route, RouteId, RouteStop, Shift, TravelMode};
+use crate::patrol::PatrolError;
+use crate::patrol::plan::{RouteShape, UNSAVED, dwell_s};
+use crate::routing::{RoadNetwork, Travel};
+use crate::store::Store;
+
+/// Draw a route from its shape: legs over the roads (or straight without a
+/// network), totals, and the grids it passes. Also returns notices for the
+/// leader: no road network, a stop far from any road, the way leaving the
+/// route's grid.
+pub fn assemble(
+    network: Option<&RoadNetwork>,
+    index: &GridIndex,
+    shape: RouteShape,
+) -> (Route, Vec<String>) {
+    let mut points = vec![shape.start];
+    points.extend(shape.stops.iter().map(|s| s.location));
+    let travel = Travel::between_legs(network, points);
+    let mut notices = Vec::new();
+    if network.is_none_or(|n| n.graph().edge_count() == 0) {
+        notices.push(
+            "no road network is loaded: distances are great-circle and the way is drawn \
+             straight between stops"
+                .to_owned(),
+        );
+    }
+    for (k, snap) in travel.snaps().iter().enumerate().skip(1) {
+        if snap.distance_m > 200.0 {
+            notices.push(format!(
+                "stop {} ({}) is {:.0} m from the nearest road",
+                k,
+                shape.stops[k - 1].name,
+                snap.distance_m
+            ));
+        }
+    }
+    let n = shape.stops.len() + 1;
+    let mut path: Vec<LonLat> = vec![shape.start];
+    let mut legs_m = Vec::with_capacity(n);
+    if n > 1 {
+        for k in 0..n {
+            let leg = travel.leg(k, (k + 1) % n);
+            legs_m.push(leg.length_m);
+            path.extend(leg.coords.into_iter().skip(1));
+        }
+    }
+    let length_m: f64 = legs_m.iter().sum();
+    let duration_s =
+        length_m / shape.mode.speed_m_per_s() + dwell_s(shape.shift) * shape.stops.len() as f64;
+    let grids = grids_along(index, &path);
+    if let Some(own_ix) = index.position(&shape.grid) {
+        let own = index.grid(own_ix);
+        let inside = |g: &GridId| {
+            // The grid itself, its ancestors (which hold it) and its
+            // descendants (which it holds) are not "leaving".
+            let Some(ix) = index.position(g) else {
+                return true;
+            };
+            ix == own_ix
+                || index.ancestors(own_ix).contains(&ix)
+                || index.ancestors(ix).contains(&own_ix)
+        };
+        let outside: Vec<&crate::model::Grid> = grids
+            .iter()
+            .filter(|g| !inside(g))
+            .filter_map(|g| index.get(g))
+            .collect();
+        if let Some(top) = outside.iter().map(|g| g.level).min() {
+            let names: Vec<&str> = outside
+                .iter()
+                .filter(|g| g.level == top)
+                .map(|g| g.name.as_str())
+                .collect();
+            notices.push(format!(
+                "the route leaves {} through {}",
+                own.name,
+                names.join(", ")
+            ));
+        }
+    }
+    let route = Route {
+        id: UNSAVED,
+        name: shape.name,
+        grid: shape.grid,
+        shift: shape.shift,
+        mode: shape.mode,
+        start: shape.start,
+        stops: shape.stops,
+        path,
+        legs_m,
+        length_m,
+        duration_s,
+        on_roads: travel.metric() == crate::routing::Metric::Roads,
+        grids,
+        assignees: Vec::new(),
+        created_at: shape.at,
+        updated_at: shape.at,
+        version: 0,
+    };
+    (route, notices)
+}
+
+/// Every grid, at every level, that the polyline `path` touches or crosses
+/// (segments tested against the grid polygons found through the R-tree),
+/// ordered by level then id.
+pub fn grids_along(index: &GridIndex, path: &[LonLat]) -> Vec<GridId> {
+    let mut found: Vec<crate::index::GridIx> = Vec::new();
+    let segments: Vec<Line<f64>> = if path.len() == 1 {
+        vec![Line::new(path[0], path[0])]
+    } else {
+        path.windows(2).map(|w| Line::new(w[0], w[1])).collect()
+    };
+    for level in Level::ALL {
+        for segment in &segments {
+            let bbox = Bbox {
+                min_lon: segment.start.x.min(segment.end.x),
+                min_lat: segment.start.y.min(segment.end.y),
+                max_lon: segment.start.x.max(segment.end.x),
+                max_lat: segment.start.y.max(segment.end.y),
+            };
+            for ix in index.candidates_in_bbox(level, bbox) {
+                if !found.contains(&ix) && index.grid(ix).geometry.intersects(segment) {
+                    found.push(ix);
+                }
+            }
+        }
+    }
+    let mut grids: Vec<&crate::model::Grid> = found.into_iter().map(|ix| index.grid(ix)).collect();
+    grids.sort_by(|a, b| a.level.cmp(&b.level).then(a.id.cmp(&b.id)));
+    grids.into_iter().map(|g| g.id.clone()).collect()
+}
+
+/// A stop as a user gives it: a hazard by number, or a named key point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopInput {
+    /// A registered hazard.
+    Hazard(HazardId),
+    /// A key point with no hazard record (a school gate, a bridge).
+    Point {
+        /// What it is called.
+        name: String,
+        /// Where.
+        location: LonLat,
+    },
+}
+
+/// A route as a user saves or edits it: the stops in the order to walk them.
+#[derive(Debug, Clone)]
+pub struct RouteInput {
+    /// Its name.
+    pub name: String,
+    /// The grid it is for.
+    pub grid: GridId,
+    /// Day or night.
+    pub shift: Shift,
+    /// On foot or driving.
+    pub mode: TravelMode,
+    /// Start and end.
+    pub start: LonLat,
+    /// Stops in visiting order.
+    pub stops: Vec<StopInput>,
+    /// Members it is assigned to.
+    pub assignees: Vec<String>,
+}
+
+async fn shape_of(
+    store: &dyn Store,
+    index: &GridIndex,
+    input: RouteInput,
+    at: Timestamp,
+) -> Result<(RouteShape, Vec<String>), PatrolError> {
+    if index.get(&input.grid).is_none() {
+        return Err(PatrolError::invalid(
+            "grid",
+            format!("grid {:?} does not exist", input.grid.as_str()),
+        ));
+    }
+    if input.name.trim().is_empty() {
+        return Err(PatrolError::invalid("name", "name must not be empty"));
+    }
+    if !input.start.is_valid() {
+        return Err(PatrolError::invalid("start", "start is not a WGS84 point"));
+    }
+    if input.stops.len() > crate::patrol::plan::MAX_STOPS {
+        return Err(PatrolError::invalid(
+            "stops",
+            format!(
+                "a route has at most {} stops",
+                crate::patrol::plan::MAX_STOPS
+            ),
+        ));
+    }
+    let hazards = store.hazards().await?;
+    let mut stops = Vec::with_capacity(input.stops.len());
+    for (k, stop) in input.stops.into_iter().enumerate() {
+        stops.push(match stop {
+            StopInput::Hazard(id) => {
+                let h = hazards.iter().find(|h| h.id == id).ok_or_else(|| {
+                    PatrolError::invalid(
+                        format!("stops[{k}].hazard"),
+                        format!("stops[{k}].hazard: there is no hazard {id}"),
+                    )
+                })?;
+                RouteStop {
+                    hazard: Some(h.id),
+                    name: h.name.clone(),
+                    location: h.location,
+                    risk: Some(h.risk),
+                }
+            }
+            StopInput::Point { name, location } => {
+                if !location.is_valid() {
+                    return Err(PatrolError::invalid(
+                        format!("stops[{k}].location"),
+                        format!("stops[{k}].location is not a WGS84 point"),
+                    ));
+                }
+                RouteStop {
+                    hazard: None,
+                    name,
+                    location,
+                    risk: None,
+                }
+            }
+        });
+    }
+    let shape = RouteShape {
+        name: input.name.trim().to_owned(),
+        grid: input.grid,
+        shift: input.shift,
+        mode: input.mode,
+        start: input.start,
+        stops,
+        at,
+    };
+    Ok((shape, input.assignees))
+}
+
+/// Save a new route, walked in the order given.
+pub async fn save(
+    store: &dyn Store,
+    index: &GridIndex,
+    network: Option<&RoadNetwork>,
+    input: RouteInput,
+    now: Timestamp,
+) -> Result<(Route, Vec<String>), PatrolError> {
+    let (shape, assignees) = shape_of(store, index, input, now).await?;
+    let (mut route, notices) = assemble(network, index, shape);
+    route.assignees = assignees;
+    Ok((store.create_route(&route).await?, notices))
+}
+
+/// Replace a route's stops, order, start or members (the way is drawn
+/// again), if it is still at `version`.
+pub async fn edit(
+    store: &dyn Store,
+    index: &GridIndex,
+    network: Option<&RoadNetwork>,
+    id: RouteId,
+    version: i64,
+    input: RouteInput,
+    now: Timestamp,
+) -> Result<(Route, Vec<String>), PatrolError> {
+    let old = store
+        .route(id)
+        .await?
+        .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
+    let (shape, assignees) = shape_of(store, index, input, now).await?;
+    let (mut route, notices) = assemble(network, index, shape);
+    route.id = id;
+    route.version = version;
+    route.created_at = old.created_at;
+    route.assignees = assignees;
+    let saved = store
+        .update_route(&route)
+        .await?
+        .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
+    Ok((saved, notices))
+}

@@ -1,0 +1,632 @@
+//! Hazards, roads, route planning, saved routes and patrols through the
+//! HTTP API, on both backends, over the four-town county with a lattice of
+//! roads every 0.01° (a junction at every crossing):
+//!
+//! ```text
+//!  34.625 -+----+----+-     roads at lon 106.005 + 0.01·i, lat 34.605 + 0.01·j
+//!          |    |    |      H1 (106.012, 34.615) s-1, major      on a road
+//!  34.615 -+--H1+----+-     H2 (106.035, 34.622) s-2, significant on a road
+//!          |    |    H2     H3 (106.045, 34.635) s-2, general, inspected yesterday
+//!  34.605 -S----+----+-     H4 (106.155, 34.615) t-se, major
+//!       106.005  .015  .025  S = start (106.005, 34.605), a junction
+//! ```
+
+#[macro_use]
+mod support;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use wangge::store::Backend;
+
+use support::TestStore;
+use support::four_towns::four_towns_app;
+use support::http::{get, post_json, send};
+
+conformance!(
+    hazards_are_registered_changed_and_refused_whole,
+    plans_follow_the_roads_and_visit_the_due_hazards,
+    routes_record_every_grid_they_pass_and_warn_when_leaving,
+    patrols_mark_visits_from_tracks_and_checkins_and_count_coverage,
+);
+
+const START: [f64; 2] = [106.005, 34.605];
+const H1: [f64; 2] = [106.012, 34.615];
+const H2: [f64; 2] = [106.035, 34.622];
+const H3: [f64; 2] = [106.045, 34.635];
+const H4: [f64; 2] = [106.155, 34.615];
+
+fn hazard(name: &str, at: [f64; 2], risk: &str, extra: Value) -> Value {
+    let mut properties = json!({"name": name, "category": "landslide", "risk": risk});
+    if let Value::Object(more) = extra {
+        properties.as_object_mut().expect("object").extend(more);
+    }
+    json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": at}, "properties": properties})
+}
+
+fn yesterday() -> String {
+    (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).to_string()
+}
+
+fn four_hazards() -> Value {
+    json!({"type": "FeatureCollection", "features": [
+        hazard("后沟滑坡点", H1, "major", json!({})),
+        hazard("河堤", H2, "significant", json!({})),
+        hazard("老房", H3, "general", json!({"last_inspected_at": yesterday()})),
+        hazard("东南镇滑坡", H4, "major", json!({})),
+    ]})
+}
+
+/// Roads every 0.01° over the county, meeting at every crossing.
+fn lattice() -> Value {
+    let mut features = Vec::new();
+    for i in 0..20 {
+        let lat = 34.605 + 0.01 * f64::from(i);
+        let coords: Vec<[f64; 2]> = (0..20)
+            .map(|k| [106.005 + 0.01 * f64::from(k), lat])
+            .collect();
+        features.push(
+            json!({"type": "Feature", "properties": {"class": "village"},
+            "geometry": {"type": "LineString", "coordinates": coords}}),
+        );
+        let lon = 106.005 + 0.01 * f64::from(i);
+        let coords: Vec<[f64; 2]> = (0..20)
+            .map(|k| [lon, 34.605 + 0.01 * f64::from(k)])
+            .collect();
+        features.push(
+            json!({"type": "Feature", "properties": {"highway": "residential"},
+            "geometry": {"type": "LineString", "coordinates": coords}}),
+        );
+    }
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+async fn put_json(app: &Router, uri: &str, body: &Value) -> support::http::Answer {
+    send(
+        app,
+        Request::put(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("a request"),
+    )
+    .await
+}
+
+async fn with_roads_and_hazards(t: &TestStore) -> (Router, Vec<i64>) {
+    let (_, app) = four_towns_app(t).await;
+    put_json(&app, "/api/roads", &lattice())
+        .await
+        .expect(StatusCode::OK);
+    let created = post_json(&app, "/api/hazards", &four_hazards())
+        .await
+        .expect(StatusCode::CREATED);
+    let ids = created["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["id"].as_i64().expect("an id"))
+        .collect();
+    (app, ids)
+}
+
+/// Metres between two points on the lattice along its roads (Manhattan), at
+/// the county's latitude.
+fn manhattan_m(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let k = 34.605f64.to_radians().cos();
+    ((a[0] - b[0]).abs() * k + (a[1] - b[1]).abs()) * 111_132.954
+}
+
+fn route_of(doc: &Value) -> &Value {
+    &doc["features"][0]
+}
+
+fn stop_hazards(doc: &Value) -> Vec<i64> {
+    doc["features"].as_array().expect("features")[1..]
+        .iter()
+        .map(|f| f["properties"]["hazard"].as_i64().expect("a hazard stop"))
+        .collect()
+}
+
+/// Bad input names the feature and field and registers nothing; good input
+/// is located; changes are guarded by version.
+async fn hazards_are_registered_changed_and_refused_whole(t: &TestStore) {
+    let (_, app) = four_towns_app(t).await;
+    let bad = json!({"type": "FeatureCollection", "features": [
+        hazard("好的", H1, "major", json!({})),
+        hazard("坏的", H2, "extreme", json!({})),
+    ]});
+    let problem = post_json(&app, "/api/hazards", &bad)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(
+        problem["parameter"], "features[1].properties.risk",
+        "{problem}"
+    );
+    let outside = json!({"type": "FeatureCollection", "features": [hazard("县外", [107.0, 35.0], "low", json!({}))]});
+    let problem = post_json(&app, "/api/hazards", &outside)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "features[0].geometry");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("outside every grid")
+    );
+    let none = get(&app, "/api/hazards").await.expect(StatusCode::OK);
+    assert_eq!(
+        none["features"].as_array().expect("features").len(),
+        0,
+        "nothing registered"
+    );
+
+    let created = post_json(&app, "/api/hazards", &four_hazards())
+        .await
+        .expect(StatusCode::CREATED);
+    let h1 = &created["features"][0];
+    assert_eq!(
+        h1["properties"]["grids"],
+        json!(["t-sw", "v-sw-w", "g-sw-w-s", "b-sw-w-s", "s-1"])
+    );
+    assert_eq!(h1["properties"]["interval_days"], 1);
+    assert_eq!(
+        h1["properties"]["due"], true,
+        "never inspected: due at once"
+    );
+    let id = |k: usize| created["features"][k]["id"].as_i64().expect("an id");
+
+    let count = |doc: Value| doc["features"].as_array().expect("features").len();
+    assert_eq!(
+        count(
+            get(&app, "/api/hazards?grid=b-sw-w-s")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            get(&app, "/api/hazards?grid=t-se")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            get(&app, "/api/hazards?grid=t-sw&due=now")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            get(&app, "/api/hazards?risk=major")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        2
+    );
+    let problem = get(&app, "/api/hazards?risk=extreme")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "risk");
+
+    let uri = format!("/api/hazards/{}", id(0));
+    let patch = |body: Value| {
+        let app = app.clone();
+        let uri = uri.clone();
+        async move {
+            send(
+                &app,
+                Request::patch(uri)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    let changed = patch(json!({"version": 1, "risk": "low", "status": "mitigated"}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        changed["properties"]["interval_days"], 90,
+        "the interval follows the class"
+    );
+    assert_eq!(changed["properties"]["version"], 2);
+    patch(json!({"version": 1, "name": "旧版本"}))
+        .await
+        .problem(StatusCode::CONFLICT);
+    let moved = patch(json!({"version": 2, "location": H4}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        moved["properties"]["grid"], "t-se",
+        "moved hazards are located again"
+    );
+    let read = get(&app, &uri).await.expect(StatusCode::OK);
+    assert_eq!(
+        read["properties"]["name"], "后沟滑坡点",
+        "the stale change wrote nothing"
+    );
+
+    let gone = format!("/api/hazards/{}", id(3));
+    let answer = send(
+        &app,
+        Request::delete(&gone)
+            .body(Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    get(&app, &gone).await.problem(StatusCode::NOT_FOUND);
+}
+
+/// A day patrol visits exactly the due hazards of the grid, along the
+/// roads; a night watch the key points; limits leave the rest out with a
+/// reason; without roads the plan says it is straight-line.
+async fn plans_follow_the_roads_and_visit_the_due_hazards(t: &TestStore) {
+    let (app, ids) = with_roads_and_hazards(t).await;
+    let bad_roads = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[106.0, 34.6], [106.0, 34.6]]}}
+    ]});
+    let problem = put_json(&app, "/api/roads", &bad_roads)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "features[0].geometry");
+    let roads = get(&app, "/api/roads").await.expect(StatusCode::OK);
+    assert_eq!(
+        roads["features"].as_array().expect("features").len(),
+        40,
+        "the network is unchanged"
+    );
+
+    let plan = json!({"grid": "b-sw-w-s", "shift": "day", "start": START, "start_time": "now"});
+    let doc = post_json(&app, "/api/patrol-plans", &plan)
+        .await
+        .expect(StatusCode::OK);
+    let mut stops = stop_hazards(&doc);
+    stops.sort_unstable();
+    assert_eq!(stops, vec![ids[0], ids[1]], "H1 and H2 are due; H3 is not");
+    let route = route_of(&doc);
+    assert_eq!(route["properties"]["on_roads"], true);
+    // Both stops lie on roads, so the shortest round is the lattice distance.
+    let expected = manhattan_m(START, H1) + manhattan_m(H1, H2) + manhattan_m(H2, START);
+    let length = route["properties"]["length_m"].as_f64().expect("length");
+    assert!(
+        (length - expected).abs() < expected * 0.005,
+        "{length} m vs {expected} m along the roads"
+    );
+    for p in route["geometry"]["coordinates"]
+        .as_array()
+        .expect("coordinates")
+    {
+        let (lon, lat) = (p[0].as_f64().expect("lon"), p[1].as_f64().expect("lat"));
+        let on_line =
+            |v: f64, first: f64| ((v - first) / 0.01 - ((v - first) / 0.01).round()).abs() < 1e-6;
+        assert!(
+            on_line(lon, 106.005) || on_line(lat, 34.605),
+            "[{lon}, {lat}] is on a road"
+        );
+    }
+    let legs: f64 = route["properties"]["legs_m"]
+        .as_array()
+        .expect("legs")
+        .iter()
+        .map(|l| l.as_f64().expect("m"))
+        .sum();
+    assert!((legs - length).abs() < 1e-6);
+    assert_eq!(doc["optimal"], true);
+
+    let night = json!({"grid": "t-sw", "shift": "night", "start": START});
+    let doc = post_json(&app, "/api/patrol-plans", &night)
+        .await
+        .expect(StatusCode::OK);
+    let mut stops = stop_hazards(&doc);
+    stops.sort_unstable();
+    assert_eq!(
+        stops,
+        vec![ids[0], ids[1]],
+        "night watch: the major and significant hazards"
+    );
+
+    let short = json!({"grid": "b-sw-w-s", "shift": "day", "start": START, "max_length_m": manhattan_m(START, H1) * 2.0 + 1.0});
+    let doc = post_json(&app, "/api/patrol-plans", &short)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        stop_hazards(&doc),
+        vec![ids[0]],
+        "the major hazard fits, the other does not"
+    );
+    assert_eq!(doc["left_out"][0]["hazard"], ids[1]);
+    assert!(
+        doc["left_out"][0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("limit")
+    );
+
+    let problem = post_json(
+        &app,
+        "/api/patrol-plans",
+        &json!({"grid": "nowhere", "shift": "day", "start": START}),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "grid");
+
+    // The same plan with no road network: straight lines, and it says so.
+    put_json(
+        &app,
+        "/api/roads",
+        &json!({"type": "FeatureCollection", "features": []}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let doc = post_json(&app, "/api/patrol-plans", &plan)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(route_of(&doc)["properties"]["on_roads"], false);
+    assert!(
+        doc["notices"][0]
+            .as_str()
+            .expect("a notice")
+            .contains("no road network"),
+        "{}",
+        doc["notices"]
+    );
+}
+
+/// A saved route is recorded against every grid its way passes, at every
+/// level, and the planner warns when it leaves the leader's grid.
+async fn routes_record_every_grid_they_pass_and_warn_when_leaving(t: &TestStore) {
+    let (app, ids) = with_roads_and_hazards(t).await;
+    let body = json!({"name": "跨镇巡查", "grid": "b-sw-w-s", "shift": "day", "start": START,
+        "stops": [{"hazard": ids[0]}, {"hazard": ids[3]}], "assignees": ["张三"]});
+    let saved = post_json(&app, "/api/routes", &body)
+        .await
+        .expect(StatusCode::CREATED);
+    let route = route_of(&saved);
+    let id = route["id"].as_i64().expect("an id");
+    // The way runs east along lat 34.605 / 34.615, inside the southern half
+    // of t-sw and into t-se: never into g-sw-w-n or the northern towns.
+    assert_eq!(
+        route["properties"]["grids"],
+        json!([
+            "t-se", "t-sw", "v-sw-e", "v-sw-w", "g-sw-w-s", "b-sw-w-s", "s-1", "s-2"
+        ])
+    );
+    let notices = saved["notices"].to_string();
+    assert!(notices.contains("leaves 南社第一网格"), "{notices}");
+    let listed = |grid: &'static str| {
+        let app = app.clone();
+        async move {
+            get(&app, &format!("/api/routes?grid={grid}"))
+                .await
+                .expect(StatusCode::OK)["features"]
+                .as_array()
+                .expect("features")
+                .iter()
+                .map(|f| f["id"].as_i64().expect("id"))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed("t-se").await,
+        vec![id],
+        "a grid's routes include those crossing it"
+    );
+    assert_eq!(listed("t-nw").await, Vec::<i64>::new());
+
+    // Edit: drop the stop in t-se; the route's grids shrink with its way.
+    let mut edit = body.clone();
+    edit["version"] = json!(1);
+    edit["stops"] =
+        json!([{"hazard": ids[0]}, {"name": "学校门口", "location": [106.025, 34.615]}]);
+    let edited = put_json(&app, &format!("/api/routes/{id}"), &edit)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(route_of(&edited)["properties"]["version"], 2);
+    assert_eq!(listed("t-se").await, Vec::<i64>::new());
+    assert_eq!(listed("s-2").await, vec![id]);
+    put_json(&app, &format!("/api/routes/{id}"), &edit)
+        .await
+        .problem(StatusCode::CONFLICT);
+    let mut bad = edit.clone();
+    bad["version"] = json!(2);
+    bad["stops"] = json!([{"hazard": 99_999}]);
+    let problem = put_json(&app, &format!("/api/routes/{id}"), &bad)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "stops[0].hazard");
+    let read = get(&app, &format!("/api/routes/{id}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        route_of(&read)["properties"]["stops"],
+        2,
+        "the refused edit changed nothing"
+    );
+}
+
+fn gpx(points: &[([f64; 2], &str)]) -> String {
+    let pts: String = points
+        .iter()
+        .map(|(p, t)| {
+            format!(
+                "<trkpt lat=\"{}\" lon=\"{}\"><time>{t}</time></trkpt>",
+                p[1], p[0]
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\" \
+         xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><trkseg>{pts}</trkseg></trk></gpx>"
+    )
+}
+
+/// Tracks (GeoJSON and GPX) and check-ins mark stops visited within the
+/// radius; finishing leaves the rest missed; inspections reach the hazards
+/// and the coverage figures; an incident can be raised from a check-in.
+async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &TestStore) {
+    let (app, ids) = with_roads_and_hazards(t).await;
+    let body = json!({"name": "南社巡查", "grid": "b-sw-w-s", "shift": "day", "start": START,
+        "stops": [{"hazard": ids[0]}, {"hazard": ids[1]}, {"name": "北头", "location": [106.045, 34.645]}]});
+    let route = post_json(&app, "/api/routes", &body)
+        .await
+        .expect(StatusCode::CREATED);
+    let route_id = route_of(&route)["id"].as_i64().expect("id");
+    let started = post_json(
+        &app,
+        &format!("/api/routes/{route_id}/patrols"),
+        &json!({"member": "张三", "started_at": "2026-05-01T08:00:00Z"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let patrol = started["id"].as_i64().expect("id");
+    assert_eq!(started["status"], "active");
+
+    // GeoJSON: from the start north then east, passing 10 m from H1 between fixes.
+    let track = json!({"type": "Feature",
+        "properties": {"times": ["2026-05-01T08:00:00Z", "2026-05-01T08:10:00Z", "2026-05-01T08:20:00Z"]},
+        "geometry": {"type": "LineString", "coordinates": [START, [106.005, 34.61509], [106.025, 34.61509]]}});
+    let answer = send(
+        &app,
+        Request::post(format!("/api/patrols/{patrol}/track"))
+            .header(header::CONTENT_TYPE, "application/geo+json")
+            .body(Body::from(track.to_string()))
+            .expect("a request"),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let visits = &answer["visits"];
+    assert!(
+        visits[0]["visited_at"]
+            .as_str()
+            .expect("H1 visited")
+            .starts_with("2026-05-01T08:1"),
+        "{visits}"
+    );
+    assert!(visits[0]["closest_m"].as_f64().expect("closest") < 11.0);
+    assert_eq!(visits[1]["visited_at"], Value::Null, "H2 is 700 m away");
+
+    // GPX: on to H2 (within 5 m) and back south.
+    let doc = gpx(&[
+        ([106.035, 34.61509], "2026-05-01T08:30:00Z"),
+        ([106.03504, 34.622], "2026-05-01T08:40:00Z"),
+    ]);
+    let answer = send(
+        &app,
+        Request::post(format!("/api/patrols/{patrol}/track"))
+            .header(header::CONTENT_TYPE, "application/gpx+xml")
+            .body(Body::from(doc))
+            .expect("a request"),
+    )
+    .await
+    .expect(StatusCode::OK);
+    // Visited where the segment between fixes comes closest, just before the second fix.
+    let at: jiff::Timestamp = answer["visits"][1]["visited_at"]
+        .as_str()
+        .expect("H2 visited")
+        .parse()
+        .expect("a time");
+    assert!(
+        at > "2026-05-01T08:39:50Z".parse().expect("time")
+            && at <= "2026-05-01T08:40:00Z".parse().expect("time"),
+        "{at}"
+    );
+    assert_eq!(
+        answer["track"]["geometry"]["coordinates"]
+            .as_array()
+            .expect("track")
+            .len(),
+        5,
+        "kept for replay"
+    );
+    let bad = send(
+        &app,
+        Request::post(format!("/api/patrols/{patrol}/track"))
+            .header(header::CONTENT_TYPE, "application/gpx+xml")
+            .body(Body::from("<gpx version=\"1.1\"></gpx>"))
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(bad.problem(StatusCode::BAD_REQUEST)["parameter"], "track");
+
+    // A check-in that raises an incident, linked to the patrol.
+    let answer = post_json(
+        &app,
+        &format!("/api/patrols/{patrol}/checkins"),
+        &json!({
+        "point": H2, "time": "2026-05-01T08:41:00Z", "note": "堤坝有裂缝",
+        "incident": {"category": "safety_hazard", "description": "河堤裂缝", "severity": "major"}}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let incident = answer["checkins"][0]["incident"]
+        .as_i64()
+        .expect("an incident was raised");
+    let raised = get(&app, &format!("/api/incidents/{incident}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(raised["incident"]["source"], "patrol", "{raised}");
+
+    let finished = post_json(
+        &app,
+        &format!("/api/patrols/{patrol}/finish"),
+        &json!({"at": "2026-05-01T09:00:00Z"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(finished["status"], "finished");
+    assert_eq!(finished["missed"], 1);
+    assert_eq!(
+        finished["visits"][2]["missed"], true,
+        "the key point was never reached: 漏巡"
+    );
+    post_json(
+        &app,
+        &format!("/api/patrols/{patrol}/checkins"),
+        &json!({"point": H1}),
+    )
+    .await
+    .problem(StatusCode::CONFLICT);
+
+    let h1 = get(&app, &format!("/api/hazards/{}", ids[0]))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        h1["properties"]["last_inspected_at"],
+        finished["visits"][0]["visited_at"]
+    );
+    let coverage = get(
+        &app,
+        "/api/coverage?grid=b-sw-w-s&from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z",
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(coverage["inspections"], 2, "{coverage}");
+    assert_eq!(coverage["hazards_inspected"], 2);
+    assert_eq!(coverage["hazards"], 3);
+    assert_eq!(coverage["day"]["patrols"], 1);
+    assert_eq!(coverage["day"]["missed"], 1);
+    assert_eq!(coverage["day"]["duration_s"], 3600.0);
+    assert_eq!(coverage["missed_stops"][0]["stop"], 2);
+    let elsewhere = get(
+        &app,
+        "/api/coverage?grid=t-se&from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z",
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(elsewhere["day"]["patrols"], 0);
+    assert_eq!(elsewhere["inspections"], 0);
+
+    let calendar = get(&app, "/api/hazards/calendar?grid=b-sw-w-s&days=3")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(calendar.as_array().expect("days").len(), 3);
+}
