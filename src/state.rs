@@ -254,8 +254,19 @@ impl AppState {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
         let evicted = self.tiles.swap(source, &changed);
+        // Hazards belong to the grids where they lie now: the grids were
+        // written, so a failure here leaves the old chains until the next
+        // import, and says so in the log.
+        let relocated = match self.relocate_hazards().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "hazards could not be relocated after the import");
+                0
+            }
+        };
         tracing::info!(
             imported,
+            hazards_relocated = relocated,
             validate_ms = validated.as_millis() as u64,
             write_ms = (written - validated).as_millis() as u64,
             index_ms = (indexed - written).as_millis() as u64,
@@ -267,6 +278,30 @@ impl AppState {
             imported,
             counts_by_level,
         })
+    }
+}
+
+impl AppState {
+    /// Locate every hazard in the current index and store the chains that
+    /// changed; returns how many did.
+    async fn relocate_hazards(&self) -> Result<usize, StoreError> {
+        let hazards = self.store.hazards().await?;
+        let index = self.index();
+        let moves: Vec<_> = tokio::task::spawn_blocking(move || {
+            hazards
+                .into_iter()
+                .filter_map(|h| {
+                    let chain = index.grid_chain(h.location);
+                    (chain != h.chain).then_some((h.id, chain))
+                })
+                .collect()
+        })
+        .await
+        .expect("locating hazards does not panic");
+        if !moves.is_empty() {
+            self.store.relocate_hazards(&moves).await?;
+        }
+        Ok(moves.len())
     }
 }
 

@@ -41,26 +41,6 @@ fn a_dispatcher_reports_an_incident_on_the_map_and_closes_it() {
     });
 }
 
-/// Type `text` into the element matching `css`.
-fn type_into(browser: &Browser, css: &str, text: &str) -> Result<(), String> {
-    let element = browser.find(css)?;
-    browser
-        .call(
-            "POST",
-            &format!("/element/{element}/value"),
-            json!({ "text": text }),
-        )
-        .map(drop)
-}
-
-/// Click the element matching `css`.
-fn click(browser: &Browser, css: &str) -> Result<(), String> {
-    let element = browser.find(css)?;
-    browser
-        .call("POST", &format!("/element/{element}/click"), json!({}))
-        .map(drop)
-}
-
 /// Wait until the incident shown has `status`.
 fn wait_status(browser: &Browser, status: &str) -> Result<Value, String> {
     browser.wait_for(
@@ -129,9 +109,9 @@ fn drive(
     browser.execute("window.__samePage = true; return true;", json!([]))?;
 
     // 2. Report: pick the place on the map, see where it goes, send.
-    click(browser, "[data-test=tab-incidents]")?;
-    type_into(browser, "[data-test=dispatcher-name]", DISPATCHER)?;
-    click(browser, "[data-test=report-start]")?;
+    browser.click("[data-test=tab-incidents]")?;
+    browser.type_into("[data-test=dispatcher-name]", DISPATCHER)?;
+    browser.click("[data-test=report-start]")?;
     browser.click_map_at(target.point.lon, target.point.lat, PICK_ZOOM)?;
     let preview = browser.wait_for(
         "the report form to name the grid and leader the incident will go to",
@@ -155,14 +135,10 @@ fn drive(
          s.value = 'sanitation'; s.dispatchEvent(new Event('change')); return true;",
         json!([]),
     )?;
-    type_into(
-        browser,
-        "[data-test=report-description]",
-        "村口垃圾堆积，已有异味",
-    )?;
-    type_into(browser, "[data-test=report-reporter-name]", "王芳")?;
+    browser.type_into("[data-test=report-description]", "村口垃圾堆积，已有异味")?;
+    browser.type_into("[data-test=report-reporter-name]", "王芳")?;
     browser.screenshot(&artifacts.join("incident-report.png"))?;
-    click(browser, "[data-test=report-submit]")?;
+    browser.click("[data-test=report-submit]")?;
     wait_status(browser, "collected")?;
 
     // 3. Assigned to the right grids and leader.
@@ -205,7 +181,7 @@ fn drive(
         ("record_feedback", "closed"),
     ];
     for (action, status) in steps {
-        click(browser, &format!("[data-test=action-{action}]"))?;
+        browser.click(&format!("[data-test=action-{action}]"))?;
         browser.wait_for(
             &format!("the form for {action}"),
             ANSWER_TIMEOUT,
@@ -214,15 +190,11 @@ fn drive(
             ),
         )?;
         if action == "assign" {
-            type_into(browser, "[data-test=action-person-name]", "李明")?;
-            type_into(browser, "[data-test=action-person-phone]", "13900000002")?;
+            browser.type_into("[data-test=action-person-name]", "李明")?;
+            browser.type_into("[data-test=action-person-phone]", "13900000002")?;
         }
-        type_into(
-            browser,
-            "[data-test=action-note]",
-            &format!("{action}：已处理"),
-        )?;
-        click(browser, "[data-test=action-confirm]")?;
+        browser.type_into("[data-test=action-note]", &format!("{action}：已处理"))?;
+        browser.click("[data-test=action-confirm]")?;
         let done = wait_status(browser, status)?;
         if let Some(error) = done.get("error") {
             return Err(format!("{action} was refused: {error}"));

@@ -24,7 +24,7 @@ use wangge::index::GridIndex;
 use wangge::model::{GridId, Level};
 use wangge::tiles::TileId;
 
-use support::server::spawn_demo_server;
+use support::server::{spawn_demo_server, spawn_demo_server_with_patrols};
 
 /// The collection ids, level 1 first.
 const COLLECTIONS: [&str; 5] = [
@@ -106,12 +106,13 @@ fn index_ids(index: &GridIndex, level: Level) -> Vec<String> {
         .collect()
 }
 
-/// `ogrinfo` lists the five collections in order as MultiPolygon layers,
-/// with `numberMatched` as the feature count and the flat fields.
+/// `ogrinfo` lists the five grid collections in order as MultiPolygon
+/// layers, then the hazards, with `numberMatched` as the feature count and
+/// the flat fields.
 #[test]
-fn ogrinfo_lists_the_five_collections() {
+fn ogrinfo_lists_the_grid_and_hazard_collections() {
     let ogrinfo = || gdal_tool("ogrinfo");
-    let server = spawn_demo_server();
+    let server = spawn_demo_server_with_patrols();
     let url = format!("OAPIF:{}/ogc", server.base_url());
 
     let listing = run(ogrinfo().args(["-ro", "-so", &url]));
@@ -120,7 +121,8 @@ fn ogrinfo_lists_the_five_collections() {
         .filter_map(|l| l.split_once(": ").filter(|(n, _)| n.parse::<u32>().is_ok()))
         .map(|(_, rest)| rest)
         .collect();
-    assert_eq!(layers.len(), 5, "{listing}");
+    assert_eq!(layers.len(), 6, "{listing}");
+    assert!(layers[5].starts_with("hazards "), "{listing}");
     for (layer, id) in layers.iter().zip(COLLECTIONS) {
         assert!(
             layer.starts_with(&format!("{id} ")) && layer.ends_with("(Multi Polygon)"),
@@ -145,6 +147,27 @@ fn ogrinfo_lists_the_five_collections() {
         "leader_phone: String",
     ] {
         assert!(summary.contains(field), "{field} in:\n{summary}");
+    }
+
+    // The hazard register: every hazard the store holds, as points.
+    let register: Value = serde_json::from_slice(&http_get(server.addr(), "/api/hazards"))
+        .expect("the register is GeoJSON");
+    let stored = register["features"].as_array().expect("features").len();
+    assert!(stored > 3_000, "the demo register is loaded: {stored}");
+    let hazards = run(ogrinfo().args(["-ro", "-so", &url, "hazards"]));
+    assert!(
+        hazards.contains(&format!("Feature Count: {stored}")),
+        "{hazards}"
+    );
+    assert!(hazards.contains("Geometry: Point"), "{hazards}");
+    for field in [
+        "name: String",
+        "risk: String",
+        "interval_days: Integer",
+        "grid: String",
+        "due: ",
+    ] {
+        assert!(hazards.contains(field), "{field} in:\n{hazards}");
     }
 }
 

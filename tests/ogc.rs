@@ -332,10 +332,11 @@ async fn openapi_documents_the_ogc_paths() {
     }
 }
 
-/// `/collections` lists the five grid levels in order, each a feature
-/// collection in CRS84 with self and GeoJSON items links.
+/// `/collections` lists the five grid levels in order, then the hazard
+/// register, each a feature collection in CRS84 with self and GeoJSON items
+/// links.
 #[tokio::test]
-async fn collections_are_the_five_grid_levels() {
+async fn collections_are_the_five_grid_levels_and_the_hazards() {
     let (_dir, app) = app().await;
     let doc = get(&app, "/ogc/collections").await.ok("application/json");
     assert_links_complete(&doc);
@@ -345,8 +346,19 @@ async fn collections_are_the_five_grid_levels() {
         .iter()
         .map(|c| c["id"].as_str().expect("id"))
         .collect();
-    assert_eq!(got, COLLECTIONS);
-    for c in collections {
+    assert_eq!(got[..COLLECTIONS.len()], COLLECTIONS);
+    assert_eq!(got[COLLECTIONS.len()..], ["hazards"]);
+    let hazards = &collections[COLLECTIONS.len()];
+    assert_eq!(hazards["itemType"], "feature");
+    assert!(
+        hazards.get("extent").is_none(),
+        "no hazards in the fixture: no extent"
+    );
+    assert_eq!(
+        link_path(hazards, "items"),
+        "/ogc/collections/hazards/items"
+    );
+    for c in &collections[..COLLECTIONS.len()] {
         let id = c["id"].as_str().expect("id");
         assert!(
             c["title"].is_string() && c["description"].is_string(),

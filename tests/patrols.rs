@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use wangge::store::Backend;
 
 use support::TestStore;
-use support::four_towns::four_towns_app;
+use support::four_towns::{four_towns_app, grid};
 use support::http::{get, post_json, send};
 
 conformance!(
@@ -29,6 +29,7 @@ conformance!(
     plans_follow_the_roads_and_visit_the_due_hazards,
     routes_record_every_grid_they_pass_and_warn_when_leaving,
     patrols_mark_visits_from_tracks_and_checkins_and_count_coverage,
+    a_redrawn_boundary_moves_hazards_to_their_new_grids,
 );
 
 const START: [f64; 2] = [106.005, 34.605];
@@ -629,4 +630,51 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
         .await
         .expect(StatusCode::OK);
     assert_eq!(calendar.as_array().expect("days").len(), 3);
+}
+
+/// Planners redraw s-1 and s-2 (the line between them moves from 106.025
+/// west to 106.010): H1 at 106.012 now lies in s-2, and its record says so.
+async fn a_redrawn_boundary_moves_hazards_to_their_new_grids(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let created = post_json(&app, "/api/hazards", &four_hazards())
+        .await
+        .expect(StatusCode::CREATED);
+    let h1 = created["features"][0]["id"].as_i64().expect("an id");
+    assert_eq!(created["features"][0]["properties"]["grid"], "s-1");
+    state
+        .import_grids(
+            vec![
+                grid(
+                    "s-1",
+                    5,
+                    Some("b-sw-w-s"),
+                    "一片区",
+                    (106.0, 34.6),
+                    (106.01, 34.65),
+                ),
+                grid(
+                    "s-2",
+                    5,
+                    Some("b-sw-w-s"),
+                    "二片区",
+                    (106.01, 34.6),
+                    (106.05, 34.65),
+                ),
+            ],
+            wangge::store::WriteMode::Upsert,
+        )
+        .await
+        .expect("the redrawn sub-areas still tile their grid");
+    let moved = get(&app, &format!("/api/hazards/{h1}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(moved["properties"]["grid"], "s-2", "{moved}");
+    assert_eq!(
+        moved["properties"]["version"], 2,
+        "a relocation is a change"
+    );
+    let in_s1 = get(&app, "/api/hazards?grid=s-1")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(in_s1["features"].as_array().expect("features").len(), 0);
 }

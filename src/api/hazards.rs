@@ -154,6 +154,15 @@ pub(super) fn parse_time(field: &str, s: &str, now: Timestamp) -> Result<Timesta
     })
 }
 
+/// An optional time parameter: RFC 3339 or `now`; `now` when absent.
+pub(super) fn time_or_now(
+    field: &str,
+    s: Option<&str>,
+    now: Timestamp,
+) -> Result<Timestamp, ApiError> {
+    s.map_or(Ok(now), |s| parse_time(field, s, now))
+}
+
 /// The hazards matching the filters, as a GeoJSON FeatureCollection (for
 /// the map and GIS tools), by id.
 #[utoipa::path(

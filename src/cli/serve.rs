@@ -1,6 +1,6 @@
 //! `wangge serve`: open the database, load the demo county (with its roads
-//! and hazards) into it when it is empty, and serve the API until Ctrl-C (or SIGTERM), then finish the
-//! requests in flight.
+//! and hazards) into it when it is empty, and serve the API until Ctrl-C (or
+//! SIGTERM), then finish the requests in flight.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,7 +123,16 @@ async fn load_demo(state: &Arc<AppState>) -> anyhow::Result<()> {
     let result = state.import_grids(grids.clone(), WriteMode::Replace).await;
     if result.is_ok() {
         steps.step("laying roads and registering hazards".to_owned());
-        load_demo_roads_and_hazards(state, grids).await?;
+        let loaded =
+            crate::patrol::demo::load_demo_roads_and_hazards(state, grids, jiff::Timestamp::now())
+                .await
+                .context("laying the demo roads and registering the demo hazards")?;
+        tracing::info!(
+            roads = loaded.roads,
+            km = loaded.road_km,
+            hazards = loaded.hazards,
+            "laid the demo road network and registered the demo hazards"
+        );
     }
     steps.finish();
     match result {
@@ -145,40 +154,6 @@ async fn load_demo(state: &Arc<AppState>) -> anyhow::Result<()> {
         }
         Err(ImportFailure::Store(e)) => Err(e).context("writing the demo county"),
     }
-}
-
-/// The demo road network and hazard register over the demo county's grids
-/// (see `generate::roads` and `generate::hazards`), hazards last inspected
-/// relative to now so that about a quarter are due today.
-async fn load_demo_roads_and_hazards(
-    state: &Arc<AppState>,
-    grids: Vec<crate::model::Grid>,
-) -> anyhow::Result<()> {
-    let now = jiff::Timestamp::now();
-    let (lines, drafts) = tokio::task::spawn_blocking(move || {
-        let lines = crate::generate::roads::generate_roads(&grids, DEMO_SEED);
-        let network = crate::routing::RoadNetwork::build(lines.clone());
-        let drafts = crate::generate::hazards::generate_hazards(&grids, &network, now, DEMO_SEED);
-        (lines, drafts)
-    })
-    .await
-    .context("generating the demo roads and hazards")?;
-    let network = state
-        .replace_roads(lines)
-        .await
-        .context("writing the demo roads")?;
-    let index = state.index();
-    let hazards =
-        crate::patrol::hazards::register(state.store().as_ref(), &index, drafts, now, false)
-            .await
-            .context("registering the demo hazards")?;
-    tracing::info!(
-        roads = network.lines().len(),
-        km = network.length_m() / 1000.0,
-        hazards = hazards.len(),
-        "laid the demo road network and registered the demo hazards"
-    );
-    Ok(())
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

@@ -174,6 +174,14 @@ impl GridIndex {
         out
     }
 
+    /// The ids of the grids that own `p`, town to sub-area (`None` where a
+    /// level has no grid there): [`GridIndex::locate`] as stored with
+    /// incidents and hazards.
+    pub fn grid_chain(&self, p: LonLat) -> crate::model::GridChain {
+        let located = self.locate(p);
+        Level::ALL.map(|level| located.at(level).map(|ix| self.grid(ix).id.clone()))
+    }
+
     /// The chain of grids that own `p`, level 1 down (see [`rule`] for points
     /// on boundaries). Empty outside the county or for an invalid coordinate.
     pub fn locate(&self, p: LonLat) -> Chain {

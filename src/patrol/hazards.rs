@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::geom::{Bbox, LonLat};
 use crate::index::GridIndex;
 use crate::model::{
-    GridChain, GridId, HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, Level,
-    RiskClass, hazard_category_name,
+    GridChain, GridId, HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, RiskClass,
+    hazard_category_name,
 };
 use crate::patrol::PatrolError;
 use crate::store::{NewHazard, Store};
@@ -231,8 +231,8 @@ pub fn drafts_from_geojson(bytes: &[u8]) -> Result<Vec<HazardDraft>, PatrolError
 /// The grids at a point, town to sub-area, or a refusal naming `field`
 /// when it lies outside every grid.
 pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain, PatrolError> {
-    let located = index.locate(at);
-    if located.is_empty() {
+    let chain = index.grid_chain(at);
+    if chain.iter().all(Option::is_none) {
         return Err(PatrolError::invalid(
             field,
             format!(
@@ -241,7 +241,7 @@ pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain,
             ),
         ));
     }
-    Ok(Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone())))
+    Ok(chain)
 }
 
 /// Register hazards: locate each, then write them all in one transaction.

@@ -151,18 +151,31 @@ macro_rules! impl_patrol_store {
                             .unwrap_or(h.updated_at);
                     return Ok(Some(stored));
                 }
-                let exists = sqlx::query_as::<$db, (i64,)>("SELECT version FROM hazards WHERE id = $1")
-                    .bind(h.id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(failed("reading a hazard's version"))?;
-                match exists {
-                    None => Ok(None),
-                    Some(_) => Err($crate::store::StoreError::Stale {
-                        what: format!("hazard {}", h.id),
-                        version: h.version,
-                    }),
+                $crate::store::patrol_sql::stale_or_gone!($db, &self.pool, "hazards", "hazard", h.id.0, h.version)
+            }
+
+            async fn relocate_hazards(
+                &self,
+                moves: &[($crate::model::HazardId, $crate::model::GridChain)],
+            ) -> Result<(), $crate::store::StoreError> {
+                let failed = $crate::store::incident_sql::failed;
+                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                for (id, chain) in moves {
+                    let mut update = sqlx::query::<$db>(
+                        "UPDATE hazards SET grid_l1 = $1, grid_l2 = $2, grid_l3 = $3, \
+                         grid_l4 = $4, grid_l5 = $5, version = version + 1 WHERE id = $6",
+                    );
+                    for grid in chain {
+                        update = update.bind(grid.as_ref().map(|g| g.0.as_str()));
+                    }
+                    update
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(failed("relocating a hazard"))?;
                 }
+                tx.commit().await.map_err(failed("committing relocated hazards"))?;
+                Ok(())
             }
 
             async fn delete_hazard(
@@ -297,18 +310,14 @@ macro_rules! impl_patrol_store {
                 .await
                 .map_err(failed("updating a route"))?;
                 if done.rows_affected() != 1 {
-                    let exists = sqlx::query_as::<$db, (i64,)>("SELECT id FROM patrol_routes WHERE id = $1")
-                        .bind(route.id.0)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(failed("reading a route"))?;
-                    return match exists {
-                        None => Ok(None),
-                        Some(_) => Err($crate::store::StoreError::Stale {
-                            what: format!("route {}", route.id.0),
-                            version: route.version,
-                        }),
-                    };
+                    return $crate::store::patrol_sql::stale_or_gone!(
+                        $db,
+                        &mut *tx,
+                        "patrol_routes",
+                        "route",
+                        route.id.0,
+                        route.version
+                    );
                 }
                 let mut saved = route.clone();
                 saved.version += 1;
@@ -437,18 +446,14 @@ macro_rules! impl_patrol_store {
                 .await
                 .map_err(failed("updating a patrol"))?;
                 if done.rows_affected() != 1 {
-                    let exists = sqlx::query_as::<$db, (i64,)>("SELECT id FROM patrols WHERE id = $1")
-                        .bind(patrol.id.0)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(failed("reading a patrol"))?;
-                    return match exists {
-                        None => Ok(None),
-                        Some(_) => Err($crate::store::StoreError::Stale {
-                            what: format!("patrol {}", patrol.id.0),
-                            version: patrol.version,
-                        }),
-                    };
+                    return $crate::store::patrol_sql::stale_or_gone!(
+                        $db,
+                        &mut *tx,
+                        "patrols",
+                        "patrol",
+                        patrol.id.0,
+                        patrol.version
+                    );
                 }
                 for (hazard, at) in inspected {
                     let at = at.as_millisecond();
@@ -509,6 +514,30 @@ macro_rules! impl_patrol_store {
     };
 }
 
+/// What a guarded update that changed no row means: `Ok(None)` when the
+/// record is gone, [`StoreError::Stale`](crate::store::StoreError::Stale)
+/// when it exists at another version.
+macro_rules! stale_or_gone {
+    ($db:ty, $executor:expr, $table:literal, $what:literal, $id:expr, $version:expr) => {{
+        let exists =
+            sqlx::query_as::<$db, (i64,)>(concat!("SELECT id FROM ", $table, " WHERE id = $1"))
+                .bind($id)
+                .fetch_optional($executor)
+                .await
+                .map_err($crate::store::incident_sql::failed(concat!(
+                    "reading a ",
+                    $what
+                )))?;
+        match exists {
+            None => Ok(None),
+            Some(_) => Err($crate::store::StoreError::Stale {
+                what: format!(concat!($what, " {}"), $id),
+                version: $version,
+            }),
+        }
+    }};
+}
+
 /// Write a saved route's document and its grids (inside a transaction).
 macro_rules! write_route_body {
     ($db:ty, $tx:expr, $route:expr) => {{
@@ -537,4 +566,4 @@ macro_rules! write_route_body {
     }};
 }
 
-pub(crate) use {impl_patrol_store, write_route_body};
+pub(crate) use {impl_patrol_store, stale_or_gone, write_route_body};

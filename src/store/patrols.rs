@@ -51,6 +51,10 @@ pub trait PatrolStore: Send + Sync {
     /// returns it with the next version. `Ok(None)` when there is no such hazard.
     async fn update_hazard(&self, hazard: &Hazard) -> Result<Option<Hazard>, StoreError>;
 
+    /// Give hazards new grid chains (after the grids were redrawn), all in
+    /// one transaction; each one's version moves on.
+    async fn relocate_hazards(&self, moves: &[(HazardId, GridChain)]) -> Result<(), StoreError>;
+
     /// Delete a hazard; false when there was none.
     async fn delete_hazard(&self, id: HazardId) -> Result<bool, StoreError>;
 

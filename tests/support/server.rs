@@ -86,6 +86,16 @@ impl Drop for DemoServer {
 /// Each call starts its own server; the county is generated once per test
 /// binary.
 pub fn spawn_demo_server() -> DemoServer {
+    spawn(false)
+}
+
+/// [`spawn_demo_server`] with the demo road network and hazard register
+/// loaded too (as `wangge serve` loads them on a first start).
+pub fn spawn_demo_server_with_patrols() -> DemoServer {
+    spawn(true)
+}
+
+fn spawn(patrols: bool) -> DemoServer {
     let grids = demo_county().to_vec();
     let dir = tempfile::tempdir().expect("a temporary folder can be created");
     let database = dir.path().join("wangge.sqlite");
@@ -107,9 +117,18 @@ pub fn spawn_demo_server() -> DemoServer {
                     .await
                     .expect("an empty store loads");
                 state
-                    .import_grids(grids, WriteMode::Replace)
+                    .import_grids(grids.clone(), WriteMode::Replace)
                     .await
                     .expect("the demo county passes the import checks");
+                if patrols {
+                    wangge::patrol::demo::load_demo_roads_and_hazards(
+                        &state,
+                        grids,
+                        jiff::Timestamp::now(),
+                    )
+                    .await
+                    .expect("the demo roads and hazards load");
+                }
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("a free port on 127.0.0.1 can be bound");

@@ -204,6 +204,24 @@ impl Browser {
             .ok_or_else(|| format!("no element id for {css}: {found}"))
     }
 
+    /// Type `text` into the element matching `css`.
+    pub fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
+        let element = self.find(css)?;
+        self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        )
+        .map(drop)
+    }
+
+    /// Click the element matching `css`.
+    pub fn click(&self, css: &str) -> Result<(), String> {
+        let element = self.find(css)?;
+        self.call("POST", &format!("/element/{element}/click"), json!({}))
+            .map(drop)
+    }
+
     /// Show `(lon, lat)` at the centre of the page's map (`window.wanggeMap`)
     /// at `zoom` and click it, once the map has settled; fails when the
     /// pixel is covered by something other than the map's canvas.

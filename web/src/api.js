@@ -48,14 +48,17 @@ export function grid(id) {
   return getJson(`api/grids/${encodeURIComponent(id)}`);
 }
 
-/** POST JSON to a path of this server; resolves to the JSON answer. */
-async function postJson(path, body) {
+/**
+ * Send a body to a path of this server with `method`; resolves to the JSON
+ * answer. `body` is sent as JSON unless `contentType` says otherwise.
+ */
+async function sendBody(method, path, body, contentType = 'application/json') {
   let response;
   try {
     response = await fetch(new URL(path, document.baseURI), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
+      method,
+      headers: { 'content-type': contentType, accept: 'application/json' },
+      body: contentType === 'application/json' ? JSON.stringify(body) : body,
     });
   } catch (error) {
     throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
@@ -66,6 +69,11 @@ async function postJson(path, body) {
     throw new ApiError(detail, response.status, answer);
   }
   return answer;
+}
+
+/** POST JSON to a path of this server; resolves to the JSON answer. */
+function postJson(path, body) {
+  return sendBody('POST', path, body);
 }
 
 /** The incident categories, in the county's order. */
@@ -101,4 +109,48 @@ export function escalateIncident(id, body) {
 /** Statistics per grid of a level (`params`: level, from, to, category, grid). */
 export function incidentStats(params) {
   return getJson('api/incidents/stats', params);
+}
+
+/** Hazards as GeoJSON (`params`: grid, status, risk, category, bbox, due). */
+export function hazards(params) {
+  return getJson('api/hazards', params);
+}
+
+/** Plan a route (not saved): a GeoJSON FeatureCollection, the way then the stops. */
+export function planRoute(body) {
+  return postJson('api/patrol-plans', body);
+}
+
+/** Save a route (`id` null) or replace one (`body.version` the one read). */
+export function saveRoute(id, body) {
+  return id == null
+    ? postJson('api/routes', body)
+    : sendBody('PUT', `api/routes/${encodeURIComponent(id)}`, body);
+}
+
+/** Start a patrol of a saved route. */
+export function startPatrol(routeId, body) {
+  return postJson(`api/routes/${encodeURIComponent(routeId)}/patrols`, body);
+}
+
+/** One patrol with its visits, check-ins and track. */
+export function patrol(id) {
+  return getJson(`api/patrols/${encodeURIComponent(id)}`);
+}
+
+/** Upload a GPS track (GPX or GeoJSON text) to a patrol. */
+export function uploadTrack(id, text) {
+  const gpx = text.trimStart().startsWith('<');
+  return sendBody('POST', `api/patrols/${encodeURIComponent(id)}/track`, text,
+    gpx ? 'application/gpx+xml' : 'application/geo+json');
+}
+
+/** Finish a patrol: unvisited stops become missed. */
+export function finishPatrol(id) {
+  return postJson(`api/patrols/${encodeURIComponent(id)}/finish`, {});
+}
+
+/** Coverage of a grid over a period (`params`: grid, from, to). */
+export function coverage(params) {
+  return getJson('api/coverage', params);
 }

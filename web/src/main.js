@@ -6,7 +6,7 @@
 //   settings  persisted user settings (settings.js)
 //   levels    the grid levels as the style describes them (names, colours, zooms)
 //   bus       an EventTarget for features to talk through ('grid-selected', …)
-// Later features (patrols, boundary editing) are new modules added to FEATURES
+// Later features (boundary editing) are new modules added to FEATURES
 // below.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
@@ -16,14 +16,16 @@ import * as coords from './features/coords.js';
 import * as incidents from './features/incidents/index.js';
 import * as info from './features/info.js';
 import * as legend from './features/legend.js';
+import * as patrols from './features/patrols/index.js';
 import * as search from './features/search.js';
 import * as settingsFeature from './features/settings.js';
 import { createMap } from './map.js';
 import { Panel } from './panel.js';
 import { loadSettings } from './settings.js';
 
-// Incidents before info: it takes the clicks on incidents (see its module).
-const FEATURES = [search, incidents, info, legend, settingsFeature, coords];
+// Incidents and patrols before info: they take the clicks on incidents and
+// the clicks that pick a place (see their modules).
+const FEATURES = [search, incidents, patrols, info, legend, settingsFeature, coords];
 
 const settings = loadSettings();
 const panel = new Panel(document.getElementById('panel'));

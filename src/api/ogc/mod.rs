@@ -1,6 +1,7 @@
 //! OGC API - Features, Part 1 (Core and GeoJSON; the API document is OpenAPI 3.1) under `/ogc`:
 //! the standard way for GIS clients (QGIS, GDAL/ogr2ogr, ArcGIS) to read
-//! the grids, one collection per level, with paging and a `bbox` filter.
+//! the grids, one collection per level, and the hazard register (`hazards`),
+//! with paging and a `bbox` filter.
 //!
 //! | path | file |
 //! |---|---|
@@ -20,6 +21,7 @@
 
 mod collections;
 mod grid_levels;
+mod hazards;
 mod items;
 mod landing;
 mod links;

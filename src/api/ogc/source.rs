@@ -2,7 +2,7 @@
 //! itself and hands out a [`Snapshot`] of its features, and the
 //! [`CATALOG`] of every collection this server offers.
 //!
-//! To add a collection (incidents, hazards): implement [`FeatureSource`] and
+//! To add a collection (as `hazards.rs` does): implement [`FeatureSource`] and
 //! [`Snapshot`] in a file of its own, as `grid_levels.rs` does, and add one
 //! entry to [`CATALOG`]. The landing page, `/collections`, paging, `bbox`
 //! and links are shared and need no change; the OpenAPI text that lists the
@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 
 use super::grid_levels::GridLevel;
+use super::hazards::Hazards;
 use crate::api::ApiError;
 use crate::geom::Bbox;
 use crate::model::Level;
@@ -99,6 +100,7 @@ pub(super) static CATALOG: &[&dyn FeatureSource] = &[
         title: "Sub-areas",
         description: "Level 5: sub-areas (片区) that split some basic grids into parts.",
     },
+    &Hazards,
 ];
 
 /// The collection with this id, or a 404 naming the ones there are.

@@ -1,0 +1,101 @@
+//! `GET /api/coverage` and `GET /api/hazards/calendar`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::api::error::{ApiError, ProblemDocument};
+use crate::api::extract::Query;
+use crate::api::hazards::time_or_now;
+use crate::model::GridId;
+use crate::patrol::coverage::{self, Coverage, DueDay};
+use crate::state::AppState;
+
+use super::period;
+
+/// Coverage of which grid, when.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CoverageParams {
+    /// The grid (any level; its subtree counts).
+    grid: String,
+    /// Period start (RFC 3339); default 30 days before `to`.
+    from: Option<String>,
+    /// Period end (RFC 3339); default now.
+    to: Option<String>,
+}
+
+/// Coverage of a grid over a period: inspections required and made, missed
+/// stops, patrol length and time, day and night.
+#[utoipa::path(
+    get,
+    path = "/api/coverage",
+    tag = "patrols",
+    params(CoverageParams),
+    responses(
+        (status = 200, description = "Coverage", body = Coverage),
+        (status = 400, description = "A parameter is wrong", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn coverage_of(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<CoverageParams>,
+) -> Result<axum::Json<Coverage>, ApiError> {
+    let now = Timestamp::now();
+    let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
+    let index = state.index();
+    Ok(axum::Json(
+        coverage::coverage(
+            state.store().as_ref(),
+            &index,
+            &GridId(params.grid),
+            from,
+            to,
+        )
+        .await?,
+    ))
+}
+
+/// The due calendar's range.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CalendarParams {
+    /// The grid (any level).
+    grid: String,
+    /// First day's start (RFC 3339); default now.
+    from: Option<String>,
+    /// How many days (1–366, default 14).
+    days: Option<u32>,
+}
+
+/// Which hazards fall due on each day.
+#[utoipa::path(
+    get,
+    path = "/api/hazards/calendar",
+    tag = "patrols",
+    params(CalendarParams),
+    responses(
+        (status = 200, description = "One entry per day", body = Vec<DueDay>),
+        (status = 400, description = "A parameter is wrong", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn calendar_of(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<CalendarParams>,
+) -> Result<axum::Json<Vec<DueDay>>, ApiError> {
+    let now = Timestamp::now();
+    let from = time_or_now("from", params.from.as_deref(), now)?;
+    let index = state.index();
+    Ok(axum::Json(
+        coverage::calendar(
+            state.store().as_ref(),
+            &index,
+            &GridId(params.grid),
+            from,
+            params.days.unwrap_or(14),
+        )
+        .await?,
+    ))
+}

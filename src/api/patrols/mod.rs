@@ -1,0 +1,94 @@
+//! Patrol routes and patrols over HTTP: plan a route for a grid and shift,
+//! save and edit routes, start a patrol, post its track (GeoJSON or GPX) and
+//! check-ins, finish it; coverage and the due calendar. Handlers parse and
+//! answer; the rules are in [`crate::patrol`]. Routes are answered as GeoJSON
+//! FeatureCollections (the way as a LineString, then the stops as Points)
+//! so a map can draw them as they come.
+//!
+//! | route | file |
+//! |---|---|
+//! | `POST /api/patrol-plans`, `/api/routes…` | `planning.rs` |
+//! | `/api/routes/{id}/patrols`, `/api/patrols…` | `patrolling.rs` |
+//! | `GET /api/coverage`, `GET /api/hazards/calendar` | `coverage.rs` |
+
+mod coverage;
+mod patrolling;
+mod planning;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use utoipa::OpenApi;
+
+use super::error::ApiError;
+use super::hazards::parse_time;
+use crate::state::AppState;
+/// The routes of these resources.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/patrol-plans", post(planning::plan_route))
+        .route(
+            "/api/routes",
+            post(planning::save_route).get(planning::list_routes),
+        )
+        .route(
+            "/api/routes/{id}",
+            get(planning::one_route)
+                .put(planning::edit_route)
+                .delete(planning::delete_route),
+        )
+        .route("/api/routes/{id}/patrols", post(patrolling::start_patrol))
+        .route("/api/patrols", get(patrolling::list_patrols))
+        .route("/api/patrols/{id}", get(patrolling::one_patrol))
+        .route("/api/patrols/{id}/track", post(patrolling::post_track))
+        .route("/api/patrols/{id}/checkins", post(patrolling::post_checkin))
+        .route("/api/patrols/{id}/finish", post(patrolling::finish_patrol))
+        .route("/api/coverage", get(coverage::coverage_of))
+        .route("/api/hazards/calendar", get(coverage::calendar_of))
+}
+
+/// The OpenAPI description of these resources.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        planning::plan_route,
+        planning::save_route,
+        planning::list_routes,
+        planning::one_route,
+        planning::edit_route,
+        planning::delete_route,
+        patrolling::start_patrol,
+        patrolling::list_patrols,
+        patrolling::one_patrol,
+        patrolling::post_track,
+        patrolling::post_checkin,
+        patrolling::finish_patrol,
+        coverage::coverage_of,
+        coverage::calendar_of
+    ),
+    tags((name = "patrols", description = "Patrol routes (巡查 / 巡更), patrols, check-ins and coverage"))
+)]
+pub(super) struct PatrolsApi;
+
+/// The period `[from, to)` of a listing: `to` defaults to now, `from` to 30
+/// days before `to`.
+fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    now: Timestamp,
+) -> Result<(Timestamp, Timestamp), ApiError> {
+    let to = to
+        .map(|s| parse_time("to", s, now))
+        .transpose()?
+        .unwrap_or(now + jiff::SignedDuration::from_secs(1));
+    let from = from
+        .map(|s| parse_time("from", s, now))
+        .transpose()?
+        .unwrap_or(to - jiff::SignedDuration::from_hours(24 * 30));
+    if from >= to {
+        return Err(ApiError::bad_parameter("to", "to must be after from"));
+    }
+    Ok((from, to))
+}

@@ -1,0 +1,385 @@
+//! Patrols of saved routes: start, tracks (GeoJSON or GPX), check-ins
+//! (optionally raising an incident), finish, and reading them for replay.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiError, ProblemDocument};
+use crate::api::extract::{Json, Path, Query};
+use crate::api::hazards::time_or_now;
+use crate::dispatch::{self, Report};
+use crate::geom::{InputCrs, LonLat};
+use crate::model::{CheckIn, Patrol, PatrolId, ReportSource, Route, RouteId};
+use crate::patrol::{execute, tracks};
+use crate::state::AppState;
+use crate::workflow::Severity;
+
+use super::period;
+use super::planning::find_route;
+
+/// A patrol as JSON: the visits (with the stop names), check-ins, and the
+/// track as a GeoJSON LineString with its times, for replay.
+fn patrol_json(patrol: &Patrol, route: &Route) -> Value {
+    let visits: Vec<Value> = patrol
+        .visits
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            let stop = route.stops.get(k);
+            json!({
+                "stop": k,
+                "hazard": v.hazard,
+                "name": stop.map(|s| s.name.as_str()),
+                "location": stop.map(|s| [s.location.lon, s.location.lat]),
+                "visited_at": v.visited_at.map(|t| t.to_string()),
+                "closest_m": v.closest_m,
+                "missed": v.visited_at.is_none() && patrol.status == crate::model::PatrolStatus::Finished,
+            })
+        })
+        .collect();
+    json!({
+        "id": patrol.id.0,
+        "route": patrol.route.0,
+        "grid": patrol.grid.as_str(),
+        "shift": patrol.shift,
+        "member": patrol.member,
+        "status": patrol.status,
+        "started_at": patrol.started_at.to_string(),
+        "finished_at": patrol.finished_at.map(|t| t.to_string()),
+        "radius_m": patrol.radius_m,
+        "track_m": patrol.track_m,
+        "visited": patrol.visits.iter().filter(|v| v.visited_at.is_some()).count(),
+        "missed": execute::missed(patrol).len(),
+        "visits": visits,
+        "checkins": patrol.checkins.iter().map(|c| json!({
+            "point": [c.at.lon, c.at.lat], "time": c.time.to_string(),
+            "photo_url": c.photo_url, "note": c.note, "incident": c.incident,
+        })).collect::<Vec<_>>(),
+        "track": {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": patrol.track.iter().map(|p| [p.at.lon, p.at.lat]).collect::<Vec<_>>()},
+            "properties": {"times": patrol.track.iter().map(|p| p.time.map(|t| t.to_string())).collect::<Vec<_>>()},
+        },
+        "version": patrol.version,
+    })
+}
+
+/// A patrol (JSON: visits, check-ins, track).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer; the handlers build it as JSON
+pub(super) struct PatrolDoc {
+    /// Its number.
+    id: i64,
+    /// The route walked.
+    route: i64,
+    /// `active` or `finished`.
+    status: String,
+    /// Stops visited.
+    visited: usize,
+    /// Stops missed (finished) or not yet visited (active).
+    missed: usize,
+}
+
+pub(super) async fn answer_patrol(
+    state: &AppState,
+    patrol: &Patrol,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let route = find_route(state, patrol.route.0).await?;
+    Ok((status, axum::Json(patrol_json(patrol, &route))).into_response())
+}
+
+/// Who starts a patrol.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StartBody {
+    /// The member walking it.
+    member: String,
+    /// Metres within which a stop counts as visited (default 30).
+    radius_m: Option<f64>,
+    /// When it started (RFC 3339); default now.
+    started_at: Option<String>,
+}
+
+/// Start a patrol of a saved route.
+#[utoipa::path(
+    post,
+    path = "/api/routes/{id}/patrols",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The route's number")),
+    request_body = StartBody,
+    responses(
+        (status = 201, description = "Started", body = PatrolDoc),
+        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn start_patrol(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    Json(body): Json<StartBody>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let at = time_or_now("started_at", body.started_at.as_deref(), now)?;
+    let patrol = execute::start(
+        state.store().as_ref(),
+        RouteId(id),
+        &body.member,
+        body.radius_m,
+        at,
+    )
+    .await?;
+    answer_patrol(&state, &patrol, StatusCode::CREATED).await
+}
+
+/// Which patrols to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PatrolListParams {
+    /// Only patrols of this route.
+    route: Option<i64>,
+    /// Started at or after (RFC 3339); default 30 days ago.
+    from: Option<String>,
+    /// Started before (RFC 3339); default now.
+    to: Option<String>,
+}
+
+/// Patrols started in a period.
+#[utoipa::path(
+    get,
+    path = "/api/patrols",
+    tag = "patrols",
+    params(PatrolListParams),
+    responses((status = 200, description = "Patrols (without tracks)", body = PatrolDoc))
+)]
+pub(super) async fn list_patrols(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<PatrolListParams>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let now = Timestamp::now();
+    let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
+    let found = state
+        .store()
+        .patrols(from, to, params.route.map(RouteId))
+        .await
+        .map_err(|e| ApiError::internal("listing patrols", e))?;
+    let list: Vec<Value> = found
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id.0, "route": p.route.0, "grid": p.grid.as_str(), "shift": p.shift,
+                "member": p.member, "status": p.status, "started_at": p.started_at.to_string(),
+                "finished_at": p.finished_at.map(|t| t.to_string()), "track_m": p.track_m,
+                "stops": p.visits.len(),
+                "visited": p.visits.iter().filter(|v| v.visited_at.is_some()).count(),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "patrols": list })))
+}
+
+/// One patrol, with its track for replay.
+#[utoipa::path(
+    get,
+    path = "/api/patrols/{id}",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The patrol's number")),
+    responses(
+        (status = 200, description = "The patrol", body = PatrolDoc),
+        (status = 404, description = "No such patrol", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn one_patrol(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let patrol = state
+        .store()
+        .patrol(PatrolId(id))
+        .await
+        .map_err(|e| ApiError::internal("reading a patrol", e))?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))?;
+    answer_patrol(&state, &patrol, StatusCode::OK).await
+}
+
+/// Add GPS track points: a GPX document (`Content-Type:
+/// application/gpx+xml`) or GeoJSON (a LineString Feature with
+/// `properties.times`, or Points with `properties.time`).
+#[utoipa::path(
+    post,
+    path = "/api/patrols/{id}/track",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The patrol's number")),
+    request_body(content = String, description = "GPX 1.1 or GeoJSON", content_type = "application/gpx+xml"),
+    responses(
+        (status = 200, description = "The patrol with the stops the track reached marked", body = PatrolDoc),
+        (status = 400, description = "The track is unreadable; `parameter` says where", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "The patrol is finished", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn post_track(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let is_gpx =
+        content_type.contains("gpx") || content_type.contains("xml") || body.starts_with(b"<");
+    let points = tokio::task::spawn_blocking(move || {
+        if is_gpx {
+            tracks::from_gpx(&body)
+        } else {
+            tracks::from_geojson(&body)
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal("reading a track", e))??;
+    let patrol = execute::add_track(
+        state.store().as_ref(),
+        PatrolId(id),
+        points,
+        Timestamp::now(),
+    )
+    .await?;
+    answer_patrol(&state, &patrol, StatusCode::OK).await
+}
+
+/// An incident raised from a check-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RaiseBody {
+    /// Incident category code (see `/api/incidents/categories`).
+    category: String,
+    /// What was found.
+    description: String,
+    /// `minor` (default), `major` or `critical`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    severity: Option<Severity>,
+}
+
+/// A check-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CheckInBody {
+    /// Where, `[lon, lat]` WGS84.
+    point: [f64; 2],
+    /// When (RFC 3339); default now.
+    time: Option<String>,
+    /// A photo's URL.
+    photo_url: Option<String>,
+    /// A note.
+    note: Option<String>,
+    /// Raise an incident here, linked to the patrol.
+    incident: Option<RaiseBody>,
+}
+
+/// Post a check-in (marks stops within the radius visited); optionally
+/// raise an incident from it, linked to the patrol.
+#[utoipa::path(
+    post,
+    path = "/api/patrols/{id}/checkins",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The patrol's number")),
+    request_body = CheckInBody,
+    responses(
+        (status = 200, description = "The patrol with the check-in", body = PatrolDoc),
+        (status = 400, description = "A field is wrong", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "The patrol is finished", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn post_checkin(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    Json(body): Json<CheckInBody>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let time = time_or_now("time", body.time.as_deref(), now)?;
+    let at = LonLat::new(body.point[0], body.point[1]);
+    let patrol = state
+        .store()
+        .patrol(PatrolId(id))
+        .await
+        .map_err(|e| ApiError::internal("reading a patrol", e))?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))?;
+    if patrol.status != crate::model::PatrolStatus::Active {
+        return Err(ApiError::Conflict(format!(
+            "patrol {id} is finished: nothing more can be added to it"
+        )));
+    }
+    let incident = match body.incident {
+        None => None,
+        Some(raise) => {
+            let reported = dispatch::report(
+                &state,
+                Report {
+                    category: raise.category,
+                    description: raise.description,
+                    point: at,
+                    crs: InputCrs::Wgs84,
+                    severity: raise.severity.unwrap_or(Severity::Minor),
+                    source: ReportSource::Patrol,
+                    reporter: None,
+                    photos: body.photo_url.iter().cloned().collect(),
+                    actor: patrol.member.clone(),
+                    note: Some(format!("raised on patrol {id}")),
+                },
+                now,
+            )
+            .await?;
+            Some(reported.incident.id)
+        }
+    };
+    let checkin = CheckIn {
+        at,
+        time,
+        photo_url: body.photo_url,
+        note: body.note,
+        incident,
+    };
+    let patrol = execute::check_in(state.store().as_ref(), PatrolId(id), checkin).await?;
+    answer_patrol(&state, &patrol, StatusCode::OK).await
+}
+
+/// When a patrol finished.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FinishBody {
+    /// When (RFC 3339); default now.
+    at: Option<String>,
+}
+
+/// Finish a patrol: stops not visited are missed (漏巡).
+#[utoipa::path(
+    post,
+    path = "/api/patrols/{id}/finish",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The patrol's number")),
+    request_body = FinishBody,
+    responses(
+        (status = 200, description = "The finished patrol", body = PatrolDoc),
+        (status = 409, description = "Already finished", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn finish_patrol(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    Json(body): Json<FinishBody>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let at = time_or_now("at", body.at.as_deref(), now)?;
+    let patrol = execute::finish(state.store().as_ref(), PatrolId(id), at).await?;
+    answer_patrol(&state, &patrol, StatusCode::OK).await
+}

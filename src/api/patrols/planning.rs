@@ -1,0 +1,367 @@
+//! Planning and saved routes: `POST /api/patrol-plans`, `/api/routes`
+//! (save, list, read, edit, delete). Routes are answered as GeoJSON
+//! FeatureCollections: the way as a LineString, then the stops as Points.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiError, ProblemDocument};
+use crate::api::extract::{Json, Path, Query};
+use crate::api::hazards::{geo_json, time_or_now};
+use crate::geom::LonLat;
+use crate::model::{GridId, HazardId, Route, RouteId, Shift, TravelMode};
+use crate::patrol::plan::{self, PlanRequest};
+use crate::patrol::routes::{self, RouteInput, StopInput};
+use crate::routing::SearchLimits;
+use crate::state::AppState;
+
+/// A route as GeoJSON: the way, then the stops in order.
+pub(super) fn route_geojson(
+    route: &Route,
+    notices: &[String],
+    left_out: &[plan::LeftOut],
+) -> Value {
+    let mut features = vec![json!({
+        "type": "Feature",
+        "id": route.id.0,
+        "geometry": {
+            "type": "LineString",
+            "coordinates": route.path.iter().map(|p| [p.lon, p.lat]).collect::<Vec<_>>(),
+        },
+        "properties": {
+            "kind": "route",
+            "name": route.name,
+            "grid": route.grid.as_str(),
+            "shift": route.shift,
+            "mode": route.mode,
+            "start": [route.start.lon, route.start.lat],
+            "stops": route.stops.len(),
+            "length_m": route.length_m,
+            "duration_s": route.duration_s,
+            "legs_m": route.legs_m,
+            "on_roads": route.on_roads,
+            "grids": route.grids.iter().map(GridId::as_str).collect::<Vec<_>>(),
+            "assignees": route.assignees,
+            "created_at": route.created_at.to_string(),
+            "updated_at": route.updated_at.to_string(),
+            "version": route.version,
+        },
+    })];
+    for (k, stop) in route.stops.iter().enumerate() {
+        features.push(json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [stop.location.lon, stop.location.lat]},
+            "properties": {
+                "kind": "stop", "order": k + 1, "hazard": stop.hazard,
+                "name": stop.name, "risk": stop.risk,
+            },
+        }));
+    }
+    json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "notices": notices,
+        "left_out": left_out.iter().map(|l| json!({"hazard": l.hazard, "reason": l.reason})).collect::<Vec<_>>(),
+    })
+}
+
+/// A GeoJSON FeatureCollection (a route: the way, then its stops).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer; the handlers build it as JSON
+pub(super) struct RouteDoc {
+    /// Always `FeatureCollection`.
+    r#type: String,
+    /// Things the planner wants the leader to know.
+    notices: Vec<String>,
+}
+
+/// What to plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PlanBody {
+    /// The grid (any level) whose hazards are visited.
+    grid: String,
+    /// `day` (巡查: due hazards) or `night` (巡更: major and significant hazards).
+    shift: Shift,
+    /// `walk` (4.5 km/h, default) or `drive` (30 km/h).
+    #[serde(default)]
+    mode: TravelMode,
+    /// Start and end point, `[lon, lat]` WGS84.
+    start: [f64; 2],
+    /// When the shift starts (RFC 3339); default now.
+    start_time: Option<String>,
+    /// Longest acceptable round, metres.
+    max_length_m: Option<f64>,
+    /// Longest acceptable shift, minutes (travel plus time at stops).
+    max_duration_min: Option<f64>,
+}
+
+/// Plan a route (not saved): the due hazards of a grid for a shift, ordered
+/// into the shortest round from the start over the roads.
+#[utoipa::path(
+    post,
+    path = "/api/patrol-plans",
+    tag = "patrols",
+    request_body = PlanBody,
+    responses(
+        (status = 200, description = "The planned route, with hazards left out and notices", body = RouteDoc, content_type = "application/geo+json"),
+        (status = 400, description = "A field is wrong; `parameter` names it", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn plan_route(
+    State(state): State<Arc<AppState>>,
+    Json(body): Json<PlanBody>,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let request = PlanRequest {
+        grid: GridId(body.grid),
+        shift: body.shift,
+        mode: body.mode,
+        start: LonLat::new(body.start[0], body.start[1]),
+        start_time: time_or_now("start_time", body.start_time.as_deref(), now)?,
+        max_length_m: body.max_length_m,
+        max_duration_s: body.max_duration_min.map(|m| m * 60.0),
+        limits: SearchLimits::default(),
+    };
+    let hazards = state
+        .store()
+        .hazards()
+        .await
+        .map_err(|e| ApiError::internal("reading hazards", e))?;
+    let (index, roads) = (state.index(), state.roads());
+    let planned =
+        tokio::task::spawn_blocking(move || plan::plan(&request, &hazards, Some(&roads), &index))
+            .await
+            .map_err(|e| ApiError::internal("planning a route", e))??;
+    let mut doc = route_geojson(&planned.route, &planned.notices, &planned.left_out);
+    doc["optimal"] = json!(planned.optimal);
+    Ok(geo_json(&doc))
+}
+
+/// A stop as saved: a hazard by number, or a named key point.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StopBody {
+    /// A hazard's number.
+    hazard: Option<i64>,
+    /// A key point's name (when no hazard).
+    name: Option<String>,
+    /// A key point's place `[lon, lat]` (when no hazard).
+    location: Option<[f64; 2]>,
+}
+
+/// A route to save or the new state of one: stops in walking order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteBody {
+    /// The version read (editing only).
+    version: Option<i64>,
+    /// Its name.
+    name: String,
+    /// The grid it is for.
+    grid: String,
+    /// `day` or `night`.
+    shift: Shift,
+    /// `walk` or `drive`.
+    #[serde(default)]
+    mode: TravelMode,
+    /// Start and end `[lon, lat]`.
+    start: [f64; 2],
+    /// Stops in the order to walk them.
+    stops: Vec<StopBody>,
+    /// Members it is assigned to.
+    #[serde(default)]
+    assignees: Vec<String>,
+}
+
+fn route_input(body: RouteBody) -> Result<RouteInput, ApiError> {
+    let stops = body
+        .stops
+        .into_iter()
+        .enumerate()
+        .map(|(k, s)| match (s.hazard, s.name, s.location) {
+            (Some(id), _, _) => Ok(StopInput::Hazard(HazardId(id))),
+            (None, Some(name), Some([lon, lat])) => Ok(StopInput::Point {
+                name,
+                location: LonLat::new(lon, lat),
+            }),
+            _ => Err(ApiError::bad_parameter(
+                format!("stops[{k}]"),
+                format!("stops[{k}] needs a hazard number, or a name and a location"),
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(RouteInput {
+        name: body.name,
+        grid: GridId(body.grid),
+        shift: body.shift,
+        mode: body.mode,
+        start: LonLat::new(body.start[0], body.start[1]),
+        stops,
+        assignees: body.assignees,
+    })
+}
+
+/// Save a route, walked in the order given; the way is drawn over the
+/// roads and every grid it passes is recorded.
+#[utoipa::path(
+    post,
+    path = "/api/routes",
+    tag = "patrols",
+    request_body = RouteBody,
+    responses(
+        (status = 201, description = "Saved", body = RouteDoc, content_type = "application/geo+json"),
+        (status = 400, description = "A field is wrong", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn save_route(
+    State(state): State<Arc<AppState>>,
+    Json(body): Json<RouteBody>,
+) -> Result<Response, ApiError> {
+    let input = route_input(body)?;
+    let (index, roads) = (state.index(), state.roads());
+    let (route, notices) = routes::save(
+        state.store().as_ref(),
+        &index,
+        Some(&roads),
+        input,
+        Timestamp::now(),
+    )
+    .await?;
+    let mut response = geo_json(&route_geojson(&route, &notices, &[]));
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+/// Which routes to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteListParams {
+    /// Only routes passing through this grid (any level).
+    grid: Option<String>,
+}
+
+/// Saved routes (each the way as a LineString with its properties).
+#[utoipa::path(
+    get,
+    path = "/api/routes",
+    tag = "patrols",
+    params(RouteListParams),
+    responses((status = 200, description = "The routes", body = RouteDoc, content_type = "application/geo+json"))
+)]
+pub(super) async fn list_routes(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<RouteListParams>,
+) -> Result<Response, ApiError> {
+    let grid = params.grid.map(GridId);
+    let found = state
+        .store()
+        .routes(grid.as_ref())
+        .await
+        .map_err(|e| ApiError::internal("listing routes", e))?;
+    let features: Vec<Value> = found
+        .iter()
+        .map(|r| route_geojson(r, &[], &[])["features"][0].clone())
+        .collect();
+    Ok(geo_json(
+        &json!({"type": "FeatureCollection", "features": features}),
+    ))
+}
+
+pub(super) async fn find_route(state: &AppState, id: i64) -> Result<Route, ApiError> {
+    state
+        .store()
+        .route(RouteId(id))
+        .await
+        .map_err(|e| ApiError::internal("reading a route", e))?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no route {id}")))
+}
+
+/// One route: the way and its stops.
+#[utoipa::path(
+    get,
+    path = "/api/routes/{id}",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The route's number")),
+    responses(
+        (status = 200, description = "The route", body = RouteDoc, content_type = "application/geo+json"),
+        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn one_route(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(geo_json(&route_geojson(
+        &find_route(&state, id).await?,
+        &[],
+        &[],
+    )))
+}
+
+/// Edit a route: new stops, order, start or members (guarded by version).
+#[utoipa::path(
+    put,
+    path = "/api/routes/{id}",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The route's number")),
+    request_body = RouteBody,
+    responses(
+        (status = 200, description = "The edited route", body = RouteDoc, content_type = "application/geo+json"),
+        (status = 400, description = "A field is wrong", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Changed since the version read", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn edit_route(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    Json(body): Json<RouteBody>,
+) -> Result<Response, ApiError> {
+    let version = body.version.ok_or_else(|| {
+        ApiError::bad_parameter("version", "version (the one read) is required to edit")
+    })?;
+    let input = route_input(body)?;
+    let (index, roads) = (state.index(), state.roads());
+    let (route, notices) = routes::edit(
+        state.store().as_ref(),
+        &index,
+        Some(&roads),
+        RouteId(id),
+        version,
+        input,
+        Timestamp::now(),
+    )
+    .await?;
+    Ok(geo_json(&route_geojson(&route, &notices, &[])))
+}
+
+/// Delete a route no patrol has walked.
+#[utoipa::path(
+    delete,
+    path = "/api/routes/{id}",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The route's number")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Patrols have walked it", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn delete_route(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    match state.store().delete_route(RouteId(id)).await {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::NotFound(format!("there is no route {id}"))),
+        Err(e) => Err(crate::patrol::PatrolError::from(e).into()),
+    }
+}

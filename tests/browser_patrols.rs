@@ -1,0 +1,247 @@
+//! A grid leader's patrol in a real browser (headless Chromium over
+//! WebDriver) against a real wangge server with the demo county, its roads
+//! and its hazards: pick the start in a basic grid on the map, see the
+//! grid's due hazards, plan a day patrol, save the route, start a patrol;
+//! then a synthetic GPS track along the first part of the route is posted
+//! (as a patrol app would), and the page shows the stops visited and the
+//! grid's coverage going up; finishing turns the rest into missed stops.
+//!
+//! Screenshots in `artifacts/browser/`: `patrol-planned.png` (the route and
+//! its stops), `patrol-covered.png` (after the track), and
+//! `patrol-failure.png` when a step fails.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wangge::generate::roads::settlements;
+use wangge::model::Level;
+
+use support::server::{CLICK_MARGIN_M, DemoServer, spawn_demo_server_with_patrols};
+use support::webdriver::{Browser, http_json, map_error, run_in_browser};
+
+/// How long the first view may take to draw: software WebGL on two busy cores.
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long an answer to a click may take to show.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+const PICK_ZOOM: f64 = 15.0;
+
+#[test]
+fn a_grid_leader_plans_saves_and_follows_a_patrol() {
+    let server = spawn_demo_server_with_patrols();
+    run_in_browser("patrol-failure.png", |browser, artifacts| {
+        drive(browser, &server, artifacts)
+    });
+}
+
+/// A basic grid with at least three due hazards, and a start deep inside it
+/// (its settlement, where its roads meet).
+fn pick_grid(server: &DemoServer) -> Result<(String, [f64; 2], usize), String> {
+    let index = server.state().index();
+    let port = server.addr().port();
+    for s in settlements(index.grids()) {
+        let grid = &index.grids()[s.grid];
+        let chain = index.locate(s.at);
+        if chain
+            .at(Level::new(4).expect("level"))
+            .map(|ix| &index.grid(ix).id)
+            != Some(&grid.id)
+            || index.boundary_distance_m(s.at, &chain).unwrap_or(0.0) < CLICK_MARGIN_M
+        {
+            continue;
+        }
+        let (_, due) = http_json(
+            port,
+            "GET",
+            &format!("/api/hazards?grid={}&due=now", grid.id.0),
+            None,
+        )?;
+        let count = due["features"].as_array().map_or(0, Vec::len);
+        if count >= 3 {
+            return Ok((grid.id.0.clone(), [s.at.lon, s.at.lat], count));
+        }
+    }
+    Err("no basic grid of the demo county has three due hazards".into())
+}
+
+fn data(browser: &Browser, what: &str, css: &str, key: &str, want: &str) -> Result<Value, String> {
+    browser.wait_for(
+        what,
+        ANSWER_TIMEOUT,
+        &format!(
+            "const msg = document.querySelector('[data-test=patrol-message]');
+             if (msg && msg.classList.contains('error')) return {{error: msg.textContent}};
+             const el = document.querySelector('{css}');
+             return el && el.dataset.{key} === '{want}' ? {{ok: true}} : null;"
+        ),
+    )
+}
+
+/// Wait until the element matching `css` has a number in `data-{key}`.
+fn number_in(browser: &Browser, what: &str, css: &str, key: &str) -> Result<i64, String> {
+    let found = browser.wait_for(
+        what,
+        ANSWER_TIMEOUT,
+        &format!(
+            "const el = document.querySelector('{css}');
+             return el && el.dataset.{key} ? el.dataset.{key} : null;"
+        ),
+    )?;
+    found
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("{what}: {found} is not a number"))
+}
+
+fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(), String> {
+    let port = server.addr().port();
+    let (grid, start, due) = pick_grid(server)?;
+
+    // 1. The page; the patrol tab; pick the start on the map.
+    browser.navigate(&format!("{}/", server.base_url()))?;
+    browser
+        .wait_for(
+            "the map to draw its first view",
+            READY_TIMEOUT,
+            "return document.body.dataset.mapReady === '1' || null",
+        )
+        .map_err(|e| format!("{e}; map error: {}", map_error(browser)))?;
+    browser.click("[data-test=tab-patrols]")?;
+    browser.click("[data-test=patrol-pick]")?;
+    browser.click_map_at(start[0], start[1], PICK_ZOOM)?;
+    data(
+        browser,
+        "the picked grid",
+        "[data-test=patrol-grid]",
+        "gridId",
+        &grid,
+    )?;
+    data(
+        browser,
+        "the grid's due hazards",
+        "[data-test=patrol-due-count]",
+        "due",
+        &due.to_string(),
+    )?;
+
+    // 2. Plan: every due hazard is a stop, and the route is drawn.
+    browser.click("[data-test=patrol-plan]")?;
+    data(
+        browser,
+        "the planned route",
+        "[data-test=route-summary]",
+        "stops",
+        &due.to_string(),
+    )?;
+    browser.wait_for(
+        "the route and its stops on the map",
+        ANSWER_TIMEOUT,
+        "const m = window.wanggeMap;
+         return m.queryRenderedFeatures({layers: ['patrol-route-line']}).length > 0
+             && m.queryRenderedFeatures({layers: ['patrol-stops']}).length > 0 || null;",
+    )?;
+    browser.screenshot(&artifacts.join("patrol-planned.png"))?;
+
+    // 3. Save it, start a patrol.
+    browser.type_into("[data-test=route-assignees]", "李四")?;
+    browser.click("[data-test=route-save]")?;
+    let route = number_in(
+        browser,
+        "the saved route's number",
+        "[data-test=patrol-route]",
+        "routeId",
+    )?;
+    browser.type_into("[data-test=patrol-member]", "网格员李四")?;
+    browser.click("[data-test=patrol-start]")?;
+    let patrol = number_in(
+        browser,
+        "the started patrol",
+        "[data-test=patrol-id]",
+        "patrolId",
+    )?;
+    data(
+        browser,
+        "no inspections yet",
+        "[data-test=coverage-figures]",
+        "inspections",
+        "0",
+    )?;
+
+    // 4. A synthetic track along the route as far as its second stop.
+    let (_, doc) = http_json(port, "GET", &format!("/api/routes/{route}"), None)?;
+    let path = doc["features"][0]["geometry"]["coordinates"]
+        .as_array()
+        .ok_or("a path")?
+        .clone();
+    let second = doc["features"][2]["geometry"]["coordinates"].clone();
+    let end = path
+        .iter()
+        .position(|p| *p == second)
+        .ok_or("the way passes its second stop")?;
+    let now = jiff::Timestamp::now();
+    let times: Vec<String> = (0..=end)
+        .map(|k| (now + jiff::SignedDuration::from_secs(10 * k as i64)).to_string())
+        .collect();
+    let track = json!({"type": "Feature", "properties": {"times": times},
+        "geometry": {"type": "LineString", "coordinates": path[..=end]}});
+    let (status, answer) = http_json(
+        port,
+        "POST",
+        &format!("/api/patrols/{patrol}/track"),
+        Some(&track),
+    )?;
+    if status != 200 {
+        return Err(format!("the track was refused: {answer}"));
+    }
+    let visited = answer["visited"].as_u64().ok_or("visited")?;
+    let inspected = answer["visits"]
+        .as_array()
+        .ok_or("visits")?
+        .iter()
+        .filter(|v| !v["visited_at"].is_null() && !v["hazard"].is_null())
+        .count();
+    if visited < 2 {
+        return Err(format!(
+            "a track to the second stop visits at least two: {answer}"
+        ));
+    }
+
+    // 5. The page follows: visits and coverage.
+    browser.click("[data-test=patrol-refresh]")?;
+    data(
+        browser,
+        "the visits",
+        "[data-test=patrol-id]",
+        "visited",
+        &visited.to_string(),
+    )?;
+    data(
+        browser,
+        "the coverage",
+        "[data-test=coverage-figures]",
+        "inspections",
+        &inspected.to_string(),
+    )?;
+    browser.screenshot(&artifacts.join("patrol-covered.png"))?;
+
+    // 6. Finish: the stops not reached are missed.
+    browser.click("[data-test=patrol-finish]")?;
+    data(
+        browser,
+        "the finished patrol",
+        "[data-test=patrol-id]",
+        "status",
+        "finished",
+    )?;
+    let missed = due as u64 - visited;
+    data(
+        browser,
+        "the missed stops",
+        "[data-test=coverage-figures]",
+        "missed",
+        &missed.to_string(),
+    )?;
+    Ok(())
+}

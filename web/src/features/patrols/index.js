@@ -1,0 +1,329 @@
+// 巡查巡更: a grid leader's patrol planning and follow-up.
+//
+// 1. Pick the start on the map: the basic grid there becomes the patrol's
+//    grid, and its hazards are drawn (coloured by risk, ringed when due;
+//    before that, the hazards in view from zoom 13).
+// 2. Plan a day patrol or night watch (POST /api/patrol-plans): the route
+//    along the roads and its numbered stops; adjust the order or drop stops.
+// 3. Save it (POST or PUT /api/routes): the server draws the way again.
+// 4. Start a patrol, upload a GPS track (GPX or GeoJSON), see which stops
+//    were visited and missed, finish it, replay it over the route.
+// 5. The grid's coverage this week: inspections required and made, missed.
+//
+// Installed before the grid info feature: the click that picks the start is
+// taken here (preventDefault).
+
+import { Marker } from 'maplibre-gl';
+
+import * as api from '../../api.js';
+import { h, replaceChildren } from '../../dom.js';
+import { addPatrolLayers, RISK_COLOURS } from './layers.js';
+
+export const SECTION_ID = 'patrols';
+
+const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
+const DAY_MS = 86_400_000;
+
+export function install(ctx) {
+  const { map, panel, settings } = ctx;
+  const body = panel.addSection({ id: SECTION_ID, title: '巡查巡更', order: 20 });
+  const layers = addPatrolLayers(map);
+  const startMarker = new Marker({ color: '#6a3d9a', scale: 0.8 });
+  const replayMarker = new Marker({ color: '#2ca02c', scale: 0.6 });
+
+  // What the panel is working on.
+  const state = { grid: null, start: null, plan: null, stops: [], route: null, patrol: null };
+
+  const field = (label, input) => h('label', { class: 'field' }, h('span', {}, label), input);
+  const pickButton = h('button', { type: 'button', class: 'action', dataset: { test: 'patrol-pick' } },
+    '点选起点（确定网格）');
+  const gridLine = h('p', { class: 'muted', dataset: { test: 'patrol-grid' } }, '尚未选择网格。');
+  const shift = h('select', { dataset: { test: 'patrol-shift' } },
+    h('option', { value: 'day' }, '白天巡查'), h('option', { value: 'night' }, '夜间巡更'));
+  const mode = h('select', { dataset: { test: 'patrol-mode' } },
+    h('option', { value: 'walk' }, '步行'), h('option', { value: 'drive' }, '驾车'));
+  const maxMinutes = h('input', { type: 'number', min: '10', step: '10', placeholder: '不限',
+    dataset: { test: 'patrol-max-minutes' } });
+  const planButton = h('button', { type: 'button', class: 'action', disabled: true,
+    dataset: { test: 'patrol-plan' } }, '生成路线');
+  const hazardsView = h('div', { dataset: { test: 'patrol-hazards' } });
+  const routeView = h('div', { dataset: { test: 'patrol-route' } });
+  const nameInput = h('input', { type: 'text', placeholder: '路线名称', dataset: { test: 'route-name' } });
+  const assignees = h('input', { type: 'text', placeholder: '网格员，逗号分隔', dataset: { test: 'route-assignees' } });
+  const saveButton = h('button', { type: 'button', class: 'action', disabled: true,
+    dataset: { test: 'route-save' } }, '保存路线');
+  const member = h('input', { type: 'text', value: settings.get('dispatcherName') ?? '',
+    placeholder: '巡查人', dataset: { test: 'patrol-member' } });
+  const startButton = h('button', { type: 'button', class: 'action', disabled: true,
+    dataset: { test: 'patrol-start' } }, '开始巡查');
+  const trackFile = h('input', { type: 'file', accept: '.gpx,.geojson,.json', disabled: true,
+    dataset: { test: 'patrol-track-file' } });
+  const refreshButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-refresh' } }, '刷新');
+  const finishButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-finish' } }, '结束巡查');
+  const replayButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-replay' } }, '回放');
+  const patrolView = h('div', { dataset: { test: 'patrol-view' } });
+  const coverageView = h('div', { class: 'coverage', dataset: { test: 'patrol-coverage' } });
+  const message = h('p', { class: 'message', dataset: { test: 'patrol-message' } });
+
+  body.append(
+    pickButton, gridLine,
+    h('div', { class: 'patrol-options' }, field('班次', shift), field('方式', mode), field('最长（分钟）', maxMinutes)),
+    planButton, message, hazardsView, routeView,
+    h('h2', { class: 'section-heading' }, '保存'), field('名称', nameInput), field('分配给', assignees), saveButton,
+    h('h2', { class: 'section-heading' }, '巡查执行'), field('巡查人', member),
+    h('div', { class: 'patrol-actions' }, startButton, refreshButton, finishButton, replayButton),
+    field('上传轨迹（GPX / GeoJSON）', trackFile), patrolView,
+    h('h2', { class: 'section-heading' }, '本周覆盖'), coverageView);
+
+  const say = (text, error = false) => {
+    message.textContent = text ?? '';
+    message.classList.toggle('error', error);
+  };
+  const guard = (work) => async (...args) => {
+    try {
+      say('');
+      await work(...args);
+    } catch (error) {
+      say(error.message, true);
+    }
+  };
+
+  // 1. Picking the start and the grid.
+  let picking = false;
+  const setPicking = (on) => {
+    picking = on;
+    pickButton.classList.toggle('active', on);
+    map.getCanvas().style.cursor = on ? 'crosshair' : '';
+  };
+  pickButton.addEventListener('click', () => setPicking(!picking));
+  map.on('click', (event) => {
+    if (!picking) return;
+    event.preventDefault();
+    setPicking(false);
+    const { lng, lat } = event.lngLat.wrap();
+    guard(() => pickStart(round(lng), round(lat)))();
+  });
+
+  async function pickStart(lon, lat) {
+    const answer = await api.locate(lon, lat);
+    const grid = answer.chain.find((g) => g.level === 4) ?? answer.chain.at(-1);
+    if (!grid) throw new Error('该位置不在本县任何网格内。');
+    state.grid = grid;
+    state.start = [lon, lat];
+    startMarker.setLngLat(state.start).addTo(map);
+    gridLine.textContent = `${grid.name}（${grid.id}）`;
+    gridLine.dataset.gridId = grid.id;
+    planButton.disabled = false;
+    await loadHazards();
+    await loadCoverage();
+  }
+
+  async function loadHazards() {
+    const fc = await api.hazards({ grid: state.grid.id });
+    layers.hazards(fc);
+    const due = fc.features.filter((f) => f.properties.due);
+    replaceChildren(hazardsView,
+      h('p', { dataset: { test: 'patrol-due-count', due: String(due.length) } },
+        `本网格隐患 ${fc.features.length} 处，今日到期 ${due.length} 处。`),
+      h('ul', { class: 'hazard-list' }, due.map((f) => h('li', {},
+        h('span', { class: 'risk-dot', style: `background:${RISK_COLOURS[f.properties.risk]}` }),
+        `${f.properties.name}（${RISK_NAMES[f.properties.risk]}）`))));
+  }
+
+  // Before a grid is picked, the hazards in view are drawn from zoom 13
+  // (the whole register is a few thousand points: too many for a county view).
+  const VISIBLE_ZOOM = 13;
+  let visibleRequest = 0;
+  map.on('moveend', async () => {
+    if (state.grid) return;
+    const mine = ++visibleRequest;
+    if (map.getZoom() < VISIBLE_ZOOM) {
+      layers.hazards(null);
+      return;
+    }
+    const b = map.getBounds();
+    try {
+      const fc = await api.hazards({
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(round).join(','),
+      });
+      if (mine === visibleRequest && !state.grid) layers.hazards(fc);
+    } catch (error) {
+      console.warn('hazards in view', error);
+    }
+  });
+
+  // 2. Planning and adjusting.
+  planButton.addEventListener('click', guard(async () => {
+    planButton.disabled = true;
+    try {
+      const minutes = Number(maxMinutes.value);
+      const doc = await api.planRoute({
+        grid: state.grid.id, shift: shift.value, mode: mode.value, start: state.start,
+        max_duration_min: minutes > 0 ? minutes : undefined,
+      });
+      state.plan = doc;
+      state.route = null;
+      takeStops(doc);
+      nameInput.value = doc.features[0].properties.name;
+      showRoute(doc);
+      saveButton.disabled = state.stops.length === 0;
+    } finally {
+      planButton.disabled = false;
+    }
+  }));
+
+  function showRoute(doc, { adjusted = false } = {}) {
+    const props = doc.features[0].properties;
+    layers.route(adjusted ? null : doc.features[0]);
+    layers.stops(doc.features.slice(1));
+    const km = (props.length_m / 1000).toFixed(1);
+    const minutes = Math.round(props.duration_s / 60);
+    replaceChildren(routeView,
+      h('p', { dataset: { test: 'route-summary', stops: String(state.stops.length) } },
+        adjusted ? `已调整：${state.stops.length} 个点位（保存后重新规划路径）`
+          : `${state.stops.length} 个点位，${km} 公里，约 ${minutes} 分钟${props.on_roads ? '' : '（直线距离）'}`),
+      (doc.notices ?? []).map((n) => h('p', { class: 'muted notice' }, n)),
+      h('ol', { class: 'stop-list', dataset: { test: 'route-stops' } }, state.stops.map((s, k) => h('li', {
+        dataset: { hazard: String(s.hazard ?? '') } },
+      `${s.name}${s.risk ? `（${RISK_NAMES[s.risk]}）` : ''}`,
+      h('button', { type: 'button', title: '上移', disabled: k === 0, onclick: () => move(k, -1) }, '↑'),
+      h('button', { type: 'button', title: '下移', disabled: k === state.stops.length - 1, onclick: () => move(k, 1) }, '↓'),
+      h('button', { type: 'button', title: '移除', onclick: () => drop(k) }, '✕')))));
+  }
+
+  function adjusted() {
+    const features = state.stops.map((s, k) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: s.location },
+      properties: { ...s, order: k + 1 },
+    }));
+    showRoute({ features: [state.plan.features[0], ...features], notices: [] }, { adjusted: true });
+  }
+  function move(k, by) {
+    const [stop] = state.stops.splice(k, 1);
+    state.stops.splice(k + by, 0, stop);
+    adjusted();
+  }
+  function drop(k) {
+    state.stops.splice(k, 1);
+    adjusted();
+  }
+
+  // The stops of a planned or saved route, with their places (for
+  // redrawing while adjusting, and for saving key points).
+  function takeStops(doc) {
+    state.stops = doc.features.slice(1)
+      .map((f) => ({ ...f.properties, location: f.geometry.coordinates }));
+  }
+
+  // 3. Saving.
+  saveButton.addEventListener('click', guard(async () => {
+    const props = state.plan.features[0].properties;
+    const doc = await api.saveRoute(state.route?.id ?? null, {
+      version: state.route?.version,
+      name: nameInput.value.trim() || props.name,
+      grid: props.grid,
+      shift: props.shift,
+      mode: props.mode,
+      start: props.start,
+      stops: state.stops.map((s) => (s.hazard != null ? { hazard: s.hazard }
+        : { name: s.name, location: s.location })),
+      assignees: assignees.value.split(/[,，]/).map((a) => a.trim()).filter(Boolean),
+    });
+    state.plan = doc;
+    const saved = doc.features[0];
+    state.route = { id: saved.id, version: saved.properties.version };
+    takeStops(doc);
+    showRoute(doc);
+    routeView.dataset.routeId = String(saved.id);
+    say(`路线已保存（编号 ${saved.id}）。`);
+    startButton.disabled = false;
+  }));
+
+  // 4. Patrols.
+  startButton.addEventListener('click', guard(async () => {
+    const name = member.value.trim();
+    if (!name) throw new Error('请填写巡查人。');
+    state.patrol = await api.startPatrol(state.route.id, { member: name });
+    for (const b of [trackFile, refreshButton, finishButton, replayButton]) b.disabled = false;
+    showPatrol(state.patrol);
+  }));
+  trackFile.addEventListener('change', guard(async () => {
+    const file = trackFile.files?.[0];
+    if (!file) return;
+    showPatrol(await api.uploadTrack(state.patrol.id, await file.text()));
+    trackFile.value = '';
+    await loadCoverage();
+  }));
+  refreshButton.addEventListener('click', guard(async () => {
+    showPatrol(await api.patrol(state.patrol.id));
+    await loadHazards();
+    await loadCoverage();
+  }));
+  finishButton.addEventListener('click', guard(async () => {
+    showPatrol(await api.finishPatrol(state.patrol.id));
+    await loadCoverage();
+  }));
+  replayButton.addEventListener('click', () => replay(state.patrol));
+
+  function showPatrol(patrol) {
+    state.patrol = patrol;
+    layers.track(patrol.track.geometry.coordinates.length > 1 ? patrol.track : null);
+    const visitOf = (v) => (v.visited_at ? 'visited' : v.missed ? 'missed' : 'pending');
+    layers.stops(patrol.visits.map((v) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: v.location },
+      properties: { order: v.stop + 1, visit: visitOf(v) },
+    })));
+    replaceChildren(patrolView,
+      h('p', { dataset: { test: 'patrol-id', patrolId: String(patrol.id), status: patrol.status,
+        visited: String(patrol.visited), missed: String(patrol.missed) } },
+      `巡查 #${patrol.id}（${patrol.status === 'finished' ? '已结束' : '进行中'}）：已到 ${patrol.visited}，`
+        + `${patrol.status === 'finished' ? '漏巡' : '未到'} ${patrol.missed}，轨迹 ${(patrol.track_m / 1000).toFixed(2)} 公里`),
+      h('ol', { class: 'visit-list' }, patrol.visits.map((v) => h('li', { dataset: { visit: visitOf(v) } },
+        `${v.name ?? '点位'}：${v.visited_at ? `已到 ${new Date(v.visited_at).toLocaleTimeString()}`
+          : v.missed ? '漏巡' : '未到'}`))));
+  }
+
+  let replayTimer = null;
+  function replay(patrol) {
+    clearInterval(replayTimer);
+    const coords = patrol?.track.geometry.coordinates ?? [];
+    if (coords.length === 0) return;
+    let k = 0;
+    replayMarker.setLngLat(coords[0]).addTo(map);
+    replayTimer = setInterval(() => {
+      k += 1;
+      if (k >= coords.length) {
+        clearInterval(replayTimer);
+        return;
+      }
+      replayMarker.setLngLat(coords[k]);
+    }, 300);
+  }
+
+  // 5. Coverage this week (to tomorrow, so tracks timed today all count).
+  async function loadCoverage() {
+    if (!state.grid) return;
+    const now = Date.now();
+    const c = await api.coverage({
+      grid: state.grid.id,
+      from: new Date(now - 7 * DAY_MS).toISOString(),
+      to: new Date(now + DAY_MS).toISOString(),
+    });
+    const night = c.night;
+    replaceChildren(coverageView, h('dl', { dataset: { test: 'coverage-figures',
+      inspections: String(c.inspections), hazardsInspected: String(c.hazards_inspected),
+      missed: String(c.day.missed + night.missed), patrols: String(c.day.patrols + night.patrols) } },
+    h('dt', {}, '隐患'), h('dd', {}, String(c.hazards)),
+    h('dt', {}, '应检 / 已检'), h('dd', {}, `${c.inspections_required} / ${c.inspections}`),
+    h('dt', {}, '已检隐患'), h('dd', {}, String(c.hazards_inspected)),
+    h('dt', {}, '仍到期'), h('dd', {}, String(c.due_at_end)),
+    h('dt', {}, '巡查 / 巡更'), h('dd', {}, `${c.day.patrols} / ${night.patrols}`),
+    h('dt', {}, '漏巡'), h('dd', {}, String(c.day.missed + night.missed))));
+  }
+}
+
+function round(x) {
+  return Math.round(x * 1e6) / 1e6;
+}
