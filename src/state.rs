@@ -292,7 +292,7 @@ impl AppState {
                 .into_iter()
                 .filter_map(|h| {
                     let chain = index.grid_chain(h.location);
-                    (chain != h.chain).then_some((h.id, chain))
+                    (chain != h.chain).then_some((h.id, h.version, chain))
                 })
                 .collect()
         })

@@ -1,10 +1,11 @@
 //! A grid leader's patrol in a real browser (headless Chromium over
 //! WebDriver) against a real wangge server with the demo county, its roads
 //! and its hazards: pick the start in a basic grid on the map, see the
-//! grid's due hazards, plan a day patrol, save the route, start a patrol;
-//! then a synthetic GPS track along the first part of the route is posted
-//! (as a patrol app would), and the page shows the stops visited and the
-//! grid's coverage going up; finishing turns the rest into missed stops.
+//! grid's due hazards, plan a day patrol, move a stop, save the route (in
+//! the adjusted order), start a patrol; then a synthetic GPS track along the
+//! first part of the route is uploaded through the panel (as a patrol app's
+//! export would be), and the page shows the stops visited and the grid's
+//! coverage going up; finishing turns the rest into missed stops.
 //!
 //! Screenshots in `artifacts/browser/`: `patrol-planned.png` (the route and
 //! its stops), `patrol-covered.png` (after the track), and
@@ -144,7 +145,25 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
     )?;
     browser.screenshot(&artifacts.join("patrol-planned.png"))?;
 
-    // 3. Save it, start a patrol.
+    // 3. Adjust: the first stop goes second. Save; start a patrol.
+    let order = |browser: &Browser| -> Result<Vec<i64>, String> {
+        let found = browser.execute(
+            "return [...document.querySelectorAll('[data-test=route-stops] > li')]
+                 .map((li) => Number(li.dataset.hazard));",
+            json!([]),
+        )?;
+        serde_json::from_value(found).map_err(|e| e.to_string())
+    };
+    let planned = order(browser)?;
+    browser.click("[data-test=route-stops] > li:first-child button[title='下移']")?;
+    let mut adjusted = planned.clone();
+    adjusted.swap(0, 1);
+    if order(browser)? != adjusted {
+        return Err(format!(
+            "moving stop 1 down should give {adjusted:?}, not {:?}",
+            order(browser)?
+        ));
+    }
     browser.type_into("[data-test=route-assignees]", "李四")?;
     browser.click("[data-test=route-save]")?;
     let route = number_in(
@@ -153,6 +172,16 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
         "[data-test=patrol-route]",
         "routeId",
     )?;
+    let (_, doc) = http_json(port, "GET", &format!("/api/routes/{route}"), None)?;
+    let saved: Vec<i64> = doc["features"].as_array().ok_or("features")?[1..]
+        .iter()
+        .map(|f| f["properties"]["hazard"].as_i64().unwrap_or(-1))
+        .collect();
+    if saved != adjusted {
+        return Err(format!(
+            "the route should be saved in the adjusted order {adjusted:?}, not {saved:?}"
+        ));
+    }
     browser.type_into("[data-test=patrol-member]", "网格员李四")?;
     browser.click("[data-test=patrol-start]")?;
     let patrol = number_in(
@@ -169,8 +198,8 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
         "0",
     )?;
 
-    // 4. A synthetic track along the route as far as its second stop.
-    let (_, doc) = http_json(port, "GET", &format!("/api/routes/{route}"), None)?;
+    // 4. A synthetic GPS track along the route as far as its second stop,
+    // uploaded through the panel's file field as a patrol app's export would be.
     let path = doc["features"][0]["geometry"]["coordinates"]
         .as_array()
         .ok_or("a path")?
@@ -186,15 +215,18 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
         .collect();
     let track = json!({"type": "Feature", "properties": {"times": times},
         "geometry": {"type": "LineString", "coordinates": path[..=end]}});
-    let (status, answer) = http_json(
-        port,
-        "POST",
-        &format!("/api/patrols/{patrol}/track"),
-        Some(&track),
+    let file = artifacts.join("patrol-track.geojson");
+    std::fs::write(&file, track.to_string()).map_err(|e| format!("{}: {e}", file.display()))?;
+    browser.type_into("[data-test=patrol-track-file]", &file.to_string_lossy())?;
+    browser.wait_for(
+        "the uploaded track's visits",
+        ANSWER_TIMEOUT,
+        "const msg = document.querySelector('[data-test=patrol-message]');
+         if (msg && msg.classList.contains('error')) return {error: msg.textContent};
+         const el = document.querySelector('[data-test=patrol-id]');
+         return el && Number(el.dataset.visited) >= 2 || null;",
     )?;
-    if status != 200 {
-        return Err(format!("the track was refused: {answer}"));
-    }
+    let (_, answer) = http_json(port, "GET", &format!("/api/patrols/{patrol}"), None)?;
     let visited = answer["visited"].as_u64().ok_or("visited")?;
     let inspected = answer["visits"]
         .as_array()
@@ -202,13 +234,22 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
         .iter()
         .filter(|v| !v["visited_at"].is_null() && !v["hazard"].is_null())
         .count();
-    if visited < 2 {
-        return Err(format!(
-            "a track to the second stop visits at least two: {answer}"
-        ));
+    if answer["track"]["geometry"]["coordinates"]
+        .as_array()
+        .map(Vec::len)
+        != Some(end + 1)
+    {
+        return Err(format!("the whole track is kept: {answer}"));
     }
 
-    // 5. The page follows: visits and coverage.
+    // 5. The page shows the visits and the coverage, also after 刷新.
+    data(
+        browser,
+        "the coverage",
+        "[data-test=coverage-figures]",
+        "inspections",
+        &inspected.to_string(),
+    )?;
     browser.click("[data-test=patrol-refresh]")?;
     data(
         browser,

@@ -30,6 +30,7 @@ conformance!(
     routes_record_every_grid_they_pass_and_warn_when_leaving,
     patrols_mark_visits_from_tracks_and_checkins_and_count_coverage,
     a_redrawn_boundary_moves_hazards_to_their_new_grids,
+    gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value,
 );
 
 const START: [f64; 2] = [106.005, 34.605];
@@ -454,6 +455,23 @@ async fn routes_record_every_grid_they_pass_and_warn_when_leaving(t: &TestStore)
     );
 }
 
+/// `POST /api/patrols/{patrol}/track` with a body of the given type.
+async fn post_track(
+    app: &Router,
+    patrol: i64,
+    content_type: &str,
+    body: String,
+) -> support::http::Answer {
+    send(
+        app,
+        Request::post(format!("/api/patrols/{patrol}/track"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("a request"),
+    )
+    .await
+}
+
 fn gpx(points: &[([f64; 2], &str)]) -> String {
     let pts: String = points
         .iter()
@@ -476,7 +494,8 @@ fn gpx(points: &[([f64; 2], &str)]) -> String {
 async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &TestStore) {
     let (app, ids) = with_roads_and_hazards(t).await;
     let body = json!({"name": "南社巡查", "grid": "b-sw-w-s", "shift": "day", "start": START,
-        "stops": [{"hazard": ids[0]}, {"hazard": ids[1]}, {"name": "北头", "location": [106.045, 34.645]}]});
+        "stops": [{"hazard": ids[0]}, {"hazard": ids[1]}, {"name": "北头", "location": [106.045, 34.645]},
+                  {"name": "桥头", "location": [106.025, 34.625]}]});
     let route = post_json(&app, "/api/routes", &body)
         .await
         .expect(StatusCode::CREATED);
@@ -495,15 +514,9 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
     let track = json!({"type": "Feature",
         "properties": {"times": ["2026-05-01T08:00:00Z", "2026-05-01T08:10:00Z", "2026-05-01T08:20:00Z"]},
         "geometry": {"type": "LineString", "coordinates": [START, [106.005, 34.61509], [106.025, 34.61509]]}});
-    let answer = send(
-        &app,
-        Request::post(format!("/api/patrols/{patrol}/track"))
-            .header(header::CONTENT_TYPE, "application/geo+json")
-            .body(Body::from(track.to_string()))
-            .expect("a request"),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let answer = post_track(&app, patrol, "application/geo+json", track.to_string())
+        .await
+        .expect(StatusCode::OK);
     let visits = &answer["visits"];
     assert!(
         visits[0]["visited_at"]
@@ -520,15 +533,9 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
         ([106.035, 34.61509], "2026-05-01T08:30:00Z"),
         ([106.03504, 34.622], "2026-05-01T08:40:00Z"),
     ]);
-    let answer = send(
-        &app,
-        Request::post(format!("/api/patrols/{patrol}/track"))
-            .header(header::CONTENT_TYPE, "application/gpx+xml")
-            .body(Body::from(doc))
-            .expect("a request"),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let answer = post_track(&app, patrol, "application/gpx+xml", doc)
+        .await
+        .expect(StatusCode::OK);
     // Visited where the segment between fixes comes closest, just before the second fix.
     let at: jiff::Timestamp = answer["visits"][1]["visited_at"]
         .as_str()
@@ -548,12 +555,11 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
         5,
         "kept for replay"
     );
-    let bad = send(
+    let bad = post_track(
         &app,
-        Request::post(format!("/api/patrols/{patrol}/track"))
-            .header(header::CONTENT_TYPE, "application/gpx+xml")
-            .body(Body::from("<gpx version=\"1.1\"></gpx>"))
-            .expect("a request"),
+        patrol,
+        "application/gpx+xml",
+        "<gpx version=\"1.1\"></gpx>".to_owned(),
     )
     .await;
     assert_eq!(bad.problem(StatusCode::BAD_REQUEST)["parameter"], "track");
@@ -576,6 +582,39 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
         .expect(StatusCode::OK);
     assert_eq!(raised["incident"]["source"], "patrol", "{raised}");
 
+    // Check-ins alone: 25 m from 桥头 visits it; 35 m from 北头 does not (radius 30 m).
+    let answer = post_json(
+        &app,
+        &format!("/api/patrols/{patrol}/checkins"),
+        &json!({"point": [106.025, 34.625225], "time": "2026-05-01T08:50:00Z"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(answer["visits"][3]["visited_at"], "2026-05-01T08:50:00Z");
+    let answer = post_json(
+        &app,
+        &format!("/api/patrols/{patrol}/checkins"),
+        &json!({"point": [106.045, 34.645315], "time": "2026-05-01T08:55:00Z"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(answer["visits"][2]["visited_at"], Value::Null);
+    let closest = answer["visits"][2]["closest_m"].as_f64().expect("closest");
+    assert!((closest - 35.0).abs() < 0.5, "{closest}");
+
+    // The route edited under way (H1 dropped): this patrol keeps its stops.
+    let mut edit = body.clone();
+    edit["version"] = json!(1);
+    edit["stops"] = json!([{"hazard": ids[1]}]);
+    put_json(&app, &format!("/api/routes/{route_id}"), &edit)
+        .await
+        .expect(StatusCode::OK);
+    let read = get(&app, &format!("/api/patrols/{patrol}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(read["visits"].as_array().expect("visits").len(), 4);
+    assert_eq!(read["visits"][0]["name"], "后沟滑坡点");
+
     let finished = post_json(
         &app,
         &format!("/api/patrols/{patrol}/finish"),
@@ -596,6 +635,33 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
     )
     .await
     .problem(StatusCode::CONFLICT);
+
+    // A walked route cannot be deleted (its patrols keep it); an empty
+    // route cannot be saved.
+    let refused = send(
+        &app,
+        Request::delete(format!("/api/routes/{route_id}"))
+            .body(Body::empty())
+            .expect("a request"),
+    )
+    .await
+    .problem(StatusCode::CONFLICT);
+    assert!(
+        refused["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("walked"),
+        "{refused}"
+    );
+    get(&app, &format!("/api/routes/{route_id}"))
+        .await
+        .expect(StatusCode::OK);
+    let empty =
+        json!({"name": "空", "grid": "b-sw-w-s", "shift": "day", "start": START, "stops": []});
+    let problem = post_json(&app, "/api/routes", &empty)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "stops");
 
     let h1 = get(&app, &format!("/api/hazards/{}", ids[0]))
         .await
@@ -677,4 +743,85 @@ async fn a_redrawn_boundary_moves_hazards_to_their_new_grids(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert_eq!(in_s1["features"].as_array().expect("features").len(), 0);
+}
+
+/// A straight line across a two-hour GPS dropout does not visit what it
+/// passes; a time from a wrong clock, a finish before the start and a stop
+/// no road reaches are refused, naming the field, and change nothing.
+async fn gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value(t: &TestStore) {
+    let (app, ids) = with_roads_and_hazards(t).await;
+    // An isolated stretch of road in t-ne, connected to nothing.
+    let mut roads = lattice();
+    roads["features"].as_array_mut().expect("features").push(json!({"type": "Feature",
+        "properties": {}, "geometry": {"type": "LineString", "coordinates": [[106.1001, 34.7001], [106.1009, 34.7001]]}}));
+    put_json(&app, "/api/roads", &roads)
+        .await
+        .expect(StatusCode::OK);
+    let cut_off = json!({"name": "孤路", "grid": "b-sw-w-s", "shift": "day", "start": START,
+        "stops": [{"hazard": ids[0]}, {"name": "孤岛", "location": [106.1005, 34.7002]}]});
+    let problem = post_json(&app, "/api/routes", &cut_off)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "stops[1]", "{problem}");
+    assert_eq!(
+        get(&app, "/api/routes").await.expect(StatusCode::OK)["features"],
+        json!([])
+    );
+
+    let body = json!({"name": "南社", "grid": "b-sw-w-s", "shift": "day", "start": START, "stops": [{"hazard": ids[0]}]});
+    let route = post_json(&app, "/api/routes", &body)
+        .await
+        .expect(StatusCode::CREATED);
+    let route_id = route_of(&route)["id"].as_i64().expect("id");
+    let started = post_json(
+        &app,
+        &format!("/api/routes/{route_id}/patrols"),
+        &json!({"member": "王五", "started_at": "2026-05-01T20:00:00Z"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let patrol = started["id"].as_i64().expect("id");
+    let track = |coords: Value, times: Value| {
+        json!({"type": "Feature", "properties": {"times": times},
+        "geometry": {"type": "LineString", "coordinates": coords}})
+    };
+    // Two fixes two hours apart either side of H1 (on the line between them).
+    let gap = track(
+        json!([[106.002, 34.615], [106.022, 34.615]]),
+        json!(["2026-05-01T20:00:00Z", "2026-05-01T22:00:00Z"]),
+    );
+    let answer = post_track(&app, patrol, "application/geo+json", gap.to_string())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        answer["visits"][0]["visited_at"],
+        Value::Null,
+        "a dropout is not a walk: {answer}"
+    );
+    let version = answer["version"].clone();
+
+    let future = track(
+        json!([[106.012, 34.615], [106.013, 34.615]]),
+        json!(["2099-01-01T00:00:00Z", "2099-01-01T00:01:00Z"]),
+    );
+    let problem = post_track(&app, patrol, "application/geo+json", future.to_string())
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "track[0].time", "{problem}");
+    let problem = post_json(
+        &app,
+        &format!("/api/patrols/{patrol}/finish"),
+        &json!({"at": "2026-05-01T19:59:00Z"}),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(problem["parameter"], "at");
+    let read = get(&app, &format!("/api/patrols/{patrol}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        read["version"], version,
+        "the refused posts changed nothing"
+    );
+    assert_eq!(read["status"], "active");
 }

@@ -180,11 +180,16 @@ pub struct Patrol {
     pub finished_at: Option<Timestamp>,
     /// Metres within which a stop counts as visited.
     pub radius_m: f64,
+    /// Where the route starts.
+    pub start: LonLat,
+    /// The route's stops as they were when the patrol started: a route
+    /// edited later does not change what this patrol had to visit.
+    pub stops: Vec<RouteStop>,
     /// The GPS track, in time order, kept for replay.
     pub track: Vec<TrackPoint>,
     /// Check-ins, in the order posted.
     pub checkins: Vec<CheckIn>,
-    /// One per route stop, in route order.
+    /// One per stop, in the order of `stops`.
     pub visits: Vec<StopVisit>,
     /// Length of the track, metres.
     pub track_m: f64,

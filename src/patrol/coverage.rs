@@ -48,7 +48,9 @@ pub struct Coverage {
     pub inspections: u64,
     /// Hazards inspected at least once in the period.
     pub hazards_inspected: u64,
-    /// Hazards due (overdue) at the end of the period.
+    /// Hazards due (overdue) at the end of the period, judged by each one's
+    /// last inspection as known now (for a past period, an inspection made
+    /// since counts).
     pub due_at_end: u64,
     /// Day patrols (巡查).
     pub day: ShiftFigures,

@@ -1,16 +1,21 @@
-//! Patrols under way: a member starts a saved route, the app posts track
-//! points and check-ins, and each stop is marked visited the first time the
-//! track (any point of a segment between two fixes) or a check-in comes
-//! within the patrol's radius of it. A finished patrol's unvisited stops are
+//! Patrols under way: a member starts a saved route (the patrol keeps a copy
+//! of its stops), the app posts track points and check-ins, and a stop is
+//! marked visited by the first track segment (any point between two fixes)
+//! or check-in that comes within the patrol's radius of it, at the time of
+//! that segment's closest approach (interpolated between the fixes) or of
+//! the check-in. A segment between fixes more than [`MAX_GAP`] apart is a
+//! GPS dropout: only its ends count. A finished patrol's unvisited stops are
 //! its missed stops (漏巡). Every visit to a hazard is recorded as an
 //! inspection and moves the hazard's last inspection forward, in the same
-//! transaction as the patrol.
+//! transaction as the patrol. Times must fall between the patrol's start
+//! (less [`CLOCK_SKEW`]) and now (plus it): a phone with a wrong clock must
+//! not mark a hazard inspected in 2099.
 
 use jiff::Timestamp;
 
 use crate::geom::LonLat;
 use crate::model::{
-    CheckIn, HazardId, Patrol, PatrolId, PatrolStatus, Route, RouteId, StopVisit, TrackPoint,
+    CheckIn, HazardId, Patrol, PatrolId, PatrolStatus, RouteId, StopVisit, TrackPoint,
 };
 use crate::patrol::PatrolError;
 use crate::routing::LocalFrame;
@@ -18,6 +23,65 @@ use crate::store::Store;
 
 /// The default visit radius, metres: a phone's GPS in a village street.
 pub const DEFAULT_RADIUS_M: f64 = 30.0;
+
+/// Fixes further apart than this are a dropout, not a walk between them.
+pub const MAX_GAP: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// How far a device's clock may be off.
+pub const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(60);
+
+/// Concurrent posts to one patrol (a track upload and a check-in at the same
+/// moment) are applied one after the other: a post that finds the patrol
+/// changed since it read it reads it again, up to this many times.
+const RETRIES: usize = 5;
+
+/// Refuse a time outside `[started − skew, now + skew]`.
+fn check_time(
+    field: &str,
+    t: Timestamp,
+    started: Timestamp,
+    now: Timestamp,
+) -> Result<(), PatrolError> {
+    if t < started - CLOCK_SKEW || t > now + CLOCK_SKEW {
+        return Err(PatrolError::invalid(
+            field,
+            format!(
+                "{field} {t} is outside the patrol (started {started}, now {now}): check the \
+                 device's clock"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Apply `change` to the patrol as stored and write it (with the
+/// inspections `change` returns), reading it again when a concurrent post
+/// got there first.
+async fn apply(
+    store: &dyn Store,
+    id: PatrolId,
+    mut change: impl FnMut(&mut Patrol) -> Result<Vec<(HazardId, Timestamp)>, PatrolError>,
+) -> Result<Patrol, PatrolError> {
+    for _ in 0..RETRIES {
+        let mut patrol = active(store, id).await?;
+        let inspected = change(&mut patrol)?;
+        match store.update_patrol(&patrol, &inspected).await {
+            Ok(Some(saved)) => return Ok(saved),
+            Ok(None) => {
+                return Err(PatrolError::NotFound(format!(
+                    "there is no patrol {}",
+                    id.0
+                )));
+            }
+            Err(crate::store::StoreError::Stale { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PatrolError::Conflict(format!(
+        "patrol {} kept changing while this was applied; send it again",
+        id.0
+    )))
+}
 
 /// Start a patrol of `route` by `member` at `at`.
 pub async fn start(
@@ -54,6 +118,8 @@ pub async fn start(
         started_at: at,
         finished_at: None,
         radius_m,
+        start: route.start,
+        stops: route.stops.clone(),
         track: Vec::new(),
         checkins: Vec::new(),
         visits: route
@@ -71,8 +137,8 @@ pub async fn start(
     Ok(store.create_patrol(&patrol).await?)
 }
 
-/// A patrol and its route, checked to be under way.
-async fn active(store: &dyn Store, id: PatrolId) -> Result<(Patrol, Route), PatrolError> {
+/// A patrol, checked to be under way.
+async fn active(store: &dyn Store, id: PatrolId) -> Result<Patrol, PatrolError> {
     let patrol = store
         .patrol(id)
         .await?
@@ -83,11 +149,7 @@ async fn active(store: &dyn Store, id: PatrolId) -> Result<(Patrol, Route), Patr
             id.0
         )));
     }
-    let route = store
-        .route(patrol.route)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("patrol {}'s route is gone", id.0)))?;
-    Ok((patrol, route))
+    Ok(patrol)
 }
 
 /// Distance in metres from `p` to the segment `a`–`b`, and where along it
@@ -119,22 +181,22 @@ fn time_along(a: &TrackPoint, b: &TrackPoint, t: f64) -> Option<Timestamp> {
     }
 }
 
-/// Mark the route's stops that `track` (new points, following the
-/// patrol's earlier ones) and `checkins` reach within the radius. Returns
-/// the hazards newly visited, with when.
+/// Mark the patrol's stops that its newest `new_points` track points (with
+/// the segment joining them to the earlier ones) and `checkins` reach within
+/// the radius. Returns the hazards newly visited, with when.
 fn mark_visits(
     patrol: &mut Patrol,
-    route: &Route,
     new_points: usize,
     checkins: &[CheckIn],
     fallback: Timestamp,
 ) -> Vec<(HazardId, Timestamp)> {
-    let frame = LocalFrame::new(route.start);
+    let frame = LocalFrame::new(patrol.start);
     let mut newly = Vec::new();
+    let stops = std::mem::take(&mut patrol.stops);
     let n = patrol.track.len();
     // Segments touching the new points (the one joining old and new included).
     let first = n.saturating_sub(new_points + 1);
-    for (k, stop) in route.stops.iter().enumerate() {
+    for (k, stop) in stops.iter().enumerate() {
         // Every approach to the stop: each new track segment (or a lone
         // point), then each check-in, with the distance and when.
         let track = &patrol.track[first..];
@@ -143,6 +205,13 @@ fn mark_visits(
             approaches.push((frame.distance_m(stop.location, track[0].at), track[0].time));
         }
         for w in track.windows(2) {
+            let dropout = matches!((w[0].time, w[1].time), (Some(a), Some(b)) if b - a > MAX_GAP);
+            if dropout {
+                for p in w {
+                    approaches.push((frame.distance_m(stop.location, p.at), p.time));
+                }
+                continue;
+            }
             let (d, t) = to_segment(&frame, stop.location, w[0].at, w[1].at);
             approaches.push((d, time_along(&w[0], &w[1], t)));
         }
@@ -167,35 +236,39 @@ fn mark_visits(
             }
         }
     }
+    patrol.stops = stops;
     newly
 }
 
-/// Add GPS track points to a patrol under way (kept in time order for
-/// replay) and mark the stops they reach.
+/// Add GPS track points to a patrol under way (appended in the order
+/// received, kept for replay) and mark the stops they reach.
 pub async fn add_track(
     store: &dyn Store,
     id: PatrolId,
     points: Vec<TrackPoint>,
     now: Timestamp,
 ) -> Result<Patrol, PatrolError> {
-    let (mut patrol, route) = active(store, id).await?;
-    let frame = LocalFrame::new(route.start);
-    let added = points.len();
-    let before = patrol.track.last().copied();
-    patrol.track.extend(points);
-    if let Some(last) = before {
-        patrol.track_m += frame.distance_m(last.at, patrol.track[patrol.track.len() - added].at);
-    }
-    let start = patrol.track.len() - added;
-    patrol.track_m += patrol.track[start..]
-        .windows(2)
-        .map(|w| frame.distance_m(w[0].at, w[1].at))
-        .sum::<f64>();
-    let inspected = mark_visits(&mut patrol, &route, added, &[], now);
-    store
-        .update_patrol(&patrol, &inspected)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no patrol {}", id.0)))
+    apply(store, id, |patrol| {
+        for (k, p) in points.iter().enumerate() {
+            if let Some(t) = p.time {
+                check_time(&format!("track[{k}].time"), t, patrol.started_at, now)?;
+            }
+        }
+        let frame = LocalFrame::new(patrol.start);
+        let added = points.len();
+        let before = patrol.track.last().copied();
+        patrol.track.extend(points.iter().copied());
+        let first_new = patrol.track.len() - added;
+        if let Some(last) = before {
+            patrol.track_m += frame.distance_m(last.at, patrol.track[first_new].at);
+        }
+        patrol.track_m += patrol.track[first_new..]
+            .windows(2)
+            .map(|w| frame.distance_m(w[0].at, w[1].at))
+            .sum::<f64>();
+        Ok(mark_visits(patrol, added, &[], now))
+    })
+    .await
 }
 
 /// Record a check-in (and mark the stops within the radius of it).
@@ -203,6 +276,7 @@ pub async fn check_in(
     store: &dyn Store,
     id: PatrolId,
     checkin: CheckIn,
+    now: Timestamp,
 ) -> Result<Patrol, PatrolError> {
     if !checkin.at.is_valid() {
         return Err(PatrolError::invalid(
@@ -210,33 +284,53 @@ pub async fn check_in(
             "point is not a WGS84 longitude/latitude",
         ));
     }
-    let (mut patrol, route) = active(store, id).await?;
-    let inspected = mark_visits(
-        &mut patrol,
-        &route,
-        0,
-        std::slice::from_ref(&checkin),
-        checkin.time,
-    );
-    patrol.checkins.push(checkin);
-    store
-        .update_patrol(&patrol, &inspected)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no patrol {}", id.0)))
+    apply(store, id, |patrol| {
+        check_time("time", checkin.time, patrol.started_at, now)?;
+        let inspected = mark_visits(patrol, 0, std::slice::from_ref(&checkin), checkin.time);
+        patrol.checkins.push(checkin.clone());
+        Ok(inspected)
+    })
+    .await
+}
+
+/// Check that a check-in could be recorded now (the patrol is under way
+/// and the time is plausible), before raising an incident from it.
+pub async fn can_check_in(
+    store: &dyn Store,
+    id: PatrolId,
+    time: Timestamp,
+    now: Timestamp,
+) -> Result<(), PatrolError> {
+    let patrol = active(store, id).await?;
+    check_time("time", time, patrol.started_at, now)
 }
 
 /// Finish a patrol: stops not visited by now are missed.
-pub async fn finish(store: &dyn Store, id: PatrolId, at: Timestamp) -> Result<Patrol, PatrolError> {
-    let (mut patrol, _) = active(store, id).await?;
-    patrol.status = PatrolStatus::Finished;
-    patrol.finished_at = Some(at);
-    store
-        .update_patrol(&patrol, &[])
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no patrol {}", id.0)))
+pub async fn finish(
+    store: &dyn Store,
+    id: PatrolId,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<Patrol, PatrolError> {
+    apply(store, id, |patrol| {
+        check_time("at", at, patrol.started_at, now)?;
+        if at < patrol.started_at {
+            return Err(PatrolError::invalid(
+                "at",
+                format!(
+                    "at {at} is before the patrol started ({})",
+                    patrol.started_at
+                ),
+            ));
+        }
+        patrol.status = PatrolStatus::Finished;
+        patrol.finished_at = Some(at);
+        Ok(Vec::new())
+    })
+    .await
 }
 
-/// The stops a finished patrol missed (漏巡), by index in the route; for an
+/// The stops a finished patrol missed (漏巡), by index in its stops; for an
 /// active patrol, the stops not yet visited.
 pub fn missed(patrol: &Patrol) -> Vec<usize> {
     patrol

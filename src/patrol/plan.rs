@@ -202,6 +202,7 @@ pub fn plan(
             Shift::Night => "夜间巡更",
         }
     );
+    // Unreachable hazards were left out above, so every leg has a road.
     let (route, mut notices) = assemble(
         network,
         index,
@@ -214,7 +215,7 @@ pub fn plan(
             stops,
             at: request.start_time,
         },
-    );
+    )?;
     if !left_out.is_empty() {
         notices.push(format!(
             "{} due hazard(s) are not in the route",
@@ -298,7 +299,16 @@ fn fit_and_order(
             skipped.push(v);
         }
     }
-    let (mut order, mut length, mut optimal) = solve(&tour);
+    // The search is heuristic above 11 stops: keep the insertion order when
+    // re-ordering did not make it shorter (it must stay within the limit).
+    let (mut order, mut length, mut optimal) = {
+        let (o, l, opt) = solve(&tour);
+        if l <= length {
+            (o, l, opt)
+        } else {
+            (tour.clone(), length, false)
+        }
+    };
     let mut added = false;
     for &v in &skipped {
         if insert(&mut order, &mut length, v) {

@@ -17,12 +17,13 @@ use crate::store::Store;
 /// Draw a route from its shape: legs over the roads (or straight without a
 /// network), totals, and the grids it passes. Also returns notices for the
 /// leader: no road network, a stop far from any road, the way leaving the
-/// route's grid.
+/// route's grid. Refused, naming the stop, when no road connects a stop to
+/// the point before it (or the last stop back to the start).
 pub fn assemble(
     network: Option<&RoadNetwork>,
     index: &GridIndex,
     shape: RouteShape,
-) -> (Route, Vec<String>) {
+) -> Result<(Route, Vec<String>), PatrolError> {
     let mut points = vec![shape.start];
     points.extend(shape.stops.iter().map(|s| s.location));
     let travel = Travel::between_legs(network, points);
@@ -50,6 +51,22 @@ pub fn assemble(
     if n > 1 {
         for k in 0..n {
             let leg = travel.leg(k, (k + 1) % n);
+            if !leg.length_m.is_finite() {
+                // Leg k runs from point k to point k + 1; point 0 is the start.
+                let stop = if k + 1 < n { k } else { k - 1 };
+                return Err(PatrolError::invalid(
+                    format!("stops[{stop}]"),
+                    format!(
+                        "stops[{stop}] ({}) is not connected by road to {}",
+                        shape.stops[stop].name,
+                        if k + 1 < n {
+                            "the point before it"
+                        } else {
+                            "the start"
+                        }
+                    ),
+                ));
+            }
             legs_m.push(leg.length_m);
             path.extend(leg.coords.into_iter().skip(1));
         }
@@ -107,7 +124,7 @@ pub fn assemble(
         updated_at: shape.at,
         version: 0,
     };
-    (route, notices)
+    Ok((route, notices))
 }
 
 /// Every grid, at every level, that the polyline `path` touches or crosses
@@ -191,6 +208,12 @@ async fn shape_of(
     if !input.start.is_valid() {
         return Err(PatrolError::invalid("start", "start is not a WGS84 point"));
     }
+    if input.stops.is_empty() {
+        return Err(PatrolError::invalid(
+            "stops",
+            "stops must name at least one hazard or key point to visit",
+        ));
+    }
     if input.stops.len() > crate::patrol::plan::MAX_STOPS {
         return Err(PatrolError::invalid(
             "stops",
@@ -255,7 +278,7 @@ pub async fn save(
     now: Timestamp,
 ) -> Result<(Route, Vec<String>), PatrolError> {
     let (shape, assignees) = shape_of(store, index, input, now).await?;
-    let (mut route, notices) = assemble(network, index, shape);
+    let (mut route, notices) = assemble(network, index, shape)?;
     route.assignees = assignees;
     Ok((store.create_route(&route).await?, notices))
 }
@@ -276,7 +299,7 @@ pub async fn edit(
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
     let (shape, assignees) = shape_of(store, index, input, now).await?;
-    let (mut route, notices) = assemble(network, index, shape);
+    let (mut route, notices) = assemble(network, index, shape)?;
     route.id = id;
     route.version = version;
     route.created_at = old.created_at;

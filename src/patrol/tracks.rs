@@ -187,6 +187,9 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
         GeoJson::Geometry(g) => match g.value {
             GeometryValue::LineString {
                 coordinates: coords,
+            } if coords.len() > MAX_POINTS => return Err(too_many(coords.len())),
+            GeometryValue::LineString {
+                coordinates: coords,
             } => coords
                 .iter()
                 .enumerate()

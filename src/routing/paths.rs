@@ -131,6 +131,25 @@ impl RoadNetwork {
         best
     }
 
+    /// Where along `edge` its end `node` lies (0 or the edge's length), for
+    /// a point `offset_m` along it. A loop (both ends one node) is left by
+    /// its nearer end, as the search counted it.
+    fn offset_of_end(&self, edge: EdgeIndex, offset_m: f64, node: NodeIndex) -> f64 {
+        let (a, b) = self.graph().edge_endpoints(edge).expect("an edge");
+        let length = self.graph()[edge].length_m();
+        if a == b {
+            if offset_m <= length - offset_m {
+                0.0
+            } else {
+                length
+            }
+        } else if node == a {
+            0.0
+        } else {
+            length
+        }
+    }
+
     /// Road distance in metres from the search's start to `to`.
     pub fn distance_m(&self, search: &Search, to: &Snap) -> f64 {
         self.best_via(search, to).0
@@ -138,9 +157,14 @@ impl RoadNetwork {
 
     /// The shortest path from the search's start to `to`, as a polyline along
     /// the roads, with its length in metres.
+    /// When no road connects them the length is infinite and the polyline
+    /// empty.
     pub fn path(&self, search: &Search, to: &Snap) -> (f64, Vec<LonLat>) {
         let graph = self.graph();
         let (length, via) = self.best_via(search, to);
+        if !length.is_finite() {
+            return (length, Vec::new());
+        }
         let end_node = match via {
             Via::SameEdge => {
                 let coords = graph[to.edge].slice(search.from.offset_m, to.offset_m);
@@ -158,12 +182,7 @@ impl RoadNetwork {
         steps.reverse();
         let seed = node;
         let from_edge = &graph[search.from.edge];
-        let (from_a, _) = graph.edge_endpoints(search.from.edge).expect("an edge");
-        let seed_offset = if seed == from_a {
-            0.0
-        } else {
-            from_edge.length_m()
-        };
+        let seed_offset = self.offset_of_end(search.from.edge, search.from.offset_m, seed);
         let mut coords = from_edge.slice(search.from.offset_m, seed_offset);
         for (prev, edge, _) in steps {
             let e = &graph[edge];
@@ -175,12 +194,7 @@ impl RoadNetwork {
             coords.extend(part.into_iter().skip(1));
         }
         let to_edge = &graph[to.edge];
-        let (to_a, _) = graph.edge_endpoints(to.edge).expect("an edge");
-        let end_offset = if end_node == to_a {
-            0.0
-        } else {
-            to_edge.length_m()
-        };
+        let end_offset = self.offset_of_end(to.edge, to.offset_m, end_node);
         coords.extend(to_edge.slice(end_offset, to.offset_m).into_iter().skip(1));
         (length, coords)
     }
@@ -229,5 +243,31 @@ mod tests {
         // Round via a and d (west side): 0.002 + 0.01 + 0.003 degrees-ish.
         assert_eq!(coords[1], LonLat::new(106.0, 34.0), "{coords:?}");
         assert_eq!(coords[2], LonLat::new(106.0, 34.01));
+    }
+
+    /// A ring road drawn as one closed line (its only node is where it
+    /// closes), and a spur to it: from the spur to a point just past the
+    /// closing node, the way is drawn the short way round, as counted.
+    #[test]
+    fn a_closed_ring_is_left_by_its_nearer_end() {
+        let net = RoadNetwork::build(vec![
+            line(&[
+                (106.0, 34.0),
+                (106.01, 34.0),
+                (106.01, 34.01),
+                (106.0, 34.01),
+                (106.0, 34.0),
+            ]),
+            line(&[(106.0, 34.0), (105.99, 34.0)]),
+        ]);
+        let spur = net.snap(LonLat::new(105.995, 34.0)).expect("snap");
+        let near_end = net.snap(LonLat::new(106.0, 34.0005)).expect("snap");
+        let search = net.search(spur, &net.ends(&near_end));
+        let (len, coords) = net.path(&search, &near_end);
+        assert!(
+            (len - polyline_m(&net, &coords)).abs() < 1e-6,
+            "{len} vs {coords:?}"
+        );
+        assert!(len < 600.0, "the short way round: {len} m");
     }
 }

@@ -147,7 +147,8 @@ impl<'n> Travel<'n> {
     }
 
     /// The leg from point `i` to point `j`: the shortest way over the roads
-    /// (with the walks to and from them), or a straight line.
+    /// (with the walks to and from them), or a straight line. Its length is
+    /// infinite (and its way just the two points) when no road connects them.
     pub fn leg(&self, i: usize, j: usize) -> Leg {
         let (a, b) = (self.points[i], self.points[j]);
         let Some(net) = self.network else {
@@ -159,6 +160,12 @@ impl<'n> Travel<'n> {
         let (from, to) = (self.snaps[i], self.snaps[j]);
         let search = net.search(from, &net.ends(&to));
         let (road_m, road) = net.path(&search, &to);
+        if !road_m.is_finite() {
+            return Leg {
+                length_m: f64::INFINITY,
+                coords: vec![a, b],
+            };
+        }
         let mut coords = Vec::with_capacity(road.len() + 2);
         coords.push(a);
         coords.extend(road);

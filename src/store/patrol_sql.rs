@@ -120,8 +120,7 @@ macro_rules! impl_patrol_store {
                     "UPDATE hazards SET name = $1, category = $2, risk = $3, interval_days = $4, \
                      status = $5, lon = $6, lat = $7, area = $8, description = $9, \
                      grid_l1 = $10, grid_l2 = $11, grid_l3 = $12, grid_l4 = $13, grid_l5 = $14, \
-                     last_inspected_at = $15, updated_at = $16, version = version + 1 \
-                     WHERE id = $17 AND version = $18",
+                     updated_at = $15, version = version + 1 WHERE id = $16 AND version = $17",
                 )
                 .bind(&h.name)
                 .bind(&h.category)
@@ -135,8 +134,10 @@ macro_rules! impl_patrol_store {
                 for grid in &h.chain {
                     update = update.bind(grid.as_ref().map(|g| g.0.as_str()));
                 }
+                // The last inspection is the patrols' to move (update_patrol),
+                // never a hazard edit's: an edit read before a patrol's visit
+                // must not put it back.
                 let done = update
-                    .bind(h.last_inspected_at.map(|t| t.as_millisecond()))
                     .bind(h.updated_at.as_millisecond())
                     .bind(h.id.0)
                     .bind(h.version)
@@ -156,20 +157,24 @@ macro_rules! impl_patrol_store {
 
             async fn relocate_hazards(
                 &self,
-                moves: &[($crate::model::HazardId, $crate::model::GridChain)],
+                moves: &[($crate::model::HazardId, i64, $crate::model::GridChain)],
             ) -> Result<(), $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
                 let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
-                for (id, chain) in moves {
+                for (id, version, chain) in moves {
+                    // A hazard changed since it was read (moved by hand) is
+                    // left as its change put it.
                     let mut update = sqlx::query::<$db>(
                         "UPDATE hazards SET grid_l1 = $1, grid_l2 = $2, grid_l3 = $3, \
-                         grid_l4 = $4, grid_l5 = $5, version = version + 1 WHERE id = $6",
+                         grid_l4 = $4, grid_l5 = $5, version = version + 1 \
+                         WHERE id = $6 AND version = $7",
                     );
                     for grid in chain {
                         update = update.bind(grid.as_ref().map(|g| g.0.as_str()));
                     }
                     update
                         .bind(id.0)
+                        .bind(version)
                         .execute(&mut *tx)
                         .await
                         .map_err(failed("relocating a hazard"))?;

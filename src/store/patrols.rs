@@ -47,13 +47,18 @@ pub trait PatrolStore: Send + Sync {
     /// Register hazards, all or none, returning them with their ids.
     async fn create_hazards(&self, news: &[NewHazard]) -> Result<Vec<Hazard>, StoreError>;
 
-    /// Write a changed hazard if its `version` is still the stored one;
+    /// Write a changed hazard if its `version` is still the stored one
+    /// (every field but `last_inspected_at`, which only patrols move);
     /// returns it with the next version. `Ok(None)` when there is no such hazard.
     async fn update_hazard(&self, hazard: &Hazard) -> Result<Option<Hazard>, StoreError>;
 
     /// Give hazards new grid chains (after the grids were redrawn), all in
-    /// one transaction; each one's version moves on.
-    async fn relocate_hazards(&self, moves: &[(HazardId, GridChain)]) -> Result<(), StoreError>;
+    /// one transaction: each `(id, version read, chain)`; a hazard no longer
+    /// at that version is left alone. Each one moved gets the next version.
+    async fn relocate_hazards(
+        &self,
+        moves: &[(HazardId, i64, GridChain)],
+    ) -> Result<(), StoreError>;
 
     /// Delete a hazard; false when there was none.
     async fn delete_hazard(&self, id: HazardId) -> Result<bool, StoreError>;

@@ -17,23 +17,30 @@ use crate::api::extract::{Json, Path, Query};
 use crate::api::hazards::time_or_now;
 use crate::dispatch::{self, Report};
 use crate::geom::{InputCrs, LonLat};
-use crate::model::{CheckIn, Patrol, PatrolId, ReportSource, Route, RouteId};
+use crate::model::{CheckIn, Patrol, PatrolId, ReportSource, RouteId};
 use crate::patrol::{execute, tracks};
 use crate::state::AppState;
 use crate::workflow::Severity;
 
 use super::period;
-use super::planning::find_route;
 
 /// A patrol as JSON: the visits (with the stop names), check-ins, and the
 /// track as a GeoJSON LineString with its times, for replay.
-fn patrol_json(patrol: &Patrol, route: &Route) -> Value {
+fn patrol_json(patrol: &Patrol) -> Value {
+    // GeoJSON wants two positions for a LineString: one fix is a Point,
+    // none is no geometry.
+    let coords: Vec<[f64; 2]> = patrol.track.iter().map(|p| [p.at.lon, p.at.lat]).collect();
+    let track_geometry = match coords.as_slice() {
+        [] => Value::Null,
+        [one] => json!({"type": "Point", "coordinates": one}),
+        _ => json!({"type": "LineString", "coordinates": coords}),
+    };
     let visits: Vec<Value> = patrol
         .visits
         .iter()
         .enumerate()
         .map(|(k, v)| {
-            let stop = route.stops.get(k);
+            let stop = patrol.stops.get(k);
             json!({
                 "stop": k,
                 "hazard": v.hazard,
@@ -65,7 +72,7 @@ fn patrol_json(patrol: &Patrol, route: &Route) -> Value {
         })).collect::<Vec<_>>(),
         "track": {
             "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": patrol.track.iter().map(|p| [p.at.lon, p.at.lat]).collect::<Vec<_>>()},
+            "geometry": track_geometry,
             "properties": {"times": patrol.track.iter().map(|p| p.time.map(|t| t.to_string())).collect::<Vec<_>>()},
         },
         "version": patrol.version,
@@ -88,13 +95,8 @@ pub(super) struct PatrolDoc {
     missed: usize,
 }
 
-pub(super) async fn answer_patrol(
-    state: &AppState,
-    patrol: &Patrol,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let route = find_route(state, patrol.route.0).await?;
-    Ok((status, axum::Json(patrol_json(patrol, &route))).into_response())
+fn answer_patrol(patrol: &Patrol, status: StatusCode) -> Response {
+    (status, axum::Json(patrol_json(patrol))).into_response()
 }
 
 /// Who starts a patrol.
@@ -136,7 +138,7 @@ pub(super) async fn start_patrol(
         at,
     )
     .await?;
-    answer_patrol(&state, &patrol, StatusCode::CREATED).await
+    Ok(answer_patrol(&patrol, StatusCode::CREATED))
 }
 
 /// Which patrols to list.
@@ -206,7 +208,7 @@ pub(super) async fn one_patrol(
         .await
         .map_err(|e| ApiError::internal("reading a patrol", e))?
         .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))?;
-    answer_patrol(&state, &patrol, StatusCode::OK).await
+    Ok(answer_patrol(&patrol, StatusCode::OK))
 }
 
 /// Add GPS track points: a GPX document (`Content-Type:
@@ -253,7 +255,7 @@ pub(super) async fn post_track(
         Timestamp::now(),
     )
     .await?;
-    answer_patrol(&state, &patrol, StatusCode::OK).await
+    Ok(answer_patrol(&patrol, StatusCode::OK))
 }
 
 /// An incident raised from a check-in.
@@ -308,17 +310,24 @@ pub(super) async fn post_checkin(
     let now = Timestamp::now();
     let time = time_or_now("time", body.time.as_deref(), now)?;
     let at = LonLat::new(body.point[0], body.point[1]);
-    let patrol = state
-        .store()
+    // Everything that could refuse the check-in is checked before an
+    // incident is raised from it, so a refused check-in raises nothing.
+    // (The incident and the check-in are two writes: should the second
+    // fail for another reason, the incident stands and the error says so.)
+    if !at.is_valid() {
+        return Err(ApiError::bad_parameter(
+            "point",
+            "point is not a WGS84 longitude/latitude",
+        ));
+    }
+    let store = state.store().as_ref();
+    execute::can_check_in(store, PatrolId(id), time, now).await?;
+    let member = store
         .patrol(PatrolId(id))
         .await
         .map_err(|e| ApiError::internal("reading a patrol", e))?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))?;
-    if patrol.status != crate::model::PatrolStatus::Active {
-        return Err(ApiError::Conflict(format!(
-            "patrol {id} is finished: nothing more can be added to it"
-        )));
-    }
+        .map(|p| p.member)
+        .unwrap_or_default();
     let incident = match body.incident {
         None => None,
         Some(raise) => {
@@ -333,7 +342,7 @@ pub(super) async fn post_checkin(
                     source: ReportSource::Patrol,
                     reporter: None,
                     photos: body.photo_url.iter().cloned().collect(),
-                    actor: patrol.member.clone(),
+                    actor: member,
                     note: Some(format!("raised on patrol {id}")),
                 },
                 now,
@@ -349,8 +358,16 @@ pub(super) async fn post_checkin(
         note: body.note,
         incident,
     };
-    let patrol = execute::check_in(state.store().as_ref(), PatrolId(id), checkin).await?;
-    answer_patrol(&state, &patrol, StatusCode::OK).await
+    let patrol = execute::check_in(store, PatrolId(id), checkin, now)
+        .await
+        .map_err(|e| match incident {
+            Some(raised) => ApiError::Conflict(format!(
+                "incident {} was raised, but the check-in could not be recorded: {e}",
+                raised.0
+            )),
+            None => e.into(),
+        })?;
+    Ok(answer_patrol(&patrol, StatusCode::OK))
 }
 
 /// When a patrol finished.
@@ -380,6 +397,6 @@ pub(super) async fn finish_patrol(
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let at = time_or_now("at", body.at.as_deref(), now)?;
-    let patrol = execute::finish(state.store().as_ref(), PatrolId(id), at).await?;
-    answer_patrol(&state, &patrol, StatusCode::OK).await
+    let patrol = execute::finish(state.store().as_ref(), PatrolId(id), at, now).await?;
+    Ok(answer_patrol(&patrol, StatusCode::OK))
 }

@@ -275,7 +275,7 @@ pub(super) async fn list_routes(
     ))
 }
 
-pub(super) async fn find_route(state: &AppState, id: i64) -> Result<Route, ApiError> {
+async fn find_route(state: &AppState, id: i64) -> Result<Route, ApiError> {
     state
         .store()
         .route(RouteId(id))

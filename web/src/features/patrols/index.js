@@ -79,14 +79,31 @@ export function install(ctx) {
     message.textContent = text ?? '';
     message.classList.toggle('error', error);
   };
-  const guard = (work) => async (...args) => {
+  // Run a user's action: errors are shown, and `button` (if any) is
+  // disabled while it runs so a double click does not do it twice.
+  const guard = (work, button = null) => async (...args) => {
+    if (button) button.disabled = true;
     try {
       say('');
       await work(...args);
     } catch (error) {
       say(error.message, true);
+    } finally {
+      // Back on unless the work itself switched it off (see `enable`).
+      if (button) button.disabled = switchedOff.has(button);
     }
   };
+  const patrolButtons = [trackFile, refreshButton, finishButton, replayButton];
+  const switchedOff = new Set();
+  const enable = (buttons, on) => {
+    for (const b of buttons) {
+      b.disabled = !on;
+      if (on) switchedOff.delete(b);
+      else switchedOff.add(b);
+    }
+  };
+
+  enable([planButton, saveButton, startButton, ...patrolButtons], false);
 
   // 1. Picking the start and the grid.
   let picking = false;
@@ -97,29 +114,51 @@ export function install(ctx) {
   };
   pickButton.addEventListener('click', () => setPicking(!picking));
   map.on('click', (event) => {
-    if (!picking) return;
+    // A feature installed before this one (incidents) took the click.
+    if (!picking || event.defaultPrevented) return;
     event.preventDefault();
     setPicking(false);
     const { lng, lat } = event.lngLat.wrap();
     guard(() => pickStart(round(lng), round(lat)))();
   });
 
+  // Each pick starts a new piece of work; answers for an older pick or
+  // plan are not drawn.
+  let turn = 0;
   async function pickStart(lon, lat) {
+    const mine = ++turn;
     const answer = await api.locate(lon, lat);
+    if (mine !== turn) return;
     const grid = answer.chain.find((g) => g.level === 4) ?? answer.chain.at(-1);
     if (!grid) throw new Error('该位置不在本县任何网格内。');
+    reset();
     state.grid = grid;
     state.start = [lon, lat];
     startMarker.setLngLat(state.start).addTo(map);
     gridLine.textContent = `${grid.name}（${grid.id}）`;
     gridLine.dataset.gridId = grid.id;
-    planButton.disabled = false;
+    enable([planButton], true);
     await loadHazards();
     await loadCoverage();
   }
 
+  /** Forget the plan, route and patrol of an earlier pick. */
+  function reset() {
+    Object.assign(state, { grid: null, start: null, plan: null, stops: [], route: null, patrol: null });
+    clearInterval(replayTimer);
+    replayMarker.remove();
+    layers.route(null);
+    layers.stops(null);
+    layers.track(null);
+    for (const view of [hazardsView, routeView, patrolView, coverageView]) replaceChildren(view);
+    delete routeView.dataset.routeId;
+    enable([saveButton, startButton, ...patrolButtons], false);
+  }
+
   async function loadHazards() {
-    const fc = await api.hazards({ grid: state.grid.id });
+    const mine = turn;
+    const fc = await api.hazards({ grid: state.grid.id, status: 'open,mitigated' });
+    if (mine !== turn) return;
     layers.hazards(fc);
     const due = fc.features.filter((f) => f.properties.due);
     replaceChildren(hazardsView,
@@ -154,23 +193,24 @@ export function install(ctx) {
 
   // 2. Planning and adjusting.
   planButton.addEventListener('click', guard(async () => {
-    planButton.disabled = true;
-    try {
-      const minutes = Number(maxMinutes.value);
-      const doc = await api.planRoute({
-        grid: state.grid.id, shift: shift.value, mode: mode.value, start: state.start,
-        max_duration_min: minutes > 0 ? minutes : undefined,
-      });
-      state.plan = doc;
-      state.route = null;
-      takeStops(doc);
-      nameInput.value = doc.features[0].properties.name;
-      showRoute(doc);
-      saveButton.disabled = state.stops.length === 0;
-    } finally {
-      planButton.disabled = false;
-    }
-  }));
+    const mine = turn;
+    const minutes = Number(maxMinutes.value);
+    const doc = await api.planRoute({
+      grid: state.grid.id, shift: shift.value, mode: mode.value, start: state.start,
+      max_duration_min: minutes > 0 ? minutes : undefined,
+    });
+    if (mine !== turn) return;
+    // A new plan is a new route: what was saved or walked before stays as it was.
+    state.plan = doc;
+    state.route = null;
+    state.patrol = null;
+    delete routeView.dataset.routeId;
+    enable([startButton, ...patrolButtons], false);
+    takeStops(doc);
+    nameInput.value = doc.features[0].properties.name;
+    showRoute(doc);
+    enable([saveButton], state.stops.length > 0);
+  }, planButton));
 
   function showRoute(doc, { adjusted = false } = {}) {
     const props = doc.features[0].properties;
@@ -207,6 +247,7 @@ export function install(ctx) {
   function drop(k) {
     state.stops.splice(k, 1);
     adjusted();
+    enable([saveButton], state.stops.length > 0);
   }
 
   // The stops of a planned or saved route, with their places (for
@@ -237,38 +278,42 @@ export function install(ctx) {
     showRoute(doc);
     routeView.dataset.routeId = String(saved.id);
     say(`路线已保存（编号 ${saved.id}）。`);
-    startButton.disabled = false;
-  }));
+    enable([startButton], true);
+  }, saveButton));
 
   // 4. Patrols.
   startButton.addEventListener('click', guard(async () => {
     const name = member.value.trim();
     if (!name) throw new Error('请填写巡查人。');
-    state.patrol = await api.startPatrol(state.route.id, { member: name });
-    for (const b of [trackFile, refreshButton, finishButton, replayButton]) b.disabled = false;
-    showPatrol(state.patrol);
-  }));
+    showPatrol(await api.startPatrol(state.route.id, { member: name }));
+    enable(patrolButtons, true);
+  }, startButton));
   trackFile.addEventListener('change', guard(async () => {
     const file = trackFile.files?.[0];
     if (!file) return;
-    showPatrol(await api.uploadTrack(state.patrol.id, await file.text()));
-    trackFile.value = '';
-    await loadCoverage();
+    try {
+      showPatrol(await api.uploadTrack(state.patrol.id, await file.text()));
+    } finally {
+      // Choosing the same file again (after an error) must fire again.
+      trackFile.value = '';
+    }
+    await Promise.all([loadHazards(), loadCoverage()]);
   }));
   refreshButton.addEventListener('click', guard(async () => {
     showPatrol(await api.patrol(state.patrol.id));
-    await loadHazards();
-    await loadCoverage();
-  }));
+    await Promise.all([loadHazards(), loadCoverage()]);
+  }, refreshButton));
   finishButton.addEventListener('click', guard(async () => {
     showPatrol(await api.finishPatrol(state.patrol.id));
-    await loadCoverage();
-  }));
+    await Promise.all([loadHazards(), loadCoverage()]);
+    // A finished patrol takes nothing more; replay stays.
+    enable([trackFile, finishButton], false);
+  }, finishButton));
   replayButton.addEventListener('click', () => replay(state.patrol));
 
   function showPatrol(patrol) {
     state.patrol = patrol;
-    layers.track(patrol.track.geometry.coordinates.length > 1 ? patrol.track : null);
+    layers.track(patrol.track.geometry?.type === 'LineString' ? patrol.track : null);
     const visitOf = (v) => (v.visited_at ? 'visited' : v.missed ? 'missed' : 'pending');
     layers.stops(patrol.visits.map((v) => ({
       type: 'Feature',
@@ -288,7 +333,8 @@ export function install(ctx) {
   let replayTimer = null;
   function replay(patrol) {
     clearInterval(replayTimer);
-    const coords = patrol?.track.geometry.coordinates ?? [];
+    const geometry = patrol?.track.geometry;
+    const coords = geometry?.type === 'LineString' ? geometry.coordinates : [];
     if (coords.length === 0) return;
     let k = 0;
     replayMarker.setLngLat(coords[0]).addTo(map);
@@ -305,12 +351,14 @@ export function install(ctx) {
   // 5. Coverage this week (to tomorrow, so tracks timed today all count).
   async function loadCoverage() {
     if (!state.grid) return;
+    const mine = turn;
     const now = Date.now();
     const c = await api.coverage({
       grid: state.grid.id,
       from: new Date(now - 7 * DAY_MS).toISOString(),
       to: new Date(now + DAY_MS).toISOString(),
     });
+    if (mine !== turn) return;
     const night = c.night;
     replaceChildren(coverageView, h('dl', { dataset: { test: 'coverage-figures',
       inspections: String(c.inspections), hazardsInspected: String(c.hazards_inspected),
