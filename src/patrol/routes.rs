@@ -3,6 +3,8 @@
 //! members. Every grid the way passes through, at every level, is recorded
 //! with the route, so a grid's routes include those that only cross it.
 
+use std::sync::Arc;
+
 use geo::{Intersects, Line};
 use jiff::Timestamp;
 
@@ -269,16 +271,29 @@ async fn shape_of(
     Ok((shape, input.assignees))
 }
 
-/// Save a new route, walked in the order given.
+/// [`assemble`] on the blocking pool: a route of a few hundred stops is
+/// that many path searches and a grid test per segment, too long for an
+/// async worker.
+async fn assemble_off_runtime(
+    network: Arc<RoadNetwork>,
+    index: Arc<GridIndex>,
+    shape: RouteShape,
+) -> Result<(Route, Vec<String>), PatrolError> {
+    tokio::task::spawn_blocking(move || assemble(Some(&network), &index, shape))
+        .await
+        .expect("drawing a route does not panic")
+}
+
+/// Save a new route, walked in the order given, drawn over `network`.
 pub async fn save(
     store: &dyn Store,
-    index: &GridIndex,
-    network: Option<&RoadNetwork>,
+    index: Arc<GridIndex>,
+    network: Arc<RoadNetwork>,
     input: RouteInput,
     now: Timestamp,
 ) -> Result<(Route, Vec<String>), PatrolError> {
-    let (shape, assignees) = shape_of(store, index, input, now).await?;
-    let (mut route, notices) = assemble(network, index, shape)?;
+    let (shape, assignees) = shape_of(store, &index, input, now).await?;
+    let (mut route, notices) = assemble_off_runtime(network, index, shape).await?;
     route.assignees = assignees;
     Ok((store.create_route(&route).await?, notices))
 }
@@ -287,8 +302,8 @@ pub async fn save(
 /// again), if it is still at `version`.
 pub async fn edit(
     store: &dyn Store,
-    index: &GridIndex,
-    network: Option<&RoadNetwork>,
+    index: Arc<GridIndex>,
+    network: Arc<RoadNetwork>,
     id: RouteId,
     version: i64,
     input: RouteInput,
@@ -298,8 +313,8 @@ pub async fn edit(
         .route(id)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
-    let (shape, assignees) = shape_of(store, index, input, now).await?;
-    let (mut route, notices) = assemble(network, index, shape)?;
+    let (shape, assignees) = shape_of(store, &index, input, now).await?;
+    let (mut route, notices) = assemble_off_runtime(network, index, shape).await?;
     route.id = id;
     route.version = version;
     route.created_at = old.created_at;

@@ -229,8 +229,8 @@ pub(super) async fn save_route(
     let (index, roads) = (state.index(), state.roads());
     let (route, notices) = routes::save(
         state.store().as_ref(),
-        &index,
-        Some(&roads),
+        index,
+        roads,
         input,
         Timestamp::now(),
     )
@@ -332,8 +332,8 @@ pub(super) async fn edit_route(
     let (index, roads) = (state.index(), state.roads());
     let (route, notices) = routes::edit(
         state.store().as_ref(),
-        &index,
-        Some(&roads),
+        index,
+        roads,
         RouteId(id),
         version,
         input,
