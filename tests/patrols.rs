@@ -178,39 +178,20 @@ async fn hazards_are_registered_changed_and_refused_whole(t: &TestStore) {
     );
     let id = |k: usize| created["features"][k]["id"].as_i64().expect("an id");
 
-    let count = |doc: Value| doc["features"].as_array().expect("features").len();
-    assert_eq!(
-        count(
-            get(&app, "/api/hazards?grid=b-sw-w-s")
-                .await
-                .expect(StatusCode::OK)
-        ),
-        3
-    );
-    assert_eq!(
-        count(
-            get(&app, "/api/hazards?grid=t-se")
-                .await
-                .expect(StatusCode::OK)
-        ),
-        1
-    );
-    assert_eq!(
-        count(
-            get(&app, "/api/hazards?grid=t-sw&due=now")
-                .await
-                .expect(StatusCode::OK)
-        ),
-        2
-    );
-    assert_eq!(
-        count(
-            get(&app, "/api/hazards?risk=major")
-                .await
-                .expect(StatusCode::OK)
-        ),
-        2
-    );
+    // How many hazards each filter finds.
+    for (uri, want) in [
+        ("/api/hazards?grid=b-sw-w-s", 3),
+        ("/api/hazards?grid=t-se", 1),
+        ("/api/hazards?grid=t-sw&due=now", 2),
+        ("/api/hazards?risk=major", 2),
+    ] {
+        let found = get(&app, uri).await.expect(StatusCode::OK);
+        assert_eq!(
+            found["features"].as_array().expect("features").len(),
+            want,
+            "{uri}"
+        );
+    }
     let problem = get(&app, "/api/hazards?risk=extreme")
         .await
         .problem(StatusCode::BAD_REQUEST);
