@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use wangge::generate::hazards::{generate_hazards, town_seats};
-use wangge::generate::roads::generate_roads;
+use wangge::generate::hazards::generate_hazards;
+use wangge::generate::roads::{generate_roads, settlements, town_seats};
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, shortest_tour};
@@ -43,8 +43,9 @@ struct Instance {
 fn instances(network: &RoadNetwork) -> Vec<Instance> {
     let grids = generate(DEMO_SEED);
     let now: Timestamp = "2026-06-01T08:00:00Z".parse().expect("timestamp");
-    let hazards = generate_hazards(&grids, network, now, DEMO_SEED);
-    let seats = town_seats(&grids);
+    let places = settlements(&grids);
+    let hazards = generate_hazards(&grids, &places, network, now, DEMO_SEED);
+    let seats = town_seats(&grids, &places);
     (0..INSTANCES)
         .map(|i| {
             let stops = 50 + (150 * i + (INSTANCES - 1) / 2) / (INSTANCES - 1);
@@ -109,7 +110,7 @@ fn ortools_python(target: &Path) -> PathBuf {
 fn compare(c: &mut Criterion) {
     let t = Instant::now();
     let grids = generate(DEMO_SEED);
-    let network = RoadNetwork::build(generate_roads(&grids, DEMO_SEED));
+    let network = RoadNetwork::build(generate_roads(&grids, &settlements(&grids), DEMO_SEED));
     println!(
         "demo road network: {} lines, {} nodes, {} edges, {:.0} km, built in {:.1?}",
         network.lines().len(),

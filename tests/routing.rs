@@ -31,9 +31,10 @@ fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
         let grids = generate(DEMO_SEED);
-        let network = RoadNetwork::build(generate_roads(&grids, DEMO_SEED));
+        let places = settlements(&grids);
+        let network = RoadNetwork::build(generate_roads(&grids, &places, DEMO_SEED));
         let now: Timestamp = "2026-06-01T08:00:00Z".parse().expect("timestamp");
-        let hazards = generate_hazards(&grids, &network, now, DEMO_SEED);
+        let hazards = generate_hazards(&grids, &places, &network, now, DEMO_SEED);
         Demo {
             grids,
             network,

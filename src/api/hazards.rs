@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
-use super::extract::{Json, Path, Query};
+use super::extract::{Body, Json, Path, Query};
+use super::params::{parse_grid, parse_time_or_now};
 use crate::geom::LonLat;
-use crate::model::{GridId, HazardId, HazardStatus, RiskClass};
+use crate::model::{HazardId, HazardStatus, RiskClass};
 use crate::patrol::hazards::{self, HazardChange, HazardFilter};
 use crate::patrol::{PatrolError, roads};
 use crate::state::AppState;
@@ -75,12 +75,12 @@ struct FeatureCollectionDoc {
             body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
-async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<Arc<AppState>>,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let single = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .is_some_and(|v| v["type"] == "Feature");
-    let drafts = tokio::task::spawn_blocking(move || hazards::drafts_from_geojson(&body))
+    let (drafts, single) = tokio::task::spawn_blocking(move || hazards::drafts_from_geojson(&body))
         .await
         .map_err(|e| ApiError::internal("reading hazards", e))??;
     let index = state.index();
@@ -141,28 +141,6 @@ pub(super) fn geo_json<T: Serialize>(value: &T) -> Response {
     ([("content-type", "application/geo+json")], body).into_response()
 }
 
-/// Parse a time parameter: RFC 3339, or `now`.
-pub(super) fn parse_time(field: &str, s: &str, now: Timestamp) -> Result<Timestamp, ApiError> {
-    if s == "now" {
-        return Ok(now);
-    }
-    s.parse().map_err(|e| {
-        ApiError::bad_parameter(
-            field,
-            format!("{field} must be an RFC 3339 time such as 2026-05-01T08:00:00+08:00 ({e})"),
-        )
-    })
-}
-
-/// An optional time parameter: RFC 3339 or `now`; `now` when absent.
-pub(super) fn time_or_now(
-    field: &str,
-    s: Option<&str>,
-    now: Timestamp,
-) -> Result<Timestamp, ApiError> {
-    s.map_or(Ok(now), |s| parse_time(field, s, now))
-}
-
 /// The hazards matching the filters, as a GeoJSON FeatureCollection (for
 /// the map and GIS tools), by id.
 #[utoipa::path(
@@ -182,17 +160,12 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let index = state.index();
-    let grid = params.grid.map(GridId);
-    if let Some(g) = &grid
-        && index.get(g).is_none()
-    {
-        return Err(ApiError::bad_parameter(
-            "grid",
-            format!("grid {:?} does not exist", g.as_str()),
-        ));
-    }
     let filter = HazardFilter {
-        grid,
+        grid: params
+            .grid
+            .as_deref()
+            .map(|g| parse_grid(&index, g).map(|(_, id)| id))
+            .transpose()?,
         statuses: list_of(
             "status",
             &params.status,
@@ -214,7 +187,7 @@ async fn list(
         due_at: params
             .due
             .as_deref()
-            .map(|s| parse_time("due", s, now))
+            .map(|s| parse_time_or_now("due", s, now))
             .transpose()?,
     };
     let found = hazards::list(state.store().as_ref(), &filter).await?;
@@ -229,11 +202,9 @@ async fn list(
 async fn find(state: &AppState, id: i64) -> Result<crate::model::Hazard, ApiError> {
     state
         .store()
-        .hazards()
+        .hazard(HazardId(id))
         .await
-        .map_err(|e| ApiError::internal("reading hazards", e))?
-        .into_iter()
-        .find(|h| h.id == HazardId(id))
+        .map_err(|e| ApiError::internal("reading a hazard", e))?
         .ok_or_else(|| ApiError::NotFound(format!("there is no hazard {id}")))
 }
 
@@ -389,7 +360,7 @@ struct RoadSummary {
 )]
 async fn replace_roads(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<axum::Json<RoadSummary>, ApiError> {
     let lines = tokio::task::spawn_blocking(move || roads::lines_from_geojson(&body))
         .await

@@ -28,6 +28,7 @@ mod incidents;
 mod locate;
 mod ogc;
 mod open311;
+mod params;
 mod patrols;
 mod style;
 mod tiles;

@@ -120,11 +120,11 @@ async fn load_demo(state: &Arc<AppState>) -> anyhow::Result<()> {
         "validating, writing and indexing {} grids",
         grids.len()
     ));
-    let result = state.import_grids(grids.clone(), WriteMode::Replace).await;
+    let result = state.import_grids(grids, WriteMode::Replace).await;
     if result.is_ok() {
         steps.step("laying roads and registering hazards".to_owned());
         let loaded =
-            crate::patrol::demo::load_demo_roads_and_hazards(state, grids, jiff::Timestamp::now())
+            crate::patrol::demo::load_demo_roads_and_hazards(state, jiff::Timestamp::now())
                 .await
                 .context("laying the demo roads and registering the demo hazards")?;
         tracing::info!(

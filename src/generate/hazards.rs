@@ -8,11 +8,10 @@ use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::geom::LonLat;
 use crate::model::{Grid, HazardDraft, HazardStatus, RiskClass, hazard_category_name};
 use crate::routing::RoadNetwork;
 
-use super::roads::settlements;
+use super::roads::Settlement;
 
 /// Category codes with their share of the register, per mille.
 const CATEGORY_MIX: &[(&str, u32)] = &[
@@ -49,10 +48,12 @@ fn pick<T: Copy>(mix: &[(T, u32)], rng: &mut ChaCha8Rng) -> T {
     mix[mix.len() - 1].0
 }
 
-/// The demo register over `grids` with `roads` built, as of `now`, for `seed`.
+/// The demo register over `grids` and their `places` ([`settlements`](super::roads::settlements))
+/// with `roads` built, as of `now`, for `seed`.
 /// Deterministic for the same inputs.
 pub fn generate_hazards(
     grids: &[Grid],
+    places: &[Settlement],
     roads: &RoadNetwork,
     now: Timestamp,
     seed: u64,
@@ -60,7 +61,7 @@ pub fn generate_hazards(
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x04a2_a4d5);
     let frame = *roads.frame();
     let mut out = Vec::new();
-    for settlement in settlements(grids) {
+    for settlement in places {
         let grid = &grids[settlement.grid];
         let people = grid.population().unwrap_or(0);
         let count = 2 + (people / 200).min(3) as usize + rng.random_range(0..2);
@@ -120,20 +121,4 @@ pub fn generate_hazards(
         }
     }
     out
-}
-
-/// Where the demo's patrols start in each town: its seat (the settlement of
-/// its most populous basic grid), keyed by the town's index in `grids`.
-pub fn town_seats(grids: &[Grid]) -> Vec<(usize, LonLat)> {
-    let places = settlements(grids);
-    let mut seats: Vec<(usize, LonLat, u64)> = Vec::new();
-    for s in &places {
-        let people = grids[s.grid].population().unwrap_or(0);
-        match seats.iter_mut().find(|(t, _, _)| *t == s.town) {
-            Some(seat) if seat.2 < people => *seat = (s.town, s.at, people),
-            Some(_) => {}
-            None => seats.push((s.town, s.at, people)),
-        }
-    }
-    seats.into_iter().map(|(t, at, _)| (t, at)).collect()
 }

@@ -76,29 +76,34 @@ pub fn settlements(grids: &[Grid]) -> Vec<Settlement> {
         .collect()
 }
 
-/// The demo road network over `grids` (the whole demo county), for `seed`.
-pub fn generate_roads(grids: &[Grid], seed: u64) -> Vec<RoadLine> {
+/// Where each town's roads meet: its seat, the settlement of its most
+/// populous basic grid, keyed by the town's index in `grids`, in town order.
+pub fn town_seats(grids: &[Grid], places: &[Settlement]) -> Vec<(usize, LonLat)> {
+    let mut towns: Vec<usize> = places.iter().map(|s| s.town).collect();
+    towns.sort_unstable();
+    towns.dedup();
+    towns
+        .into_iter()
+        .map(|t| {
+            let seat = places
+                .iter()
+                .filter(|s| s.town == t)
+                .max_by_key(|s| grids[s.grid].population().unwrap_or(0))
+                .expect("every town has a basic grid");
+            (t, seat.at)
+        })
+        .collect()
+}
+
+/// The demo road network over `grids` (the whole demo county) and their
+/// `places` ([`settlements`]), for `seed`.
+pub fn generate_roads(grids: &[Grid], places: &[Settlement], seed: u64) -> Vec<RoadLine> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x000a_d5ed);
-    let places = settlements(grids);
     let Some(first) = places.first() else {
         return Vec::new();
     };
     let frame = LocalFrame::new(first.at);
-    let mut towns: Vec<usize> = places.iter().map(|s| s.town).collect();
-    towns.sort_unstable();
-    towns.dedup();
-    let population = |s: &Settlement| grids[s.grid].population().unwrap_or(0);
-    let seats: Vec<LonLat> = towns
-        .iter()
-        .map(|&t| {
-            places
-                .iter()
-                .filter(|s| s.town == t)
-                .max_by_key(|s| population(s))
-                .expect("every town has a basic grid")
-                .at
-        })
-        .collect();
+    let (towns, seats): (Vec<usize>, Vec<LonLat>) = town_seats(grids, places).into_iter().unzip();
 
     let mut roads = Vec::new();
     let mut road = |a: LonLat, b: LonLat, class: RoadClass, rng: &mut ChaCha8Rng| {

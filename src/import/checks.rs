@@ -470,7 +470,7 @@ fn meeting_boxes(boxes: &[Option<Rect<f64>>]) -> Vec<(usize, usize)> {
 /// vertex. Not geo 0.33's `ChamberlainDuquetteArea`, which is the same
 /// measure but subtracts holes' *signed* areas, so a hole wound the GeoJSON
 /// way (clockwise) is added instead.
-fn area_m2(geometry: &MultiPolygon<f64>) -> f64 {
+pub(crate) fn area_m2(geometry: &MultiPolygon<f64>) -> f64 {
     geometry
         .0
         .iter()

@@ -20,6 +20,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub(crate) use checks::area_m2;
 pub use checks::{CONTAINMENT_TOLERANCE_M2, OVERLAP_TOLERANCE_M2, validate};
 pub use parse::parse_feature_collection;
 

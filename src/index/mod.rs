@@ -174,6 +174,15 @@ impl GridIndex {
         out
     }
 
+    /// True when `grid` is `ancestor` or lies below it (false for ids the
+    /// index does not hold).
+    pub fn is_within(&self, grid: &GridId, ancestor: &GridId) -> bool {
+        let (Some(ix), Some(a)) = (self.position(grid), self.position(ancestor)) else {
+            return false;
+        };
+        ix == a || self.ancestors(ix).contains(&a)
+    }
+
     /// The ids of the grids that own `p`, town to sub-area (`None` where a
     /// level has no grid there): [`GridIndex::locate`] as stored with
     /// incidents and hazards.

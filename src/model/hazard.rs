@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::geom::LonLat;
-use crate::model::GridChain;
+use crate::model::{GridChain, GridId};
 
 /// A hazard's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -219,6 +219,16 @@ impl Hazard {
                 ))
                 .unwrap_or(Timestamp::MAX),
         }
+    }
+
+    /// True when it lies in `grid` (any level) or below it.
+    pub fn lies_in(&self, grid: &GridId) -> bool {
+        self.chain.iter().flatten().any(|g| g == grid)
+    }
+
+    /// The deepest grid it lies in.
+    pub fn grid(&self) -> Option<&GridId> {
+        self.chain.iter().rev().flatten().next()
     }
 
     /// True when an inspection is due at `at` (and the hazard is inspected at all).

@@ -71,17 +71,14 @@ pub struct MissedStop {
     pub hazard: Option<i64>,
 }
 
-/// True when `grid` is `ancestor` or lies below it.
-fn within(index: &GridIndex, grid: &GridId, ancestor: &GridId) -> bool {
-    if grid == ancestor {
-        return true;
-    }
-    index.position(grid).is_some_and(|ix| {
-        index
-            .ancestors(ix)
-            .iter()
-            .any(|&a| index.grid(a).id == *ancestor)
-    })
+/// The hazards of `grid` (its subtree) that patrols still inspect.
+async fn inspected_hazards_in(
+    store: &dyn Store,
+    grid: &GridId,
+) -> Result<Vec<Hazard>, PatrolError> {
+    let mut hazards = store.hazards().await?;
+    hazards.retain(|h| h.status.is_inspected() && h.lies_in(grid));
+    Ok(hazards)
 }
 
 /// Coverage of `grid` over `[from, to)`.
@@ -101,12 +98,7 @@ pub async fn coverage(
     if from >= to {
         return Err(PatrolError::invalid("to", "to must be after from"));
     }
-    let hazards: Vec<Hazard> = store
-        .hazards()
-        .await?
-        .into_iter()
-        .filter(|h| h.status.is_inspected() && h.chain.iter().flatten().any(|g| g == grid))
-        .collect();
+    let hazards = inspected_hazards_in(store, grid).await?;
     let ids: std::collections::HashSet<HazardId> = hazards.iter().map(|h| h.id).collect();
     let period_days = (to.as_millisecond() - from.as_millisecond()) as f64 / 86_400_000.0;
     let inspections_required = hazards
@@ -127,7 +119,7 @@ pub async fn coverage(
         .patrols(from, to, None)
         .await?
         .into_iter()
-        .filter(|p| within(index, &p.grid, grid))
+        .filter(|p| index.is_within(&p.grid, grid))
         .collect();
     let mut day = ShiftFigures::default();
     let mut night = ShiftFigures::default();
@@ -202,12 +194,7 @@ pub async fn calendar(
     if !(1..=366).contains(&days) {
         return Err(PatrolError::invalid("days", "days must be from 1 to 366"));
     }
-    let hazards: Vec<Hazard> = store
-        .hazards()
-        .await?
-        .into_iter()
-        .filter(|h| h.status.is_inspected() && h.chain.iter().flatten().any(|g| g == grid))
-        .collect();
+    let hazards = inspected_hazards_in(store, grid).await?;
     let day = SignedDuration::from_hours(24);
     let mut out: Vec<DueDay> = (0..days)
         .map(|d| DueDay {

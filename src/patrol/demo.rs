@@ -5,10 +5,8 @@ use jiff::Timestamp;
 
 use crate::generate::DEMO_SEED;
 use crate::generate::hazards::generate_hazards;
-use crate::generate::roads::generate_roads;
-use crate::model::Grid;
+use crate::generate::roads::{generate_roads, settlements};
 use crate::patrol::{PatrolError, hazards};
-use crate::routing::RoadNetwork;
 use crate::state::AppState;
 
 /// What was loaded.
@@ -22,24 +20,34 @@ pub struct DemoPatrolData {
     pub hazards: usize,
 }
 
-/// Lay the demo roads over `grids` (the demo county, already imported) and
-/// register the demo hazards, last inspected relative to `now` so that
-/// about a quarter are due.
+/// Lay the demo roads over the grids the state holds (the demo county,
+/// already imported) and register the demo hazards, last inspected relative
+/// to `now` so that about a quarter are due.
 pub async fn load_demo_roads_and_hazards(
     state: &AppState,
-    grids: Vec<Grid>,
     now: Timestamp,
 ) -> Result<DemoPatrolData, PatrolError> {
-    let (lines, drafts) = tokio::task::spawn_blocking(move || {
-        let lines = generate_roads(&grids, DEMO_SEED);
-        let network = RoadNetwork::build(lines.clone());
-        let drafts = generate_hazards(&grids, &network, now, DEMO_SEED);
-        (lines, drafts)
-    })
-    .await
-    .expect("generating the demo roads and hazards does not panic");
-    let network = state.replace_roads(lines).await?;
     let index = state.index();
+    let (lines, places) = {
+        let index = index.clone();
+        tokio::task::spawn_blocking(move || {
+            let places = settlements(index.grids());
+            (generate_roads(index.grids(), &places, DEMO_SEED), places)
+        })
+        .await
+        .expect("generating the demo roads does not panic")
+    };
+    // The store's copy first; the graph it builds is the one hazards are
+    // placed along.
+    let network = state.replace_roads(lines).await?;
+    let drafts = {
+        let (index, network) = (index.clone(), network.clone());
+        tokio::task::spawn_blocking(move || {
+            generate_hazards(index.grids(), &places, &network, now, DEMO_SEED)
+        })
+        .await
+        .expect("generating the demo hazards does not panic")
+    };
     let registered = hazards::register(state.store().as_ref(), &index, drafts, now, false).await?;
     Ok(DemoPatrolData {
         roads: network.lines().len(),

@@ -256,13 +256,10 @@ pub async fn add_track(
         }
         let frame = LocalFrame::new(patrol.start);
         let added = points.len();
-        let before = patrol.track.last().copied();
+        // From the last earlier fix on, so the step joining old and new counts.
+        let from = patrol.track.len().saturating_sub(1);
         patrol.track.extend(points.iter().copied());
-        let first_new = patrol.track.len() - added;
-        if let Some(last) = before {
-            patrol.track_m += frame.distance_m(last.at, patrol.track[first_new].at);
-        }
-        patrol.track_m += patrol.track[first_new..]
+        patrol.track_m += patrol.track[from..]
             .windows(2)
             .map(|w| frame.distance_m(w[0].at, w[1].at))
             .sum::<f64>();
@@ -278,12 +275,7 @@ pub async fn check_in(
     checkin: CheckIn,
     now: Timestamp,
 ) -> Result<Patrol, PatrolError> {
-    if !checkin.at.is_valid() {
-        return Err(PatrolError::invalid(
-            "point",
-            "point is not a WGS84 longitude/latitude",
-        ));
-    }
+    check_point(checkin.at)?;
     apply(store, id, |patrol| {
         check_time("time", checkin.time, patrol.started_at, now)?;
         let inspected = mark_visits(patrol, 0, std::slice::from_ref(&checkin), checkin.time);
@@ -293,16 +285,31 @@ pub async fn check_in(
     .await
 }
 
-/// Check that a check-in could be recorded now (the patrol is under way
-/// and the time is plausible), before raising an incident from it.
+fn check_point(at: LonLat) -> Result<(), PatrolError> {
+    if at.is_valid() {
+        Ok(())
+    } else {
+        Err(PatrolError::invalid(
+            "point",
+            "point is not a WGS84 longitude/latitude",
+        ))
+    }
+}
+
+/// Check that a check-in at `at`, `time` could be recorded now (a valid
+/// point, the patrol under way, a plausible time), before raising an
+/// incident from it; returns the patrol as read.
 pub async fn can_check_in(
     store: &dyn Store,
     id: PatrolId,
+    at: LonLat,
     time: Timestamp,
     now: Timestamp,
-) -> Result<(), PatrolError> {
+) -> Result<Patrol, PatrolError> {
+    check_point(at)?;
     let patrol = active(store, id).await?;
-    check_time("time", time, patrol.started_at, now)
+    check_time("time", time, patrol.started_at, now)?;
+    Ok(patrol)
 }
 
 /// Finish a patrol: stops not visited by now are missed.

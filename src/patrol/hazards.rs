@@ -2,7 +2,7 @@
 //! collection, checked field by field), located in the grids, written all or
 //! nothing; changes guarded by version; listing with filters.
 
-use geo::{Area, Contains};
+use geo::Contains;
 use geojson::{Feature, GeoJson, Geometry, GeometryValue, JsonObject};
 use jiff::Timestamp;
 use serde_json::json;
@@ -174,9 +174,7 @@ fn place(
                     "must be a closed ring of WGS84 longitude/latitude".into()
                 ));
             }
-            let centre = polygon.exterior().0[0];
-            let km2 =
-                polygon.unsigned_area() * (111.132_954f64).powi(2) * centre.y.to_radians().cos();
+            let km2 = crate::import::area_m2(&geo::MultiPolygon(vec![polygon.clone()])) / 1e6;
             if km2 > MAX_AREA_KM2 {
                 return Err(bad(format!(
                     "covers {km2:.1} km²: a hazard area may cover at most {MAX_AREA_KM2} km²"
@@ -196,15 +194,11 @@ fn place(
     }
 }
 
-/// Read hazards from a GeoJSON FeatureCollection (or a single Feature).
-pub fn drafts_from_geojson(bytes: &[u8]) -> Result<Vec<HazardDraft>, PatrolError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| PatrolError::invalid("body", format!("the body is not UTF-8 ({e})")))?;
-    let geojson: GeoJson = text
-        .parse()
-        .map_err(|e| PatrolError::invalid("body", format!("the body is not GeoJSON ({e})")))?;
-    match geojson {
-        GeoJson::Feature(f) => Ok(vec![draft_from_feature(&f, "")?]),
+/// Read hazards from a GeoJSON FeatureCollection (or a single Feature: then
+/// the flag is true, and errors name fields without `features[i].`).
+pub fn drafts_from_geojson(bytes: &[u8]) -> Result<(Vec<HazardDraft>, bool), PatrolError> {
+    match super::read_geojson(bytes, "body")? {
+        GeoJson::Feature(f) => Ok((vec![draft_from_feature(&f, "")?], true)),
         GeoJson::FeatureCollection(fc) => {
             if fc.features.len() > MAX_IMPORT {
                 return Err(PatrolError::invalid(
@@ -215,11 +209,13 @@ pub fn drafts_from_geojson(bytes: &[u8]) -> Result<Vec<HazardDraft>, PatrolError
                     ),
                 ));
             }
-            fc.features
+            let drafts = fc
+                .features
                 .iter()
                 .enumerate()
                 .map(|(i, f)| draft_from_feature(f, &format!("features[{i}].")))
-                .collect()
+                .collect::<Result<_, _>>()?;
+            Ok((drafts, false))
         }
         GeoJson::Geometry(_) => Err(PatrolError::invalid(
             "body",
@@ -300,10 +296,8 @@ pub async fn change(
     now: Timestamp,
 ) -> Result<Hazard, PatrolError> {
     let mut hazard = store
-        .hazards()
+        .hazard(id)
         .await?
-        .into_iter()
-        .find(|h| h.id == id)
         .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
     if hazard.version != version {
         return Err(PatrolError::Conflict(format!(
@@ -383,9 +377,7 @@ pub struct HazardFilter {
 impl HazardFilter {
     /// True when `h` passes every set condition.
     pub fn matches(&self, h: &Hazard) -> bool {
-        self.grid
-            .as_ref()
-            .is_none_or(|g| h.chain.iter().flatten().any(|c| c == g))
+        self.grid.as_ref().is_none_or(|g| h.lies_in(g))
             && (self.statuses.is_empty() || self.statuses.contains(&h.status))
             && (self.risks.is_empty() || self.risks.contains(&h.risk))
             && self.category.as_ref().is_none_or(|c| *c == h.category)
@@ -418,7 +410,7 @@ pub fn to_feature(h: &Hazard, at: Timestamp) -> Feature {
         "status": h.status.name(),
         "description": h.description,
         "grids": chain,
-        "grid": h.chain.iter().rev().flatten().next().map(GridId::as_str),
+        "grid": h.grid().map(GridId::as_str),
         "last_inspected_at": h.last_inspected_at.map(|t| t.to_string()),
         "due_at": h.due_at().to_string(),
         "due": h.is_due(at),

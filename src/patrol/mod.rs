@@ -59,6 +59,14 @@ impl PatrolError {
     }
 }
 
+/// A request body as GeoJSON, or a refusal naming `field` (UTF-8 first).
+fn read_geojson(bytes: &[u8], field: &str) -> Result<geojson::GeoJson, PatrolError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| PatrolError::invalid(field, format!("the body is not UTF-8 ({e})")))?;
+    text.parse()
+        .map_err(|e| PatrolError::invalid(field, format!("the body is not GeoJSON ({e})")))
+}
+
 impl From<StoreError> for PatrolError {
     fn from(e: StoreError) -> Self {
         match e {

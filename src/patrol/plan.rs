@@ -86,7 +86,7 @@ pub struct Plan {
 pub fn candidates(hazards: &[Hazard], request: &PlanRequest) -> Vec<Hazard> {
     let mut out: Vec<Hazard> = hazards
         .iter()
-        .filter(|h| h.chain.iter().flatten().any(|g| *g == request.grid))
+        .filter(|h| h.lies_in(&request.grid))
         .filter(|h| match request.shift {
             Shift::Day => h.is_due(request.start_time),
             Shift::Night => {

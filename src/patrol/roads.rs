@@ -17,12 +17,7 @@ pub const MAX_LINES: usize = 500_000;
 /// point consecutively are kept with the repeat dropped; a line with fewer
 /// than two distinct points is refused, naming the feature.
 pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| PatrolError::invalid("body", format!("the body is not UTF-8 ({e})")))?;
-    let GeoJson::FeatureCollection(fc) = text
-        .parse::<GeoJson>()
-        .map_err(|e| PatrolError::invalid("body", format!("the body is not GeoJSON ({e})")))?
-    else {
+    let GeoJson::FeatureCollection(fc) = super::read_geojson(bytes, "body")? else {
         return Err(PatrolError::invalid(
             "body",
             "send the road network as a GeoJSON FeatureCollection of LineStrings",

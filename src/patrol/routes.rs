@@ -79,16 +79,9 @@ pub fn assemble(
     let grids = grids_along(index, &path);
     if let Some(own_ix) = index.position(&shape.grid) {
         let own = index.grid(own_ix);
-        let inside = |g: &GridId| {
-            // The grid itself, its ancestors (which hold it) and its
-            // descendants (which it holds) are not "leaving".
-            let Some(ix) = index.position(g) else {
-                return true;
-            };
-            ix == own_ix
-                || index.ancestors(own_ix).contains(&ix)
-                || index.ancestors(ix).contains(&own_ix)
-        };
+        // The grid itself, its ancestors (which hold it) and its
+        // descendants (which it holds) are not "leaving".
+        let inside = |g: &GridId| index.is_within(g, &own.id) || index.is_within(&own.id, g);
         let outside: Vec<&crate::model::Grid> = grids
             .iter()
             .filter(|g| !inside(g))

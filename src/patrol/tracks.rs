@@ -91,12 +91,7 @@ fn position(p: &[f64], field: &str) -> Result<LonLat, PatrolError> {
 
 /// Read a GeoJSON track (see the module doc for the accepted shapes).
 pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| PatrolError::invalid("track", format!("the body is not UTF-8 ({e})")))?;
-    let geojson: GeoJson = text
-        .parse()
-        .map_err(|e| PatrolError::invalid("track", format!("the body is not GeoJSON ({e})")))?;
-    let out = match geojson {
+    let out = match super::read_geojson(bytes, "track")? {
         GeoJson::Feature(f) => {
             let Some(GeometryValue::LineString {
                 coordinates: coords,

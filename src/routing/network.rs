@@ -119,10 +119,6 @@ pub struct RoadEdge {
     pub coords: Vec<LonLat>,
     /// Metres from the source node to each vertex (first 0, last = length).
     pub along_m: Vec<f64>,
-    /// The road's class.
-    pub class: RoadClass,
-    /// Which imported line it is part of (index into the lines built from).
-    pub line: usize,
 }
 
 impl RoadEdge {
@@ -231,7 +227,7 @@ impl RoadNetwork {
         };
 
         // Step 2: split every line at its nodes.
-        for (line_ix, line) in lines.iter().enumerate() {
+        for line in &lines {
             let mut coords: Vec<LonLat> = Vec::with_capacity(line.coords.len());
             for p in &line.coords {
                 if coords.last().is_none_or(|q| key(*q) != key(*p)) {
@@ -248,7 +244,7 @@ impl RoadNetwork {
                 let is_node = i + 1 == coords.len() || uses[&key(*p)] >= 2;
                 if is_node {
                     let to = node_of(&mut graph, *p);
-                    let edge = edge_from(&frame, std::mem::take(&mut stretch), line.class, line_ix);
+                    let edge = edge_from(&frame, std::mem::take(&mut stretch));
                     graph.add_edge(from, to, edge);
                     from = to;
                     stretch.push(*p);
@@ -319,7 +315,7 @@ impl RoadNetwork {
     }
 }
 
-fn edge_from(frame: &LocalFrame, coords: Vec<LonLat>, class: RoadClass, line: usize) -> RoadEdge {
+fn edge_from(frame: &LocalFrame, coords: Vec<LonLat>) -> RoadEdge {
     let mut along_m = Vec::with_capacity(coords.len());
     let mut total = 0.0;
     along_m.push(0.0);
@@ -327,12 +323,7 @@ fn edge_from(frame: &LocalFrame, coords: Vec<LonLat>, class: RoadClass, line: us
         total += frame.distance_m(w[0], w[1]);
         along_m.push(total);
     }
-    RoadEdge {
-        coords,
-        along_m,
-        class,
-        line,
-    }
+    RoadEdge { coords, along_m }
 }
 
 /// A village road through the given (lon, lat) points, for tests.

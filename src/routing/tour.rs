@@ -39,11 +39,6 @@ pub struct DistanceMatrix {
 }
 
 impl DistanceMatrix {
-    /// A matrix from row-major values; `None` unless there are n² of them.
-    pub fn new(n: usize, metres: Vec<f64>) -> Option<DistanceMatrix> {
-        (metres.len() == n * n).then_some(DistanceMatrix { n, metres })
-    }
-
     /// A matrix computed from a distance function (called for i < j only).
     pub fn from_fn(n: usize, mut f: impl FnMut(usize, usize) -> f64) -> DistanceMatrix {
         let mut metres = vec![0.0; n * n];

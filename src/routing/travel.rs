@@ -52,45 +52,9 @@ impl<'n> Travel<'n> {
     /// Measure travel between every pair of `points`: over `network` when
     /// given and not empty, else great-circle. Road searches run in parallel.
     pub fn between(network: Option<&'n RoadNetwork>, points: Vec<LonLat>) -> Travel<'n> {
-        let network = network.filter(|n| n.graph().edge_count() > 0);
-        let Some(net) = network else {
-            let matrix =
-                DistanceMatrix::from_fn(points.len(), |i, j| great_circle_m(points[i], points[j]));
-            return Travel {
-                network: None,
-                points,
-                snaps: Vec::new(),
-                matrix: Some(matrix),
-            };
-        };
-        let snaps: Vec<Snap> = points
-            .iter()
-            .map(|p| {
-                net.snap(*p)
-                    .expect("a network with edges snaps every point")
-            })
-            .collect();
-        let targets: Vec<_> = snaps.iter().flat_map(|s| net.ends(s)).collect();
-        let n = points.len();
-        let rows: Vec<Vec<f64>> = snaps
-            .par_iter()
-            .map(|from| {
-                let search = net.search(*from, &targets);
-                snaps.iter().map(|to| net.distance_m(&search, to)).collect()
-            })
-            .collect();
-        // Each pair was measured from both ends; take the shorter so the
-        // matrix is exactly symmetric (they differ only by rounding).
-        let matrix = DistanceMatrix::from_fn(n, |i, j| {
-            let road = rows[i][j].min(rows[j][i]);
-            snaps[i].distance_m + road + snaps[j].distance_m
-        });
-        Travel {
-            network,
-            points,
-            snaps,
-            matrix: Some(matrix),
-        }
+        let mut travel = Travel::between_legs(network, points);
+        travel.matrix = Some(travel.all_pairs());
+        travel
     }
 
     /// Snap `points` for drawing legs between them, without the matrix (a
@@ -115,6 +79,31 @@ impl<'n> Travel<'n> {
         }
     }
 
+    /// Every pair's leg length: one search per point over the roads, or
+    /// great-circle without them.
+    fn all_pairs(&self) -> DistanceMatrix {
+        let (points, snaps) = (&self.points, &self.snaps);
+        let Some(net) = self.network else {
+            return DistanceMatrix::from_fn(points.len(), |i, j| {
+                great_circle_m(points[i], points[j])
+            });
+        };
+        let targets: Vec<_> = snaps.iter().flat_map(|s| net.ends(s)).collect();
+        let rows: Vec<Vec<f64>> = snaps
+            .par_iter()
+            .map(|from| {
+                let search = net.search(*from, &targets);
+                snaps.iter().map(|to| net.distance_m(&search, to)).collect()
+            })
+            .collect();
+        // Each pair was measured from both ends; take the shorter so the
+        // matrix is exactly symmetric (they differ only by rounding).
+        DistanceMatrix::from_fn(points.len(), |i, j| {
+            let road = rows[i][j].min(rows[j][i]);
+            snaps[i].distance_m + road + snaps[j].distance_m
+        })
+    }
+
     /// How distances were measured.
     pub fn metric(&self) -> Metric {
         if self.network.is_some() {
@@ -129,11 +118,6 @@ impl<'n> Travel<'n> {
         self.matrix
             .as_ref()
             .expect("the matrix is asked for only of Travel::between, which computes it")
-    }
-
-    /// The points, in the order given.
-    pub fn points(&self) -> &[LonLat] {
-        &self.points
     }
 
     /// Where each point meets the road (empty without a network).

@@ -52,6 +52,24 @@ macro_rules! impl_patrol_store {
                 .collect()
             }
 
+            async fn hazard(
+                &self,
+                id: $crate::model::HazardId,
+            ) -> Result<Option<$crate::model::Hazard>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, $crate::store::patrols::StoredHazard>(sqlx::AssertSqlSafe(
+                    format!(
+                        "SELECT {} FROM hazards WHERE id = $1",
+                        $crate::store::patrols::HAZARD_COLUMNS
+                    ),
+                ))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::store::incident_sql::failed("reading a hazard"))?
+                .map(|row| row.into_hazard())
+                .transpose()
+            }
+
             async fn create_hazards(
                 &self,
                 news: &[$crate::store::patrols::NewHazard],

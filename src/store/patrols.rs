@@ -44,6 +44,9 @@ pub trait PatrolStore: Send + Sync {
     /// Every hazard, by id.
     async fn hazards(&self) -> Result<Vec<Hazard>, StoreError>;
 
+    /// One hazard.
+    async fn hazard(&self, id: HazardId) -> Result<Option<Hazard>, StoreError>;
+
     /// Register hazards, all or none, returning them with their ids.
     async fn create_hazards(&self, news: &[NewHazard]) -> Result<Vec<Hazard>, StoreError>;
 

@@ -117,13 +117,12 @@ fn spawn(patrols: bool) -> DemoServer {
                     .await
                     .expect("an empty store loads");
                 state
-                    .import_grids(grids.clone(), WriteMode::Replace)
+                    .import_grids(grids, WriteMode::Replace)
                     .await
                     .expect("the demo county passes the import checks");
                 if patrols {
                     wangge::patrol::demo::load_demo_roads_and_hazards(
                         &state,
-                        grids,
                         jiff::Timestamp::now(),
                     )
                     .await

@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use utoipa::IntoParams;
 
 use crate::api::ApiError;
+use crate::api::params::{parse_grid, parse_time};
 use crate::index::GridIndex;
-use crate::model::{GridId, Level};
 use crate::store::IncidentFilter;
 use crate::workflow::{Status, Tier};
 
@@ -156,23 +156,4 @@ impl ListRequest {
         }
         Ok(request)
     }
-}
-
-/// `from` / `to`: an RFC 3339 time.
-pub(super) fn parse_time(name: &'static str, value: &str) -> Result<Timestamp, ApiError> {
-    value.parse().map_err(|_| {
-        ApiError::bad_parameter(
-            name,
-            format!("{name}: {value:?} is not an RFC 3339 time such as 2026-03-01T08:00:00Z"),
-        )
-    })
-}
-
-/// `grid`: a grid of the current index, as the (level, id) of its subtree.
-pub(super) fn parse_grid(index: &GridIndex, value: &str) -> Result<(Level, GridId), ApiError> {
-    let id = GridId::from(value);
-    let grid = index.get(&id).ok_or_else(|| {
-        ApiError::bad_parameter("grid", format!("grid: there is no grid {value:?}"))
-    })?;
-    Ok((grid.level, id))
 }

@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::IntoParams;
 
-use super::query::{parse_grid, parse_time};
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
+use crate::api::params::{parse_grid, parse_time};
 use crate::dispatch::stats::{Counts, GridStats, summarise};
 use crate::model::Level;
 use crate::state::AppState;

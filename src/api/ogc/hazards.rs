@@ -106,7 +106,7 @@ impl Snapshot for HazardSnapshot {
                 risk: h.risk.name(),
                 interval_days: h.interval_days,
                 status: h.status.name(),
-                grid: h.chain.iter().rev().flatten().next().map(GridId::as_str),
+                grid: h.grid().map(GridId::as_str),
                 town: h.chain[0].as_ref().map(GridId::as_str),
                 last_inspected_at: h.last_inspected_at.map(|t| t.to_string()),
                 due_at: h.due_at().to_string(),

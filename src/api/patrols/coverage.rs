@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
-use crate::api::hazards::time_or_now;
+use crate::api::params::time_or_now;
 use crate::model::GridId;
 use crate::patrol::coverage::{self, Coverage, DueDay};
 use crate::state::AppState;

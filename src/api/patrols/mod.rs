@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use utoipa::OpenApi;
 
 use super::error::ApiError;
-use super::hazards::parse_time;
+use super::params::parse_time_or_now;
 use crate::state::AppState;
 /// The routes of these resources.
 pub(super) fn routes() -> Router<Arc<AppState>> {
@@ -80,11 +80,11 @@ fn period(
     now: Timestamp,
 ) -> Result<(Timestamp, Timestamp), ApiError> {
     let to = to
-        .map(|s| parse_time("to", s, now))
+        .map(|s| parse_time_or_now("to", s, now))
         .transpose()?
         .unwrap_or(now + jiff::SignedDuration::from_secs(1));
     let from = from
-        .map(|s| parse_time("from", s, now))
+        .map(|s| parse_time_or_now("from", s, now))
         .transpose()?
         .unwrap_or(to - jiff::SignedDuration::from_hours(24 * 30));
     if from >= to {

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,8 +12,8 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiError, ProblemDocument};
-use crate::api::extract::{Json, Path, Query};
-use crate::api::hazards::time_or_now;
+use crate::api::extract::{Body, Json, Path, Query};
+use crate::api::params::time_or_now;
 use crate::dispatch::{self, Report};
 use crate::geom::{InputCrs, LonLat};
 use crate::model::{CheckIn, Patrol, PatrolId, ReportSource, RouteId};
@@ -230,7 +229,7 @@ pub(super) async fn post_track(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -314,20 +313,10 @@ pub(super) async fn post_checkin(
     // incident is raised from it, so a refused check-in raises nothing.
     // (The incident and the check-in are two writes: should the second
     // fail for another reason, the incident stands and the error says so.)
-    if !at.is_valid() {
-        return Err(ApiError::bad_parameter(
-            "point",
-            "point is not a WGS84 longitude/latitude",
-        ));
-    }
     let store = state.store().as_ref();
-    execute::can_check_in(store, PatrolId(id), time, now).await?;
-    let member = store
-        .patrol(PatrolId(id))
-        .await
-        .map_err(|e| ApiError::internal("reading a patrol", e))?
-        .map(|p| p.member)
-        .unwrap_or_default();
+    let member = execute::can_check_in(store, PatrolId(id), at, time, now)
+        .await?
+        .member;
     let incident = match body.incident {
         None => None,
         Some(raise) => {

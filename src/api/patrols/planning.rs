@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path, Query};
-use crate::api::hazards::{geo_json, time_or_now};
+use crate::api::hazards::geo_json;
+use crate::api::params::time_or_now;
 use crate::geom::LonLat;
 use crate::model::{GridId, HazardId, Route, RouteId, Shift, TravelMode};
 use crate::patrol::plan::{self, PlanRequest};

@@ -3,8 +3,8 @@
 // with its numbered stops, and a patrol's track with a marker for replay.
 // All are GeoJSON sources the panel fills with setData.
 
-export const HAZARD_LAYER = 'patrol-hazards';
-export const STOP_LAYER = 'patrol-stops';
+const HAZARD_LAYER = 'patrol-hazards';
+const STOP_LAYER = 'patrol-stops';
 
 /** The four-colour risk scheme (红橙黄蓝). */
 export const RISK_COLOURS = {
