@@ -26,7 +26,7 @@ use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::{Chain, GridIndex};
 use wangge::store::postgis::PostgisStore;
-use wangge::store::{Store, WriteMode};
+use wangge::store::WriteMode;
 
 const POINTS: usize = 1_000_000;
 /// Points per PostGIS sample (see the last group).
@@ -97,8 +97,13 @@ fn bench(c: &mut Criterion) {
         .block_on(PostgisStore::connect_in_schema(&url, "bench_locate"))
         .expect("PostGIS is reachable");
     // Always reload: a schema left by an earlier run may hold another county.
-    rt.block_on(store.write_grids(&grids, WriteMode::Replace))
-        .expect("load the demo county");
+    rt.block_on(wangge::store::seed_grids(
+        &store,
+        &grids,
+        WriteMode::Replace,
+        "bench",
+    ))
+    .expect("load the demo county");
     // The check: PostGIS with the same rule finds the same chains, on all
     // million points (timed once here; the group below samples a subset).
     let started = std::time::Instant::now();

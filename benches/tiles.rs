@@ -33,7 +33,7 @@ use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::Bbox;
 use wangge::index::GridIndex;
 use wangge::store::postgis::PostgisStore;
-use wangge::store::{Store, WriteMode};
+use wangge::store::WriteMode;
 use wangge::tiles::{
     BUFFER, EXTENT, EncodedTile, GRID_MIN_ZOOM, TileId, TileKey, TileService, TileSource, Tileset,
     render,
@@ -126,8 +126,13 @@ fn bench(c: &mut Criterion) {
         .block_on(PostgisStore::connect_in_schema(&url, "bench_tiles"))
         .expect("PostGIS is reachable");
     // Always reload: a schema left by an earlier run may hold another county.
-    rt.block_on(store.write_grids(&grids, WriteMode::Replace))
-        .expect("load the demo county");
+    rt.block_on(wangge::store::seed_grids(
+        &store,
+        &grids,
+        WriteMode::Replace,
+        "bench",
+    ))
+    .expect("load the demo county");
     let pool = rt
         .block_on(
             PgPoolOptions::new().max_connections(1).connect_with(

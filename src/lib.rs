@@ -31,6 +31,7 @@ pub mod index;
 pub mod model;
 pub mod patrol;
 pub mod routing;
+pub mod services;
 pub mod state;
 pub mod store;
 pub mod tiles;

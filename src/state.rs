@@ -1,51 +1,37 @@
-//! The application state shared by every request: the store (system of
-//! record), the current grid index (a cache of it, swapped whole), the tile
-//! service (tiles cut from that index, and their cache), and the import
-//! pipeline that keeps the three in step; and the road network patrols are
-//! routed over.
+//! The application state the HTTP layer holds: the services, and the
+//! shared in-process values they keep in step (the current grid index, the
+//! tile cache, the live incidents, the road network), each swapped only by
+//! the change feed after a commit (see [`crate::services::feed`]).
 
 use std::sync::{Arc, RwLock};
-
-use serde::Serialize;
+use std::time::Duration;
 
 use crate::dispatch::events::LiveIncidents;
 use crate::dispatch::{DispatchSettings, ReportWriter};
-use crate::import::{self, ImportErrors};
+use crate::import;
 use crate::index::GridIndex;
 use crate::model::{Category, Grid};
 use crate::routing::{RoadLine, RoadNetwork};
+use crate::services::Current;
+use crate::services::feed::{Effect, Feed, load_index};
+use crate::services::grids::{Applied, GridChange, GridChangeError, GridService};
 use crate::store::{IncidentFilter, Store, StoreError, WriteMode};
 use crate::tiles::incidents::OpenIncidents;
 use crate::tiles::{self, TileService, TileSource};
 use crate::workflow::Status;
 
-/// Why an import did not happen. Either way the store is unchanged.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportFailure {
-    /// The grids broke a rule; every issue is listed.
-    #[error(transparent)]
-    Invalid(#[from] ImportErrors),
-    /// The store refused or failed the write (its transaction rolled back).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// What an accepted import changed.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportSummary {
-    /// Features in the import.
-    pub imported: usize,
-    /// Grids per level after the import, index 0 = level 1.
-    pub counts_by_level: [usize; 5],
-}
+/// How often a server looks for changes other processes committed.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 /// Shared state; cheap to clone through its `Arc`.
 pub struct AppState {
     store: Arc<dyn Store>,
-    index: RwLock<Arc<GridIndex>>,
-    tiles: TileService,
-    /// Serialises writers: each import validates against the set it replaces.
-    writes: tokio::sync::Mutex<()>,
+    index: Arc<Current<GridIndex>>,
+    tiles: Arc<TileService>,
+    /// Applies committed changes to the values above, in feed order.
+    feed: Arc<Feed>,
+    /// Grid changes: plan, then apply.
+    grids: GridService,
     /// Deadlines, duplicate hints and the county centre for incidents.
     dispatch: DispatchSettings,
     /// The incident categories as last read from the store (they change
@@ -55,11 +41,10 @@ pub struct AppState {
     reports: ReportWriter,
     /// The open incidents by place and the feed of changes.
     live: Arc<LiveIncidents>,
-    /// The road network patrols are routed over (empty when none is loaded),
-    /// swapped whole when a new one is imported.
-    roads: RwLock<Arc<RoadNetwork>>,
+    /// The road network patrols are routed over (empty when none is loaded).
+    roads: Arc<Current<RoadNetwork>>,
     /// Set when the server begins to shut down, so that long-lived answers
-    /// (the incident event streams) end and let it finish.
+    /// (the incident event streams, the feed follower) end and let it finish.
     shutting_down: tokio::sync::watch::Sender<bool>,
 }
 
@@ -79,41 +64,55 @@ impl AppState {
     }
 
     /// [`AppState::open`] with a tile cache of at most `budget_bytes` and
-    /// the given dispatch settings.
+    /// the given dispatch settings. A task follows the change feed (every
+    /// [`FOLLOW_EVERY`]) until [`AppState::begin_shutdown`].
     pub async fn open_with(
         store: Arc<dyn Store>,
         budget_bytes: usize,
         dispatch: DispatchSettings,
     ) -> Result<Arc<AppState>, StoreError> {
-        let grids = store.load_grids().await?;
+        // The feed position first: whatever commits while the rest loads is
+        // applied again on the first catch-up (harmless), never missed.
+        let applied = store.last_change().await?;
+        let (index, version) = load_index(store.as_ref()).await?;
+        let index = Arc::new(index.with_version(version));
         let categories = RwLock::new(Arc::new(store.categories().await?));
-        let index = build_index(grids).await;
         let source = prepare_tiles(index.clone(), 0).await;
         let live = Arc::new(LiveIncidents::new(
             load_open_incidents(store.as_ref()).await?,
         ));
-        let roads = build_roads(store.roads().await?).await;
-        Ok(Arc::new(AppState {
-            reports: ReportWriter::spawn(store.clone(), live.clone()),
+        let roads = Arc::new(Current::new(build_roads(store.roads().await?).await));
+        let index = Arc::new(Current::new(index));
+        let tiles = Arc::new(TileService::new(source, budget_bytes));
+        let feed = Arc::new(Feed::new(
+            store.clone(),
+            index.clone(),
+            tiles.clone(),
+            live.clone(),
+            roads.clone(),
+            applied,
+        ));
+        let state = Arc::new(AppState {
+            reports: ReportWriter::spawn(feed.clone()),
+            grids: GridService::new(store.clone(), index.clone(), tiles.clone(), feed.clone()),
             live,
             shutting_down: tokio::sync::watch::Sender::new(false),
             store,
-            index: RwLock::new(index),
-            tiles: TileService::new(source, budget_bytes),
-            writes: tokio::sync::Mutex::new(()),
+            index,
+            tiles,
+            feed: feed.clone(),
             dispatch,
             categories,
-            roads: RwLock::new(roads),
-        }))
+            roads,
+        });
+        feed.follow(FOLLOW_EVERY, state.shutdown_begun());
+        Ok(state)
     }
 
     /// The index as it is now. Hold the `Arc` for the length of one request so
     /// that every answer in it comes from the same version of the grids.
     pub fn index(&self) -> Arc<GridIndex> {
-        self.index
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.index.get()
     }
 
     /// The tiles of the current index and their cache.
@@ -124,6 +123,16 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The change feed: how every change is committed and applied.
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.feed
+    }
+
+    /// Grid changes.
+    pub fn grids(&self) -> &GridService {
+        &self.grids
     }
 
     /// The incident categories, as cached.
@@ -171,25 +180,33 @@ impl AppState {
 
     /// The road network as it is now (empty when none is loaded).
     pub fn roads(&self) -> Arc<RoadNetwork> {
-        self.roads
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.roads.get()
     }
 
-    /// Replace the road network: written to the store first, then the new
-    /// graph (built off the async workers) is swapped in.
+    /// Replace the road network: written to the store with its feed entry,
+    /// then the new graph (built off the async workers) is swapped in.
     pub async fn replace_roads(
         &self,
         lines: Vec<RoadLine>,
+        actor: &str,
     ) -> Result<Arc<RoadNetwork>, StoreError> {
-        let _writer = self.writes.lock().await;
-        self.store.replace_roads(&lines).await?;
+        let count = lines.len();
+        let mut change = self.feed.begin().await?;
+        change.unit().replace_roads(&lines).await?;
         let network = build_roads(lines).await;
-        *self
-            .roads
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = network.clone();
+        change
+            .record(
+                crate::model::NewChange::new(
+                    crate::model::ChangeKind::Roads,
+                    std::iter::empty::<String>(),
+                    actor,
+                    jiff::Timestamp::now(),
+                    format!("road network replaced: {count} line(s)"),
+                ),
+                Some(Effect::Roads(network.clone())),
+            )
+            .await?;
+        change.commit().await?;
         Ok(network)
     }
 
@@ -198,110 +215,35 @@ impl AppState {
         &self.dispatch
     }
 
-    /// Parse, validate and apply a GeoJSON FeatureCollection of grids.
+    /// Parse a GeoJSON FeatureCollection of grids, then plan and apply it
+    /// against the current version (see [`GridService`]).
     pub async fn import_geojson(
         &self,
         body: Vec<u8>,
         mode: WriteMode,
-    ) -> Result<ImportSummary, ImportFailure> {
+    ) -> Result<Applied, GridChangeError> {
         let grids = tokio::task::spawn_blocking(move || import::parse_feature_collection(&body))
             .await
             .expect("the GeoJSON parser does not panic")?;
         self.import_grids(grids, mode).await
     }
 
-    /// Validate grids against the current set, write them in one
-    /// transaction, then swap in an index of the result. A refused import
-    /// changes neither the store nor the index.
+    /// Plan and apply a grid change against the current version, as `cli`.
     pub async fn import_grids(
         &self,
         grids: Vec<Grid>,
         mode: WriteMode,
-    ) -> Result<ImportSummary, ImportFailure> {
-        let _writer = self.writes.lock().await;
-        let imported = grids.len();
-        let started = std::time::Instant::now();
-        let current = self.index();
-        let before = current.clone();
-        let (incoming, merged) = tokio::task::spawn_blocking(move || {
-            let merged = import::validate(current.grids(), grids.clone(), mode)?;
-            Ok::<_, ImportErrors>((grids, merged))
-        })
-        .await
-        .expect("validation does not panic")?;
-        let validated = started.elapsed();
-        match mode {
-            WriteMode::Replace => self.store.write_grids(&merged, mode).await?,
-            WriteMode::Upsert => self.store.write_grids(&incoming, mode).await?,
-        }
-        let written = started.elapsed();
-        let index = build_index(merged).await;
-        let counts_by_level = index.count_by_level();
-        let generation = self.tiles.source().generation() + 1;
-        let source = prepare_tiles(index.clone(), generation).await;
-        let changed = {
-            let after = index.clone();
-            tokio::task::spawn_blocking(move || tiles::changed_bounds(&before, &after))
-                .await
-                .expect("comparing grids does not panic")
-        };
-        let indexed = started.elapsed();
-        // Index first, then tiles: whoever sees the new tiles also sees the
-        // new index. The tile swap evicts every tile the change touches in
-        // the same step as it installs the new source (see tiles::cache).
-        *self
-            .index
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
-        let evicted = self.tiles.swap(source, &changed);
-        // Hazards belong to the grids where they lie now: the grids were
-        // written, so a failure here leaves the old chains until the next
-        // import, and says so in the log.
-        let relocated = match self.relocate_hazards().await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "hazards could not be relocated after the import");
-                0
-            }
-        };
-        tracing::info!(
-            imported,
-            hazards_relocated = relocated,
-            validate_ms = validated.as_millis() as u64,
-            write_ms = (written - validated).as_millis() as u64,
-            index_ms = (indexed - written).as_millis() as u64,
-            changed_grids_boxes = changed.len(),
-            tiles_evicted = evicted,
-            "import applied"
-        );
-        Ok(ImportSummary {
-            imported,
-            counts_by_level,
-        })
-    }
-}
-
-impl AppState {
-    /// Locate every hazard in the current index and store the chains that
-    /// changed; returns how many did.
-    async fn relocate_hazards(&self) -> Result<usize, StoreError> {
-        let hazards = self.store.hazards().await?;
-        let index = self.index();
-        let moves: Vec<_> = tokio::task::spawn_blocking(move || {
-            hazards
-                .into_iter()
-                .filter_map(|h| {
-                    let chain = index.grid_chain(h.location);
-                    (chain != h.chain).then_some((h.id, h.version, chain))
-                })
-                .collect()
-        })
-        .await
-        .expect("locating hazards does not panic");
-        if !moves.is_empty() {
-            self.store.relocate_hazards(&moves).await?;
-        }
-        Ok(moves.len())
+    ) -> Result<Applied, GridChangeError> {
+        let plan = self
+            .grids
+            .plan(GridChange {
+                grids,
+                mode,
+                version: None,
+                actor: "cli".into(),
+            })
+            .await?;
+        self.grids.apply(plan).await
     }
 }
 
@@ -336,10 +278,4 @@ async fn build_roads(lines: Vec<RoadLine>) -> Arc<RoadNetwork> {
     tokio::task::spawn_blocking(move || Arc::new(RoadNetwork::build(lines)))
         .await
         .expect("building the road graph does not panic")
-}
-
-async fn build_index(grids: Vec<Grid>) -> Arc<GridIndex> {
-    tokio::task::spawn_blocking(move || Arc::new(GridIndex::build(grids)))
-        .await
-        .expect("building the index does not panic")
 }

@@ -172,7 +172,7 @@ async fn healthz_reports_the_store() {
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(
         a.json(),
-        json!({"status": "ok", "grids": 11, "backend": "sqlite"})
+        json!({"status": "ok", "grids": 11, "backend": "sqlite", "grid_version": 1, "change": 1})
     );
 }
 
@@ -590,7 +590,10 @@ async fn imports_grids() {
     );
     assert_eq!(
         a.json(),
-        json!({"imported": 1, "grids": 12, "counts_by_level": [5, 2, 2, 1, 2]})
+        json!({"dry_run": false, "imported": 1, "grids": 12,
+            "counts_by_level": [5, 2, 2, 1, 2], "planned_on_version": 1, "version": 2,
+            "change": 2, "changed_grids": ["t-far"],
+            "impact": {"incidents": [], "hazards": [], "routes": []}})
     );
     let ids = feature_ids(&get(&app, "/api/grids?level=1").await.json());
     assert_eq!(ids, ["t-far", "t-ne", "t-nw", "t-se", "t-sw"]);

@@ -168,8 +168,7 @@ impl Workspace {
             let store = wangge::store::connect(&ws.database)
                 .await
                 .expect("store opens");
-            store
-                .write_grids(&county(), WriteMode::Replace)
+            wangge::store::seed_grids(store.as_ref(), &county(), WriteMode::Replace, "test")
                 .await
                 .expect("county written");
         });

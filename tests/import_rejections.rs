@@ -8,7 +8,8 @@ mod support;
 use serde_json::{Value, json};
 use wangge::geom::geojson_io::grids_to_feature_collection;
 use wangge::import::Problem;
-use wangge::state::{AppState, ImportFailure};
+use wangge::services::grids::GridChangeError;
+use wangge::state::AppState;
 use wangge::store::WriteMode;
 
 use support::{ORIGIN, assert_grids_identical, small_county};
@@ -338,7 +339,7 @@ async fn bad_imports_are_refused_and_change_nothing() {
         for case in cases() {
             let context = format!("{backend}: {}", case.name);
             match state.import_geojson(case.body, case.mode).await {
-                Err(ImportFailure::Invalid(errors)) => assert!(
+                Err(GridChangeError::Invalid(errors)) => assert!(
                     errors
                         .issues
                         .iter()

@@ -273,7 +273,17 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     let id = report(&app, "sanitation", IN_S1).await;
     let reported = events.next().await;
     assert_eq!(reported.kind, "reported");
-    assert_eq!(reported.id.as_deref(), Some(id.to_string().as_str()));
+    // The event id is the report's place in the change feed.
+    let feed = get(&app, "/api/changes?since=0&limit=1000").await.json();
+    let report_seq = feed["latest"].as_i64().expect("latest");
+    assert_eq!(
+        feed["changes"]
+            .as_array()
+            .and_then(|c| c.last())
+            .map(|c| c["ids"].clone()),
+        Some(json!([id.to_string()]))
+    );
+    assert_eq!(reported.id, Some(report_seq.to_string()));
     let incident: Value = serde_json::from_str(&reported.data).expect("JSON data");
     assert_eq!(incident["id"], id);
     assert_eq!(incident["status"], "collected");
@@ -304,8 +314,51 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     .problem(StatusCode::CONFLICT);
     let second = report(&app, "other", IN_S1).await;
     let next = events.next().await;
+    assert_eq!(next.kind, "reported");
+    let data: Value = serde_json::from_str(&next.data).expect("JSON data");
+    assert_eq!(data["id"], second);
+    let last_seq: i64 = next
+        .id
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .expect("an id");
+    assert!(last_seq > report_seq);
+
+    // A listener that reconnects with the id of the first report receives
+    // what it missed, as it now stands, in feed order: the change to the
+    // first incident, then the second report; then it is live again.
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get("/api/incidents/events")
+                .header("last-event-id", report_seq.to_string())
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let mut again = EventReader {
+        body: response.into_body(),
+        buffer: String::new(),
+    };
+    assert_eq!(again.next().await.kind, "ready");
+    let missed_change = again.next().await;
+    assert_eq!(missed_change.kind, "changed");
+    let data: Value = serde_json::from_str(&missed_change.data).expect("JSON data");
     assert_eq!(
-        (next.kind.as_str(), next.id),
-        ("reported", Some(second.to_string()))
+        (data["id"].clone(), data["version"].clone()),
+        (json!(id), json!(2))
+    );
+    let missed_report = again.next().await;
+    assert_eq!(missed_report.kind, "reported");
+    assert_eq!(missed_report.id, Some(last_seq.to_string()));
+    let data: Value = serde_json::from_str(&missed_report.data).expect("JSON data");
+    assert_eq!(data["id"], second);
+    let third = report(&app, "other", IN_S1).await;
+    let live = again.next().await;
+    let data: Value = serde_json::from_str(&live.data).expect("JSON data");
+    assert_eq!(
+        (live.kind.as_str(), data["id"].clone()),
+        ("reported", json!(third))
     );
 }

@@ -8,19 +8,15 @@ mod support;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
-use std::sync::Arc;
 
-use wangge::dispatch::ReportWriter;
-use wangge::dispatch::events::LiveIncidents;
 use wangge::geom::{Bbox, InputCrs, LonLat};
 use wangge::model::{
     EventKind, GridChain, GridId, Incident, IncidentId, Level, Person, ReportSource, ReportedPoint,
 };
 use wangge::store::{Backend, IncidentFilter, NewEvent, NewIncident, StoreError};
-use wangge::tiles::incidents::OpenIncidents;
 use wangge::workflow::{Action, Severity, Status, Tier, WorkflowKind};
 
-use support::TestStore;
+use support::{DirectWrites, TestStore};
 
 conformance!(
     categories_are_the_countys_list,
@@ -408,8 +404,11 @@ async fn a_batch_is_recorded_whole_or_not_at_all(t: &TestStore) {
 }
 
 async fn the_report_writer_groups_reports_and_isolates_a_bad_one(t: &TestStore) {
-    let live = Arc::new(LiveIncidents::new(OpenIncidents::default()));
-    let writer = ReportWriter::spawn(t.store.clone(), live.clone());
+    let state = wangge::state::AppState::open(t.store.clone())
+        .await
+        .expect("state opens");
+    let writer = state.report_writer();
+    let live = state.live();
     let mut news: Vec<NewIncident> = (0..40)
         .map(|i| new_incident("other", 106.1, 34.7, ["t", "", "", "", ""], t0() + hours(i)))
         .collect();

@@ -17,8 +17,8 @@ use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::GridIndex;
 use wangge::model::GridId;
+use wangge::store::WriteMode;
 use wangge::store::postgis::PostgisStore;
-use wangge::store::{Store, WriteMode};
 
 /// Points sent to PostgreSQL per statement.
 const CHUNK: usize = 50_000;
@@ -77,8 +77,7 @@ async fn locate_agrees_with_postgis_st_covers() {
                 support::error_chain(&e)
             )
         });
-    store
-        .write_grids(&grids, WriteMode::Replace)
+    wangge::store::seed_grids(&store, &grids, WriteMode::Replace, "test")
         .await
         .expect("the demo county loads into PostGIS");
     let options = PgConnectOptions::from_str(&url)

@@ -62,6 +62,18 @@ pub enum ApiError {
     /// store is unchanged.
     #[error(transparent)]
     ImportRefused(ImportErrors),
+    /// A grid change that would leave open incidents, hazards or routes
+    /// outside every grid (422), listed.
+    #[error("{0}")]
+    GridChangeStranded(String, crate::services::grids::Impact),
+    /// A grid change planned on a version that is no longer current (409).
+    #[error("{detail}")]
+    GridChangeStale {
+        /// The sentence.
+        detail: String,
+        /// The version stored now.
+        current: i64,
+    },
     /// 500: something failed inside the server. `context` says what was
     /// being done (logged, not sent); `source` is logged with its chain.
     #[error("{context}")]
@@ -108,13 +120,13 @@ impl ApiError {
         match self {
             ApiError::BadParameter { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::GridChangeStale { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::UnprocessableEntity(_) | ApiError::ImportRefused(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::UnprocessableEntity(_)
+            | ApiError::ImportRefused(_)
+            | ApiError::GridChangeStranded(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -130,6 +142,8 @@ impl ApiError {
             detail: self.to_string(),
             parameter: None,
             issues: None,
+            stranded: None,
+            current_version: None,
         };
         match self {
             ApiError::BadParameter { parameter, .. } => {
@@ -146,6 +160,16 @@ impl ApiError {
                     if errors.issues.len() == 1 { "" } else { "s" }
                 );
                 doc.issues = Some(errors.issues.iter().map(IssueDto::from).collect());
+            }
+            ApiError::GridChangeStranded(_, stranded) => {
+                doc.problem_type = "urn:wangge:problem:grid-change-strands";
+                doc.title = "Grid change refused".into();
+                doc.stranded = serde_json::to_value(stranded).ok();
+            }
+            ApiError::GridChangeStale { current, .. } => {
+                doc.problem_type = "urn:wangge:problem:grid-change-stale";
+                doc.title = "Grids changed meanwhile".into();
+                doc.current_version = Some(*current);
             }
             ApiError::MethodNotAllowed => {
                 doc.detail = "this path does not answer to this method".into();
@@ -224,6 +248,34 @@ pub(super) struct ProblemDocument {
     /// Every reason an import was refused (import-refused only).
     #[serde(skip_serializing_if = "Option::is_none")]
     issues: Option<Vec<IssueDto>>,
+    /// What a refused grid change would have left outside every grid:
+    /// `incidents`, `hazards` and `routes` with their grids before and after
+    /// (grid-change-strands only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    stranded: Option<serde_json::Value>,
+    /// The grid-set version stored now (grid-change-stale only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<i64>,
+}
+
+impl From<crate::services::grids::GridChangeError> for ApiError {
+    fn from(e: crate::services::grids::GridChangeError) -> Self {
+        use crate::services::grids::GridChangeError as E;
+        match e {
+            E::Invalid(errors) => ApiError::ImportRefused(errors),
+            E::EmptyReplace => ApiError::UnprocessableEntity(e.to_string()),
+            E::Stranded(ref impact) => {
+                let impact = impact.clone();
+                ApiError::GridChangeStranded(format!("{e}; nothing was changed"), impact)
+            }
+            E::Stale { current, .. } => ApiError::GridChangeStale {
+                detail: format!("{e}; nothing was changed"),
+                current,
+            },
+            E::Store(source) => ApiError::internal("applying a grid change", source),
+        }
+    }
 }
 
 /// One reason an import was refused.

@@ -1,7 +1,7 @@
 //! `/api/grids`: the grids as GeoJSON (RFC 7946), one grid with its place in
 //! the hierarchy, the import of a FeatureCollection, and the export of all
 //! grids. Reads come from the in-memory index snapshot; the import goes
-//! through [`AppState::import_geojson`], which writes the store first.
+//! through the grid service (plan, then apply in one transaction).
 
 use std::sync::Arc;
 
@@ -20,7 +20,8 @@ use crate::geom::Bbox;
 use crate::geom::geojson_io::{grid_to_feature, grids_to_feature_collection};
 use crate::index::{GridIndex, GridIx};
 use crate::model::{Grid, GridId, Level};
-use crate::state::{AppState, ImportFailure, ImportSummary};
+use crate::services::grids::{GridChange, Impact};
+use crate::state::AppState;
 use crate::store::WriteMode;
 
 /// The largest import body accepted, bytes. The demo county (2,403 grids
@@ -448,7 +449,7 @@ async fn search(
     }))
 }
 
-/// How an import treats the grids already stored.
+/// How an import treats the grids already stored, and whether to apply it.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ImportQuery {
@@ -456,6 +457,14 @@ struct ImportQuery {
     /// are added or replace the stored grid with the same id, others are kept.
     #[param(value_type = Option<String>, pattern = "^(replace|upsert)$", example = "replace")]
     mode: Option<String>,
+    /// `true`: validate and list the impact, change nothing.
+    #[param(value_type = Option<bool>)]
+    dry_run: Option<String>,
+    /// The grid-set version the import was prepared against (from
+    /// `GET /healthz` or an earlier answer); another change committed since
+    /// makes it a 409. Default: the version this server holds now.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    version: Option<String>,
 }
 
 fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
@@ -469,10 +478,12 @@ fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
     }
 }
 
-/// What an accepted import changed.
+/// What an import did, or (dry run) would do.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ImportSummary)]
 struct ImportSummaryDto {
+    /// True when nothing was changed (`dry_run=true`).
+    dry_run: bool,
     /// Features in the import.
     #[schema(example = 2403)]
     imported: usize,
@@ -482,22 +493,29 @@ struct ImportSummaryDto {
     /// Grids per level after the import, level 1 first.
     #[schema(value_type = Vec<u64>, example = json!([18, 142, 267, 1063, 913]))]
     counts_by_level: [usize; 5],
+    /// The grid-set version the import was planned on.
+    planned_on_version: i64,
+    /// The grid-set version it created (absent on a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
+    /// Its change-feed sequence number (absent on a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<i64>,
+    /// Every grid added, altered or removed, by id.
+    #[schema(value_type = Vec<String>)]
+    changed_grids: Vec<crate::model::GridId>,
+    /// Open incidents, hazards and saved routes whose grids change: each
+    /// with `id`, `from` and `to` (grid ids per level for incidents and
+    /// hazards, level 1 first; every grid passed for routes).
+    #[schema(value_type = Object)]
+    impact: Impact,
 }
 
-impl From<ImportSummary> for ImportSummaryDto {
-    fn from(s: ImportSummary) -> Self {
-        ImportSummaryDto {
-            imported: s.imported,
-            grids: s.counts_by_level.iter().sum(),
-            counts_by_level: s.counts_by_level,
-        }
-    }
-}
-
-/// Import grids from a GeoJSON FeatureCollection. The whole import is
-/// checked first (valid polygons, unique ids, known parents, children inside
-/// parents, siblings apart); a refused import names every issue and changes
-/// nothing.
+/// Import grids from a GeoJSON FeatureCollection: planned (checked, and its
+/// impact on open incidents, hazards and routes listed), then applied in one
+/// transaction that also moves every open incident (with a history entry),
+/// hazard and route to the grids where it now lies. A refused import names
+/// every reason and changes nothing.
 #[utoipa::path(
     post,
     path = "/api/grids/import",
@@ -507,12 +525,18 @@ impl From<ImportSummary> for ImportSummaryDto {
         description = "Features with `id`, `level`, `parent_id` and `name` properties \
             (any other property is kept as given) and Polygon or MultiPolygon geometry"),
     responses(
-        (status = 200, description = "Imported", body = ImportSummaryDto),
-        (status = 400, description = "`mode` is not replace or upsert",
+        (status = 200, description = "Imported (or, with `dry_run=true`, what importing would do)",
+            body = ImportSummaryDto),
+        (status = 400, description = "`mode`, `dry_run` or `version` is malformed",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Another grid change committed after `version`; \
+            `current_version` says which is stored now",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 128 MiB",
             body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Refused: `issues` lists every reason; the stored grids are unchanged",
+        (status = 422, description = "Refused: `issues` lists every reason the grids are \
+            invalid, `stranded` what would be left outside every grid, or the import is an \
+            empty replace; the stored grids are unchanged",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 500, description = "The store failed the write; nothing was changed",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -524,11 +548,64 @@ async fn import(
     Body(body): Body,
 ) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
     let mode = parse_mode(query.mode.as_deref())?;
-    match state.import_geojson(Vec::from(body), mode).await {
-        Ok(summary) => Ok(axum::Json(summary.into())),
-        Err(ImportFailure::Invalid(errors)) => Err(ApiError::ImportRefused(errors)),
-        Err(ImportFailure::Store(e)) => Err(ApiError::internal("writing imported grids", e)),
+    let dry_run = match query.dry_run.as_deref() {
+        None | Some("false") | Some("") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(
+                "dry_run",
+                format!("dry_run must be true or false, got {other:?}"),
+            ));
+        }
+    };
+    let version = match query.version.as_deref() {
+        None | Some("") => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            ApiError::bad_parameter(
+                "version",
+                format!("version must be a grid-set version (a whole number), got {v:?}"),
+            )
+        })?),
+    };
+    let grids = tokio::task::spawn_blocking(move || crate::import::parse_feature_collection(&body))
+        .await
+        .map_err(|e| ApiError::internal("reading imported grids", e))?
+        .map_err(ApiError::ImportRefused)?;
+    let plan = state
+        .grids()
+        .plan(GridChange {
+            grids,
+            mode,
+            version,
+            actor: "api".into(),
+        })
+        .await?;
+    let planned_on_version = plan.version;
+    if dry_run {
+        return Ok(axum::Json(ImportSummaryDto {
+            dry_run: true,
+            imported: plan.imported,
+            grids: plan.counts_by_level.iter().sum(),
+            counts_by_level: plan.counts_by_level,
+            planned_on_version,
+            version: None,
+            change: None,
+            changed_grids: plan.changed_grids,
+            impact: plan.impact,
+        }));
     }
+    let applied = state.grids().apply(plan).await?;
+    Ok(axum::Json(ImportSummaryDto {
+        dry_run: false,
+        imported: applied.imported,
+        grids: applied.counts_by_level.iter().sum(),
+        counts_by_level: applied.counts_by_level,
+        planned_on_version,
+        version: Some(applied.version),
+        change: Some(applied.change),
+        changed_grids: applied.changed_grids,
+        impact: applied.impact,
+    }))
 }
 
 // The two types below exist only to describe GeoJSON in the OpenAPI document;

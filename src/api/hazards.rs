@@ -84,7 +84,7 @@ async fn create(
         .await
         .map_err(|e| ApiError::internal("reading hazards", e))??;
     let index = state.index();
-    let created = hazards::register(state.store().as_ref(), &index, drafts, now, single).await?;
+    let created = hazards::register(state.feed(), &index, drafts, now, single).await?;
     let fc = geojson::FeatureCollection {
         bbox: None,
         foreign_members: None,
@@ -272,7 +272,7 @@ async fn change(
     let now = Timestamp::now();
     let index = state.index();
     let changed = hazards::change(
-        state.store().as_ref(),
+        state.feed(),
         &index,
         HazardId(id),
         body.version,
@@ -307,12 +307,7 @@ async fn remove(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    if state
-        .store()
-        .delete_hazard(HazardId(id))
-        .await
-        .map_err(|e| ApiError::internal("deleting a hazard", e))?
-    {
+    if hazards::delete(state.feed(), HazardId(id), jiff::Timestamp::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("there is no hazard {id}")))
@@ -367,7 +362,7 @@ async fn replace_roads(
         .map_err(|e| ApiError::internal("reading roads", e))??;
     let count = lines.len();
     let network = state
-        .replace_roads(lines)
+        .replace_roads(lines, "api")
         .await
         .map_err(|e| ApiError::internal("storing roads", e))?;
     Ok(axum::Json(RoadSummary {

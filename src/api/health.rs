@@ -41,6 +41,13 @@ struct HealthDto {
     /// The store's backend: `sqlite` or `postgis`.
     #[schema(example = "sqlite")]
     backend: &'static str,
+    /// The grid-set version this server serves (a grid import names it to
+    /// be refused if another change committed first).
+    #[schema(example = 1)]
+    grid_version: i64,
+    /// The last change-feed sequence number this server has applied.
+    #[schema(example = 42)]
+    change: i64,
 }
 
 /// Whether the server and its store answer.
@@ -73,5 +80,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<axum::Json<Health
             Backend::Sqlite => "sqlite",
             Backend::Postgis => "postgis",
         },
+        grid_version: state.index().version(),
+        change: state.feed().applied().await,
     }))
 }

@@ -19,6 +19,7 @@
 //! [`router`] builds the service without a socket (tests drive it with
 //! `tower::ServiceExt::oneshot`); [`serve`] runs it on a bound listener.
 
+mod changes;
 mod error;
 mod extract;
 mod grids;
@@ -61,6 +62,7 @@ pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(grids::routes())
+        .merge(changes::routes())
         .merge(locate::routes())
         .merge(incidents::routes())
         .merge(hazards::routes())
@@ -136,6 +138,7 @@ pub async fn serve(
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(grids::GridsApi::openapi());
+    doc.merge(changes::ChangesApi::openapi());
     doc.merge(locate::LocateApi::openapi());
     doc.merge(ogc::OgcApi::openapi());
     doc.merge(tiles::TilesApi::openapi());
@@ -161,6 +164,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "grids", description = "The grids as GeoJSON; import and export"),
         (name = "locate", description = "Which grid at each level covers a point"),
         (name = "tiles", description = "Mapbox Vector Tiles of the grids and their TileJSON"),
+        (name = "changes", description = "The change feed: every committed change, in order"),
         (name = "health", description = "Liveness and store reachability"),
         (name = "meta", description = "This document"),
     )

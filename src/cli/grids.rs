@@ -13,7 +13,8 @@ use crate::generate::{DEMO_SEED, generate as generate_county};
 use crate::geom::geojson_io::grids_to_feature_collection;
 use crate::import::MAX_ISSUES;
 use crate::model::Grid;
-use crate::state::{AppState, ImportFailure};
+use crate::services::grids::GridChangeError;
+use crate::state::AppState;
 use crate::store::WriteMode;
 
 /// Options of `wangge generate`.
@@ -122,7 +123,7 @@ pub(super) async fn import(database: &str, args: ImportArgs) -> anyhow::Result<(
             );
             Ok(())
         }
-        Err(ImportFailure::Invalid(errors)) => {
+        Err(GridChangeError::Invalid(errors)) => {
             let mut err = std::io::stderr().lock();
             for issue in &errors.issues {
                 writeln!(err, "{name}: {issue}").context("writing to standard error")?;
@@ -138,9 +139,7 @@ pub(super) async fn import(database: &str, args: ImportArgs) -> anyhow::Result<(
                 if n == 1 { "" } else { "s" }
             )
         }
-        Err(ImportFailure::Store(e)) => {
-            Err(e).context("writing the grids; the database is unchanged")
-        }
+        Err(e) => Err(e).context("applying the grids; the database is unchanged"),
     }
 }
 

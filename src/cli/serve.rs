@@ -11,7 +11,8 @@ use clap::Args;
 use super::progress::Steps;
 use crate::dispatch::DispatchSettings;
 use crate::generate::{DEMO_SEED, generate};
-use crate::state::{AppState, ImportFailure};
+use crate::services::grids::GridChangeError;
+use crate::state::AppState;
 use crate::store::WriteMode;
 use crate::workflow::Deadlines;
 
@@ -146,13 +147,13 @@ async fn load_demo(state: &Arc<AppState>) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Err(ImportFailure::Invalid(errors)) => {
+        Err(GridChangeError::Invalid(errors)) => {
             for issue in &errors.issues {
                 tracing::error!("demo county: {issue}");
             }
             Err(errors).context("the generated demo county failed the import checks")
         }
-        Err(ImportFailure::Store(e)) => Err(e).context("writing the demo county"),
+        Err(e) => Err(e).context("writing the demo county"),
     }
 }
 

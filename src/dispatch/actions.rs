@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::report::check_person;
 use super::{DispatchError, deadline, responsible_at};
-use crate::model::{EventKind, Incident, IncidentId, Person};
+use crate::model::{EventKind, Incident, IncidentId, NewChange, Person};
+use crate::services::feed::Effect;
 use crate::state::AppState;
 use crate::store::{IncidentFilter, NewEvent, StoreError};
 use crate::workflow::{Action, escalation_target};
@@ -79,15 +80,31 @@ async fn save(
     after: &Incident,
     event: &NewEvent,
 ) -> Result<Incident, DispatchError> {
-    let store = state.store().clone();
-    let live = state.live().clone();
+    let feed = state.feed().clone();
     let (before, after, event) = (before.clone(), after.clone(), event.clone());
     let written = tokio::spawn(async move {
-        let saved = store.update_incident(&before, &after, &event).await;
-        if let Ok(incident) = &saved {
-            live.publish(super::events::ChangeKind::Changed, incident);
-        }
-        saved
+        let mut change = feed.begin().await?;
+        let saved = change
+            .unit()
+            .update_incident(&before, &after, &event)
+            .await?;
+        change
+            .record(
+                NewChange::new(
+                    crate::model::ChangeKind::Incident,
+                    [saved.id.0],
+                    &event.actor,
+                    event.at,
+                    event_summary(&event),
+                ),
+                Some(Effect::Incident {
+                    reported: false,
+                    incident: Box::new(saved.clone()),
+                }),
+            )
+            .await?;
+        change.commit().await?;
+        Ok(saved)
     })
     .await
     .unwrap_or_else(|_| Err(StoreError::Unavailable("saving a change panicked".into())));
@@ -105,6 +122,14 @@ async fn save(
             })
         }
         other => Ok(other?),
+    }
+}
+
+/// The feed's one-line summary of an incident change.
+fn event_summary(event: &NewEvent) -> String {
+    match event.action {
+        Some(action) => format!("{} ({})", event.kind.name(), action.name()),
+        None => event.kind.name().to_owned(),
     }
 }
 

@@ -48,6 +48,8 @@ impl ChangeKind {
 /// One change: the incident as it now stands.
 #[derive(Debug, Clone)]
 pub struct IncidentChange {
+    /// Its place in the change feed (the SSE event id).
+    pub seq: i64,
     /// What happened.
     pub kind: ChangeKind,
     /// The incident after it.
@@ -73,7 +75,7 @@ impl LiveIncidents {
     /// Take in a committed incident and tell every listener (none listening
     /// is fine). An incident older than the version already taken in is
     /// ignored.
-    pub fn publish(&self, kind: ChangeKind, incident: &Incident) {
+    pub fn publish(&self, kind: ChangeKind, incident: &Incident, seq: i64) {
         let newer = self
             .open
             .write()
@@ -81,6 +83,7 @@ impl LiveIncidents {
             .apply(incident);
         if newer {
             let _ = self.sender.send(IncidentChange {
+                seq,
                 kind,
                 incident: Arc::new(incident.clone()),
             });

@@ -31,6 +31,10 @@ pub use actions::{ActionRequest, act, add_note, escalate, escalate_overdue, reas
 pub use report::{Report, Reported, report};
 pub use writer::ReportWriter;
 
+/// How the change feed's summary of a new report begins (an SSE replay
+/// tells a report from a change by it).
+pub const REPORTED: &str = "reported";
+
 /// How dispatch behaves: deadlines, duplicate hints, who the county is.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {

@@ -25,9 +25,9 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::{ChangeKind, LiveIncidents};
-use crate::model::Incident;
-use crate::store::{NewIncident, Store, StoreError};
+use crate::model::{ChangeKind, Incident, NewChange};
+use crate::services::feed::{Effect, Feed};
+use crate::store::{NewIncident, StoreError};
 
 /// The most reports written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -45,11 +45,12 @@ pub struct ReportWriter {
 }
 
 impl ReportWriter {
-    /// Start the writer task on the current tokio runtime, publishing what
-    /// it commits to `live`. It ends when the last handle is dropped.
-    pub fn spawn(store: Arc<dyn Store>, live: Arc<LiveIncidents>) -> ReportWriter {
+    /// Start the writer task on the current tokio runtime, committing
+    /// through `feed` (which publishes what it commits). It ends when the
+    /// last handle is dropped.
+    pub fn spawn(feed: Arc<Feed>) -> ReportWriter {
         let (queue, pending) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store, live, pending));
+        tokio::spawn(write_batches(feed, pending));
         ReportWriter { queue }
     }
 
@@ -63,35 +64,56 @@ impl ReportWriter {
     }
 }
 
-async fn write_batches(
-    store: Arc<dyn Store>,
-    live: Arc<LiveIncidents>,
-    mut pending: mpsc::Receiver<(NewIncident, Reply)>,
-) {
+/// Record reports in one unit of work, each with its change-feed entry;
+/// answers them as stored, once the feed has published them.
+pub async fn record_reports(
+    feed: &Feed,
+    news: &[NewIncident],
+) -> Result<Vec<Incident>, StoreError> {
+    let mut change = feed.begin().await?;
+    let created = change.unit().create_incidents(news).await?;
+    for (new, incident) in news.iter().zip(&created) {
+        change
+            .record(
+                NewChange::new(
+                    ChangeKind::Incident,
+                    [incident.id.0],
+                    &new.actor,
+                    new.reported_at,
+                    format!("{} ({})", super::REPORTED, new.category),
+                ),
+                Some(Effect::Incident {
+                    reported: true,
+                    incident: Box::new(incident.clone()),
+                }),
+            )
+            .await?;
+    }
+    change.commit().await?;
+    Ok(created)
+}
+
+async fn write_batches(feed: Arc<Feed>, mut pending: mpsc::Receiver<(NewIncident, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (news, replies): (Vec<NewIncident>, Vec<Reply>) = batch.drain(..).unzip();
         // A panic in the store must not end the writer (and all reporting
         // with it): the group is answered with an error and the next goes on.
-        let written = AssertUnwindSafe(store.create_incidents(&news))
+        let written = AssertUnwindSafe(record_reports(&feed, &news))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("recording reports panicked".into())));
         match written {
             Ok(created) => {
                 for (reply, incident) in replies.into_iter().zip(created) {
-                    live.publish(ChangeKind::Reported, &incident);
                     // A caller that gave up waiting is no reason to stop.
                     let _ = reply.send(Ok(incident));
                 }
             }
             Err(error) if news.len() > 1 && caused_by_a_row(&error) => {
                 for (new, reply) in news.iter().zip(replies) {
-                    let alone = store.create_incident(new).await;
-                    if let Ok(incident) = &alone {
-                        live.publish(ChangeKind::Reported, incident);
-                    }
-                    let _ = reply.send(alone);
+                    let alone = record_reports(&feed, std::slice::from_ref(new)).await;
+                    let _ = reply.send(alone.map(|mut one| one.remove(0)));
                 }
             }
             Err(error) => {

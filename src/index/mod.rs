@@ -16,6 +16,7 @@ pub mod search;
 
 use std::collections::HashMap;
 
+use geo::{Intersects, Line};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
@@ -63,6 +64,9 @@ pub struct GridIndex {
     level_trees: [RTree<BoxEntry>; 5],
     raster: raster::Raster,
     boundaries: boundary::BoundaryIndex,
+    /// The version of the stored grid set this index was built from (0
+    /// until [`GridIndex::with_version`] says otherwise).
+    version: i64,
 }
 
 impl GridIndex {
@@ -115,10 +119,55 @@ impl GridIndex {
             level_trees,
             raster: raster::Raster::empty(),
             boundaries: boundary::BoundaryIndex::default(),
+            version: 0,
         };
         index.raster = raster::Raster::build(&index);
         index.boundaries = boundary::BoundaryIndex::build(&index);
         index
+    }
+
+    /// Every grid, at every level, that the polyline `path` touches or crosses
+    /// (segments tested against the grid polygons found through the R-tree),
+    /// ordered by level then id.
+    pub fn grids_along(&self, path: &[LonLat]) -> Vec<GridId> {
+        let index = self;
+        let mut found: Vec<GridIx> = Vec::new();
+        let segments: Vec<Line<f64>> = if path.len() == 1 {
+            vec![Line::new(path[0], path[0])]
+        } else {
+            path.windows(2).map(|w| Line::new(w[0], w[1])).collect()
+        };
+        for level in Level::ALL {
+            for segment in &segments {
+                let bbox = Bbox {
+                    min_lon: segment.start.x.min(segment.end.x),
+                    min_lat: segment.start.y.min(segment.end.y),
+                    max_lon: segment.start.x.max(segment.end.x),
+                    max_lat: segment.start.y.max(segment.end.y),
+                };
+                for ix in index.candidates_in_bbox(level, bbox) {
+                    if !found.contains(&ix) && index.grid(ix).geometry.intersects(segment) {
+                        found.push(ix);
+                    }
+                }
+            }
+        }
+        let mut grids: Vec<&Grid> = found.into_iter().map(|ix| index.grid(ix)).collect();
+        grids.sort_by(|a, b| a.level.cmp(&b.level).then(a.id.cmp(&b.id)));
+        grids.into_iter().map(|g| g.id.clone()).collect()
+    }
+
+    /// This index, labelled as built from version `version` of the stored
+    /// grid set.
+    pub fn with_version(mut self, version: i64) -> GridIndex {
+        self.version = version;
+        self
+    }
+
+    /// The version of the stored grid set this index was built from: a
+    /// grid change planned on it is refused if the stored set has moved on.
+    pub fn version(&self) -> i64 {
+        self.version
     }
 
     /// All grids, ordered by level then id.

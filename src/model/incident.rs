@@ -190,16 +190,19 @@ pub enum EventKind {
     Escalated,
     /// A note added, nothing else changed.
     Note,
+    /// The grids were redrawn: the incident now lies in other grids.
+    Regridded,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::Created,
         EventKind::Transition,
         EventKind::Reassigned,
         EventKind::Escalated,
         EventKind::Note,
+        EventKind::Regridded,
     ];
 
     /// The name stored and written by the API.
@@ -210,6 +213,7 @@ impl EventKind {
             EventKind::Reassigned => "reassigned",
             EventKind::Escalated => "escalated",
             EventKind::Note => "note",
+            EventKind::Regridded => "regridded",
         }
     }
 

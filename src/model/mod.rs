@@ -2,11 +2,13 @@
 //! grid that cannot be accepted; incidents and their history; hazards, patrol routes and patrols. Nothing here
 //! knows about SQL or HTTP.
 
+mod change;
 mod grid;
 mod hazard;
 mod incident;
 mod patrol;
 
+pub use change::{Change, ChangeKind, NewChange};
 pub use grid::{Grid, GridId, Leader, Level, LevelError};
 pub use hazard::{
     HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, RiskClass, hazard_category_name,

@@ -39,7 +39,7 @@ pub async fn load_demo_roads_and_hazards(
     };
     // The store's copy first; the graph it builds is the one hazards are
     // placed along.
-    let network = state.replace_roads(lines).await?;
+    let network = state.replace_roads(lines, "demo").await?;
     let drafts = {
         let (index, network) = (index.clone(), network.clone());
         tokio::task::spawn_blocking(move || {
@@ -48,7 +48,7 @@ pub async fn load_demo_roads_and_hazards(
         .await
         .expect("generating the demo hazards does not panic")
     };
-    let registered = hazards::register(state.store().as_ref(), &index, drafts, now, false).await?;
+    let registered = hazards::register(state.feed(), &index, drafts, now, false).await?;
     Ok(DemoPatrolData {
         roads: network.lines().len(),
         road_km: network.length_m() / 1000.0,

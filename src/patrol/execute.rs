@@ -14,11 +14,13 @@
 use jiff::Timestamp;
 
 use crate::geom::LonLat;
+use crate::model::{ChangeKind, NewChange};
 use crate::model::{
     CheckIn, HazardId, Patrol, PatrolId, PatrolStatus, RouteId, StopVisit, TrackPoint,
 };
 use crate::patrol::PatrolError;
 use crate::routing::LocalFrame;
+use crate::services::feed::Feed;
 use crate::store::Store;
 
 /// The default visit radius, metres: a phone's GPS in a village street.
@@ -58,15 +60,21 @@ fn check_time(
 /// inspections `change` returns), reading it again when a concurrent post
 /// got there first.
 async fn apply(
-    store: &dyn Store,
+    feed: &Feed,
     id: PatrolId,
+    what: &str,
     mut change: impl FnMut(&mut Patrol) -> Result<Vec<(HazardId, Timestamp)>, PatrolError>,
 ) -> Result<Patrol, PatrolError> {
     for _ in 0..RETRIES {
-        let mut patrol = active(store, id).await?;
+        let mut patrol = active(feed.store(), id).await?;
         let inspected = change(&mut patrol)?;
-        match store.update_patrol(&patrol, &inspected).await {
-            Ok(Some(saved)) => return Ok(saved),
+        let mut unit = feed.begin().await?;
+        match unit.unit().update_patrol(&patrol, &inspected).await {
+            Ok(Some(saved)) => {
+                record_patrol(&mut unit, &saved, what, &inspected).await?;
+                unit.commit().await?;
+                return Ok(saved);
+            }
             Ok(None) => {
                 return Err(PatrolError::NotFound(format!(
                     "there is no patrol {}",
@@ -83,15 +91,51 @@ async fn apply(
     )))
 }
 
+/// Append a patrol's change (and the hazards it inspected) to the feed.
+async fn record_patrol(
+    unit: &mut crate::services::feed::Changing<'_>,
+    patrol: &Patrol,
+    what: &str,
+    inspected: &[(HazardId, Timestamp)],
+) -> Result<(), crate::store::StoreError> {
+    let at = Timestamp::now();
+    unit.record(
+        NewChange::new(
+            ChangeKind::Patrol,
+            [patrol.id.0],
+            &patrol.member,
+            at,
+            format!("{what} (route {})", patrol.route.0),
+        ),
+        None,
+    )
+    .await?;
+    if !inspected.is_empty() {
+        unit.record(
+            NewChange::new(
+                ChangeKind::Hazard,
+                inspected.iter().map(|(h, _)| h.0),
+                &patrol.member,
+                at,
+                "inspected on a patrol",
+            ),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Start a patrol of `route` by `member` at `at`.
 pub async fn start(
-    store: &dyn Store,
+    feed: &Feed,
     route: RouteId,
     member: &str,
     radius_m: Option<f64>,
     at: Timestamp,
 ) -> Result<Patrol, PatrolError> {
-    let route = store
+    let route = feed
+        .store()
         .route(route)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", route.0)))?;
@@ -134,7 +178,11 @@ pub async fn start(
         track_m: 0.0,
         version: 0,
     };
-    Ok(store.create_patrol(&patrol).await?)
+    let mut unit = feed.begin().await?;
+    let saved = unit.unit().create_patrol(&patrol).await?;
+    record_patrol(&mut unit, &saved, "started", &[]).await?;
+    unit.commit().await?;
+    Ok(saved)
 }
 
 /// A patrol, checked to be under way.
@@ -243,12 +291,12 @@ fn mark_visits(
 /// Add GPS track points to a patrol under way (appended in the order
 /// received, kept for replay) and mark the stops they reach.
 pub async fn add_track(
-    store: &dyn Store,
+    feed: &Feed,
     id: PatrolId,
     points: Vec<TrackPoint>,
     now: Timestamp,
 ) -> Result<Patrol, PatrolError> {
-    apply(store, id, |patrol| {
+    apply(feed, id, "track added", |patrol| {
         for (k, p) in points.iter().enumerate() {
             if let Some(t) = p.time {
                 check_time(&format!("track[{k}].time"), t, patrol.started_at, now)?;
@@ -270,13 +318,13 @@ pub async fn add_track(
 
 /// Record a check-in (and mark the stops within the radius of it).
 pub async fn check_in(
-    store: &dyn Store,
+    feed: &Feed,
     id: PatrolId,
     checkin: CheckIn,
     now: Timestamp,
 ) -> Result<Patrol, PatrolError> {
     check_point(checkin.at)?;
-    apply(store, id, |patrol| {
+    apply(feed, id, "checked in", |patrol| {
         check_time("time", checkin.time, patrol.started_at, now)?;
         let inspected = mark_visits(patrol, 0, std::slice::from_ref(&checkin), checkin.time);
         patrol.checkins.push(checkin.clone());
@@ -314,12 +362,12 @@ pub async fn can_check_in(
 
 /// Finish a patrol: stops not visited by now are missed.
 pub async fn finish(
-    store: &dyn Store,
+    feed: &Feed,
     id: PatrolId,
     at: Timestamp,
     now: Timestamp,
 ) -> Result<Patrol, PatrolError> {
-    apply(store, id, |patrol| {
+    apply(feed, id, "finished", |patrol| {
         check_time("at", at, patrol.started_at, now)?;
         if at < patrol.started_at {
             return Err(PatrolError::invalid(

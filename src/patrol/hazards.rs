@@ -9,11 +9,13 @@ use serde_json::json;
 
 use crate::geom::{Bbox, LonLat};
 use crate::index::GridIndex;
+use crate::model::{ChangeKind, NewChange};
 use crate::model::{
     GridChain, GridId, HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, RiskClass,
     hazard_category_name,
 };
 use crate::patrol::PatrolError;
+use crate::services::feed::Feed;
 use crate::store::{NewHazard, Store};
 
 /// A hazard area may cover at most this much (km²): a slope, a river
@@ -244,7 +246,7 @@ pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain,
 /// `one_feature` says the drafts came as a single Feature (errors then name
 /// `geometry`, not `features[i].geometry`).
 pub async fn register(
-    store: &dyn Store,
+    feed: &Feed,
     index: &GridIndex,
     drafts: Vec<HazardDraft>,
     now: Timestamp,
@@ -264,7 +266,21 @@ pub async fn register(
             at: now,
         });
     }
-    Ok(store.create_hazards(&news).await?)
+    let mut unit = feed.begin().await?;
+    let created = unit.unit().create_hazards(&news).await?;
+    unit.record(
+        NewChange::new(
+            ChangeKind::Hazard,
+            created.iter().map(|h| h.id.0),
+            "hazard register",
+            now,
+            format!("{} hazard(s) registered", created.len()),
+        ),
+        None,
+    )
+    .await?;
+    unit.commit().await?;
+    Ok(created)
 }
 
 /// A change to a hazard: every field that is set replaces the stored one.
@@ -288,14 +304,15 @@ pub struct HazardChange {
 
 /// Apply a change to the hazard at `version`.
 pub async fn change(
-    store: &dyn Store,
+    feed: &Feed,
     index: &GridIndex,
     id: HazardId,
     version: i64,
     change: HazardChange,
     now: Timestamp,
 ) -> Result<Hazard, PatrolError> {
-    let mut hazard = store
+    let mut hazard = feed
+        .store()
         .hazard(id)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
@@ -351,10 +368,46 @@ pub async fn change(
         hazard.description = description;
     }
     hazard.updated_at = now;
-    store
+    let mut unit = feed.begin().await?;
+    let saved = unit
+        .unit()
         .update_hazard(&hazard)
         .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))
+        .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
+    unit.record(
+        NewChange::new(
+            ChangeKind::Hazard,
+            [id.0],
+            "hazard register",
+            now,
+            format!("hazard {id} edited"),
+        ),
+        None,
+    )
+    .await?;
+    unit.commit().await?;
+    Ok(saved)
+}
+
+/// Delete a hazard; false when there was none.
+pub async fn delete(feed: &Feed, id: HazardId, now: Timestamp) -> Result<bool, PatrolError> {
+    let mut unit = feed.begin().await?;
+    if !unit.unit().delete_hazard(id).await? {
+        return Ok(false);
+    }
+    unit.record(
+        NewChange::new(
+            ChangeKind::Hazard,
+            [id.0],
+            "hazard register",
+            now,
+            format!("hazard {id} deleted"),
+        ),
+        None,
+    )
+    .await?;
+    unit.commit().await?;
+    Ok(true)
 }
 
 /// Which hazards to list; every field that is set must match.

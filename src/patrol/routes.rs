@@ -5,15 +5,16 @@
 
 use std::sync::Arc;
 
-use geo::{Intersects, Line};
 use jiff::Timestamp;
 
-use crate::geom::{Bbox, LonLat};
+use crate::geom::LonLat;
 use crate::index::GridIndex;
-use crate::model::{GridId, HazardId, Level, Route, RouteId, RouteStop, Shift, TravelMode};
+use crate::model::{ChangeKind, NewChange};
+use crate::model::{GridId, HazardId, Route, RouteId, RouteStop, Shift, TravelMode};
 use crate::patrol::PatrolError;
 use crate::patrol::plan::{RouteShape, UNSAVED, dwell_s};
 use crate::routing::{RoadNetwork, Travel};
+use crate::services::feed::Feed;
 use crate::store::Store;
 
 /// Draw a route from its shape: legs over the roads (or straight without a
@@ -76,7 +77,7 @@ pub fn assemble(
     let length_m: f64 = legs_m.iter().sum();
     let duration_s =
         length_m / shape.mode.speed_m_per_s() + dwell_s(shape.shift) * shape.stops.len() as f64;
-    let grids = grids_along(index, &path);
+    let grids = index.grids_along(&path);
     if let Some(own_ix) = index.position(&shape.grid) {
         let own = index.grid(own_ix);
         // The grid itself, its ancestors (which hold it) and its
@@ -120,36 +121,6 @@ pub fn assemble(
         version: 0,
     };
     Ok((route, notices))
-}
-
-/// Every grid, at every level, that the polyline `path` touches or crosses
-/// (segments tested against the grid polygons found through the R-tree),
-/// ordered by level then id.
-pub fn grids_along(index: &GridIndex, path: &[LonLat]) -> Vec<GridId> {
-    let mut found: Vec<crate::index::GridIx> = Vec::new();
-    let segments: Vec<Line<f64>> = if path.len() == 1 {
-        vec![Line::new(path[0], path[0])]
-    } else {
-        path.windows(2).map(|w| Line::new(w[0], w[1])).collect()
-    };
-    for level in Level::ALL {
-        for segment in &segments {
-            let bbox = Bbox {
-                min_lon: segment.start.x.min(segment.end.x),
-                min_lat: segment.start.y.min(segment.end.y),
-                max_lon: segment.start.x.max(segment.end.x),
-                max_lat: segment.start.y.max(segment.end.y),
-            };
-            for ix in index.candidates_in_bbox(level, bbox) {
-                if !found.contains(&ix) && index.grid(ix).geometry.intersects(segment) {
-                    found.push(ix);
-                }
-            }
-        }
-    }
-    let mut grids: Vec<&crate::model::Grid> = found.into_iter().map(|ix| index.grid(ix)).collect();
-    grids.sort_by(|a, b| a.level.cmp(&b.level).then(a.id.cmp(&b.id)));
-    grids.into_iter().map(|g| g.id.clone()).collect()
 }
 
 /// A stop as a user gives it: a hazard by number, or a named key point.
@@ -279,22 +250,26 @@ async fn assemble_off_runtime(
 
 /// Save a new route, walked in the order given, drawn over `network`.
 pub async fn save(
-    store: &dyn Store,
+    feed: &Feed,
     index: Arc<GridIndex>,
     network: Arc<RoadNetwork>,
     input: RouteInput,
     now: Timestamp,
 ) -> Result<(Route, Vec<String>), PatrolError> {
-    let (shape, assignees) = shape_of(store, &index, input, now).await?;
+    let (shape, assignees) = shape_of(feed.store(), &index, input, now).await?;
     let (mut route, notices) = assemble_off_runtime(network, index, shape).await?;
     route.assignees = assignees;
-    Ok((store.create_route(&route).await?, notices))
+    let mut unit = feed.begin().await?;
+    let saved = unit.unit().create_route(&route).await?;
+    record_route(&mut unit, &saved, "saved", now).await?;
+    unit.commit().await?;
+    Ok((saved, notices))
 }
 
 /// Replace a route's stops, order, start or members (the way is drawn
 /// again), if it is still at `version`.
 pub async fn edit(
-    store: &dyn Store,
+    feed: &Feed,
     index: Arc<GridIndex>,
     network: Arc<RoadNetwork>,
     id: RouteId,
@@ -302,19 +277,66 @@ pub async fn edit(
     input: RouteInput,
     now: Timestamp,
 ) -> Result<(Route, Vec<String>), PatrolError> {
-    let old = store
+    let old = feed
+        .store()
         .route(id)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
-    let (shape, assignees) = shape_of(store, &index, input, now).await?;
+    let (shape, assignees) = shape_of(feed.store(), &index, input, now).await?;
     let (mut route, notices) = assemble_off_runtime(network, index, shape).await?;
     route.id = id;
     route.version = version;
     route.created_at = old.created_at;
     route.assignees = assignees;
-    let saved = store
+    let mut unit = feed.begin().await?;
+    let saved = unit
+        .unit()
         .update_route(&route)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
+    record_route(&mut unit, &saved, "edited", now).await?;
+    unit.commit().await?;
     Ok((saved, notices))
+}
+
+/// Delete a route no patrol has walked; false when there was none.
+pub async fn delete(feed: &Feed, id: RouteId, now: Timestamp) -> Result<bool, PatrolError> {
+    let mut unit = feed.begin().await?;
+    if !unit.unit().delete_route(id).await? {
+        return Ok(false);
+    }
+    unit.record(
+        NewChange::new(
+            ChangeKind::Route,
+            [id.0],
+            "route planner",
+            now,
+            format!("route {} deleted", id.0),
+        ),
+        None,
+    )
+    .await?;
+    unit.commit().await?;
+    Ok(true)
+}
+
+/// Append a route's change to the feed.
+async fn record_route(
+    unit: &mut crate::services::feed::Changing<'_>,
+    route: &Route,
+    what: &str,
+    now: Timestamp,
+) -> Result<(), crate::store::StoreError> {
+    unit.record(
+        NewChange::new(
+            ChangeKind::Route,
+            [route.id.0],
+            "route planner",
+            now,
+            format!("route {} {what}", route.id.0),
+        ),
+        None,
+    )
+    .await?;
+    Ok(())
 }

@@ -9,7 +9,7 @@
 /// Implement `IncidentStore` for a store with a `pool` field of the given
 /// sqlx database (and `FromRow` for the stored rows of that database).
 macro_rules! impl_incident_store {
-    ($store:ty, $db:ty, $row:ty) => {
+    ($store:ty, $unit:ty, $db:ty, $row:ty) => {
         impl<'r> sqlx::FromRow<'r, $row> for $crate::store::incident_row::StoredIncident {
             fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
                 use sqlx::Row;
@@ -96,83 +96,6 @@ macro_rules! impl_incident_store {
                     .collect()
             }
 
-            async fn create_incidents(
-                &self,
-                news: &[$crate::store::incidents::NewIncident],
-            ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
-                use $crate::store::incident_row::{millis, person_columns};
-                let failed = $crate::store::incident_sql::failed;
-                let mut created = Vec::with_capacity(news.len());
-                if news.is_empty() {
-                    return Ok(created);
-                }
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
-                for new in news {
-                    let (reporter_name, reporter_phone) = person_columns(&new.reporter);
-                    let (responsible_name, responsible_phone) = person_columns(&new.responsible);
-                    let photos = serde_json::to_string(&new.photos).expect("strings serialise");
-                    let status = new.workflow.initial();
-                    let at = millis(new.reported_at);
-                    let mut insert = sqlx::query_as::<$db, (i64,)>(
-                        "INSERT INTO incidents (category, workflow, status, severity, \
-                         description, reporter_name, reporter_phone, source, photos, lon, lat, \
-                         original_lon, original_lat, crs, grid_l1, grid_l2, grid_l3, grid_l4, \
-                         grid_l5, tier, responsible_name, responsible_phone, reported_at, \
-                         updated_at, tier_since, deadline, version) VALUES ($1, $2, $3, $4, $5, \
-                         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                         $21, $22, $23, $23, $23, $24, 1) RETURNING id",
-                    )
-                    .bind(&new.category)
-                    .bind(new.workflow.name())
-                    .bind(status.name())
-                    .bind(new.severity.name())
-                    .bind(&new.description)
-                    .bind(reporter_name)
-                    .bind(reporter_phone)
-                    .bind(new.source.name())
-                    .bind(photos)
-                    .bind(new.point.wgs84.lon)
-                    .bind(new.point.wgs84.lat)
-                    .bind(new.point.original.lon)
-                    .bind(new.point.original.lat)
-                    .bind(new.point.crs.name());
-                    for grid in &new.chain {
-                        insert = insert.bind(grid.as_ref().map(|g| g.0.as_str()));
-                    }
-                    let (id,) = insert
-                        .bind(i64::from(new.tier.number()))
-                        .bind(responsible_name)
-                        .bind(responsible_phone)
-                        .bind(at)
-                        .bind(millis(new.deadline))
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(failed("recording an incident"))?;
-                    let event = $crate::store::incidents::NewEvent {
-                        at: new.reported_at,
-                        actor: new.actor.clone(),
-                        kind: $crate::model::EventKind::Created,
-                        action: None,
-                        note: new.note.clone(),
-                        detail: serde_json::json!({}),
-                    };
-                    $crate::store::incident_sql::insert_event!(
-                        $db,
-                        &mut *tx,
-                        id,
-                        1i64,
-                        (status, new.tier),
-                        (status, new.tier),
-                        &event
-                    );
-                    // Built, not read back: the conformance suite checks
-                    // that a read gives the same incident.
-                    created.push($crate::store::incident_row::created(id, new));
-                }
-                tx.commit().await.map_err(failed("committing incidents"))?;
-                Ok(created)
-            }
-
             async fn incident(
                 &self,
                 id: $crate::model::IncidentId,
@@ -255,26 +178,106 @@ macro_rules! impl_incident_store {
                 .map_err($crate::store::incident_sql::failed("reading an incident's history"))?;
                 rows.into_iter().map(|r| r.into_entry()).collect()
             }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::incidents::IncidentWrites for $unit {
+            async fn create_incidents(
+                &mut self,
+                news: &[$crate::store::incidents::NewIncident],
+            ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
+                use $crate::store::incident_row::{millis, person_columns};
+                let failed = $crate::store::incident_sql::failed;
+                let mut created = Vec::with_capacity(news.len());
+                if news.is_empty() {
+                    return Ok(created);
+                }
+                let tx = &mut *self.tx;
+                for new in news {
+                    let (reporter_name, reporter_phone) = person_columns(&new.reporter);
+                    let (responsible_name, responsible_phone) = person_columns(&new.responsible);
+                    let photos = serde_json::to_string(&new.photos).expect("strings serialise");
+                    let status = new.workflow.initial();
+                    let at = millis(new.reported_at);
+                    let mut insert = sqlx::query_as::<$db, (i64,)>(
+                        "INSERT INTO incidents (category, workflow, status, severity, \
+                         description, reporter_name, reporter_phone, source, photos, lon, lat, \
+                         original_lon, original_lat, crs, grid_l1, grid_l2, grid_l3, grid_l4, \
+                         grid_l5, tier, responsible_name, responsible_phone, reported_at, \
+                         updated_at, tier_since, deadline, version) VALUES ($1, $2, $3, $4, $5, \
+                         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                         $21, $22, $23, $23, $23, $24, 1) RETURNING id",
+                    )
+                    .bind(&new.category)
+                    .bind(new.workflow.name())
+                    .bind(status.name())
+                    .bind(new.severity.name())
+                    .bind(&new.description)
+                    .bind(reporter_name)
+                    .bind(reporter_phone)
+                    .bind(new.source.name())
+                    .bind(photos)
+                    .bind(new.point.wgs84.lon)
+                    .bind(new.point.wgs84.lat)
+                    .bind(new.point.original.lon)
+                    .bind(new.point.original.lat)
+                    .bind(new.point.crs.name());
+                    for grid in &new.chain {
+                        insert = insert.bind(grid.as_ref().map(|g| g.0.as_str()));
+                    }
+                    let (id,) = insert
+                        .bind(i64::from(new.tier.number()))
+                        .bind(responsible_name)
+                        .bind(responsible_phone)
+                        .bind(at)
+                        .bind(millis(new.deadline))
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(failed("recording an incident"))?;
+                    let event = $crate::store::incidents::NewEvent {
+                        at: new.reported_at,
+                        actor: new.actor.clone(),
+                        kind: $crate::model::EventKind::Created,
+                        action: None,
+                        note: new.note.clone(),
+                        detail: serde_json::json!({}),
+                    };
+                    $crate::store::incident_sql::insert_event!(
+                        $db,
+                        &mut *tx,
+                        id,
+                        1i64,
+                        (status, new.tier),
+                        (status, new.tier),
+                        &event
+                    );
+                    // Built, not read back: the conformance suite checks
+                    // that a read gives the same incident.
+                    created.push($crate::store::incident_row::created(id, new));
+                }
+                Ok(created)
+            }
 
             async fn update_incident(
-                &self,
+                &mut self,
                 previous: &$crate::model::Incident,
                 changed: &$crate::model::Incident,
                 event: &$crate::store::incidents::NewEvent,
             ) -> Result<$crate::model::Incident, $crate::store::StoreError> {
                 use $crate::store::incident_row::{millis, person_columns};
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let (responsible_name, responsible_phone) = person_columns(&changed.responsible);
                 let (owner_name, owner_phone) = person_columns(&changed.owner);
                 // Guarded by the version read: a concurrent change makes this
                 // touch no row, and nothing is written.
-                let updated = sqlx::query::<$db>(
+                let mut update = sqlx::query::<$db>(
                     "UPDATE incidents SET status = $1, severity = $2, tier = $3, \
                      responsible_name = $4, responsible_phone = $5, owner_name = $6, \
                      owner_phone = $7, follow_up_due = $8, updated_at = $9, tier_since = $10, \
-                     deadline = $11, resolved_at = $12, closed_at = $13, version = version + 1 \
-                     WHERE id = $14 AND version = $15",
+                     deadline = $11, resolved_at = $12, closed_at = $13, grid_l1 = $16, \
+                     grid_l2 = $17, grid_l3 = $18, grid_l4 = $19, grid_l5 = $20, \
+                     version = version + 1 WHERE id = $14 AND version = $15",
                 )
                 .bind(changed.status.name())
                 .bind(changed.severity.name())
@@ -290,7 +293,12 @@ macro_rules! impl_incident_store {
                 .bind(changed.resolved_at.map(millis))
                 .bind(changed.closed_at.map(millis))
                 .bind(previous.id.0)
-                .bind(previous.version)
+                .bind(previous.version);
+                // The grid chain moves only when the grids are redrawn.
+                for grid in &changed.chain {
+                    update = update.bind(grid.as_ref().map(|g| g.0.as_str()));
+                }
+                let updated = update
                 .execute(&mut *tx)
                 .await
                 .map_err(failed("updating an incident"))?;
@@ -326,8 +334,36 @@ macro_rules! impl_incident_store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(failed("reading an updated incident"))?;
-                tx.commit().await.map_err(failed("committing an incident change"))?;
                 stored.into_incident()
+            }
+
+            async fn read_incidents_in(
+                &mut self,
+                statuses: &[$crate::workflow::Status],
+            ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
+                let mut rows = Vec::new();
+                // One status at a time: a bound list reads the same on both
+                // backends, an `IN` list would not.
+                for status in statuses {
+                    rows.extend(
+                        sqlx::query_as::<$db, $crate::store::incident_row::StoredIncident>(
+                            sqlx::AssertSqlSafe(format!(
+                                "SELECT {} FROM incidents WHERE status = $1",
+                                $crate::store::incident_row::INCIDENT_COLUMNS
+                            )),
+                        )
+                        .bind(status.name())
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err($crate::store::incident_sql::failed("reading open incidents"))?,
+                    );
+                }
+                let mut incidents = rows
+                    .into_iter()
+                    .map(|r| r.into_incident())
+                    .collect::<Result<Vec<_>, _>>()?;
+                incidents.sort_by_key(|i| i.id.0);
+                Ok(incidents)
             }
         }
     };

@@ -102,18 +102,6 @@ pub trait IncidentStore: Send + Sync {
     /// The categories, in the county's order.
     async fn categories(&self) -> Result<Vec<Category>, StoreError>;
 
-    /// Record a new incident and its `created` history entry.
-    async fn create_incident(&self, new: &NewIncident) -> Result<Incident, StoreError> {
-        let mut created = self.create_incidents(std::slice::from_ref(new)).await?;
-        Ok(created.pop().expect("one incident in, one out"))
-    }
-
-    /// Record several new incidents, each with its `created` history entry,
-    /// in one transaction: all of them or none. Answers them in the order
-    /// given. (One commit for many is what lets reports arriving together
-    /// share the cost of a transaction: see `dispatch::writer`.)
-    async fn create_incidents(&self, news: &[NewIncident]) -> Result<Vec<Incident>, StoreError>;
-
     /// One incident.
     async fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
 
@@ -136,15 +124,38 @@ pub trait IncidentStore: Send + Sync {
 
     /// An incident's history, oldest first.
     async fn history(&self, id: IncidentId) -> Result<Vec<HistoryEntry>, StoreError>;
+}
+
+/// The incident writes of a [`Unit`](crate::store::Unit): each runs inside the unit's
+/// transaction, the row and its history entry together.
+#[async_trait]
+pub trait IncidentWrites: Send {
+    /// Record a new incident and its `created` history entry.
+    async fn create_incident(&mut self, new: &NewIncident) -> Result<Incident, StoreError> {
+        let mut created = self.create_incidents(std::slice::from_ref(new)).await?;
+        Ok(created.pop().expect("one incident in, one out"))
+    }
+
+    /// Record several new incidents, each with its `created` history entry,
+    /// in one transaction: all of them or none. Answers them in the order
+    /// given. (One commit for many is what lets reports arriving together
+    /// share the cost of a transaction: see `dispatch::writer`.)
+    async fn create_incidents(&mut self, news: &[NewIncident])
+    -> Result<Vec<Incident>, StoreError>;
 
     /// Replace `previous` (an incident as read) by `changed`, bump its
     /// version and append the history entry. Fails with
     /// [`StoreError::Conflict`] when the stored version is no longer the one
     /// read: someone else changed it first, and nothing is written.
     async fn update_incident(
-        &self,
+        &mut self,
         previous: &Incident,
         changed: &Incident,
         event: &NewEvent,
     ) -> Result<Incident, StoreError>;
+
+    /// Every incident in one of `statuses`, by id, as this transaction sees
+    /// it.
+    async fn read_incidents_in(&mut self, statuses: &[Status])
+    -> Result<Vec<Incident>, StoreError>;
 }

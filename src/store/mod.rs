@@ -8,8 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::geom::Bbox;
-use crate::model::{Grid, GridId, Level};
+use crate::model::{Change, Grid, GridId, Level};
 
+mod feed_sql;
 mod incident_row;
 mod incident_sql;
 mod incidents;
@@ -18,9 +19,13 @@ pub mod patrols;
 pub mod postgis;
 mod row;
 pub mod sqlite;
+mod unit;
 
-pub use incidents::{IncidentFilter, IncidentPage, IncidentStore, NewEvent, NewIncident};
-pub use patrols::{Inspection, NewHazard, PatrolStore};
+pub use incidents::{
+    IncidentFilter, IncidentPage, IncidentStore, IncidentWrites, NewEvent, NewIncident,
+};
+pub use patrols::{Inspection, NewHazard, PatrolStore, PatrolWrites};
+pub use unit::Unit;
 
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +107,10 @@ pub enum StoreError {
     /// A record others depend on cannot be deleted.
     #[error("{0}")]
     InUse(String),
+    /// A write would break a rule the store keeps (a grid whose parent is
+    /// not stored); nothing was written.
+    #[error("{0}")]
+    Integrity(String),
     /// A stored row could not be turned back into a grid or incident.
     #[error("stored {id} is corrupt: {reason}")]
     Corrupt {
@@ -117,10 +126,10 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-/// The grid store. Writes are all-or-nothing: a failed write leaves the
-/// store exactly as it was.
+/// The store: reads here, writes through a [`Unit`] (one transaction per
+/// change, all or nothing, with its change-feed entries).
 #[async_trait]
-pub trait Store: IncidentStore + PatrolStore + Send + Sync + 'static {
+pub trait Store: ChangeFeed + IncidentStore + PatrolStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
@@ -136,9 +145,51 @@ pub trait Store: IncidentStore + PatrolStore + Send + Sync + 'static {
     /// How many grids each level holds, index 0 = level 1.
     async fn count_by_level(&self) -> Result<[u64; 5], StoreError>;
 
-    /// Write grids in one transaction. The caller has validated them; the
-    /// store still enforces unique ids and known parents.
-    async fn write_grids(&self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
+    /// Open a unit of work: one transaction for every write of a change.
+    async fn begin(&self) -> Result<Box<dyn Unit>, StoreError>;
+}
+
+/// The change feed and the grid-set version, as committed.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// Up to `limit` entries of the change feed after sequence number
+    /// `after`, in order.
+    async fn changes(&self, after: i64, limit: u32) -> Result<Vec<Change>, StoreError>;
+
+    /// The sequence number of the newest committed change (0 when none).
+    async fn last_change(&self) -> Result<i64, StoreError>;
+
+    /// The version of the grid set: bumped by every committed grid change.
+    async fn grid_set_version(&self) -> Result<i64, StoreError>;
+}
+
+/// Write grids straight into a store in a unit of their own, claiming the
+/// next grid-set version and recording the change: for seeding a store with
+/// grids that were validated elsewhere (the demo county, a benchmark's
+/// fixture). A running server picks the change up from the feed; open
+/// incidents, hazards and routes are not moved (that is the grid service's
+/// apply).
+pub async fn seed_grids(
+    store: &dyn Store,
+    grids: &[Grid],
+    mode: WriteMode,
+    actor: &str,
+) -> Result<i64, StoreError> {
+    let mut unit = store.begin().await?;
+    let version = unit.grid_set_version().await?;
+    let version = unit.claim_grid_set(version).await?;
+    unit.write_grids(grids, mode).await?;
+    let change = unit
+        .record_change(&crate::model::NewChange::new(
+            crate::model::ChangeKind::Grids,
+            grids.iter().map(|g| g.id.as_str()),
+            actor,
+            jiff::Timestamp::now(),
+            format!("grid set version {version}: {} grid(s) seeded", grids.len()),
+        ))
+        .await?;
+    unit.commit().await?;
+    Ok(change.seq)
 }
 
 /// One schema migration of a backend: plain SQL, applied once in a

@@ -5,7 +5,7 @@
 /// Implement `PatrolStore` for a store with a `pool` field of the given sqlx
 /// database.
 macro_rules! impl_patrol_store {
-    ($store:ty, $db:ty, $row:ty) => {
+    ($store:ty, $unit:ty, $db:ty, $row:ty) => {
         impl<'r> sqlx::FromRow<'r, $row> for $crate::store::patrols::StoredHazard {
             fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
                 use sqlx::Row;
@@ -70,12 +70,132 @@ macro_rules! impl_patrol_store {
                 .transpose()
             }
 
-            async fn create_hazards(
+            async fn roads(
                 &self,
+            ) -> Result<Vec<$crate::routing::RoadLine>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, Option<String>, String, String)>(
+                    "SELECT position, name, class, coords FROM roads ORDER BY position",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::incident_sql::failed("loading roads"))?
+                .into_iter()
+                .map(|(position, name, class, coords)| {
+                    $crate::store::patrols::road_line(position, name, &class, &coords)
+                })
+                .collect()
+            }
+
+            async fn route(
+                &self,
+                id: $crate::model::RouteId,
+            ) -> Result<Option<$crate::model::Route>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, String)>("SELECT id, body FROM patrol_routes WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::incident_sql::failed("reading a route"))?
+                    .map(|(id, body)| $crate::store::patrols::document("route", id, &body))
+                    .transpose()
+            }
+
+            async fn routes(
+                &self,
+                grid: Option<&$crate::model::GridId>,
+            ) -> Result<Vec<$crate::model::Route>, $crate::store::StoreError> {
+                let rows = match grid {
+                    Some(grid) => sqlx::query_as::<$db, (i64, String)>(
+                        "SELECT r.id, r.body FROM patrol_routes r WHERE r.id IN \
+                         (SELECT route_id FROM patrol_route_grids WHERE grid_id = $1) ORDER BY r.id",
+                    )
+                    .bind(grid.as_str())
+                    .fetch_all(&self.pool)
+                    .await,
+                    None => sqlx::query_as::<$db, (i64, String)>(
+                        "SELECT id, body FROM patrol_routes ORDER BY id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await,
+                }
+                .map_err($crate::store::incident_sql::failed("listing routes"))?;
+                rows.into_iter()
+                    .map(|(id, body)| $crate::store::patrols::document("route", id, &body))
+                    .collect()
+            }
+
+            async fn patrol(
+                &self,
+                id: $crate::model::PatrolId,
+            ) -> Result<Option<$crate::model::Patrol>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, String)>("SELECT id, body FROM patrols WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::incident_sql::failed("reading a patrol"))?
+                    .map(|(id, body)| $crate::store::patrols::document("patrol", id, &body))
+                    .transpose()
+            }
+
+            async fn patrols(
+                &self,
+                from: jiff::Timestamp,
+                to: jiff::Timestamp,
+                route: Option<$crate::model::RouteId>,
+            ) -> Result<Vec<$crate::model::Patrol>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, String)>(
+                    "SELECT id, body FROM patrols WHERE started_at >= $1 AND started_at < $2 \
+                     AND ($3 IS NULL OR route_id = $3) ORDER BY id",
+                )
+                .bind(from.as_millisecond())
+                .bind(to.as_millisecond())
+                .bind(route.map(|r| r.0))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::incident_sql::failed("listing patrols"))?
+                .into_iter()
+                .map(|(id, body)| $crate::store::patrols::document("patrol", id, &body))
+                .collect()
+            }
+
+            async fn inspections(
+                &self,
+                from: jiff::Timestamp,
+                to: jiff::Timestamp,
+            ) -> Result<Vec<$crate::store::patrols::Inspection>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, i64, i64)>(
+                    "SELECT hazard_id, patrol_id, at FROM hazard_inspections \
+                     WHERE at >= $1 AND at < $2 ORDER BY at, hazard_id",
+                )
+                .bind(from.as_millisecond())
+                .bind(to.as_millisecond())
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::incident_sql::failed("listing inspections"))?
+                .into_iter()
+                .map(|(hazard, patrol, at)| {
+                    Ok($crate::store::patrols::Inspection {
+                        hazard: $crate::model::HazardId(hazard),
+                        patrol: $crate::model::PatrolId(patrol),
+                        at: jiff::Timestamp::from_millisecond(at).map_err(|_| {
+                            $crate::store::StoreError::Corrupt {
+                                id: format!("inspection of hazard {hazard}"),
+                                reason: format!("time {at} is out of range"),
+                            }
+                        })?,
+                    })
+                })
+                .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::patrols::PatrolWrites for $unit {
+            async fn create_hazards(
+                &mut self,
                 news: &[$crate::store::patrols::NewHazard],
             ) -> Result<Vec<$crate::model::Hazard>, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let mut created = Vec::with_capacity(news.len());
                 for new in news {
                     let d = &new.draft;
@@ -125,12 +245,11 @@ macro_rules! impl_patrol_store {
                         version: 1,
                     });
                 }
-                tx.commit().await.map_err(failed("committing hazards"))?;
                 Ok(created)
             }
 
             async fn update_hazard(
-                &self,
+                &mut self,
                 h: &$crate::model::Hazard,
             ) -> Result<Option<$crate::model::Hazard>, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
@@ -159,7 +278,7 @@ macro_rules! impl_patrol_store {
                     .bind(h.updated_at.as_millisecond())
                     .bind(h.id.0)
                     .bind(h.version)
-                    .execute(&self.pool)
+                    .execute(&mut *self.tx)
                     .await
                     .map_err(failed("updating a hazard"))?;
                 if done.rows_affected() == 1 {
@@ -170,15 +289,15 @@ macro_rules! impl_patrol_store {
                             .unwrap_or(h.updated_at);
                     return Ok(Some(stored));
                 }
-                $crate::store::patrol_sql::stale_or_gone!($db, &self.pool, "hazards", "hazard", h.id.0, h.version)
+                $crate::store::patrol_sql::stale_or_gone!($db, &mut *self.tx, "hazards", "hazard", h.id.0, h.version)
             }
 
             async fn relocate_hazards(
-                &self,
+                &mut self,
                 moves: &[($crate::model::HazardId, i64, $crate::model::GridChain)],
             ) -> Result<(), $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 for (id, version, chain) in moves {
                     // A hazard changed since it was read (moved by hand) is
                     // left as its change put it.
@@ -197,44 +316,27 @@ macro_rules! impl_patrol_store {
                         .await
                         .map_err(failed("relocating a hazard"))?;
                 }
-                tx.commit().await.map_err(failed("committing relocated hazards"))?;
                 Ok(())
             }
 
             async fn delete_hazard(
-                &self,
+                &mut self,
                 id: $crate::model::HazardId,
             ) -> Result<bool, $crate::store::StoreError> {
                 let done = sqlx::query::<$db>("DELETE FROM hazards WHERE id = $1")
                     .bind(id.0)
-                    .execute(&self.pool)
+                    .execute(&mut *self.tx)
                     .await
                     .map_err($crate::store::incident_sql::failed("deleting a hazard"))?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn roads(
-                &self,
-            ) -> Result<Vec<$crate::routing::RoadLine>, $crate::store::StoreError> {
-                sqlx::query_as::<$db, (i64, Option<String>, String, String)>(
-                    "SELECT position, name, class, coords FROM roads ORDER BY position",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::store::incident_sql::failed("loading roads"))?
-                .into_iter()
-                .map(|(position, name, class, coords)| {
-                    $crate::store::patrols::road_line(position, name, &class, &coords)
-                })
-                .collect()
-            }
-
             async fn replace_roads(
-                &self,
+                &mut self,
                 lines: &[$crate::routing::RoadLine],
             ) -> Result<(), $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 sqlx::query::<$db>("DELETE FROM roads")
                     .execute(&mut *tx)
                     .await
@@ -251,16 +353,15 @@ macro_rules! impl_patrol_store {
                     .await
                     .map_err(failed("writing a road"))?;
                 }
-                tx.commit().await.map_err(failed("committing roads"))?;
                 Ok(())
             }
 
             async fn create_route(
-                &self,
+                &mut self,
                 route: &$crate::model::Route,
             ) -> Result<$crate::model::Route, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let (id,) = sqlx::query_as::<$db, (i64,)>(
                     "INSERT INTO patrol_routes (grid_id, shift, body, created_at, updated_at, \
                      version) VALUES ($1, $2, '{}', $3, $3, 1) RETURNING id",
@@ -275,53 +376,15 @@ macro_rules! impl_patrol_store {
                 saved.id = $crate::model::RouteId(id);
                 saved.version = 1;
                 $crate::store::patrol_sql::write_route_body!($db, &mut *tx, &saved);
-                tx.commit().await.map_err(failed("committing a route"))?;
                 Ok(saved)
             }
 
-            async fn route(
-                &self,
-                id: $crate::model::RouteId,
-            ) -> Result<Option<$crate::model::Route>, $crate::store::StoreError> {
-                sqlx::query_as::<$db, (i64, String)>("SELECT id, body FROM patrol_routes WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::store::incident_sql::failed("reading a route"))?
-                    .map(|(id, body)| $crate::store::patrols::document("route", id, &body))
-                    .transpose()
-            }
-
-            async fn routes(
-                &self,
-                grid: Option<&$crate::model::GridId>,
-            ) -> Result<Vec<$crate::model::Route>, $crate::store::StoreError> {
-                let rows = match grid {
-                    Some(grid) => sqlx::query_as::<$db, (i64, String)>(
-                        "SELECT r.id, r.body FROM patrol_routes r WHERE r.id IN \
-                         (SELECT route_id FROM patrol_route_grids WHERE grid_id = $1) ORDER BY r.id",
-                    )
-                    .bind(grid.as_str())
-                    .fetch_all(&self.pool)
-                    .await,
-                    None => sqlx::query_as::<$db, (i64, String)>(
-                        "SELECT id, body FROM patrol_routes ORDER BY id",
-                    )
-                    .fetch_all(&self.pool)
-                    .await,
-                }
-                .map_err($crate::store::incident_sql::failed("listing routes"))?;
-                rows.into_iter()
-                    .map(|(id, body)| $crate::store::patrols::document("route", id, &body))
-                    .collect()
-            }
-
             async fn update_route(
-                &self,
+                &mut self,
                 route: &$crate::model::Route,
             ) -> Result<Option<$crate::model::Route>, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let done = sqlx::query::<$db>(
                     "UPDATE patrol_routes SET version = version + 1, updated_at = $1 \
                      WHERE id = $2 AND version = $3",
@@ -350,16 +413,15 @@ macro_rules! impl_patrol_store {
                     .await
                     .map_err(failed("clearing a route's grids"))?;
                 $crate::store::patrol_sql::write_route_body!($db, &mut *tx, &saved);
-                tx.commit().await.map_err(failed("committing a route"))?;
                 Ok(Some(saved))
             }
 
             async fn delete_route(
-                &self,
+                &mut self,
                 id: $crate::model::RouteId,
             ) -> Result<bool, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let (walked,) = sqlx::query_as::<$db, (i64,)>(
                     "SELECT COUNT(*) FROM patrols WHERE route_id = $1",
                 )
@@ -383,16 +445,15 @@ macro_rules! impl_patrol_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(failed("deleting a route"))?;
-                tx.commit().await.map_err(failed("committing a route deletion"))?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn create_patrol(
-                &self,
+                &mut self,
                 patrol: &$crate::model::Patrol,
             ) -> Result<$crate::model::Patrol, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let (id,) = sqlx::query_as::<$db, (i64,)>(
                     "INSERT INTO patrols (route_id, started_at, body, version) \
                      VALUES ($1, $2, '{}', 1) RETURNING id",
@@ -411,51 +472,16 @@ macro_rules! impl_patrol_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(failed("writing a patrol"))?;
-                tx.commit().await.map_err(failed("committing a patrol"))?;
                 Ok(saved)
             }
 
-            async fn patrol(
-                &self,
-                id: $crate::model::PatrolId,
-            ) -> Result<Option<$crate::model::Patrol>, $crate::store::StoreError> {
-                sqlx::query_as::<$db, (i64, String)>("SELECT id, body FROM patrols WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::store::incident_sql::failed("reading a patrol"))?
-                    .map(|(id, body)| $crate::store::patrols::document("patrol", id, &body))
-                    .transpose()
-            }
-
-            async fn patrols(
-                &self,
-                from: jiff::Timestamp,
-                to: jiff::Timestamp,
-                route: Option<$crate::model::RouteId>,
-            ) -> Result<Vec<$crate::model::Patrol>, $crate::store::StoreError> {
-                sqlx::query_as::<$db, (i64, String)>(
-                    "SELECT id, body FROM patrols WHERE started_at >= $1 AND started_at < $2 \
-                     AND ($3 IS NULL OR route_id = $3) ORDER BY id",
-                )
-                .bind(from.as_millisecond())
-                .bind(to.as_millisecond())
-                .bind(route.map(|r| r.0))
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::store::incident_sql::failed("listing patrols"))?
-                .into_iter()
-                .map(|(id, body)| $crate::store::patrols::document("patrol", id, &body))
-                .collect()
-            }
-
             async fn update_patrol(
-                &self,
+                &mut self,
                 patrol: &$crate::model::Patrol,
                 inspected: &[($crate::model::HazardId, jiff::Timestamp)],
             ) -> Result<Option<$crate::model::Patrol>, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
-                let mut tx = self.pool.begin().await.map_err(failed("starting a transaction"))?;
+                let tx = &mut *self.tx;
                 let mut saved = patrol.clone();
                 saved.version += 1;
                 let done = sqlx::query::<$db>(
@@ -500,38 +526,36 @@ macro_rules! impl_patrol_store {
                     .await
                     .map_err(failed("moving a hazard's last inspection"))?;
                 }
-                tx.commit().await.map_err(failed("committing a patrol"))?;
                 Ok(Some(saved))
             }
 
-            async fn inspections(
-                &self,
-                from: jiff::Timestamp,
-                to: jiff::Timestamp,
-            ) -> Result<Vec<$crate::store::patrols::Inspection>, $crate::store::StoreError> {
-                sqlx::query_as::<$db, (i64, i64, i64)>(
-                    "SELECT hazard_id, patrol_id, at FROM hazard_inspections \
-                     WHERE at >= $1 AND at < $2 ORDER BY at, hazard_id",
-                )
-                .bind(from.as_millisecond())
-                .bind(to.as_millisecond())
-                .fetch_all(&self.pool)
+            async fn read_hazards(
+                &mut self,
+            ) -> Result<Vec<$crate::model::Hazard>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, $crate::store::patrols::StoredHazard>(sqlx::AssertSqlSafe(
+                    format!(
+                        "SELECT {} FROM hazards ORDER BY id",
+                        $crate::store::patrols::HAZARD_COLUMNS
+                    ),
+                ))
+                .fetch_all(&mut *self.tx)
                 .await
-                .map_err($crate::store::incident_sql::failed("listing inspections"))?
+                .map_err($crate::store::incident_sql::failed("loading hazards"))?
                 .into_iter()
-                .map(|(hazard, patrol, at)| {
-                    Ok($crate::store::patrols::Inspection {
-                        hazard: $crate::model::HazardId(hazard),
-                        patrol: $crate::model::PatrolId(patrol),
-                        at: jiff::Timestamp::from_millisecond(at).map_err(|_| {
-                            $crate::store::StoreError::Corrupt {
-                                id: format!("inspection of hazard {hazard}"),
-                                reason: format!("time {at} is out of range"),
-                            }
-                        })?,
-                    })
-                })
+                .map(|row| row.into_hazard())
                 .collect()
+            }
+
+            async fn read_routes(
+                &mut self,
+            ) -> Result<Vec<$crate::model::Route>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, String)>("SELECT id, body FROM patrol_routes ORDER BY id")
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err($crate::store::incident_sql::failed("listing routes"))?
+                    .into_iter()
+                    .map(|(id, body)| $crate::store::patrols::document("route", id, &body))
+                    .collect()
             }
         }
     };

@@ -47,48 +47,14 @@ pub trait PatrolStore: Send + Sync {
     /// One hazard.
     async fn hazard(&self, id: HazardId) -> Result<Option<Hazard>, StoreError>;
 
-    /// Register hazards, all or none, returning them with their ids.
-    async fn create_hazards(&self, news: &[NewHazard]) -> Result<Vec<Hazard>, StoreError>;
-
-    /// Write a changed hazard if its `version` is still the stored one
-    /// (every field but `last_inspected_at`, which only patrols move);
-    /// returns it with the next version. `Ok(None)` when there is no such hazard.
-    async fn update_hazard(&self, hazard: &Hazard) -> Result<Option<Hazard>, StoreError>;
-
-    /// Give hazards new grid chains (after the grids were redrawn), all in
-    /// one transaction: each `(id, version read, chain)`; a hazard no longer
-    /// at that version is left alone. Each one moved gets the next version.
-    async fn relocate_hazards(
-        &self,
-        moves: &[(HazardId, i64, GridChain)],
-    ) -> Result<(), StoreError>;
-
-    /// Delete a hazard; false when there was none.
-    async fn delete_hazard(&self, id: HazardId) -> Result<bool, StoreError>;
-
     /// The road network's lines, in import order.
     async fn roads(&self) -> Result<Vec<RoadLine>, StoreError>;
-
-    /// Replace the whole road network.
-    async fn replace_roads(&self, lines: &[RoadLine]) -> Result<(), StoreError>;
-
-    /// Save a new route (its id is given here) and the grids it passes.
-    async fn create_route(&self, route: &Route) -> Result<Route, StoreError>;
 
     /// One route.
     async fn route(&self, id: RouteId) -> Result<Option<Route>, StoreError>;
 
     /// Routes passing through `grid` (any level), or all routes; by id.
     async fn routes(&self, grid: Option<&GridId>) -> Result<Vec<Route>, StoreError>;
-
-    /// Write a changed route if its `version` is still the stored one.
-    async fn update_route(&self, route: &Route) -> Result<Option<Route>, StoreError>;
-
-    /// Delete a route no patrol has walked; false when there was none.
-    async fn delete_route(&self, id: RouteId) -> Result<bool, StoreError>;
-
-    /// Start a patrol (its id is given here).
-    async fn create_patrol(&self, patrol: &Patrol) -> Result<Patrol, StoreError>;
 
     /// One patrol.
     async fn patrol(&self, id: PatrolId) -> Result<Option<Patrol>, StoreError>;
@@ -101,21 +67,67 @@ pub trait PatrolStore: Send + Sync {
         route: Option<RouteId>,
     ) -> Result<Vec<Patrol>, StoreError>;
 
-    /// Write a changed patrol if its `version` is still the stored one, and
-    /// in the same transaction record the inspections it made (each hazard
-    /// once per patrol) and move those hazards' last inspection forward.
-    async fn update_patrol(
-        &self,
-        patrol: &Patrol,
-        inspected: &[(HazardId, Timestamp)],
-    ) -> Result<Option<Patrol>, StoreError>;
-
     /// Inspections made in `[from, to)`.
     async fn inspections(
         &self,
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Inspection>, StoreError>;
+}
+
+/// The hazard and patrol writes of a [`Unit`](crate::store::Unit): each runs inside the
+/// unit's transaction and is seen by nobody before it commits. A stale
+/// version writes nothing and says so; the caller then drops the unit.
+#[async_trait]
+pub trait PatrolWrites: Send {
+    /// Register hazards, all or none, returning them with their ids.
+    async fn create_hazards(&mut self, news: &[NewHazard]) -> Result<Vec<Hazard>, StoreError>;
+
+    /// Write a changed hazard if its `version` is still the stored one
+    /// (every field but `last_inspected_at`, which only patrols move);
+    /// returns it with the next version. `Ok(None)` when there is no such hazard.
+    async fn update_hazard(&mut self, hazard: &Hazard) -> Result<Option<Hazard>, StoreError>;
+
+    /// Give hazards new grid chains (after the grids were redrawn), all in
+    /// one transaction: each `(id, version read, chain)`; a hazard no longer
+    /// at that version is left alone. Each one moved gets the next version.
+    async fn relocate_hazards(
+        &mut self,
+        moves: &[(HazardId, i64, GridChain)],
+    ) -> Result<(), StoreError>;
+
+    /// Delete a hazard; false when there was none.
+    async fn delete_hazard(&mut self, id: HazardId) -> Result<bool, StoreError>;
+
+    /// Replace the whole road network.
+    async fn replace_roads(&mut self, lines: &[RoadLine]) -> Result<(), StoreError>;
+
+    /// Save a new route (its id is given here) and the grids it passes.
+    async fn create_route(&mut self, route: &Route) -> Result<Route, StoreError>;
+
+    /// Write a changed route if its `version` is still the stored one.
+    async fn update_route(&mut self, route: &Route) -> Result<Option<Route>, StoreError>;
+
+    /// Delete a route no patrol has walked; false when there was none.
+    async fn delete_route(&mut self, id: RouteId) -> Result<bool, StoreError>;
+
+    /// Start a patrol (its id is given here).
+    async fn create_patrol(&mut self, patrol: &Patrol) -> Result<Patrol, StoreError>;
+
+    /// Write a changed patrol if its `version` is still the stored one, and
+    /// in the same transaction record the inspections it made (each hazard
+    /// once per patrol) and move those hazards' last inspection forward.
+    async fn update_patrol(
+        &mut self,
+        patrol: &Patrol,
+        inspected: &[(HazardId, Timestamp)],
+    ) -> Result<Option<Patrol>, StoreError>;
+
+    /// Every hazard, by id, as this transaction sees it.
+    async fn read_hazards(&mut self) -> Result<Vec<Hazard>, StoreError>;
+
+    /// Every saved route, by id, as this transaction sees it.
+    async fn read_routes(&mut self) -> Result<Vec<Route>, StoreError>;
 }
 
 /// The columns of one hazard, decoded into the model (both backends).

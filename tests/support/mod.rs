@@ -496,3 +496,79 @@ macro_rules! conformance {
         }
     };
 }
+
+/// The store's writes, each in a unit of its own (begin, write, commit),
+/// for tests that exercise a backend directly rather than through a
+/// service. No change-feed entry is recorded.
+#[async_trait::async_trait]
+#[allow(dead_code)]
+pub trait DirectWrites {
+    /// Record one incident.
+    async fn create_incident(
+        &self,
+        new: &wangge::store::NewIncident,
+    ) -> Result<wangge::model::Incident, wangge::store::StoreError>;
+    /// Record incidents in one transaction.
+    async fn create_incidents(
+        &self,
+        news: &[wangge::store::NewIncident],
+    ) -> Result<Vec<wangge::model::Incident>, wangge::store::StoreError>;
+    /// Change an incident, guarded by its version.
+    async fn update_incident(
+        &self,
+        before: &wangge::model::Incident,
+        after: &wangge::model::Incident,
+        event: &wangge::store::NewEvent,
+    ) -> Result<wangge::model::Incident, wangge::store::StoreError>;
+    /// Write grids.
+    async fn write_grids(
+        &self,
+        grids: &[Grid],
+        mode: wangge::store::WriteMode,
+    ) -> Result<(), wangge::store::StoreError>;
+}
+
+#[async_trait::async_trait]
+impl DirectWrites for Arc<dyn Store> {
+    async fn create_incident(
+        &self,
+        new: &wangge::store::NewIncident,
+    ) -> Result<wangge::model::Incident, wangge::store::StoreError> {
+        let mut unit = self.begin().await?;
+        let done = unit.create_incident(new).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    async fn create_incidents(
+        &self,
+        news: &[wangge::store::NewIncident],
+    ) -> Result<Vec<wangge::model::Incident>, wangge::store::StoreError> {
+        let mut unit = self.begin().await?;
+        let done = unit.create_incidents(news).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    async fn update_incident(
+        &self,
+        before: &wangge::model::Incident,
+        after: &wangge::model::Incident,
+        event: &wangge::store::NewEvent,
+    ) -> Result<wangge::model::Incident, wangge::store::StoreError> {
+        let mut unit = self.begin().await?;
+        let done = unit.update_incident(before, after, event).await?;
+        unit.commit().await?;
+        Ok(done)
+    }
+
+    async fn write_grids(
+        &self,
+        grids: &[Grid],
+        mode: wangge::store::WriteMode,
+    ) -> Result<(), wangge::store::StoreError> {
+        let mut unit = self.begin().await?;
+        unit.write_grids(grids, mode).await?;
+        unit.commit().await
+    }
+}

@@ -12,7 +12,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 use jiff::Timestamp;
@@ -20,6 +23,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::dto::IncidentDto;
+use crate::model::{ChangeKind, Incident, IncidentId};
 use crate::state::AppState;
 
 /// Follow incident changes.
@@ -27,35 +31,112 @@ use crate::state::AppState;
     get,
     path = "/api/incidents/events",
     tag = "incidents",
+    params(("Last-Event-ID" = Option<i64>, Header,
+        description = "The id of the last event received: what was committed since is sent first")),
     responses(
         (status = 200, description = "A `text/event-stream`: `ready`, then `reported` and \
-            `changed` events whose data is the incident (JSON), and `lagged` when changes \
-            were missed", content_type = "text/event-stream"),
+            `changed` events whose data is the incident (JSON) and whose id is the change-feed \
+            sequence number, and `lagged` when changes were missed. A client reconnecting \
+            with `Last-Event-ID` first receives every incident changed since, as it now \
+            stands", content_type = "text/event-stream"),
     )
 )]
 pub(super) async fn events(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // Subscribe before answering, so that nothing recorded after `ready`
-    // is missed.
+    // Subscribe before answering (and before reading what was missed), so
+    // that nothing committed after this point is lost; what the replay
+    // already sent is skipped from the live stream by its sequence number.
     let changes = BroadcastStream::new(state.live().subscribe());
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let (missed, replayed_to) = match last_seen {
+        Some(seen) => replay(&state, seen).await,
+        None => (Vec::new(), 0),
+    };
     let ready = Event::default().event("ready").data("{}");
     let shutdown = state.shutdown_begun();
+    let index = state.index();
+    let now = Timestamp::now();
+    let missed: Vec<Event> = missed
+        .into_iter()
+        .map(|(seq, kind, incident)| incident_event(seq, kind, &incident, &index, now))
+        .collect();
     let stream = futures_util::stream::once(std::future::ready(ready))
-        .chain(changes.map(move |change| match change {
-            Ok(change) => {
-                let dto = IncidentDto::new(&change.incident, &state.index(), Timestamp::now());
-                Event::default()
-                    .event(change.kind.name())
-                    .id(change.incident.id.0.to_string())
-                    .json_data(dto)
-                    .unwrap_or_else(|_| Event::default().event("lagged").data("1"))
-            }
-            Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                Event::default().event("lagged").data(missed.to_string())
-            }
+        .chain(futures_util::stream::iter(missed))
+        .chain(changes.filter_map(move |change| {
+            let event = match change {
+                Ok(change) if change.seq <= replayed_to => None,
+                Ok(change) => Some(incident_event(
+                    change.seq,
+                    change.kind.name(),
+                    &change.incident,
+                    &state.index(),
+                    Timestamp::now(),
+                )),
+                Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                    Some(Event::default().event("lagged").data(missed.to_string()))
+                }
+            };
+            std::future::ready(event)
         }))
         .map(Ok)
         .take_until(shutdown);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// The most changes one reconnect replays; a client further behind is told
+/// it lagged and should reload its list.
+const MAX_REPLAY: u32 = 1000;
+
+/// Every incident changed after `seen`, as it now stands, with the sequence
+/// number of its last change; and the sequence number replayed to.
+async fn replay(state: &AppState, seen: i64) -> (Vec<(i64, &'static str, Incident)>, i64) {
+    let mut latest: HashMap<i64, (i64, &'static str)> = HashMap::new();
+    let changes = match state.feed().read(seen, MAX_REPLAY).await {
+        Ok(changes) => changes,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the change feed for a reconnecting listener");
+            return (Vec::new(), seen);
+        }
+    };
+    let replayed_to = changes.last().map_or(seen, |c| c.seq);
+    for change in changes.iter().filter(|c| c.kind == ChangeKind::Incident) {
+        for id in change.ids.iter().filter_map(|id| id.parse::<i64>().ok()) {
+            let kind = match latest.get(&id) {
+                Some((_, "reported")) => "reported",
+                _ if change.summary.starts_with(crate::dispatch::REPORTED) => "reported",
+                _ => "changed",
+            };
+            latest.insert(id, (change.seq, kind));
+        }
+    }
+    let mut missed = Vec::with_capacity(latest.len());
+    for (id, (seq, kind)) in latest {
+        match state.store().incident(IncidentId(id)).await {
+            Ok(Some(incident)) => missed.push((seq, kind, incident)),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, id, "reading a missed incident"),
+        }
+    }
+    missed.sort_by_key(|(seq, _, _)| *seq);
+    (missed, replayed_to)
+}
+
+fn incident_event(
+    seq: i64,
+    kind: &str,
+    incident: &Incident,
+    index: &crate::index::GridIndex,
+    now: Timestamp,
+) -> Event {
+    let dto = IncidentDto::new(incident, index, now);
+    Event::default()
+        .event(kind)
+        .id(seq.to_string())
+        .json_data(dto)
+        .unwrap_or_else(|_| Event::default().event("lagged").data("1"))
 }

@@ -129,14 +129,7 @@ pub(super) async fn start_patrol(
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let at = time_or_now("started_at", body.started_at.as_deref(), now)?;
-    let patrol = execute::start(
-        state.store().as_ref(),
-        RouteId(id),
-        &body.member,
-        body.radius_m,
-        at,
-    )
-    .await?;
+    let patrol = execute::start(state.feed(), RouteId(id), &body.member, body.radius_m, at).await?;
     Ok(answer_patrol(&patrol, StatusCode::CREATED))
 }
 
@@ -247,13 +240,7 @@ pub(super) async fn post_track(
     })
     .await
     .map_err(|e| ApiError::internal("reading a track", e))??;
-    let patrol = execute::add_track(
-        state.store().as_ref(),
-        PatrolId(id),
-        points,
-        Timestamp::now(),
-    )
-    .await?;
+    let patrol = execute::add_track(state.feed(), PatrolId(id), points, Timestamp::now()).await?;
     Ok(answer_patrol(&patrol, StatusCode::OK))
 }
 
@@ -347,7 +334,7 @@ pub(super) async fn post_checkin(
         note: body.note,
         incident,
     };
-    let patrol = execute::check_in(store, PatrolId(id), checkin, now)
+    let patrol = execute::check_in(state.feed(), PatrolId(id), checkin, now)
         .await
         .map_err(|e| match incident {
             Some(raised) => ApiError::Conflict(format!(
@@ -386,6 +373,6 @@ pub(super) async fn finish_patrol(
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let at = time_or_now("at", body.at.as_deref(), now)?;
-    let patrol = execute::finish(state.store().as_ref(), PatrolId(id), at, now).await?;
+    let patrol = execute::finish(state.feed(), PatrolId(id), at, now).await?;
     Ok(answer_patrol(&patrol, StatusCode::OK))
 }

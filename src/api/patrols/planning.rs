@@ -228,14 +228,8 @@ pub(super) async fn save_route(
 ) -> Result<Response, ApiError> {
     let input = route_input(body)?;
     let (index, roads) = (state.index(), state.roads());
-    let (route, notices) = routes::save(
-        state.store().as_ref(),
-        index,
-        roads,
-        input,
-        Timestamp::now(),
-    )
-    .await?;
+    let (route, notices) =
+        routes::save(state.feed(), index, roads, input, Timestamp::now()).await?;
     let mut response = geo_json(&route_geojson(&route, &notices, &[]));
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -332,7 +326,7 @@ pub(super) async fn edit_route(
     let input = route_input(body)?;
     let (index, roads) = (state.index(), state.roads());
     let (route, notices) = routes::edit(
-        state.store().as_ref(),
+        state.feed(),
         index,
         roads,
         RouteId(id),
@@ -360,9 +354,9 @@ pub(super) async fn delete_route(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    match state.store().delete_route(RouteId(id)).await {
+    match routes::delete(state.feed(), RouteId(id), jiff::Timestamp::now()).await {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         Ok(false) => Err(ApiError::NotFound(format!("there is no route {id}"))),
-        Err(e) => Err(crate::patrol::PatrolError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }

@@ -52,6 +52,7 @@ fn migrator() -> Migrator {
             include_str!("migrations/0002_incidents.sql"),
         ),
         migration(3, "patrols", include_str!("migrations/0003_patrols.sql")),
+        migration(4, "changes", include_str!("migrations/0004_changes.sql")),
     ])
 }
 
@@ -63,11 +64,19 @@ pub struct PostgisStore {
 
 crate::store::incident_sql::impl_incident_store!(
     PostgisStore,
+    PostgisUnit,
     sqlx::Postgres,
     sqlx::postgres::PgRow
 );
 
-crate::store::patrol_sql::impl_patrol_store!(PostgisStore, sqlx::Postgres, sqlx::postgres::PgRow);
+crate::store::feed_sql::impl_change_feed!(PostgisStore, sqlx::Postgres);
+
+crate::store::patrol_sql::impl_patrol_store!(
+    PostgisStore,
+    PostgisUnit,
+    sqlx::Postgres,
+    sqlx::postgres::PgRow
+);
 
 impl PostgisStore {
     /// Connect to the database a `postgres://…` URL names, check that PostGIS
@@ -342,7 +351,7 @@ fn first_duplicate<'g>(rows: &[NewRow<'g>]) -> Option<&'g GridId> {
 /// foreign-key check is about to reject at COMMIT, found first so that the
 /// error can name the grid.
 async fn first_orphan(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut sqlx::PgConnection,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.parent_id FROM grids c
@@ -351,12 +360,21 @@ async fn first_orphan(
          ORDER BY c.level, c.id
          LIMIT 1",
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx)
     .await
 }
 
 #[async_trait]
 impl Store for PostgisStore {
+    async fn begin(&self) -> Result<Box<dyn crate::store::Unit>, StoreError> {
+        let tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(failed("starting a transaction"))?;
+        Ok(Box::new(PostgisUnit { tx }))
+    }
+
     fn backend(&self) -> Backend {
         Backend::Postgis
     }
@@ -417,108 +435,119 @@ impl Store for PostgisStore {
         }
         Ok(counts)
     }
+}
 
-    async fn write_grids(&self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError> {
-        // Parents before children. With the foreign key deferred the order
-        // is not needed for correctness, but it keeps every intermediate
-        // state of the transaction a consistent hierarchy.
-        let mut rows: Vec<NewRow<'_>> = grids.iter().map(NewRow::new).collect();
-        rows.sort_by_key(|r| r.grid.level);
-        // The primary key rejects a repeated id; knowing which one lets the
-        // error name it.
-        let duplicate = first_duplicate(&rows);
+/// One open transaction of [`PostgisStore`]: see [`Unit`](crate::store::Unit).
+pub struct PostgisUnit {
+    tx: Transaction<'static, Postgres>,
+}
 
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(failed("writing grids (starting the transaction)"))?;
+// One lock for every appender, held to COMMIT: sequence numbers are
+// handed out and become visible in the same order (see the migration).
+crate::store::feed_sql::impl_unit!(
+    PostgisUnit,
+    sqlx::Postgres,
+    Some("SELECT pg_advisory_xact_lock(7363626900)")
+);
 
-        match mode {
-            // DELETE rather than TRUNCATE: TRUNCATE's exclusive lock would
-            // block readers until COMMIT; DELETE lets them read the old set.
-            WriteMode::Replace => {
-                sqlx::query("DELETE FROM grids")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(failed("writing grids (deleting the old set)"))?;
-            }
-            // Upsert deletes the given ids and then inserts them like any
-            // other row, rather than `INSERT … ON CONFLICT DO UPDATE`, so
-            // that an id given twice in one batch fails on the primary key
-            // exactly as in SQLite. Children of a deleted grid are fine: the
-            // foreign key is checked at COMMIT, when the grid is back.
-            WriteMode::Upsert => {
-                let ids: Vec<&str> = rows.iter().map(|r| r.grid.id.as_str()).collect();
-                sqlx::query("DELETE FROM grids WHERE id = ANY($1::text[])")
-                    .bind(ids)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(failed("writing grids (deleting the grids being replaced)"))?;
-            }
+/// Write grids inside a unit's transaction.
+async fn write_grids(
+    tx: &mut sqlx::PgConnection,
+    grids: &[Grid],
+    mode: WriteMode,
+) -> Result<(), StoreError> {
+    // Parents before children. With the foreign key deferred the order
+    // is not needed for correctness, but it keeps every intermediate
+    // state of the transaction a consistent hierarchy.
+    let mut rows: Vec<NewRow<'_>> = grids.iter().map(NewRow::new).collect();
+    rows.sort_by_key(|r| r.grid.level);
+    // The primary key rejects a repeated id; knowing which one lets the
+    // error name it.
+    let duplicate = first_duplicate(&rows);
+
+    match mode {
+        // DELETE rather than TRUNCATE: TRUNCATE's exclusive lock would
+        // block readers until COMMIT; DELETE lets them read the old set.
+        WriteMode::Replace => {
+            sqlx::query("DELETE FROM grids")
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("writing grids (deleting the old set)"))?;
         }
+        // Upsert deletes the given ids and then inserts them like any
+        // other row, rather than `INSERT … ON CONFLICT DO UPDATE`, so
+        // that an id given twice in one batch fails on the primary key
+        // exactly as in SQLite. Children of a deleted grid are fine: the
+        // foreign key is checked at COMMIT, when the grid is back.
+        WriteMode::Upsert => {
+            let ids: Vec<&str> = rows.iter().map(|r| r.grid.id.as_str()).collect();
+            sqlx::query("DELETE FROM grids WHERE id = ANY($1::text[])")
+                .bind(ids)
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("writing grids (deleting the grids being replaced)"))?;
+        }
+    }
 
-        // Batched: one statement per INSERT_BATCH grids, columns sent as
-        // arrays and unnested server-side, instead of a round trip per grid.
-        for batch in rows.chunks(INSERT_BATCH) {
-            let ids: Vec<&str> = batch.iter().map(|r| r.grid.id.as_str()).collect();
-            let levels: Vec<i32> = batch
-                .iter()
-                .map(|r| i32::from(r.grid.level.get()))
-                .collect();
-            let parents: Vec<Option<&str>> = batch
-                .iter()
-                .map(|r| r.grid.parent_id.as_ref().map(GridId::as_str))
-                .collect();
-            let names: Vec<&str> = batch.iter().map(|r| r.grid.name.as_str()).collect();
-            let properties: Vec<&str> = batch.iter().map(|r| r.properties.as_str()).collect();
-            let geoms: Vec<&[u8]> = batch.iter().map(|r| r.geom.as_slice()).collect();
-            sqlx::query(
-                "INSERT INTO grids (id, level, parent_id, name, properties, geom)
+    // Batched: one statement per INSERT_BATCH grids, columns sent as
+    // arrays and unnested server-side, instead of a round trip per grid.
+    for batch in rows.chunks(INSERT_BATCH) {
+        let ids: Vec<&str> = batch.iter().map(|r| r.grid.id.as_str()).collect();
+        let levels: Vec<i32> = batch
+            .iter()
+            .map(|r| i32::from(r.grid.level.get()))
+            .collect();
+        let parents: Vec<Option<&str>> = batch
+            .iter()
+            .map(|r| r.grid.parent_id.as_ref().map(GridId::as_str))
+            .collect();
+        let names: Vec<&str> = batch.iter().map(|r| r.grid.name.as_str()).collect();
+        let properties: Vec<&str> = batch.iter().map(|r| r.properties.as_str()).collect();
+        let geoms: Vec<&[u8]> = batch.iter().map(|r| r.geom.as_slice()).collect();
+        sqlx::query(
+            "INSERT INTO grids (id, level, parent_id, name, properties, geom)
                  SELECT id, level, parent_id, name, properties::json, ST_GeomFromWKB(wkb, 4326)
                  FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[],
                              $6::bytea[]) AS t(id, level, parent_id, name, properties, wkb)",
-            )
-            .bind(ids)
-            .bind(levels)
-            .bind(parents)
-            .bind(names)
-            .bind(properties)
-            .bind(geoms)
-            .execute(&mut *tx)
-            .await
-            .map_err(|source| {
-                let unique_violation = source
-                    .as_database_error()
-                    .and_then(|d| d.code())
-                    .is_some_and(|code| code == "23505");
-                let action = match duplicate {
-                    Some(id) if unique_violation => {
-                        format!("writing grids (grid {id} is given twice)")
-                    }
-                    _ => format!(
-                        "writing grids (the {} grids from grid {})",
-                        batch.len(),
-                        batch[0].grid.id
-                    ),
-                };
-                StoreError::Database { action, source }
-            })?;
-        }
-
-        let action = match first_orphan(&mut tx)
-            .await
-            .map_err(failed("writing grids (checking parents)"))?
-        {
-            Some((id, parent)) => {
-                format!("writing grids (grid {id} names parent {parent}, which is not stored)")
-            }
-            None => "writing grids".to_owned(),
-        };
-        // A failed COMMIT (the deferred foreign key) ends the transaction in
-        // PostgreSQL; nothing of it is kept.
-        tx.commit().await.map_err(failed(action))
+        )
+        .bind(ids)
+        .bind(levels)
+        .bind(parents)
+        .bind(names)
+        .bind(properties)
+        .bind(geoms)
+        .execute(&mut *tx)
+        .await
+        .map_err(|source| {
+            let unique_violation = source
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|code| code == "23505");
+            let action = match duplicate {
+                Some(id) if unique_violation => {
+                    format!("writing grids (grid {id} is given twice)")
+                }
+                _ => format!(
+                    "writing grids (the {} grids from grid {})",
+                    batch.len(),
+                    batch[0].grid.id
+                ),
+            };
+            StoreError::Database { action, source }
+        })?;
     }
+
+    // Found here rather than left to the deferred foreign key at COMMIT,
+    // so that the error names the grid and the unit can still be dropped.
+    if let Some((id, parent)) = first_orphan(&mut *tx)
+        .await
+        .map_err(failed("writing grids (checking parents)"))?
+    {
+        return Err(StoreError::Integrity(format!(
+            "grid {id} names parent {parent}, which is not stored"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

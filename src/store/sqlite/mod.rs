@@ -50,6 +50,7 @@ fn migrator() -> Migrator {
             include_str!("migrations/0002_incidents.sql"),
         ),
         migration(3, "patrols", include_str!("migrations/0003_patrols.sql")),
+        migration(4, "changes", include_str!("migrations/0004_changes.sql")),
     ])
 }
 
@@ -61,11 +62,19 @@ pub struct SqliteStore {
 
 crate::store::incident_sql::impl_incident_store!(
     SqliteStore,
+    SqliteUnit,
     sqlx::Sqlite,
     sqlx::sqlite::SqliteRow
 );
 
-crate::store::patrol_sql::impl_patrol_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+crate::store::feed_sql::impl_change_feed!(SqliteStore, sqlx::Sqlite);
+
+crate::store::patrol_sql::impl_patrol_store!(
+    SqliteStore,
+    SqliteUnit,
+    sqlx::Sqlite,
+    sqlx::sqlite::SqliteRow
+);
 
 impl SqliteStore {
     /// Open (creating if needed) and migrate the database a URL names:
@@ -173,7 +182,7 @@ fn is_empty_box(b: &Bbox) -> bool {
 /// foreign-key check is about to reject at COMMIT, found first so that the
 /// error can name the grid.
 async fn first_orphan(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut sqlx::SqliteConnection,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.parent_id FROM grids c
@@ -182,12 +191,24 @@ async fn first_orphan(
          ORDER BY c.level, c.id
          LIMIT 1",
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx)
     .await
 }
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn begin(&self) -> Result<Box<dyn crate::store::Unit>, StoreError> {
+        // IMMEDIATE takes the write lock now: what the unit reads stays
+        // true until it commits, and a concurrent writer waits (busy
+        // timeout) instead of failing when it would upgrade a read lock.
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(failed("starting a transaction"))?;
+        Ok(Box::new(SqliteUnit { tx }))
+    }
+
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
@@ -257,56 +278,61 @@ impl Store for SqliteStore {
         }
         Ok(counts)
     }
+}
 
-    async fn write_grids(&self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError> {
-        // Parents before children. With the foreign key deferred the order
-        // is not needed for correctness, but it keeps every intermediate
-        // state of the transaction a consistent hierarchy.
-        let mut rows: Vec<NewRow<'_>> = grids.iter().map(NewRow::new).collect();
-        rows.sort_by_key(|r| r.grid.level);
+/// One open transaction of [`SqliteStore`]: see [`Unit`](crate::store::Unit).
+pub struct SqliteUnit {
+    tx: Transaction<'static, Sqlite>,
+}
 
-        // IMMEDIATE takes the write lock now, so a concurrent writer waits
-        // (busy timeout) instead of failing later when upgrading a read lock.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(failed("writing grids (starting the transaction)"))?;
+crate::store::feed_sql::impl_unit!(SqliteUnit, sqlx::Sqlite, None);
 
-        match mode {
-            WriteMode::Replace => {
-                sqlx::query("DELETE FROM grids")
+/// Write grids inside a unit's transaction.
+async fn write_grids(
+    tx: &mut sqlx::SqliteConnection,
+    grids: &[Grid],
+    mode: WriteMode,
+) -> Result<(), StoreError> {
+    // Parents before children. With the foreign key deferred the order
+    // is not needed for correctness, but it keeps every intermediate
+    // state of the transaction a consistent hierarchy.
+    let mut rows: Vec<NewRow<'_>> = grids.iter().map(NewRow::new).collect();
+    rows.sort_by_key(|r| r.grid.level);
+
+    match mode {
+        WriteMode::Replace => {
+            sqlx::query("DELETE FROM grids")
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("writing grids (deleting the old set)"))?;
+        }
+        // Upsert deletes the given ids and then inserts them like any
+        // other row, rather than `INSERT … ON CONFLICT DO UPDATE`: an
+        // id given twice in one batch then fails on the UNIQUE
+        // constraint (the store enforces unique ids) instead of the
+        // second copy silently overwriting the first. Children of a
+        // deleted grid are fine: the foreign key is checked at COMMIT,
+        // when the grid is back.
+        WriteMode::Upsert => {
+            for r in &rows {
+                sqlx::query("DELETE FROM grids WHERE id = ?1")
+                    .bind(r.grid.id.as_str())
                     .execute(&mut *tx)
                     .await
-                    .map_err(failed("writing grids (deleting the old set)"))?;
-            }
-            // Upsert deletes the given ids and then inserts them like any
-            // other row, rather than `INSERT … ON CONFLICT DO UPDATE`: an
-            // id given twice in one batch then fails on the UNIQUE
-            // constraint (the store enforces unique ids) instead of the
-            // second copy silently overwriting the first. Children of a
-            // deleted grid are fine: the foreign key is checked at COMMIT,
-            // when the grid is back.
-            WriteMode::Upsert => {
-                for r in &rows {
-                    sqlx::query("DELETE FROM grids WHERE id = ?1")
-                        .bind(r.grid.id.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(failed(format!(
-                            "writing grids (replacing grid {})",
-                            r.grid.id
-                        )))?;
-                }
+                    .map_err(failed(format!(
+                        "writing grids (replacing grid {})",
+                        r.grid.id
+                    )))?;
             }
         }
+    }
 
-        // One prepared statement (cached by sqlx on the connection) run
-        // once per grid: SQLite is in-process, so a row costs no round trip
-        // and batching into multi-row VALUES would gain little.
-        for r in &rows {
-            let g = r.grid;
-            sqlx::query(
+    // One prepared statement (cached by sqlx on the connection) run
+    // once per grid: SQLite is in-process, so a row costs no round trip
+    // and batching into multi-row VALUES would gain little.
+    for r in &rows {
+        let g = r.grid;
+        sqlx::query(
                 "INSERT INTO grids
                    (id, level, parent_id, name, min_lon, min_lat, max_lon, max_lat, properties, geom)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -324,21 +350,19 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(failed(format!("writing grids (grid {})", g.id)))?;
-        }
-
-        let action = match first_orphan(&mut tx)
-            .await
-            .map_err(failed("writing grids (checking parents)"))?
-        {
-            Some((id, parent)) => {
-                format!("writing grids (grid {id} names parent {parent}, which is not stored)")
-            }
-            None => "writing grids".to_owned(),
-        };
-        // A failed COMMIT (the deferred foreign key) leaves the transaction
-        // open; dropping `tx` on the error path rolls it back.
-        tx.commit().await.map_err(failed(action))
     }
+
+    // Found here rather than left to the deferred foreign key at COMMIT,
+    // so that the error names the grid and the unit can still be dropped.
+    if let Some((id, parent)) = first_orphan(&mut *tx)
+        .await
+        .map_err(failed("writing grids (checking parents)"))?
+    {
+        return Err(StoreError::Integrity(format!(
+            "grid {id} names parent {parent}, which is not stored"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -347,6 +371,14 @@ mod tests {
     use serde_json::Map;
 
     use super::*;
+
+    async fn write_one(store: &SqliteStore) {
+        let mut unit = store.begin().await.expect("begins");
+        unit.write_grids(&[one_grid("a")], WriteMode::Replace)
+            .await
+            .expect("writes");
+        unit.commit().await.expect("commits");
+    }
 
     fn one_grid(id: &str) -> Grid {
         let square = Rect::new(coord! { x: 0.0, y: 0.0 }, coord! { x: 1.0, y: 1.0 });
@@ -389,9 +421,7 @@ mod tests {
         let b = SqliteStore::connect("sqlite::memory:")
             .await
             .expect("opens");
-        a.write_grids(&[one_grid("a")], WriteMode::Replace)
-            .await
-            .expect("writes");
+        write_one(&a).await;
         assert_eq!(a.count_by_level().await.expect("counts"), [1, 0, 0, 0, 0]);
         assert_eq!(a.load_grids().await.expect("loads").len(), 1);
         assert!(b.load_grids().await.expect("loads").is_empty());
@@ -406,10 +436,7 @@ mod tests {
         let first = SqliteStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .expect("creates the file");
-        first
-            .write_grids(&[one_grid("a")], WriteMode::Replace)
-            .await
-            .expect("writes");
+        write_one(&first).await;
         first.close().await;
         let second = SqliteStore::connect(&format!("sqlite:{}", path.display()))
             .await

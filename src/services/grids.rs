@@ -1,0 +1,544 @@
+//! Grid changes, planned then applied. An import (and, later, every
+//! boundary edit) goes through two steps:
+//!
+//! 1. **Plan**: validate the grids against the set they change, build the
+//!    index of the result, and list the impact: every open incident, hazard
+//!    and saved route whose grids change (from what to what), and any that
+//!    would be left outside every grid. A dry run stops here.
+//! 2. **Apply**, in one unit of work: claim the next grid-set version (the
+//!    change names the version it was planned on; another change committed
+//!    since makes this a conflict, across processes too), write the grids,
+//!    re-chain every open incident with a history entry, relocate the
+//!    hazards, re-list the routes, append the change-feed entries, commit.
+//!    Then, in feed order, the index swap, the tile eviction and the live
+//!    incident layer.
+//!
+//! The impact is computed by the same function in both steps, inside a
+//! transaction each time, so a dry run answers exactly what applying then
+//! reports unless something changed in between.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::import::{self, ImportErrors};
+use crate::index::GridIndex;
+use crate::model::{ChangeKind, EventKind, Grid, GridChain, GridId, Incident, NewChange, Person};
+use crate::services::Current;
+use crate::services::feed::{Effect, Feed};
+use crate::store::{NewEvent, Store, StoreError, Unit, WriteMode};
+use crate::tiles::{self, TileService, TileSource};
+use crate::workflow::{Status, Tier};
+
+/// A grid change as asked for.
+#[derive(Debug, Clone)]
+pub struct GridChange {
+    /// The grids given.
+    pub grids: Vec<Grid>,
+    /// Whether they replace the whole set or are added/replaced by id.
+    pub mode: WriteMode,
+    /// The grid-set version the change was made against; `None`: the
+    /// version this server holds now.
+    pub version: Option<i64>,
+    /// Who makes it.
+    pub actor: String,
+}
+
+/// Something whose grids a change moves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainMove {
+    /// The incident or hazard number.
+    pub id: i64,
+    /// Its grid at each level before (level 1 first).
+    pub from: GridChain,
+    /// Its grid at each level after.
+    pub to: GridChain,
+}
+
+/// A saved route whose grids a change moves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteMove {
+    /// The route number.
+    pub id: i64,
+    /// Every grid its way passed before.
+    pub from: Vec<GridId>,
+    /// Every grid its way passes after.
+    pub to: Vec<GridId>,
+}
+
+/// What a grid change does to the things that lie in the grids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Impact {
+    /// Open incidents that change grid.
+    pub incidents: Vec<ChainMove>,
+    /// Hazards that change grid.
+    pub hazards: Vec<ChainMove>,
+    /// Saved routes that pass other grids.
+    pub routes: Vec<RouteMove>,
+}
+
+impl Impact {
+    /// True when nothing moves.
+    pub fn is_empty(&self) -> bool {
+        self.incidents.is_empty() && self.hazards.is_empty() && self.routes.is_empty()
+    }
+
+    /// The moves that leave their thing outside every grid.
+    pub fn stranded(&self) -> Impact {
+        Impact {
+            incidents: self
+                .incidents
+                .iter()
+                .filter(|m| outside(&m.to))
+                .cloned()
+                .collect(),
+            hazards: self
+                .hazards
+                .iter()
+                .filter(|m| outside(&m.to))
+                .cloned()
+                .collect(),
+            routes: self
+                .routes
+                .iter()
+                .filter(|m| m.to.is_empty())
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+fn outside(chain: &GridChain) -> bool {
+    chain.iter().all(Option::is_none)
+}
+
+/// A validated grid change with its impact, ready to apply.
+pub struct GridPlan {
+    change: GridChange,
+    /// The version it was planned on.
+    pub version: i64,
+    /// Grids given.
+    pub imported: usize,
+    /// Grids per level after the change, level 1 first.
+    pub counts_by_level: [usize; 5],
+    /// Every grid added, removed or altered, by id.
+    pub changed_grids: Vec<GridId>,
+    /// What it moves.
+    pub impact: Impact,
+    index: Arc<GridIndex>,
+    /// What is written: the whole set for a replace, the given grids for an
+    /// upsert.
+    to_write: Vec<Grid>,
+}
+
+/// An applied grid change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    /// The grid-set version it created.
+    pub version: i64,
+    /// Its change-feed sequence number.
+    pub change: i64,
+    /// Grids given.
+    pub imported: usize,
+    /// Grids per level after it, level 1 first.
+    pub counts_by_level: [usize; 5],
+    /// Every grid added, removed or altered, by id.
+    pub changed_grids: Vec<GridId>,
+    /// What it moved.
+    pub impact: Impact,
+}
+
+/// Why a grid change was not made. In every case nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum GridChangeError {
+    /// The grids broke a rule; every issue is listed.
+    #[error(transparent)]
+    Invalid(#[from] ImportErrors),
+    /// A replace with no grids would delete the whole county.
+    #[error("a replace with no grids would delete every grid; send the whole new set")]
+    EmptyReplace,
+    /// The change would leave these outside every grid.
+    #[error("the change would leave {} incident(s), {} hazard(s) and {} route(s) outside every grid",
+        .0.incidents.len(), .0.hazards.len(), .0.routes.len())]
+    Stranded(Impact),
+    /// Another grid change committed after the one this was planned on.
+    #[error("the grids changed since version {planned} (now version {current}); plan again")]
+    Stale {
+        /// The version it was planned on.
+        planned: i64,
+        /// The version stored now.
+        current: i64,
+    },
+    /// The store failed; its transaction rolled back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Grid changes: plan, apply, and the current index.
+pub struct GridService {
+    store: Arc<dyn Store>,
+    index: Arc<Current<GridIndex>>,
+    tiles: Arc<TileService>,
+    feed: Arc<Feed>,
+    /// Test hook: fail the next apply right after its grids are written.
+    fail_after_grids_written: AtomicBool,
+    /// Serialises the changes of this process (the version check in the
+    /// transaction is what holds across processes; this only saves a
+    /// second local change from planning against a set about to move).
+    writes: tokio::sync::Mutex<()>,
+}
+
+impl GridService {
+    /// A grid service over `store`, swapping `index` and evicting `tiles`
+    /// through `feed`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        index: Arc<Current<GridIndex>>,
+        tiles: Arc<TileService>,
+        feed: Arc<Feed>,
+    ) -> GridService {
+        GridService {
+            store,
+            index,
+            tiles,
+            feed,
+            fail_after_grids_written: AtomicBool::new(false),
+            writes: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The index as it is now.
+    pub fn index(&self) -> Arc<GridIndex> {
+        self.index.get()
+    }
+
+    /// Make the next [`GridService::apply`] fail right after it wrote the
+    /// grids, as a database failure would (tests of the rollback only).
+    #[doc(hidden)]
+    pub fn inject_failure_after_grids_written(&self) {
+        self.fail_after_grids_written.store(true, Ordering::SeqCst);
+    }
+
+    /// Validate a change and list its impact; writes nothing.
+    pub async fn plan(&self, change: GridChange) -> Result<GridPlan, GridChangeError> {
+        if change.mode == WriteMode::Replace && change.grids.is_empty() {
+            return Err(GridChangeError::EmptyReplace);
+        }
+        let current = self.index.get();
+        let version = change.version.unwrap_or(current.version());
+        if version != current.version() {
+            // Planned on a set this server no longer (or not yet) holds: the
+            // stored version decides, inside the transaction; answer now.
+            let stored = self.store.grid_set_version().await?;
+            if stored != version {
+                return Err(GridChangeError::Stale {
+                    planned: version,
+                    current: stored,
+                });
+            }
+        }
+        let (grids, mode) = (change.grids.clone(), change.mode);
+        let before = current.clone();
+        let (index, to_write, changed_grids) = tokio::task::spawn_blocking(move || {
+            let merged = import::validate(before.grids(), grids.clone(), mode)?;
+            let to_write = match mode {
+                WriteMode::Replace => merged.clone(),
+                WriteMode::Upsert => grids,
+            };
+            let index = GridIndex::build(merged).with_version(version + 1);
+            let changed = changed_grids(&before, &index);
+            Ok::<_, ImportErrors>((Arc::new(index), to_write, changed))
+        })
+        .await
+        .expect("validation does not panic")?;
+        // Read in a transaction of its own, dropped unwritten: the same
+        // reads the apply makes, so the plan is what applying would do now.
+        let mut unit = self.store.begin().await?;
+        let moves = impact_in(unit.as_mut(), &index).await?;
+        drop(unit);
+        let impact = moves.impact;
+        let stranded = impact.stranded();
+        if !stranded.is_empty() {
+            return Err(GridChangeError::Stranded(stranded));
+        }
+        Ok(GridPlan {
+            imported: change.grids.len(),
+            counts_by_level: index.count_by_level(),
+            version,
+            changed_grids,
+            impact,
+            index,
+            to_write,
+            change,
+        })
+    }
+
+    /// Apply a plan in one transaction, then swap the index and evict tiles
+    /// once the feed reaches the change.
+    pub async fn apply(&self, plan: GridPlan) -> Result<Applied, GridChangeError> {
+        let _writer = self.writes.lock().await;
+        let now = Timestamp::now();
+        let generation = self.tiles.source().generation() + 1;
+        let before = self.index.get();
+        let (source, changed_bounds) = {
+            let index = plan.index.clone();
+            tokio::task::spawn_blocking(move || {
+                let source = Arc::new(TileSource::new(index.clone(), generation));
+                (source, tiles::changed_bounds(&before, &index))
+            })
+            .await
+            .expect("preparing tiles does not panic")
+        };
+
+        let mut unit = self.store.begin().await?;
+        let version = match unit.claim_grid_set(plan.version).await {
+            Ok(v) => v,
+            Err(StoreError::Stale { .. }) => {
+                let current = unit.grid_set_version().await?;
+                return Err(GridChangeError::Stale {
+                    planned: plan.version,
+                    current,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        unit.write_grids(&plan.to_write, plan.change.mode).await?;
+        if self.fail_after_grids_written.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "injected failure after the grids were written".into(),
+            )
+            .into());
+        }
+        let moves = impact_in(unit.as_mut(), &plan.index).await?;
+        let stranded = moves.impact.stranded();
+        if !stranded.is_empty() {
+            return Err(GridChangeError::Stranded(stranded));
+        }
+
+        let actor = plan.change.actor.clone();
+        let grids_change = unit
+            .record_change(&NewChange::new(
+                ChangeKind::Grids,
+                &plan.changed_grids,
+                &actor,
+                now,
+                format!(
+                    "grid set version {version}: {} grid(s) added, altered or removed",
+                    plan.changed_grids.len()
+                ),
+            ))
+            .await?;
+        let mut effects = vec![(
+            grids_change.seq,
+            Effect::Grids {
+                index: plan.index.clone(),
+                source,
+                changed: changed_bounds,
+            },
+        )];
+        for (before, after) in &moves.incidents {
+            let event = NewEvent {
+                at: now,
+                actor: actor.clone(),
+                kind: EventKind::Regridded,
+                action: None,
+                note: Some(format!("grids redrawn (grid set version {version})")),
+                detail: serde_json::json!({ "from": before.chain, "to": after.chain }),
+            };
+            let stored = unit.update_incident(before, after, &event).await?;
+            let change = unit
+                .record_change(&NewChange::new(
+                    ChangeKind::Incident,
+                    [stored.id.0],
+                    &actor,
+                    now,
+                    "moved to other grids by a grid change",
+                ))
+                .await?;
+            effects.push((
+                change.seq,
+                Effect::Incident {
+                    reported: false,
+                    incident: Box::new(stored),
+                },
+            ));
+        }
+        if !moves.impact.hazards.is_empty() {
+            unit.relocate_hazards(&moves.hazards).await?;
+            unit.record_change(&NewChange::new(
+                ChangeKind::Hazard,
+                moves.impact.hazards.iter().map(|m| m.id),
+                &actor,
+                now,
+                "relocated by a grid change",
+            ))
+            .await?;
+        }
+        for route in &moves.routes {
+            unit.update_route(route).await?.ok_or_else(|| {
+                StoreError::Unavailable(format!(
+                    "route {} vanished during a grid change",
+                    route.id.0
+                ))
+            })?;
+        }
+        if !moves.routes.is_empty() {
+            unit.record_change(&NewChange::new(
+                ChangeKind::Route,
+                moves.routes.iter().map(|r| r.id.0),
+                &actor,
+                now,
+                "re-listed under other grids by a grid change",
+            ))
+            .await?;
+        }
+
+        let seqs: Vec<i64> = effects.iter().map(|(seq, _)| *seq).collect();
+        let last = *seqs.last().expect("the grid change itself");
+        for (seq, effect) in effects {
+            self.feed.expect(seq, effect);
+        }
+        if let Err(e) = unit.commit().await {
+            self.feed.forget(seqs);
+            return Err(e.into());
+        }
+        let applied = self.feed.catch_up().await;
+        if !matches!(applied, Ok(seq) if seq >= last) {
+            tracing::error!(?applied, "a committed grid change is not applied yet");
+        }
+        tracing::info!(
+            version,
+            change = grids_change.seq,
+            grids = plan.changed_grids.len(),
+            incidents_moved = moves.impact.incidents.len(),
+            hazards_moved = moves.impact.hazards.len(),
+            routes_moved = moves.impact.routes.len(),
+            "grid change applied"
+        );
+        Ok(Applied {
+            version,
+            change: grids_change.seq,
+            imported: plan.imported,
+            counts_by_level: plan.counts_by_level,
+            changed_grids: plan.changed_grids,
+            impact: moves.impact,
+        })
+    }
+}
+
+/// The impact of a new index on what the transaction `unit` sees, with the
+/// changed records ready to write.
+struct Moves {
+    impact: Impact,
+    /// Each open incident that moves: as read, and as it will be.
+    incidents: Vec<(Incident, Incident)>,
+    /// Each hazard that moves: id, version read, new chain.
+    hazards: Vec<(crate::model::HazardId, i64, GridChain)>,
+    /// Each route that moves, with its new grids.
+    routes: Vec<crate::model::Route>,
+}
+
+async fn impact_in(unit: &mut dyn Unit, index: &Arc<GridIndex>) -> Result<Moves, StoreError> {
+    let open: Vec<Status> = Status::open().collect();
+    let incidents = unit.read_incidents_in(&open).await?;
+    let hazards = unit.read_hazards().await?;
+    let routes = unit.read_routes().await?;
+    let index = index.clone();
+    Ok(tokio::task::spawn_blocking(move || {
+        let mut moves = Moves {
+            impact: Impact::default(),
+            incidents: Vec::new(),
+            hazards: Vec::new(),
+            routes: Vec::new(),
+        };
+        for incident in incidents {
+            let chain = index.grid_chain(incident.point.wgs84);
+            if chain != incident.chain {
+                moves.impact.incidents.push(ChainMove {
+                    id: incident.id.0,
+                    from: incident.chain.clone(),
+                    to: chain.clone(),
+                });
+                let after = rechained(&incident, chain, &index);
+                moves.incidents.push((incident, after));
+            }
+        }
+        for hazard in hazards {
+            let chain = index.grid_chain(hazard.location);
+            if chain != hazard.chain {
+                moves.impact.hazards.push(ChainMove {
+                    id: hazard.id.0,
+                    from: hazard.chain.clone(),
+                    to: chain.clone(),
+                });
+                moves.hazards.push((hazard.id, hazard.version, chain));
+            }
+        }
+        for mut route in routes {
+            let grids = index.grids_along(&route.path);
+            if grids != route.grids {
+                moves.impact.routes.push(RouteMove {
+                    id: route.id.0,
+                    from: route.grids.clone(),
+                    to: grids.clone(),
+                });
+                route.grids = grids;
+                moves.routes.push(route);
+            }
+        }
+        moves
+    })
+    .await
+    .expect("locating does not panic"))
+}
+
+/// An open incident given the grids now at its point. Its tier stays; when
+/// the new chain has no grid at that tier's level (it now lies where there
+/// are no sub-areas) it is handled at the deepest level that has one. When
+/// the grid handling it changes, its responsible person becomes that grid's
+/// leader (if the grid names one).
+fn rechained(incident: &Incident, chain: GridChain, index: &GridIndex) -> Incident {
+    let mut after = incident.clone();
+    after.chain = chain;
+    if let Some(level) = incident.tier.level()
+        && after.chain[level.index()].is_none()
+        && let Some(deepest) = crate::model::Level::ALL
+            .into_iter()
+            .rev()
+            .find(|l| after.chain[l.index()].is_some())
+    {
+        after.tier = Tier::grid(deepest);
+    }
+    if after.handling_grid() != incident.handling_grid()
+        && let Some(leader) = after
+            .handling_grid()
+            .and_then(|id| index.get(id))
+            .and_then(Grid::leader)
+    {
+        after.responsible = Some(Person {
+            name: leader.name,
+            phone: leader.phone,
+        });
+    }
+    after
+}
+
+/// Every grid added, removed or altered between two indexes, by id.
+fn changed_grids(old: &GridIndex, new: &GridIndex) -> Vec<GridId> {
+    let mut ids: Vec<GridId> = new
+        .grids()
+        .iter()
+        .filter(|g| old.get(&g.id) != Some(*g))
+        .map(|g| g.id.clone())
+        .collect();
+    ids.extend(
+        old.grids()
+            .iter()
+            .filter(|g| new.get(&g.id).is_none())
+            .map(|g| g.id.clone()),
+    );
+    ids.sort();
+    ids
+}

@@ -1,0 +1,43 @@
+//! The services: one per capability, each built from the dependencies it
+//! names (a store, the current index, the tile cache, the change feed, its
+//! settings) and none reaching for the application state. A change travels
+//! one way through them: plan (validate, compute, list the impact), apply
+//! in one unit of work with its change-feed entries, then, after commit and
+//! in sequence order, the in-process effects (see [`feed`]).
+//!
+//! - [`feed`]: follows the change feed and applies in-process effects (index
+//!   swap, tile eviction, live incidents, road network) in sequence order,
+//!   for this process's changes and other processes' alike.
+//! - [`grids`]: grid changes (imports), planned then applied.
+
+pub mod feed;
+pub mod grids;
+
+use std::sync::{Arc, RwLock};
+
+/// A value swapped whole (the grid index, the road network): readers take
+/// the `Arc` as it is now and keep it for as long as they need one version.
+pub struct Current<T>(RwLock<Arc<T>>);
+
+impl<T> Current<T> {
+    /// Start with `value`.
+    pub fn new(value: Arc<T>) -> Current<T> {
+        Current(RwLock::new(value))
+    }
+
+    /// The value as it is now.
+    pub fn get(&self) -> Arc<T> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replace the value.
+    pub fn set(&self, value: Arc<T>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = value;
+    }
+}

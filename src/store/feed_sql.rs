@@ -1,0 +1,148 @@
+//! The SQL of the change feed and the grid-set version, written once for
+//! both backends (the statements are identical standard SQL, as in
+//! `incident_sql.rs`): the [`Unit`](super::Unit) methods that append to the
+//! feed and guard the grid set, and the store's reads of the feed.
+
+/// Implement `Unit` for a backend's unit type (a struct with a `tx`
+/// field). The grids are written by the backend's own
+/// `write_grids(&mut Connection, &[Grid], WriteMode)`, which must be in scope
+/// where this is expanded; `$before_append` is a statement run before each
+/// append (PostgreSQL's ordering lock), or `None`.
+macro_rules! impl_unit {
+    ($unit:ty, $db:ty, $before_append:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Unit for $unit {
+        async fn write_grids(
+            &mut self,
+            grids: &[$crate::model::Grid],
+            mode: $crate::store::WriteMode,
+        ) -> Result<(), $crate::store::StoreError> {
+            write_grids(&mut self.tx, grids, mode).await
+        }
+
+        async fn grid_set_version(&mut self) -> Result<i64, $crate::store::StoreError> {
+            let (version,) =
+                sqlx::query_as::<$db, (i64,)>("SELECT version FROM grid_set WHERE id = 1")
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err($crate::store::incident_sql::failed("reading the grid-set version"))?;
+            Ok(version)
+        }
+
+        async fn claim_grid_set(&mut self, planned: i64) -> Result<i64, $crate::store::StoreError> {
+            let claimed = sqlx::query::<$db>(
+                "UPDATE grid_set SET version = version + 1 WHERE id = 1 AND version = $1",
+            )
+            .bind(planned)
+            .execute(&mut *self.tx)
+            .await
+            .map_err($crate::store::incident_sql::failed("claiming the grid-set version"))?;
+            if claimed.rows_affected() != 1 {
+                return Err($crate::store::StoreError::Stale {
+                    what: "the grid set".into(),
+                    version: planned,
+                });
+            }
+            Ok(planned + 1)
+        }
+
+        async fn record_change(
+            &mut self,
+            change: &$crate::model::NewChange,
+        ) -> Result<$crate::model::Change, $crate::store::StoreError> {
+            let failed = $crate::store::incident_sql::failed;
+            let before: Option<&'static str> = $before_append;
+            if let Some(statement) = before {
+                sqlx::query::<$db>(sqlx::AssertSqlSafe(statement))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(failed("ordering the change feed"))?;
+            }
+            let ids = serde_json::to_string(&change.ids).expect("strings serialise");
+            let at = change.at.as_millisecond();
+            let (seq,) = sqlx::query_as::<$db, (i64,)>(
+                "INSERT INTO changes (kind, ids, actor, at, summary) VALUES ($1, $2, $3, $4, $5) \
+                 RETURNING seq",
+            )
+            .bind(change.kind.name())
+            .bind(&ids)
+            .bind(&change.actor)
+            .bind(at)
+            .bind(&change.summary)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(failed("appending to the change feed"))?;
+            $crate::store::unit::stored_change(
+                seq,
+                change.kind.name(),
+                &ids,
+                change.actor.clone(),
+                at,
+                change.summary.clone(),
+            )
+        }
+
+        async fn commit(self: Box<Self>) -> Result<(), $crate::store::StoreError> {
+            self.tx
+                .commit()
+                .await
+                .map_err($crate::store::incident_sql::failed("committing a change"))
+        }
+        }
+    };
+}
+
+/// Implement `ChangeFeed` for a store with a `pool` field.
+macro_rules! impl_change_feed {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::ChangeFeed for $store {
+            async fn changes(
+                &self,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<$crate::model::Change>, $crate::store::StoreError> {
+                sqlx::query_as::<$db, (i64, String, String, String, i64, String)>(
+                    "SELECT seq, kind, ids, actor, at, summary FROM changes WHERE seq > $1 \
+                 ORDER BY seq LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::incident_sql::failed(
+                    "reading the change feed",
+                ))?
+                .into_iter()
+                .map(|(seq, kind, ids, actor, at, summary)| {
+                    $crate::store::unit::stored_change(seq, &kind, &ids, actor, at, summary)
+                })
+                .collect()
+            }
+
+            async fn last_change(&self) -> Result<i64, $crate::store::StoreError> {
+                let (seq,) =
+                    sqlx::query_as::<$db, (i64,)>("SELECT COALESCE(MAX(seq), 0) FROM changes")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err($crate::store::incident_sql::failed(
+                            "reading the change feed",
+                        ))?;
+                Ok(seq)
+            }
+
+            async fn grid_set_version(&self) -> Result<i64, $crate::store::StoreError> {
+                let (version,) =
+                    sqlx::query_as::<$db, (i64,)>("SELECT version FROM grid_set WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err($crate::store::incident_sql::failed(
+                            "reading the grid-set version",
+                        ))?;
+                Ok(version)
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_change_feed, impl_unit};

@@ -1,0 +1,73 @@
+//! A unit of work: one open transaction through which a service makes every
+//! write a change needs, then commits once. Nothing written through a unit
+//! is visible to readers before [`Unit::commit`]; a unit dropped without
+//! committing (an error, a refused step, a panic) rolls everything back.
+//!
+//! Every change also appends its rows to the change feed
+//! ([`Unit::record_change`]) in the same transaction, so the feed holds a
+//! change exactly when the change itself committed.
+
+use async_trait::async_trait;
+
+use crate::model::{Change, Grid, NewChange};
+use crate::store::{IncidentWrites, PatrolWrites, StoreError, WriteMode};
+
+/// One open transaction of a store. Obtained from [`Store::begin`]; the
+/// incident and patrol writes come from [`IncidentWrites`] and
+/// [`PatrolWrites`].
+///
+/// On SQLite a unit holds the database's write lock from its start (`BEGIN
+/// IMMEDIATE`), so what it reads stays true until it commits. On PostgreSQL
+/// writers run side by side; the guards that matter (record versions, the
+/// grid-set version) are checked by the statements that write.
+///
+/// [`Store::begin`]: crate::store::Store::begin
+#[async_trait]
+pub trait Unit: IncidentWrites + PatrolWrites + Send {
+    /// The version of the grid set as this transaction sees it.
+    async fn grid_set_version(&mut self) -> Result<i64, StoreError>;
+
+    /// Claim the next version of the grid set for a change planned on
+    /// `planned`: answers the new version, or
+    /// [`StoreError::Stale`] (`what` = "the grid set") when another change
+    /// committed since. On PostgreSQL a concurrent claim waits for this
+    /// transaction to end, then finds the version moved.
+    async fn claim_grid_set(&mut self, planned: i64) -> Result<i64, StoreError>;
+
+    /// Write grids. The caller has validated them; the store still enforces
+    /// unique ids and known parents (checked at commit).
+    async fn write_grids(&mut self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
+
+    /// Append a change to the feed; answers it with its sequence number.
+    /// Sequence numbers become visible in the order they were given out.
+    async fn record_change(&mut self, change: &NewChange) -> Result<Change, StoreError>;
+
+    /// Make every write of this unit visible at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// The columns of one feed row, turned back into a [`Change`] (both
+/// backends).
+pub(crate) fn stored_change(
+    seq: i64,
+    kind: &str,
+    ids: &str,
+    actor: String,
+    at: i64,
+    summary: String,
+) -> Result<Change, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        id: format!("change {seq}"),
+        reason,
+    };
+    Ok(Change {
+        seq,
+        kind: crate::model::ChangeKind::parse(kind)
+            .ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?,
+        ids: serde_json::from_str(ids).map_err(|e| corrupt(format!("ids: {e}")))?,
+        actor,
+        at: jiff::Timestamp::from_millisecond(at)
+            .map_err(|_| corrupt(format!("time {at} is out of range")))?,
+        summary,
+    })
+}
