@@ -1,0 +1,523 @@
+//! Grid changes as one unit of work, on both backends: an import that moves
+//! a basic grid's border is planned (a dry run lists exactly what moves),
+//! then applied in one transaction that moves the open incident, the hazard
+//! and the saved route with it and appears once in the change feed; a
+//! failure after the grids are written leaves everything as it was; empty
+//! and stranding replaces are refused; two changes planned on one version
+//! cannot both commit; and the feed lists every kind of change in order.
+//!
+//! The county is the four-town fixture with the north group cluster of
+//! t-sw split into two basic grids, whose shared border the change moves
+//! east from 106.025 to 106.035:
+//!
+//! ```text
+//!  34.7 +--------+------+        before: b-n-w | b-n-e at 106.025
+//!       | b-n-w  |b-n-e |        after:  b-n-w | b-n-e at 106.035
+//!       |    I H |  R   |        I incident (106.03, 34.675), H hazard
+//! 34.65 +--------+------+        (106.028, 34.66), R the route's way
+//!     106.0   .025    106.05     (106.04, 34.68) <-> (106.03, 34.69)
+//! ```
+
+#[macro_use]
+mod support;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use wangge::geom::geojson_io::grids_to_feature_collection;
+use wangge::model::Grid;
+use wangge::state::AppState;
+use wangge::store::{Backend, WriteMode};
+
+use support::TestStore;
+use support::four_towns::{four_towns, grid};
+use support::http::{get, post_json, send};
+
+conformance!(
+    a_border_move_is_planned_then_applied_in_one_transaction,
+    a_failure_after_the_grids_are_written_changes_nothing,
+    empty_and_stranding_replaces_are_refused,
+    two_changes_planned_on_one_version_cannot_both_commit,
+    the_feed_lists_every_change_in_order,
+);
+
+const INCIDENT_AT: (f64, f64) = (106.03, 34.675);
+const HAZARD_AT: [f64; 2] = [106.028, 34.66];
+const ROUTE_START: [f64; 2] = [106.04, 34.68];
+const ROUTE_STOP: [f64; 2] = [106.03, 34.69];
+/// A second incident in b-n-e that stays there.
+const STAYS_AT: (f64, f64) = (106.045, 34.69);
+
+/// The two basic grids of g-sw-w-n, split at `border` (a longitude).
+fn north_basic_grids(border: f64) -> [Grid; 2] {
+    [
+        grid(
+            "b-n-w",
+            4,
+            Some("g-sw-w-n"),
+            "北社西网格",
+            (106.0, 34.65),
+            (border, 34.7),
+        ),
+        grid(
+            "b-n-e",
+            4,
+            Some("g-sw-w-n"),
+            "北社东网格",
+            (border, 34.65),
+            (106.05, 34.7),
+        ),
+    ]
+}
+
+fn county() -> Vec<Grid> {
+    let mut grids = four_towns();
+    grids.extend(north_basic_grids(106.025));
+    grids
+}
+
+/// The GeoJSON body of an import.
+fn body(grids: &[Grid]) -> String {
+    serde_json::to_string(&grids_to_feature_collection(grids)).expect("serialises")
+}
+
+async fn import(app: &Router, query: &str, grids: &[Grid]) -> support::http::Answer {
+    send(
+        app,
+        Request::post(format!("/api/grids/import?{query}"))
+            .header("content-type", "application/geo+json")
+            .body(Body::from(body(grids)))
+            .expect("a request"),
+    )
+    .await
+}
+
+/// The state and router over `t` holding the county, with an open incident,
+/// a hazard and a saved route in b-n-e (and a control incident that stays).
+struct World {
+    state: Arc<AppState>,
+    app: Router,
+    incident: i64,
+    stays: i64,
+    hazard: i64,
+    route: i64,
+}
+
+async fn world(t: &TestStore) -> World {
+    let state = AppState::open(t.store.clone())
+        .await
+        .expect("state opens");
+    state
+        .import_grids(county(), WriteMode::Replace)
+        .await
+        .expect("the fixture is a valid county");
+    let app = wangge::api::router(state.clone());
+    let incident = report(&app, INCIDENT_AT).await;
+    let stays = report(&app, STAYS_AT).await;
+    let hazard = post_json(
+        &app,
+        "/api/hazards",
+        &json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": HAZARD_AT},
+            "properties": {"name": "土坡", "category": "landslide", "risk": "major"}}),
+    )
+    .await
+    .expect(StatusCode::CREATED)["features"][0]["id"]
+        .as_i64()
+        .expect("a hazard id");
+    let route = post_json(
+        &app,
+        "/api/routes",
+        &json!({"name": "东网格巡查", "grid": "b-n-e", "shift": "day", "start": ROUTE_START,
+            "stops": [{"name": "井口", "location": ROUTE_STOP}]}),
+    )
+    .await
+    .expect(StatusCode::CREATED)["features"][0]["id"]
+        .as_i64()
+        .expect("a route id");
+    World {
+        state,
+        app,
+        incident,
+        stays,
+        hazard,
+        route,
+    }
+}
+
+async fn report(app: &Router, (lon, lat): (f64, f64)) -> i64 {
+    let body = json!({"category": "sanitation", "description": "垃圾堆放", "lon": lon,
+        "lat": lat, "source": "grid_member", "actor": "网格员"});
+    post_json(app, "/api/incidents", &body)
+        .await
+        .expect(StatusCode::CREATED)["incident"]["id"]
+        .as_i64()
+        .expect("an id")
+}
+
+/// Everything a grid change could touch, as the API shows it: the grids,
+/// the incidents with their history, the hazard, the route, the feed, a
+/// locate at the incident, the grid-set version.
+async fn snapshot(w: &World) -> Value {
+    let incident = get(&w.app, &format!("/api/incidents/{}", w.incident))
+        .await
+        .expect(StatusCode::OK);
+    let stays = get(&w.app, &format!("/api/incidents/{}", w.stays))
+        .await
+        .expect(StatusCode::OK);
+    let mut health = get(&w.app, "/healthz").await.expect(StatusCode::OK);
+    health["change"] = Value::Null;
+    json!({
+        "grids": get(&w.app, "/api/grids/export").await.expect(StatusCode::OK),
+        "incident": incident,
+        "stays": stays,
+        "hazard": get(&w.app, &format!("/api/hazards/{}", w.hazard)).await.expect(StatusCode::OK),
+        "route": get(&w.app, &format!("/api/routes/{}", w.route)).await.expect(StatusCode::OK),
+        "feed": get(&w.app, "/api/changes?limit=1000").await.expect(StatusCode::OK),
+        "locate": get(&w.app, &format!("/api/locate?lon={}&lat={}", INCIDENT_AT.0, INCIDENT_AT.1))
+            .await.expect(StatusCode::OK),
+        "health": health,
+    })
+}
+
+fn chain(l4: &str) -> Value {
+    json!(["t-sw", "v-sw-w", "g-sw-w-n", l4, null])
+}
+
+async fn a_border_move_is_planned_then_applied_in_one_transaction(t: &TestStore) {
+    let w = world(t).await;
+    let before = snapshot(&w).await;
+    let version = before["health"]["grid_version"].as_i64().expect("version");
+    let moved = north_basic_grids(106.035);
+
+    // The dry run lists exactly the three things that move, and changes
+    // nothing.
+    let plan = import(&w.app, "mode=upsert&dry_run=true", &moved)
+        .await
+        .expect(StatusCode::OK);
+    let route_before = json!(["t-sw", "v-sw-w", "g-sw-w-n", "b-n-e"]);
+    let route_after = json!(["t-sw", "v-sw-w", "g-sw-w-n", "b-n-e", "b-n-w"]);
+    let impact = json!({
+        "incidents": [{"id": w.incident, "from": chain("b-n-e"), "to": chain("b-n-w")}],
+        "hazards": [{"id": w.hazard, "from": chain("b-n-e"), "to": chain("b-n-w")}],
+        "routes": [{"id": w.route, "from": route_before, "to": route_after}],
+    });
+    assert_eq!(plan["impact"], impact, "{}: {plan}", t.name);
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["planned_on_version"], version);
+    assert_eq!(plan["changed_grids"], json!(["b-n-e", "b-n-w"]));
+    assert_eq!(snapshot(&w).await, before, "{}: a dry run changes nothing", t.name);
+
+    // Applying reports the same impact and moves all three.
+    let applied = import(&w.app, "mode=upsert", &moved)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(applied["impact"], impact, "{}", t.name);
+    assert_eq!(applied["version"], version + 1);
+
+    let doc = get(&w.app, &format!("/api/incidents/{}", w.incident))
+        .await
+        .expect(StatusCode::OK);
+    let ids: Vec<Value> = doc["incident"]["grids"]
+        .as_array()
+        .expect("grids")
+        .iter()
+        .map(|g| g["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![json!("t-sw"), json!("v-sw-w"), json!("g-sw-w-n"), json!("b-n-w")]);
+    // Handled by the basic grid: its leader is now the new grid's.
+    assert_eq!(doc["incident"]["responsible"]["name"], "Leader b-n-w");
+    let last = doc["history"].as_array().and_then(|h| h.last()).expect("history");
+    assert_eq!(last["kind"], "regridded", "{}: {last}", t.name);
+    assert_eq!(last["detail"]["from"], chain("b-n-e"));
+    assert_eq!(last["detail"]["to"], chain("b-n-w"));
+    let hazard = get(&w.app, &format!("/api/hazards/{}", w.hazard))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(hazard["properties"]["grid"], "b-n-w", "{hazard}");
+    let route = get(&w.app, &format!("/api/routes/{}", w.route))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(route["features"][0]["properties"]["grids"], route_after);
+    // The incident that lay in the part b-n-e kept is untouched.
+    let stays = get(&w.app, &format!("/api/incidents/{}", w.stays))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(stays, before["stays"]);
+    // The index was swapped: locate answers the new grid.
+    let located = get(
+        &w.app,
+        &format!("/api/locate?lon={}&lat={}", INCIDENT_AT.0, INCIDENT_AT.1),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert!(located.to_string().contains("b-n-w"), "{located}");
+
+    // The feed shows the grid change once, with the moves it made.
+    let since = before["feed"]["latest"].as_i64().expect("latest");
+    let feed = get(&w.app, &format!("/api/changes?since={since}"))
+        .await
+        .expect(StatusCode::OK);
+    let kinds: Vec<(Value, Value)> = feed["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| (c["kind"].clone(), c["ids"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (json!("grids"), json!(["b-n-e", "b-n-w"])),
+            (json!("incident"), json!([w.incident.to_string()])),
+            (json!("hazard"), json!([w.hazard.to_string()])),
+            (json!("route"), json!([w.route.to_string()])),
+        ],
+        "{}",
+        t.name
+    );
+}
+
+async fn a_failure_after_the_grids_are_written_changes_nothing(t: &TestStore) {
+    let w = world(t).await;
+    let before = snapshot(&w).await;
+    let tile_before = get(&w.app, "/tiles/grids/12/3302/1613.mvt").await;
+    w.state.grids().inject_failure_after_grids_written();
+    let problem = import(&w.app, "mode=upsert", &north_basic_grids(106.035))
+        .await
+        .problem(StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(problem["detail"].is_string());
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: grids, incidents, hazard, route, feed, index and version are as before",
+        t.name
+    );
+    let tile_after = get(&w.app, "/tiles/grids/12/3302/1613.mvt").await;
+    assert_eq!(
+        (tile_after.status, tile_after.body),
+        (tile_before.status, tile_before.body)
+    );
+    // The same change then goes through.
+    import(&w.app, "mode=upsert", &north_basic_grids(106.035))
+        .await
+        .expect(StatusCode::OK);
+}
+
+async fn empty_and_stranding_replaces_are_refused(t: &TestStore) {
+    let w = world(t).await;
+    let before = snapshot(&w).await;
+    let problem = import(&w.app, "", &[]).await.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("would delete every grid")),
+        "{problem}"
+    );
+    assert_eq!(snapshot(&w).await, before, "{}: after an empty replace", t.name);
+
+    // A replace without t-sw's northern half: v-sw-w keeps only its south.
+    let shrunk: Vec<Grid> = county()
+        .into_iter()
+        .filter(|g| !["g-sw-w-n", "b-n-w", "b-n-e"].contains(&g.id.as_str()))
+        .map(|mut g| {
+            if g.id.as_str() == "t-sw" {
+                // An L: the south half and the north-east quarter.
+                g.geometry = geo::MultiPolygon(vec![geo::Polygon::new(
+                    support::ring(&[
+                        (106.0, 34.6),
+                        (106.1, 34.6),
+                        (106.1, 34.7),
+                        (106.05, 34.7),
+                        (106.05, 34.65),
+                        (106.0, 34.65),
+                        (106.0, 34.6),
+                    ]),
+                    vec![],
+                )]);
+            } else if g.id.as_str() == "v-sw-w" {
+                g.geometry = grid("x", 2, None, "", (106.0, 34.6), (106.05, 34.65)).geometry;
+            }
+            g
+        })
+        .collect();
+    let problem = import(&w.app, "", &shrunk)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["type"], "urn:wangge:problem:grid-change-strands",
+        "{}: {problem}",
+        t.name
+    );
+    let stranded = &problem["stranded"];
+    let ids = |what: &str| -> Vec<i64> {
+        stranded[what]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|m| m["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let mut incidents = vec![w.incident, w.stays];
+    incidents.sort();
+    assert_eq!(ids("incidents"), incidents);
+    assert_eq!(ids("hazards"), vec![w.hazard]);
+    assert_eq!(ids("routes"), vec![w.route]);
+    assert_eq!(snapshot(&w).await, before, "{}: after a stranding replace", t.name);
+}
+
+async fn two_changes_planned_on_one_version_cannot_both_commit(t: &TestStore) {
+    let w = world(t).await;
+    let version = get(&w.app, "/healthz").await.expect(StatusCode::OK)["grid_version"]
+        .as_i64()
+        .expect("version");
+    // Another server on the same database: its own pool, index and feed.
+    let other = AppState::open(t.reopen().await)
+        .await
+        .expect("a second state opens");
+    let other_app = wangge::api::router(other.clone());
+    let first = import(
+        &w.app,
+        &format!("mode=upsert&version={version}"),
+        &north_basic_grids(106.035),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(first["version"], version + 1);
+    // The second was planned on the same version: refused, whichever
+    // server it is sent to.
+    for app in [&w.app, &other_app] {
+        let problem = import(
+            app,
+            &format!("mode=upsert&version={version}"),
+            &north_basic_grids(106.04),
+        )
+        .await
+        .problem(StatusCode::CONFLICT);
+        assert_eq!(problem["current_version"], version + 1, "{}: {problem}", t.name);
+    }
+    // Planned on the new version it goes through, from the other server,
+    // and the first server catches up with it through the feed.
+    other
+        .feed()
+        .catch_up()
+        .await
+        .expect("the other server follows the feed");
+    import(
+        &other_app,
+        &format!("mode=upsert&version={}", version + 1),
+        &north_basic_grids(106.04),
+    )
+    .await
+    .expect(StatusCode::OK);
+    w.state.feed().catch_up().await.expect("catches up");
+    let located = get(&w.app, "/api/locate?lon=106.038&lat=34.67")
+        .await
+        .expect(StatusCode::OK);
+    assert!(located.to_string().contains("b-n-w"), "{}: {located}", t.name);
+    assert_eq!(w.state.index().version(), version + 2);
+    other.begin_shutdown();
+}
+
+async fn the_feed_lists_every_change_in_order(t: &TestStore) {
+    let w = world(t).await;
+    let start = get(&w.app, "/api/changes").await.expect(StatusCode::OK)["latest"]
+        .as_i64()
+        .expect("latest");
+    // A grid import, an incident report and an action, a hazard edit, a
+    // route save, a patrol started and a check-in.
+    import(&w.app, "mode=upsert", &north_basic_grids(106.035))
+        .await
+        .expect(StatusCode::OK);
+    let incident = report(&w.app, STAYS_AT).await;
+    post_json(
+        &w.app,
+        &format!("/api/incidents/{incident}/actions"),
+        &json!({"action": "verify", "actor": "核查员", "note": "属实"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let hazard = get(&w.app, &format!("/api/hazards/{}", w.hazard))
+        .await
+        .expect(StatusCode::OK);
+    let version = hazard["properties"]["version"].clone();
+    send(
+        &w.app,
+        Request::patch(format!("/api/hazards/{}", w.hazard))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"version": version, "description": "雨后复查"}).to_string(),
+            ))
+            .expect("a request"),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let route = post_json(
+        &w.app,
+        "/api/routes",
+        &json!({"name": "夜巡", "grid": "b-n-e", "shift": "night", "start": ROUTE_START,
+            "stops": [{"hazard": w.hazard}]}),
+    )
+    .await
+    .expect(StatusCode::CREATED)["features"][0]["id"]
+        .as_i64()
+        .expect("a route id");
+    let patrol = post_json(
+        &w.app,
+        &format!("/api/routes/{route}/patrols"),
+        &json!({"member": "张三"}),
+    )
+    .await
+    .expect(StatusCode::CREATED)["id"]
+        .as_i64()
+        .expect("a patrol id");
+    post_json(
+        &w.app,
+        &format!("/api/patrols/{patrol}/checkins"),
+        &json!({"point": HAZARD_AT, "note": "已查看"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+
+    // Read two at a time, as a client catching up would.
+    let mut seen = Vec::new();
+    let mut since = start;
+    loop {
+        let page = get(&w.app, &format!("/api/changes?since={since}&limit=2"))
+            .await
+            .expect(StatusCode::OK);
+        let changes = page["changes"].as_array().expect("changes").clone();
+        if changes.is_empty() {
+            break;
+        }
+        for c in &changes {
+            let seq = c["seq"].as_i64().expect("seq");
+            assert!(seq > since, "{}: sequence numbers increase", t.name);
+            since = seq;
+            seen.push((c["kind"].as_str().unwrap_or("").to_owned(), c["ids"].clone()));
+        }
+        assert_eq!(page["next"], since);
+    }
+    let s = |id: i64| json!([id.to_string()]);
+    assert_eq!(
+        seen,
+        vec![
+            ("grids".into(), json!(["b-n-e", "b-n-w"])),
+            ("incident".into(), s(w.incident)),
+            ("hazard".into(), s(w.hazard)),
+            ("route".into(), s(w.route)),
+            ("incident".into(), s(incident)),
+            ("incident".into(), s(incident)),
+            ("hazard".into(), s(w.hazard)),
+            ("route".into(), s(route)),
+            ("patrol".into(), s(patrol)),
+            ("patrol".into(), s(patrol)),
+            ("hazard".into(), s(w.hazard)),
+        ],
+        "{}",
+        t.name
+    );
+    let bad = get(&w.app, "/api/changes?limit=0").await.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(bad["parameter"], "limit");
+}
