@@ -25,8 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::{Chain, GridIndex};
-use wangge::store::postgis::PostgisStore;
 use wangge::store::WriteMode;
+use wangge::store::postgis::PostgisStore;
 
 const POINTS: usize = 1_000_000;
 /// Points per PostGIS sample (see the last group).

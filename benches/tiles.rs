@@ -32,8 +32,8 @@ use sqlx::{PgPool, Row};
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::Bbox;
 use wangge::index::GridIndex;
-use wangge::store::postgis::PostgisStore;
 use wangge::store::WriteMode;
+use wangge::store::postgis::PostgisStore;
 use wangge::tiles::{
     BUFFER, EXTENT, EncodedTile, GRID_MIN_ZOOM, TileId, TileKey, TileService, TileSource, Tileset,
     render,

@@ -107,9 +107,7 @@ struct World {
 }
 
 async fn world(t: &TestStore) -> World {
-    let state = AppState::open(t.store.clone())
-        .await
-        .expect("state opens");
+    let state = AppState::open(t.store.clone()).await.expect("state opens");
     state
         .import_grids(county(), WriteMode::Replace)
         .await
@@ -208,7 +206,12 @@ async fn a_border_move_is_planned_then_applied_in_one_transaction(t: &TestStore)
     assert_eq!(plan["dry_run"], true);
     assert_eq!(plan["planned_on_version"], version);
     assert_eq!(plan["changed_grids"], json!(["b-n-e", "b-n-w"]));
-    assert_eq!(snapshot(&w).await, before, "{}: a dry run changes nothing", t.name);
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: a dry run changes nothing",
+        t.name
+    );
 
     // Applying reports the same impact and moves all three.
     let applied = import(&w.app, "mode=upsert", &moved)
@@ -226,10 +229,21 @@ async fn a_border_move_is_planned_then_applied_in_one_transaction(t: &TestStore)
         .iter()
         .map(|g| g["id"].clone())
         .collect();
-    assert_eq!(ids, vec![json!("t-sw"), json!("v-sw-w"), json!("g-sw-w-n"), json!("b-n-w")]);
+    assert_eq!(
+        ids,
+        vec![
+            json!("t-sw"),
+            json!("v-sw-w"),
+            json!("g-sw-w-n"),
+            json!("b-n-w")
+        ]
+    );
     // Handled by the basic grid: its leader is now the new grid's.
     assert_eq!(doc["incident"]["responsible"]["name"], "Leader b-n-w");
-    let last = doc["history"].as_array().and_then(|h| h.last()).expect("history");
+    let last = doc["history"]
+        .as_array()
+        .and_then(|h| h.last())
+        .expect("history");
     assert_eq!(last["kind"], "regridded", "{}: {last}", t.name);
     assert_eq!(last["detail"]["from"], chain("b-n-e"));
     assert_eq!(last["detail"]["to"], chain("b-n-w"));
@@ -308,14 +322,21 @@ async fn a_failure_after_the_grids_are_written_changes_nothing(t: &TestStore) {
 async fn empty_and_stranding_replaces_are_refused(t: &TestStore) {
     let w = world(t).await;
     let before = snapshot(&w).await;
-    let problem = import(&w.app, "", &[]).await.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = import(&w.app, "", &[])
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         problem["detail"]
             .as_str()
             .is_some_and(|d| d.contains("would delete every grid")),
         "{problem}"
     );
-    assert_eq!(snapshot(&w).await, before, "{}: after an empty replace", t.name);
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: after an empty replace",
+        t.name
+    );
 
     // A replace without t-sw's northern half: v-sw-w keeps only its south.
     let shrunk: Vec<Grid> = county()
@@ -364,7 +385,12 @@ async fn empty_and_stranding_replaces_are_refused(t: &TestStore) {
     assert_eq!(ids("incidents"), incidents);
     assert_eq!(ids("hazards"), vec![w.hazard]);
     assert_eq!(ids("routes"), vec![w.route]);
-    assert_eq!(snapshot(&w).await, before, "{}: after a stranding replace", t.name);
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: after a stranding replace",
+        t.name
+    );
 }
 
 async fn two_changes_planned_on_one_version_cannot_both_commit(t: &TestStore) {
@@ -395,7 +421,12 @@ async fn two_changes_planned_on_one_version_cannot_both_commit(t: &TestStore) {
         )
         .await
         .problem(StatusCode::CONFLICT);
-        assert_eq!(problem["current_version"], version + 1, "{}: {problem}", t.name);
+        assert_eq!(
+            problem["current_version"],
+            version + 1,
+            "{}: {problem}",
+            t.name
+        );
     }
     // Planned on the new version it goes through, from the other server,
     // and the first server catches up with it through the feed.
@@ -415,7 +446,11 @@ async fn two_changes_planned_on_one_version_cannot_both_commit(t: &TestStore) {
     let located = get(&w.app, "/api/locate?lon=106.038&lat=34.67")
         .await
         .expect(StatusCode::OK);
-    assert!(located.to_string().contains("b-n-w"), "{}: {located}", t.name);
+    assert!(
+        located.to_string().contains("b-n-w"),
+        "{}: {located}",
+        t.name
+    );
     assert_eq!(w.state.index().version(), version + 2);
     other.begin_shutdown();
 }
@@ -495,7 +530,10 @@ async fn the_feed_lists_every_change_in_order(t: &TestStore) {
             let seq = c["seq"].as_i64().expect("seq");
             assert!(seq > since, "{}: sequence numbers increase", t.name);
             since = seq;
-            seen.push((c["kind"].as_str().unwrap_or("").to_owned(), c["ids"].clone()));
+            seen.push((
+                c["kind"].as_str().unwrap_or("").to_owned(),
+                c["ids"].clone(),
+            ));
         }
         assert_eq!(page["next"], since);
     }
@@ -518,6 +556,8 @@ async fn the_feed_lists_every_change_in_order(t: &TestStore) {
         "{}",
         t.name
     );
-    let bad = get(&w.app, "/api/changes?limit=0").await.problem(StatusCode::BAD_REQUEST);
+    let bad = get(&w.app, "/api/changes?limit=0")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
     assert_eq!(bad["parameter"], "limit");
 }

@@ -12,6 +12,7 @@
 pub mod four_towns;
 pub mod http;
 pub mod mvt;
+pub mod process;
 pub mod server;
 pub mod webdriver;
 
