@@ -259,23 +259,17 @@ impl GridIndex {
         }
         // Level 1: R-tree candidates, lowest position (id) first so that the
         // answer is deterministic even for overlaps inside the import tolerance.
-        let mut best: Option<GridIx> = None;
-        for e in self.level_trees[0].locate_all_at_point(&[p.lon, p.lat]) {
-            if best.is_none_or(|b| e.data < b) && self.shapes[e.data as usize].owns(p) {
-                best = Some(e.data);
-            }
-        }
-        let Some(mut current) = best else {
+        let towns: Vec<GridIx> = self.level_trees[0]
+            .locate_all_at_point(&[p.lon, p.lat])
+            .map(|e| e.data)
+            .collect();
+        let Some(mut current) = self.owner(p, towns) else {
             return chain;
         };
         chain.0[0] = Some(current);
         for slot in 1..5 {
             // Children are ordered by id, so the first owner is the lowest id.
-            let next = self.children[current as usize]
-                .iter()
-                .copied()
-                .find(|&c| self.shapes[c as usize].owns(p));
-            match next {
+            match self.owner(p, self.children[current as usize].iter().copied()) {
                 Some(c) => {
                     chain.0[slot] = Some(c);
                     current = c;
@@ -286,6 +280,24 @@ impl GridIndex {
         chain
     }
 
+    /// Which of `candidates` (grids of one level under one parent) owns `p`:
+    /// the lowest id among those that own it by the boundary rule; where
+    /// none does (the east or north side of the area they tile), the lowest
+    /// id among those whose closed boundary covers it (see [`rule`]).
+    fn owner(&self, p: LonLat, candidates: impl IntoIterator<Item = GridIx>) -> Option<GridIx> {
+        let mut owner: Option<GridIx> = None;
+        let mut covering: Option<GridIx> = None;
+        for c in candidates {
+            let shape = &self.shapes[c as usize];
+            if owner.is_none_or(|o| c < o) && shape.owns(p) {
+                owner = Some(c);
+            } else if owner.is_none() && covering.is_none_or(|o| c < o) && shape.on_boundary(p) {
+                covering = Some(c);
+            }
+        }
+        owner.or(covering)
+    }
+
     /// The chain for `p` when only `candidates` may own it, e.g. the grids a
     /// database found with `ST_Intersects`: the same walk and the same rule
     /// as [`locate`](Self::locate), so both paths give identical answers.
@@ -293,16 +305,11 @@ impl GridIndex {
         let mut chain = Chain::default();
         let mut parent: Option<GridIx> = None;
         for level in Level::ALL {
-            let owner = candidates
-                .iter()
-                .copied()
-                .filter(|&c| {
-                    let g = self.grid(c);
-                    g.level == level && (level == Level::TOWN || self.parent_of(c) == parent)
-                })
-                .filter(|&c| self.shapes[c as usize].owns(p))
-                .min();
-            match owner {
+            let of_level = candidates.iter().copied().filter(|&c| {
+                let g = self.grid(c);
+                g.level == level && (level == Level::TOWN || self.parent_of(c) == parent)
+            });
+            match self.owner(p, of_level) {
                 Some(o) => {
                     chain.0[level.index()] = Some(o);
                     parent = Some(o);

@@ -26,6 +26,16 @@
 //! of polygons that tiles an area assigns each point of that area to exactly
 //! one of them, with no tie-break between candidates needed and no epsilon.
 //!
+//! The rule leaves out the east and north sides of the area tiled: the
+//! county's own outer border there, or a parent's border where its children
+//! stop. Such a point is owned by no grid of the level, although `ST_Covers`
+//! puts it in one or more. For those points alone there is a second,
+//! closed test, [`PreparedShape::covers`] (inside or on the boundary), and
+//! a tie-break: **among the candidates that cover the point, the one with
+//! the lowest id**. The hierarchical walk applies it level by level, only
+//! where no candidate owns the point by the rule, so every point the county
+//! covers gets a full chain and shared edges inside it keep one owner.
+//!
 //! [`PreparedShape`] precomputes the edges of one grid, bucketed into
 //! horizontal strips so that a test reads only the edges near `p.y`.
 
@@ -52,6 +62,9 @@ pub struct PreparedShape {
     strip_starts: Vec<u32>,
     /// Edges, copied once into every strip they span (for cache locality).
     edges: Vec<UpEdge>,
+    /// The horizontal edges as `(lat, west lon, east lon)`, by latitude:
+    /// the rule never reads them, the closed test does.
+    horizontal: Vec<(f64, f64, f64)>,
 }
 
 /// Average number of edges per strip the preparation aims at.
@@ -61,6 +74,7 @@ impl PreparedShape {
     /// Prepare a boundary (all rings of all parts) for repeated tests.
     pub fn new(shape: &MultiPolygon<f64>) -> PreparedShape {
         let mut up: Vec<UpEdge> = Vec::new();
+        let mut horizontal = Vec::new();
         for polygon in &shape.0 {
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
                 for line in ring.lines() {
@@ -68,6 +82,7 @@ impl PreparedShape {
                     if a.y == b.y {
                         // Horizontal edges never cross an eastward ray under the
                         // half-open rule; they are decided by their neighbours.
+                        horizontal.push((a.y, a.x.min(b.x), a.x.max(b.x)));
                         continue;
                     }
                     let (lo, hi) = if a.y < b.y { (a, b) } else { (b, a) };
@@ -121,6 +136,10 @@ impl PreparedShape {
             strip_height,
             strip_starts: counts,
             edges,
+            horizontal: {
+                horizontal.sort_by(|a, b| a.0.total_cmp(&b.0));
+                horizontal
+            },
         }
     }
 
@@ -145,6 +164,43 @@ impl PreparedShape {
             }
         }
         inside
+    }
+}
+
+impl PreparedShape {
+    /// Does this grid cover `p`: inside it or exactly on its boundary (the
+    /// closed test of PostGIS `ST_Covers`)? Exact, like [`owns`](Self::owns).
+    pub fn covers(&self, p: LonLat) -> bool {
+        self.owns(p) || self.on_boundary(p)
+    }
+
+    /// Is `p` exactly on one of the boundary's edges?
+    pub fn on_boundary(&self, p: LonLat) -> bool {
+        if !self.bbox.contains(p) {
+            return false;
+        }
+        let strips = self.strip_starts.len() - 1;
+        let s = (((p.lat - self.bbox.min_lat) / self.strip_height) as usize).min(strips - 1);
+        let edges = &self.edges[self.strip_starts[s] as usize..self.strip_starts[s + 1] as usize];
+        let on_slanted = edges.iter().any(|e| {
+            e.y0 <= p.lat
+                && p.lat <= e.y1
+                && e.x0.min(e.x1) <= p.lon
+                && p.lon <= e.x0.max(e.x1)
+                && robust::orient2d(
+                    robust::Coord { x: e.x0, y: e.y0 },
+                    robust::Coord { x: e.x1, y: e.y1 },
+                    robust::Coord { x: p.lon, y: p.lat },
+                ) == 0.0
+        });
+        if on_slanted {
+            return true;
+        }
+        let first = self.horizontal.partition_point(|h| h.0 < p.lat);
+        self.horizontal[first..]
+            .iter()
+            .take_while(|h| h.0 == p.lat)
+            .any(|&(_, west, east)| west <= p.lon && p.lon <= east)
     }
 }
 
@@ -197,6 +253,39 @@ mod tests {
                 assert_eq!(owners, 1, "{p:?} owned by {owners}");
             }
         }
+    }
+
+    /// The closed test takes in the whole boundary, the east and north
+    /// sides the rule leaves out included, and nothing outside it.
+    #[test]
+    fn covers_is_closed() {
+        let unit = PreparedShape::new(&square(0.0, 0.0, 1.0));
+        for p in [
+            (1.0, 0.5),
+            (0.5, 1.0),
+            (1.0, 1.0),
+            (0.0, 0.0),
+            (0.3, 0.0),
+            (0.0, 0.7),
+        ] {
+            let p = LonLat::new(p.0, p.1);
+            assert!(unit.covers(p) && unit.on_boundary(p), "{p:?}");
+        }
+        assert!(!unit.owns(LonLat::new(1.0, 0.5)) && !unit.owns(LonLat::new(0.5, 1.0)));
+        for p in [
+            (1.0 + 1e-12, 0.5),
+            (0.5, 1.0 + 1e-12),
+            (-1e-12, 0.5),
+            (2.0, 2.0),
+        ] {
+            assert!(!unit.covers(LonLat::new(p.0, p.1)), "{p:?}");
+        }
+        assert!(unit.covers(LonLat::new(0.5, 0.5)) && !unit.on_boundary(LonLat::new(0.5, 0.5)));
+        let triangle = PreparedShape::new(&MultiPolygon(vec![
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)],
+        ]));
+        assert!(triangle.on_boundary(LonLat::new(0.25, 0.25)));
+        assert!(!triangle.covers(LonLat::new(0.25, 0.26)));
     }
 
     /// On a vertical shared edge the east grid wins; on a horizontal one the north grid.
