@@ -125,6 +125,14 @@ impl AppState {
         &self.store
     }
 
+    /// Which backend the store is: `sqlite` or `postgis`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.store.backend() {
+            crate::store::Backend::Sqlite => "sqlite",
+            crate::store::Backend::Postgis => "postgis",
+        }
+    }
+
     /// The change feed: how every change is committed and applied.
     pub fn feed(&self) -> &Arc<Feed> {
         &self.feed

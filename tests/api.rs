@@ -27,7 +27,7 @@ use wangge::api::router;
 
 mod support;
 use support::four_towns::{four_towns, grid};
-use wangge::geom::geojson_io::grids_to_feature_collection;
+use wangge::model::geojson::grids_to_feature_collection;
 use wangge::model::{Grid, Level};
 use wangge::state::AppState;
 use wangge::store::WriteMode;

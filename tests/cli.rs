@@ -19,7 +19,7 @@ use std::process::{Command, Output};
 use geo::{MultiPolygon, Rect, coord};
 use serde_json::{Map, Value, json};
 use tempfile::TempDir;
-use wangge::geom::geojson_io::grids_to_feature_collection;
+use wangge::model::geojson::grids_to_feature_collection;
 use wangge::model::{Grid, GridId, Level};
 use wangge::store::WriteMode;
 

@@ -27,8 +27,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use wangge::geom::geojson_io::grids_to_feature_collection;
 use wangge::model::Grid;
+use wangge::model::geojson::grids_to_feature_collection;
 use wangge::state::AppState;
 use wangge::store::{Backend, WriteMode};
 

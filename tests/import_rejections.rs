@@ -6,8 +6,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use wangge::geom::geojson_io::grids_to_feature_collection;
 use wangge::import::Problem;
+use wangge::model::geojson::grids_to_feature_collection;
 use wangge::services::grids::GridChangeError;
 use wangge::state::AppState;
 use wangge::store::WriteMode;

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sqlx::Connection;
-use wangge::geom::geojson_io::grids_to_feature_collection;
 use wangge::model::Grid;
+use wangge::model::geojson::grids_to_feature_collection;
 
 use support::four_towns::{four_towns, grid};
 use support::process::{get_json, request, start};

@@ -17,12 +17,12 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, Path, Query};
 use crate::geom::Bbox;
-use crate::geom::geojson_io::{grid_to_feature, grids_to_feature_collection};
 use crate::index::{GridIndex, GridIx};
+use crate::model::WriteMode;
+use crate::model::geojson::{grid_to_feature, grids_to_feature_collection};
 use crate::model::{Grid, GridId, Level};
 use crate::services::grids::{GridChange, Impact};
 use crate::state::AppState;
-use crate::store::WriteMode;
 
 /// The largest import body accepted, bytes. The demo county (2,403 grids
 /// with hundreds of vertices each) is 32 MB of GeoJSON; a real county with

@@ -12,7 +12,6 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
 use crate::state::AppState;
-use crate::store::Backend;
 
 /// How long the store may take to answer before the server reports itself
 /// unavailable: a health check that hangs is worse than one that fails.
@@ -76,10 +75,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<axum::Json<Health
     Ok(axum::Json(HealthDto {
         status: "ok",
         grids: counts.iter().sum(),
-        backend: match store.backend() {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgis => "postgis",
-        },
+        backend: state.backend_name(),
         grid_version: state.index().version(),
         change: state.feed().applied().await,
     }))

@@ -31,9 +31,9 @@ use super::extract::Path;
 use crate::dispatch::{self, DispatchError, Report};
 use crate::geom::{InputCrs, LonLat};
 use crate::index::GridIndex;
+use crate::model::IncidentFilter;
 use crate::model::{Category, Incident, IncidentId, Person, ReportSource};
 use crate::state::AppState;
-use crate::store::IncidentFilter;
 use crate::workflow::{Severity, Status};
 
 /// Requests answered by `GET /requests.json` at most (the spec's default

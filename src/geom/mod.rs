@@ -5,7 +5,7 @@
 
 mod china_crs;
 mod coords;
-pub mod geojson_io;
+
 pub mod wkb;
 
 pub use china_crs::{InputCrs, UnknownCrs};

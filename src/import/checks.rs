@@ -51,8 +51,8 @@ use rayon::prelude::*;
 
 use super::validity::{self, ring_direction};
 use super::{ImportErrors, ImportIssue, MAX_ISSUES, Problem};
+use crate::model::WriteMode;
 use crate::model::{Grid, GridId, Level};
-use crate::store::WriteMode;
 
 /// Area of a child that may lie outside its parent before the import is
 /// refused, m². Boundaries digitised separately rarely match to the
@@ -1075,7 +1075,7 @@ mod tests {
         eprintln!("validate, upsert of one grid:     {:?}", t.elapsed());
 
         let t = Instant::now();
-        let body = serde_json::to_vec(&crate::geom::geojson_io::grids_to_feature_collection(&set))
+        let body = serde_json::to_vec(&crate::model::geojson::grids_to_feature_collection(&set))
             .expect("serialisable");
         eprintln!("(serialise {} MB: {:?})", body.len() >> 20, t.elapsed());
         let t = Instant::now();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{GridId, Level};
 use crate::geom::{InputCrs, LonLat};
-use crate::workflow::{Action, Severity, Status, Tier, WorkflowKind};
+use crate::model::{Action, Severity, Status, Tier, WorkflowKind};
 
 /// An incident's number, given by the store, counting from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

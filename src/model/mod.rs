@@ -3,10 +3,14 @@
 //! knows about SQL or HTTP.
 
 mod change;
+pub mod geojson;
 mod grid;
 mod hazard;
 mod incident;
 mod patrol;
+mod process;
+mod query;
+mod road;
 
 pub use change::{Change, ChangeKind, NewChange};
 pub use grid::{Grid, GridId, Leader, Level, LevelError};
@@ -21,3 +25,6 @@ pub use patrol::{
     CheckIn, Patrol, PatrolId, PatrolStatus, Route, RouteId, RouteStop, Shift, StopVisit,
     TrackPoint, TravelMode,
 };
+pub use process::{Action, Severity, Status, Tier, WorkflowKind};
+pub use query::{GridFilter, IncidentFilter, WriteMode};
+pub use road::{RoadClass, RoadLine};

@@ -13,6 +13,7 @@ pub mod paths;
 pub mod tour;
 pub mod travel;
 
-pub use network::{LocalFrame, RoadClass, RoadEdge, RoadLine, RoadNetwork, Snap};
+pub use crate::model::{RoadClass, RoadLine};
+pub use network::{LocalFrame, RoadEdge, RoadNetwork, Snap};
 pub use tour::{DistanceMatrix, SearchLimits, Tour, shortest_tour};
 pub use travel::{Leg, Metric, Travel, great_circle_m};

@@ -5,12 +5,12 @@
 use jiff::Timestamp;
 
 use crate::geom::{InputCrs, LonLat};
+use crate::model::{Action, Severity, Status, Tier, WorkflowKind};
 use crate::model::{
     Category, EventKind, GridChain, GridId, HistoryEntry, Incident, IncidentId, Person,
     ReportSource, ReportedPoint,
 };
 use crate::store::StoreError;
-use crate::workflow::{Action, Severity, Status, Tier, WorkflowKind};
 
 /// The columns every incident query selects, in [`StoredIncident`]'s order.
 pub(crate) const INCIDENT_COLUMNS: &str = "id, category, workflow, status, severity, description, \

@@ -116,7 +116,7 @@ macro_rules! impl_incident_store {
 
             async fn incidents(
                 &self,
-                filter: &$crate::store::incidents::IncidentFilter,
+                filter: &$crate::model::IncidentFilter,
                 limit: u32,
                 offset: u64,
             ) -> Result<$crate::store::incidents::IncidentPage, $crate::store::StoreError> {
@@ -136,7 +136,7 @@ macro_rules! impl_incident_store {
 
             async fn incidents_page(
                 &self,
-                filter: &$crate::store::incidents::IncidentFilter,
+                filter: &$crate::model::IncidentFilter,
                 limit: u32,
                 offset: u64,
             ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
@@ -339,7 +339,7 @@ macro_rules! impl_incident_store {
 
             async fn read_incidents_in(
                 &mut self,
-                statuses: &[$crate::workflow::Status],
+                statuses: &[$crate::model::Status],
             ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
                 let mut rows = Vec::new();
                 // One status at a time: a bound list reads the same on both
@@ -375,8 +375,8 @@ macro_rules! insert_event {
     ($db:ty, $executor:expr, $incident:expr, $seq:expr, $before:expr, $after:expr, $event:expr) => {{
         let event: &$crate::store::incidents::NewEvent = $event;
         let (before, after): (
-            ($crate::workflow::Status, $crate::workflow::Tier),
-            ($crate::workflow::Status, $crate::workflow::Tier),
+            ($crate::model::Status, $crate::model::Tier),
+            ($crate::model::Status, $crate::model::Tier),
         ) = ($before, $after);
         sqlx::query::<$db>(
             "INSERT INTO incident_history (incident_id, seq, at, actor, kind, action, \
@@ -408,7 +408,7 @@ macro_rules! insert_event {
 /// [`IncidentFilter`]: super::incidents::IncidentFilter
 macro_rules! push_filter {
     ($builder:expr, $filter:expr) => {{
-        let filter: &$crate::store::incidents::IncidentFilter = $filter;
+        let filter: &$crate::model::IncidentFilter = $filter;
         $builder.push(" WHERE 1 = 1");
         if !filter.statuses.is_empty() {
             $builder.push(" AND status IN (");
@@ -459,7 +459,7 @@ macro_rules! push_filter {
         if let Some(now) = filter.overdue_at {
             $builder.push(" AND status IN (");
             let mut list = $builder.separated(", ");
-            for status in $crate::workflow::Status::open() {
+            for status in $crate::model::Status::open() {
                 list.push_bind(status.name());
             }
             $builder

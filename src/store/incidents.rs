@@ -5,13 +5,13 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::geom::Bbox;
+use crate::model::IncidentFilter;
+use crate::model::{Action, Severity, Status, Tier, WorkflowKind};
 use crate::model::{
-    Category, EventKind, GridChain, GridId, HistoryEntry, Incident, IncidentId, Level, Person,
-    ReportSource, ReportedPoint,
+    Category, EventKind, GridChain, HistoryEntry, Incident, IncidentId, Person, ReportSource,
+    ReportedPoint,
 };
 use crate::store::StoreError;
-use crate::workflow::{Action, Severity, Status, Tier, WorkflowKind};
 
 /// An incident to record, assignment already decided.
 #[derive(Debug, Clone)]
@@ -46,27 +46,6 @@ pub struct NewIncident {
     pub actor: String,
     /// A note for the first history entry.
     pub note: Option<String>,
-}
-
-/// Which incidents to list. Every field that is set must match.
-#[derive(Debug, Clone, Default)]
-pub struct IncidentFilter {
-    /// Any of these statuses (empty: any).
-    pub statuses: Vec<Status>,
-    /// This category.
-    pub category: Option<String>,
-    /// Reported inside this grid (any level): its subtree.
-    pub grid: Option<(Level, GridId)>,
-    /// Handled at this tier now.
-    pub tier: Option<Tier>,
-    /// Reported at or after.
-    pub reported_from: Option<Timestamp>,
-    /// Reported before.
-    pub reported_to: Option<Timestamp>,
-    /// Located in this box (edges included).
-    pub bbox: Option<Bbox>,
-    /// Open and past the deadline at this time.
-    pub overdue_at: Option<Timestamp>,
 }
 
 /// One page of a listing, newest first.

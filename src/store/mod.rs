@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::geom::Bbox;
-use crate::model::{Change, Grid, GridId, Level};
+use crate::model::{Change, Grid, GridId};
 
 mod feed_sql;
 mod incident_row;
@@ -21,11 +20,13 @@ mod row;
 pub mod sqlite;
 mod unit;
 
-pub use incidents::{
-    IncidentFilter, IncidentPage, IncidentStore, IncidentWrites, NewEvent, NewIncident,
-};
+pub use incidents::{IncidentPage, IncidentStore, IncidentWrites, NewEvent, NewIncident};
 pub use patrols::{Inspection, NewHazard, PatrolStore, PatrolWrites};
 pub use unit::Unit;
+
+// Filters and modes are part of the vocabulary (`model`); re-exported for
+// the store's callers.
+pub use crate::model::{GridFilter, IncidentFilter, WriteMode};
 
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,28 +35,6 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL with PostGIS.
     Postgis,
-}
-
-/// Which grids to list. Every field that is set must match.
-#[derive(Debug, Clone, Default)]
-pub struct GridFilter {
-    /// Only grids of this level.
-    pub level: Option<Level>,
-    /// Only the direct children of this grid.
-    pub parent: Option<GridId>,
-    /// Only grids whose boundary intersects this box (touching counts).
-    pub bbox: Option<Bbox>,
-}
-
-/// How a write treats the grids already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum WriteMode {
-    /// The given grids become the whole set; all others are deleted.
-    #[default]
-    Replace,
-    /// Given grids are inserted, or replace the stored grid with the same id;
-    /// others are kept.
-    Upsert,
 }
 
 /// A store failure, saying what was being done.

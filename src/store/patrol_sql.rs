@@ -72,7 +72,7 @@ macro_rules! impl_patrol_store {
 
             async fn roads(
                 &self,
-            ) -> Result<Vec<$crate::routing::RoadLine>, $crate::store::StoreError> {
+            ) -> Result<Vec<$crate::model::RoadLine>, $crate::store::StoreError> {
                 sqlx::query_as::<$db, (i64, Option<String>, String, String)>(
                     "SELECT position, name, class, coords FROM roads ORDER BY position",
                 )
@@ -333,7 +333,7 @@ macro_rules! impl_patrol_store {
 
             async fn replace_roads(
                 &mut self,
-                lines: &[$crate::routing::RoadLine],
+                lines: &[$crate::model::RoadLine],
             ) -> Result<(), $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
                 let tx = &mut *self.tx;

@@ -12,7 +12,7 @@ use crate::model::{
     GridChain, GridId, Hazard, HazardDraft, HazardId, HazardStatus, Patrol, PatrolId, RiskClass,
     Route, RouteId,
 };
-use crate::routing::{RoadClass, RoadLine};
+use crate::model::{RoadClass, RoadLine};
 use crate::store::StoreError;
 
 /// A hazard to register: what the user said, where it was located, when.

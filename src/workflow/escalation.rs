@@ -11,106 +11,9 @@
 //! clock. Tiers whose grid the chain lacks (a point in a basic grid with no
 //! sub-areas has no level-5 grid) are skipped.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::Level;
-
-/// Who handles an incident: a grid level of its chain, or the county.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Tier(u8);
-
-impl Tier {
-    /// The county's governance centre, above the towns.
-    pub const COUNTY: Tier = Tier(0);
-
-    /// Every tier, county first.
-    pub const ALL: [Tier; 6] = [Tier(0), Tier(1), Tier(2), Tier(3), Tier(4), Tier(5)];
-
-    /// The tier of a grid level.
-    pub fn grid(level: Level) -> Tier {
-        Tier(level.get())
-    }
-
-    /// The tier numbered 0 (county) to 5 (sub-area), as stored.
-    pub fn from_number(n: i64) -> Option<Tier> {
-        (0..=5).contains(&n).then_some(Tier(n as u8))
-    }
-
-    /// 0 for the county, else the grid level.
-    pub fn number(self) -> u8 {
-        self.0
-    }
-
-    /// The grid level, or `None` for the county.
-    pub fn level(self) -> Option<Level> {
-        Level::new(i64::from(self.0)).ok()
-    }
-
-    /// The name used in configuration and by the API.
-    pub fn name(self) -> &'static str {
-        ["county", "town", "village", "group", "grid", "patch"][usize::from(self.0)]
-    }
-
-    /// The tier with this name.
-    pub fn from_name(name: &str) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    /// One tier up, or `None` at the county.
-    pub fn up(self) -> Option<Tier> {
-        self.0.checked_sub(1).map(Tier)
-    }
-}
-
-impl fmt::Display for Tier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How serious an incident is, which sets where it is handled first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// 小事: handled in the village, starting with the deepest grid's leader.
-    Minor,
-    /// 大事: handled by the town.
-    Major,
-    /// 要事: handled by the county.
-    Critical,
-}
-
-impl Severity {
-    /// Every severity, least first.
-    pub const ALL: [Severity; 3] = [Severity::Minor, Severity::Major, Severity::Critical];
-
-    /// The name stored and written by the API.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Minor => "minor",
-            Severity::Major => "major",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// The severity with this name.
-    pub fn from_name(name: &str) -> Option<Severity> {
-        Self::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// The tier that handles it first, given the deepest level of the
-    /// point's chain (`None`: the point is in no grid, so the county).
-    pub fn first_tier(self, deepest: Option<Level>) -> Tier {
-        match (self, deepest) {
-            (_, None) | (Severity::Critical, _) => Tier::COUNTY,
-            (Severity::Major, Some(_)) => Tier::grid(Level::TOWN),
-            (Severity::Minor, Some(level)) => Tier::grid(level),
-        }
-    }
-}
+use crate::model::{Level, Tier};
 
 /// The tier above `tier` that the chain has a grid for (or the county),
 /// given which levels the chain holds; `None` at the county.
@@ -187,6 +90,11 @@ impl Deadlines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
+
+    fn tier(n: i64) -> Tier {
+        Tier::from_number(n).expect("a tier")
+    }
 
     fn level(n: i64) -> Level {
         Level::new(n).expect("a level")
@@ -194,9 +102,9 @@ mod tests {
 
     #[test]
     fn severity_sets_the_first_tier() {
-        assert_eq!(Severity::Minor.first_tier(Some(level(5))), Tier(5));
-        assert_eq!(Severity::Minor.first_tier(Some(level(4))), Tier(4));
-        assert_eq!(Severity::Major.first_tier(Some(level(4))), Tier(1));
+        assert_eq!(Severity::Minor.first_tier(Some(level(5))), tier(5));
+        assert_eq!(Severity::Minor.first_tier(Some(level(4))), tier(4));
+        assert_eq!(Severity::Major.first_tier(Some(level(4))), tier(1));
         assert_eq!(Severity::Critical.first_tier(Some(level(5))), Tier::COUNTY);
         assert_eq!(Severity::Minor.first_tier(None), Tier::COUNTY);
     }
@@ -207,25 +115,25 @@ mod tests {
     fn escalation_walks_up_the_chain() {
         let all = |_: Level| true;
         let path: Vec<Tier> =
-            std::iter::successors(Some(Tier(5)), |t| escalation_target(*t, all)).collect();
+            std::iter::successors(Some(tier(5)), |t| escalation_target(*t, all)).collect();
         assert_eq!(path, Tier::ALL.into_iter().rev().collect::<Vec<_>>());
         // A chain without level 3 goes from 4 straight to 2.
         let no_three = |l: Level| l.get() != 3;
-        assert_eq!(escalation_target(Tier(4), no_three), Some(Tier(2)));
+        assert_eq!(escalation_target(tier(4), no_three), Some(tier(2)));
         assert_eq!(escalation_target(Tier::COUNTY, all), None);
     }
 
     #[test]
     fn deadlines_default_and_parse() {
         let d = Deadlines::default();
-        assert_eq!(d.of(Tier(4)), DAY);
-        assert_eq!(d.of(Tier(1)), 7 * DAY);
+        assert_eq!(d.of(tier(4)), DAY);
+        assert_eq!(d.of(tier(1)), 7 * DAY);
         assert_eq!(d.of(Tier::COUNTY), 20 * DAY);
         let d = Deadlines::parse("village=2, town=10,county=30,grid=0.5").expect("valid");
-        assert_eq!(d.of(Tier(2)), 2 * DAY);
-        assert_eq!(d.of(Tier(3)), 2 * DAY, "village sets the tiers under it");
-        assert_eq!(d.of(Tier(4)), DAY / 2, "unless given");
-        assert_eq!(d.of(Tier(1)), 10 * DAY);
+        assert_eq!(d.of(tier(2)), 2 * DAY);
+        assert_eq!(d.of(tier(3)), 2 * DAY, "village sets the tiers under it");
+        assert_eq!(d.of(tier(4)), DAY / 2, "unless given");
+        assert_eq!(d.of(tier(1)), 10 * DAY);
         for bad in [
             "village", "hamlet=1", "town=0", "town=-1", "town=x", "town=NaN",
         ] {

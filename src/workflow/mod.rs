@@ -7,5 +7,9 @@
 mod escalation;
 mod states;
 
-pub use escalation::{Deadlines, DeadlinesError, Severity, Tier, escalation_target};
-pub use states::{Action, Requirements, Status, TransitionError, WorkflowKind};
+pub use escalation::{Deadlines, DeadlinesError, escalation_target};
+pub use states::{Requirements, TransitionError};
+
+// The vocabulary the rules speak lives in `model`; re-exported here so that
+// the rules and their types read together.
+pub use crate::model::{Action, Severity, Status, Tier, WorkflowKind};

@@ -25,43 +25,9 @@
 //! report that verification finds false or duplicated) are not in the seed's
 //! lists; every real desk needs them, and both require a note saying why.
 
-use serde::{Deserialize, Serialize};
-
-/// Which process an incident follows; a category names one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkflowKind {
-    /// Collect → verify → study → assign → resolve → feedback.
-    CommunityIssue,
-    /// The six steps of dispute mediation.
-    Dispute,
-}
+use crate::model::{Action, Status, WorkflowKind};
 
 impl WorkflowKind {
-    /// Both processes.
-    pub const ALL: [WorkflowKind; 2] = [WorkflowKind::CommunityIssue, WorkflowKind::Dispute];
-
-    /// The name stored and written by the API.
-    pub fn name(self) -> &'static str {
-        match self {
-            WorkflowKind::CommunityIssue => "community_issue",
-            WorkflowKind::Dispute => "dispute",
-        }
-    }
-
-    /// The workflow with this name.
-    pub fn from_name(name: &str) -> Option<WorkflowKind> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// The status a new incident of this process starts in.
-    pub fn initial(self) -> Status {
-        match self {
-            WorkflowKind::CommunityIssue => Status::Collected,
-            WorkflowKind::Dispute => Status::Found,
-        }
-    }
-
     /// The statuses of this process, in order.
     pub fn statuses(self) -> &'static [Status] {
         use Status::*;
@@ -137,127 +103,6 @@ impl WorkflowKind {
     }
 }
 
-/// Where an incident stands. The statuses of both processes, as one type;
-/// each process uses its own subset ([`WorkflowKind::statuses`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// 收集: collected from a resident or a grid member (community issues).
-    Collected,
-    /// 核实: checked on site.
-    Verified,
-    /// 研究: discussed by the village's meeting ("three discussions").
-    Studied,
-    /// 交办: handed to the person or office who will fix it.
-    Assigned,
-    /// 发现: a grid member found a dispute on patrol (disputes, step 1).
-    Found,
-    /// 上报: the information officer reported it (step 2).
-    Reported,
-    /// 调解: the governance-centre head convened mediation (step 3).
-    Mediating,
-    /// 包案: a stability case with a named responsible official (step 5).
-    OwnerNamed,
-    /// Handled; awaiting feedback (community issues) or follow-up (disputes).
-    Resolved,
-    /// 回访: follow-up visits scheduled (step 6).
-    FollowUp,
-    /// Finished: feedback or the last follow-up recorded.
-    Closed,
-    /// Not an incident after all (false or duplicate report), with the reason.
-    Dismissed,
-}
-
-impl Status {
-    /// Every status, in the order of the processes.
-    pub const ALL: [Status; 12] = [
-        Status::Collected,
-        Status::Verified,
-        Status::Studied,
-        Status::Assigned,
-        Status::Found,
-        Status::Reported,
-        Status::Mediating,
-        Status::OwnerNamed,
-        Status::Resolved,
-        Status::FollowUp,
-        Status::Closed,
-        Status::Dismissed,
-    ];
-
-    /// The name stored and written by the API.
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Collected => "collected",
-            Status::Verified => "verified",
-            Status::Studied => "studied",
-            Status::Assigned => "assigned",
-            Status::Found => "found",
-            Status::Reported => "reported",
-            Status::Mediating => "mediating",
-            Status::OwnerNamed => "owner_named",
-            Status::Resolved => "resolved",
-            Status::FollowUp => "follow_up",
-            Status::Closed => "closed",
-            Status::Dismissed => "dismissed",
-        }
-    }
-
-    /// The status with this name.
-    pub fn from_name(name: &str) -> Option<Status> {
-        Self::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// No action leads out of it.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Closed | Status::Dismissed)
-    }
-
-    /// The incident is still being worked on: not resolved, closed or
-    /// dismissed. Deadlines apply only to open incidents.
-    pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            Status::Resolved | Status::FollowUp | Status::Closed | Status::Dismissed
-        )
-    }
-
-    /// Every open status (see [`Status::is_open`]).
-    pub fn open() -> impl Iterator<Item = Status> {
-        Status::ALL.into_iter().filter(|s| s.is_open())
-    }
-}
-
-/// A move through a process. What it must carry is [`Action::requires`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// collected → verified.
-    Verify,
-    /// verified → studied.
-    Study,
-    /// studied → assigned; names who will handle it.
-    Assign,
-    /// → resolved.
-    Resolve,
-    /// resolved → closed (community issues): the resident's feedback.
-    RecordFeedback,
-    /// resolved → assigned: feedback says it is not fixed.
-    Reopen,
-    /// found → reported (disputes, step 2).
-    Report,
-    /// reported → mediating (step 3).
-    Convene,
-    /// mediating → owner_named (step 5, 包案): names the responsible official.
-    NameOwner,
-    /// → follow_up (step 6): when the next visit is due.
-    ScheduleFollowUp,
-    /// follow_up → closed: the visit's record.
-    RecordFollowUp,
-    /// → dismissed: a false or duplicate report, with the reason.
-    Dismiss,
-}
-
 /// What an action must carry besides who does it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requirements {
@@ -270,45 +115,6 @@ pub struct Requirements {
 }
 
 impl Action {
-    /// Every action.
-    pub const ALL: [Action; 12] = [
-        Action::Verify,
-        Action::Study,
-        Action::Assign,
-        Action::Resolve,
-        Action::RecordFeedback,
-        Action::Reopen,
-        Action::Report,
-        Action::Convene,
-        Action::NameOwner,
-        Action::ScheduleFollowUp,
-        Action::RecordFollowUp,
-        Action::Dismiss,
-    ];
-
-    /// The name used by the API.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Verify => "verify",
-            Action::Study => "study",
-            Action::Assign => "assign",
-            Action::Resolve => "resolve",
-            Action::RecordFeedback => "record_feedback",
-            Action::Reopen => "reopen",
-            Action::Report => "report",
-            Action::Convene => "convene",
-            Action::NameOwner => "name_owner",
-            Action::ScheduleFollowUp => "schedule_follow_up",
-            Action::RecordFollowUp => "record_follow_up",
-            Action::Dismiss => "dismiss",
-        }
-    }
-
-    /// The action with this name.
-    pub fn from_name(name: &str) -> Option<Action> {
-        Self::ALL.into_iter().find(|a| a.name() == name)
-    }
-
     /// What the action must carry.
     pub fn requires(self) -> Requirements {
         let none = Requirements {

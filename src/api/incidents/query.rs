@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use crate::api::ApiError;
 use crate::api::params::{parse_grid, parse_time};
 use crate::index::GridIndex;
-use crate::store::IncidentFilter;
+use crate::model::IncidentFilter;
 use crate::workflow::{Status, Tier};
 
 /// Incidents per page when `limit` is not given.

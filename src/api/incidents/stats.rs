@@ -14,9 +14,9 @@ use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
 use crate::api::params::{parse_grid, parse_time};
 use crate::dispatch::stats::{Counts, GridStats, summarise};
+use crate::model::IncidentFilter;
 use crate::model::Level;
 use crate::state::AppState;
-use crate::store::IncidentFilter;
 
 /// The parameters, for the OpenAPI document.
 #[derive(IntoParams)]

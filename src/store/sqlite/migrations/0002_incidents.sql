@@ -5,7 +5,7 @@
 
 -- The categories are data: the county's list is seeded here and may be
 -- extended without a release. `workflow` names the process incidents of the
--- category follow (crate::workflow::WorkflowKind).
+-- category follow (crate::model::WorkflowKind).
 CREATE TABLE incident_categories (
     code     TEXT    PRIMARY KEY,
     name     TEXT    NOT NULL,
