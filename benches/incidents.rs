@@ -169,7 +169,7 @@ async fn report_all(state: &Arc<AppState>, timed: Vec<(Report, Timestamp)>) {
         reporters.spawn(async move {
             for (report, at) in share {
                 black_box(
-                    dispatch::report(&state, report, at)
+                    dispatch::report(state.dispatch(), report, at)
                         .await
                         .expect("a report"),
                 );
@@ -290,7 +290,11 @@ fn bench(c: &mut Criterion) {
                     rt.block_on(async {
                         let started = Instant::now();
                         for r in batch {
-                            black_box(dispatch::report(&state, r, now).await.expect("a report"));
+                            black_box(
+                                dispatch::report(state.dispatch(), r, now)
+                                    .await
+                                    .expect("a report"),
+                            );
                         }
                         started.elapsed()
                     })

@@ -3,11 +3,11 @@
 //! tile cache, the live incidents, the road network), each swapped only by
 //! the change feed after a commit (see [`crate::services::feed`]).
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dispatch::events::LiveIncidents;
-use crate::dispatch::{DispatchSettings, ReportWriter};
+use crate::dispatch::{DispatchSettings, Dispatcher};
 use crate::import;
 use crate::index::GridIndex;
 use crate::model::{Category, Grid};
@@ -32,13 +32,8 @@ pub struct AppState {
     feed: Arc<Feed>,
     /// Grid changes: plan, then apply.
     grids: GridService,
-    /// Deadlines, duplicate hints and the county centre for incidents.
-    dispatch: DispatchSettings,
-    /// The incident categories as last read from the store (they change
-    /// rarely, and only in the store: see [`AppState::categories`]).
-    categories: RwLock<Arc<Vec<Category>>>,
-    /// New reports go through one writer that commits them in groups.
-    reports: ReportWriter,
+    /// Incidents: reports, actions, escalation, statistics.
+    dispatch: Arc<Dispatcher>,
     /// The open incidents by place and the feed of changes.
     live: Arc<LiveIncidents>,
     /// The road network patrols are routed over (empty when none is loaded).
@@ -76,7 +71,6 @@ impl AppState {
         let applied = store.last_change().await?;
         let (index, version) = load_index(store.as_ref()).await?;
         let index = Arc::new(index.with_version(version));
-        let categories = RwLock::new(Arc::new(store.categories().await?));
         let source = prepare_tiles(index.clone(), 0).await;
         let live = Arc::new(LiveIncidents::new(
             load_open_incidents(store.as_ref()).await?,
@@ -92,8 +86,17 @@ impl AppState {
             roads.clone(),
             applied,
         ));
+        let dispatch = Arc::new(
+            Dispatcher::new(
+                store.clone(),
+                index.clone(),
+                feed.clone(),
+                live.clone(),
+                dispatch,
+            )
+            .await?,
+        );
         let state = Arc::new(AppState {
-            reports: ReportWriter::spawn(feed.clone()),
             grids: GridService::new(store.clone(), index.clone(), tiles.clone(), feed.clone()),
             live,
             shutting_down: tokio::sync::watch::Sender::new(false),
@@ -102,7 +105,6 @@ impl AppState {
             tiles,
             feed: feed.clone(),
             dispatch,
-            categories,
             roads,
         });
         feed.follow(FOLLOW_EVERY, state.shutdown_begun());
@@ -143,28 +145,14 @@ impl AppState {
         &self.grids
     }
 
+    /// The dispatch service.
+    pub fn dispatch(&self) -> &Arc<Dispatcher> {
+        &self.dispatch
+    }
+
     /// The incident categories, as cached.
     pub fn categories(&self) -> Arc<Vec<Category>> {
-        self.categories
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-
-    /// Read the categories from the store again (when a report names one
-    /// the cache does not know: it may have been added since).
-    pub async fn reload_categories(&self) -> Result<Arc<Vec<Category>>, StoreError> {
-        let fresh = Arc::new(self.store.categories().await?);
-        *self
-            .categories
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
-        Ok(fresh)
-    }
-
-    /// Where new incidents are recorded (group commit).
-    pub fn report_writer(&self) -> &ReportWriter {
-        &self.reports
+        self.dispatch.categories()
     }
 
     /// The open incidents and the feed of changes.
@@ -220,7 +208,7 @@ impl AppState {
 
     /// How incidents are dispatched.
     pub fn dispatch_settings(&self) -> &DispatchSettings {
-        &self.dispatch
+        self.dispatch.dispatch_settings()
     }
 
     /// Parse a GeoJSON FeatureCollection of grids, then plan and apply it

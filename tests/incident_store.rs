@@ -407,7 +407,7 @@ async fn the_report_writer_groups_reports_and_isolates_a_bad_one(t: &TestStore) 
     let state = wangge::state::AppState::open(t.store.clone())
         .await
         .expect("state opens");
-    let writer = state.report_writer();
+    let writer = state.dispatch().report_writer();
     let live = state.live();
     let mut news: Vec<NewIncident> = (0..40)
         .map(|i| new_incident("other", 106.1, 34.7, ["t", "", "", "", ""], t0() + hours(i)))

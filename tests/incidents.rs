@@ -491,11 +491,11 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
     let (state, app) = app(t).await;
     let t0: Timestamp = "2026-03-01T08:00:00Z".parse().expect("time");
     let hours = SignedDuration::from_hours;
-    let open = dispatch::report(&state, report_at("infrastructure"), t0)
+    let open = dispatch::report(state.dispatch(), report_at("infrastructure"), t0)
         .await
         .expect("reported")
         .incident;
-    let resolved = dispatch::report(&state, report_at("infrastructure"), t0)
+    let resolved = dispatch::report(state.dispatch(), report_at("infrastructure"), t0)
         .await
         .expect("reported")
         .incident;
@@ -508,13 +508,13 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     }
-    let found_dispute = dispatch::report(&state, report_at("dispute"), t0)
+    let found_dispute = dispatch::report(state.dispatch(), report_at("dispute"), t0)
         .await
         .expect("reported")
         .incident;
 
     // Within the day: nothing is due.
-    let early = dispatch::escalate_overdue(&state, t0 + hours(23))
+    let early = dispatch::escalate_overdue(state.dispatch(), t0 + hours(23))
         .await
         .expect("sweep");
     assert!(early.is_empty(), "{early:?}");
@@ -522,7 +522,7 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
     // A day and an hour on: the open incident goes up one tier; the resolved
     // one is not open; the unreported dispute cannot be escalated yet.
     let now = t0 + hours(25);
-    let escalated = dispatch::escalate_overdue(&state, now)
+    let escalated = dispatch::escalate_overdue(state.dispatch(), now)
         .await
         .expect("sweep");
     let ids: Vec<IncidentId> = escalated.iter().map(|i| i.id).collect();
@@ -559,7 +559,7 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
     assert_eq!(overdue, [found_dispute.id]);
     // Swept again at once: nothing more.
     assert!(
-        dispatch::escalate_overdue(&state, now)
+        dispatch::escalate_overdue(state.dispatch(), now)
             .await
             .expect("sweep")
             .is_empty()
@@ -851,12 +851,12 @@ async fn statistics_per_grid_as_json_and_csv(t: &TestStore) {
 }
 
 async fn demo_incidents_are_deterministic_and_play_their_lives(t: &TestStore) {
-    use wangge::generate::incidents::load_demo_incidents;
+    use wangge::cli::demo::load_demo_incidents;
     use wangge::store::IncidentFilter;
     let (state, _app) = app(t).await;
     let end: Timestamp = "2026-11-01T00:00:00Z".parse().expect("time");
     let mut seen = 0;
-    let summary = load_demo_incidents(&state, 300, 7, end, |n| seen = n)
+    let summary = load_demo_incidents(state.dispatch(), 300, 7, end, |n| seen = n)
         .await
         .expect("demo incidents load");
     assert_eq!((summary.reported, seen), (300, 300));
@@ -890,7 +890,7 @@ async fn demo_incidents_are_deterministic_and_play_their_lives(t: &TestStore) {
     // The same seed over the same grids gives the same incidents.
     let other = TestStore::open(Backend::Sqlite).await;
     let (again, _) = app(&other).await;
-    load_demo_incidents(&again, 300, 7, end, |_| {})
+    load_demo_incidents(again.dispatch(), 300, 7, end, |_| {})
         .await
         .expect("demo incidents load");
     let replay = again

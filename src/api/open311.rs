@@ -206,7 +206,7 @@ async fn create(
         actor: "open311".into(),
         note: None,
     };
-    let reported = dispatch::report(&state, report, Timestamp::now()).await?;
+    let reported = dispatch::report(state.dispatch(), report, Timestamp::now()).await?;
     let id = reported.incident.id.to_string();
     let notice = match reported.incident.handling_grid() {
         Some(grid) => format!("assigned to grid {grid}"),

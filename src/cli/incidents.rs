@@ -6,7 +6,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 
-use crate::generate::incidents::load_demo_incidents;
+use super::demo::load_demo_incidents;
 use crate::state::AppState;
 
 /// Arguments of `wangge demo-incidents`.
@@ -40,7 +40,7 @@ pub(super) async fn run(database: &str, args: DemoIncidentsArgs) -> anyhow::Resu
     );
     let end = args.until.unwrap_or_else(Timestamp::now);
     let started = std::time::Instant::now();
-    let summary = load_demo_incidents(&state, args.count, args.seed, end, |n| {
+    let summary = load_demo_incidents(state.dispatch(), args.count, args.seed, end, |n| {
         bar.set_position(n as u64);
     })
     .await

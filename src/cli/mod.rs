@@ -8,6 +8,7 @@
 //! - `locate.rs`: one point, or a CSV file of points, against the stored grids.
 //! - `incidents.rs`: `demo-incidents`, a year of synthetic incidents.
 
+pub mod demo;
 mod grids;
 mod incidents;
 mod locate;

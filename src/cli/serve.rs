@@ -98,7 +98,7 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, database = %super::redact_url(database), "serving");
     if args.escalation_sweep_secs > 0 {
         crate::dispatch::spawn_deadline_sweeper(
-            state.clone(),
+            state.dispatch().clone(),
             std::time::Duration::from_secs(args.escalation_sweep_secs),
         );
     }
@@ -124,10 +124,9 @@ async fn load_demo(state: &Arc<AppState>) -> anyhow::Result<()> {
     let result = state.import_grids(grids, WriteMode::Replace).await;
     if result.is_ok() {
         steps.step("laying roads and registering hazards".to_owned());
-        let loaded =
-            crate::patrol::demo::load_demo_roads_and_hazards(state, jiff::Timestamp::now())
-                .await
-                .context("laying the demo roads and registering the demo hazards")?;
+        let loaded = super::demo::load_demo_roads_and_hazards(state, jiff::Timestamp::now())
+            .await
+            .context("laying the demo roads and registering the demo hazards")?;
         tracing::info!(
             roads = loaded.roads,
             km = loaded.road_km,

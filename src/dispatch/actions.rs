@@ -6,11 +6,11 @@
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::Dispatcher;
 use super::report::check_person;
 use super::{DispatchError, deadline, responsible_at};
 use crate::model::{EventKind, Incident, IncidentId, NewChange, Person};
 use crate::services::feed::Effect;
-use crate::state::AppState;
 use crate::store::{IncidentFilter, NewEvent, StoreError};
 use crate::workflow::{Action, escalation_target};
 
@@ -42,11 +42,11 @@ pub struct ActionRequest {
 /// Read an incident for a change: it exists, and is at the version the
 /// client read (when it said).
 async fn load(
-    state: &AppState,
+    desk: &Dispatcher,
     id: IncidentId,
     version: Option<i64>,
 ) -> Result<Incident, DispatchError> {
-    let incident = state
+    let incident = desk
         .store()
         .incident(id)
         .await?
@@ -75,12 +75,12 @@ fn check_actor(actor: &str) -> Result<(), DispatchError> {
 ///
 /// [`Stale`]: DispatchError::Stale
 async fn save(
-    state: &AppState,
+    desk: &Dispatcher,
     before: &Incident,
     after: &Incident,
     event: &NewEvent,
 ) -> Result<Incident, DispatchError> {
-    let feed = state.feed().clone();
+    let feed = desk.feed().clone();
     let (before, after, event) = (before.clone(), after.clone(), event.clone());
     let written = tokio::spawn(async move {
         let mut change = feed.begin().await?;
@@ -110,7 +110,7 @@ async fn save(
     .unwrap_or_else(|_| Err(StoreError::Unavailable("saving a change panicked".into())));
     match written {
         Err(StoreError::Conflict { id, version }) => {
-            let current = state
+            let current = desk
                 .store()
                 .incident(id)
                 .await?
@@ -135,13 +135,13 @@ fn event_summary(event: &NewEvent) -> String {
 
 /// Apply an action of the incident's process at `now`.
 pub async fn act(
-    state: &AppState,
+    desk: &Dispatcher,
     id: IncidentId,
     request: ActionRequest,
     now: Timestamp,
 ) -> Result<Incident, DispatchError> {
     check_actor(&request.actor)?;
-    let before = load(state, id, request.version).await?;
+    let before = load(desk, id, request.version).await?;
     let action = request.action;
     let next = before.workflow.next(before.status, action)?;
     let needs = action.requires();
@@ -200,7 +200,7 @@ pub async fn act(
             // Back to work: the tier's clock starts again.
             after.resolved_at = None;
             after.tier_since = now;
-            after.deadline = deadline(state, after.tier, now);
+            after.deadline = deadline(desk, after.tier, now);
         }
         _ => {}
     }
@@ -223,13 +223,13 @@ pub async fn act(
         note: note.map(str::to_owned),
         detail,
     };
-    save(state, &before, &after, &event).await
+    save(desk, &before, &after, &event).await
 }
 
 /// Move an incident one tier up, to the parent grid's leader (or the
 /// county), and restart its clock.
 pub async fn escalate(
-    state: &AppState,
+    desk: &Dispatcher,
     id: IncidentId,
     actor: &str,
     note: Option<String>,
@@ -237,12 +237,12 @@ pub async fn escalate(
     now: Timestamp,
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
-    let before = load(state, id, version).await?;
-    escalate_loaded(state, before, actor, note, now).await
+    let before = load(desk, id, version).await?;
+    escalate_loaded(desk, before, actor, note, now).await
 }
 
 async fn escalate_loaded(
-    state: &AppState,
+    desk: &Dispatcher,
     before: Incident,
     actor: &str,
     note: Option<String>,
@@ -271,11 +271,11 @@ async fn escalate_loaded(
             reason: "it is already handled by the county".into(),
         });
     };
-    let responsible = responsible_at(state, &before.chain, target);
+    let responsible = responsible_at(desk, &before.chain, target);
     let after = Incident {
         tier: target,
         tier_since: now,
-        deadline: deadline(state, target, now),
+        deadline: deadline(desk, target, now),
         responsible: responsible.clone(),
         updated_at: now,
         ..before.clone()
@@ -292,7 +292,7 @@ async fn escalate_loaded(
             "responsible": responsible,
         }),
     };
-    save(state, &before, &after, &event).await
+    save(desk, &before, &after, &event).await
 }
 
 /// Escalate every open incident past its deadline at `now` that can go up
@@ -300,17 +300,14 @@ async fn escalate_loaded(
 /// county already holds stay overdue (and listed as such). Returns the
 /// escalated incidents.
 pub async fn escalate_overdue(
-    state: &AppState,
+    desk: &Dispatcher,
     now: Timestamp,
 ) -> Result<Vec<Incident>, DispatchError> {
     let filter = IncidentFilter {
         overdue_at: Some(now),
         ..IncidentFilter::default()
     };
-    let overdue = state
-        .store()
-        .incidents_page(&filter, SWEEP_BATCH, 0)
-        .await?;
+    let overdue = desk.store().incidents_page(&filter, SWEEP_BATCH, 0).await?;
     let mut escalated = Vec::new();
     for incident in overdue {
         let note = format!(
@@ -318,7 +315,7 @@ pub async fn escalate_overdue(
             incident.deadline,
             incident.tier.name()
         );
-        match escalate_loaded(state, incident, SYSTEM_ACTOR, Some(note), now).await {
+        match escalate_loaded(desk, incident, SYSTEM_ACTOR, Some(note), now).await {
             Ok(done) => escalated.push(done),
             // At the county already, an unreported dispute, or a dispatcher
             // acted on it in the meantime: nothing to do here.
@@ -332,7 +329,7 @@ pub async fn escalate_overdue(
 /// Make `person` responsible (a dispatcher's decision outside the process's
 /// own `assign` step).
 pub async fn reassign(
-    state: &AppState,
+    desk: &Dispatcher,
     id: IncidentId,
     person: Person,
     actor: &str,
@@ -342,7 +339,7 @@ pub async fn reassign(
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
     check_person("person.name", &person)?;
-    let before = load(state, id, version).await?;
+    let before = load(desk, id, version).await?;
     if before.status.is_terminal() {
         return Err(DispatchError::invalid(
             "status",
@@ -365,12 +362,12 @@ pub async fn reassign(
         note,
         detail: json!({ "person": person }),
     };
-    save(state, &before, &after, &event).await
+    save(desk, &before, &after, &event).await
 }
 
 /// Add a note to the history, changing nothing else.
 pub async fn add_note(
-    state: &AppState,
+    desk: &Dispatcher,
     id: IncidentId,
     actor: &str,
     note: &str,
@@ -381,7 +378,7 @@ pub async fn add_note(
     if note.is_empty() {
         return Err(DispatchError::invalid("note", "the note is empty"));
     }
-    let before = load(state, id, None).await?;
+    let before = load(desk, id, None).await?;
     let after = Incident {
         updated_at: now,
         ..before.clone()
@@ -394,5 +391,5 @@ pub async fn add_note(
         note: Some(note.to_owned()),
         detail: json!({}),
     };
-    save(state, &before, &after, &event).await
+    save(desk, &before, &after, &event).await
 }

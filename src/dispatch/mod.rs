@@ -20,10 +20,18 @@ mod writer;
 
 use std::time::Duration;
 
+use std::sync::{Arc, RwLock};
+
 use jiff::Timestamp;
 
+use crate::index::GridIndex;
+use crate::model::Category;
+use crate::services::Current;
+use crate::services::feed::Feed;
+use crate::store::Store;
+use events::LiveIncidents;
+
 use crate::model::{GridId, IncidentId, Person};
-use crate::state::AppState;
 use crate::store::StoreError;
 use crate::workflow::{Deadlines, Tier, TransitionError};
 
@@ -34,6 +42,95 @@ pub use writer::ReportWriter;
 /// How the change feed's summary of a new report begins (an SSE replay
 /// tells a report from a change by it).
 pub const REPORTED: &str = "reported";
+
+/// The dispatch service: reports, actions, escalation and statistics over
+/// incidents, built from what it needs and nothing else (the store to read,
+/// the change feed to commit through, the current grid index, the live
+/// incidents, the group-commit writer, the categories and its settings).
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    index: Arc<Current<GridIndex>>,
+    feed: Arc<Feed>,
+    live: Arc<LiveIncidents>,
+    reports: ReportWriter,
+    /// The incident categories as last read from the store (they change
+    /// rarely, and only in the store: see [`Dispatcher::categories`]).
+    categories: RwLock<Arc<Vec<Category>>>,
+    settings: DispatchSettings,
+}
+
+impl Dispatcher {
+    /// A dispatcher reading `store`, committing through `feed` (whose
+    /// effects keep `live` up to date), locating with `index`. Starts the
+    /// report writer on the current runtime.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        index: Arc<Current<GridIndex>>,
+        feed: Arc<Feed>,
+        live: Arc<LiveIncidents>,
+        settings: DispatchSettings,
+    ) -> Result<Dispatcher, StoreError> {
+        let categories = RwLock::new(Arc::new(store.categories().await?));
+        Ok(Dispatcher {
+            reports: ReportWriter::spawn(feed.clone()),
+            store,
+            index,
+            feed,
+            live,
+            categories,
+            settings,
+        })
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The change feed every write commits through.
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.feed
+    }
+
+    /// The grid index as it is now.
+    pub fn index(&self) -> Arc<GridIndex> {
+        self.index.get()
+    }
+
+    /// The incident categories, as cached.
+    pub fn categories(&self) -> Arc<Vec<Category>> {
+        self.categories
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Read the categories from the store again (when a report names one
+    /// the cache does not know: it may have been added since).
+    pub async fn reload_categories(&self) -> Result<Arc<Vec<Category>>, StoreError> {
+        let fresh = Arc::new(self.store.categories().await?);
+        *self
+            .categories
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Where new incidents are recorded (group commit).
+    pub fn report_writer(&self) -> &ReportWriter {
+        &self.reports
+    }
+
+    /// The open incidents and the feed of changes.
+    pub fn live(&self) -> &Arc<LiveIncidents> {
+        &self.live
+    }
+
+    /// How incidents are dispatched.
+    pub fn dispatch_settings(&self) -> &DispatchSettings {
+        &self.settings
+    }
+}
 
 /// How dispatch behaves: deadlines, duplicate hints, who the county is.
 #[derive(Debug, Clone)]
@@ -121,7 +218,7 @@ impl DispatchError {
 /// automatic half of escalation. A failed sweep is logged and the next one
 /// tries again.
 pub fn spawn_deadline_sweeper(
-    state: std::sync::Arc<AppState>,
+    desk: std::sync::Arc<Dispatcher>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -129,7 +226,7 @@ pub fn spawn_deadline_sweeper(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match escalate_overdue(&state, Timestamp::now()).await {
+            match escalate_overdue(&desk, Timestamp::now()).await {
                 Ok(done) if done.is_empty() => {}
                 Ok(done) => tracing::info!(escalated = done.len(), "overdue incidents escalated"),
                 Err(e) => tracing::error!(error = %e, "escalating overdue incidents failed"),
@@ -141,12 +238,12 @@ pub fn spawn_deadline_sweeper(
 /// The person responsible at `tier` for a point with grid `chain`: the
 /// leader of the chain's grid at that level (as the current index knows
 /// it), or the county centre.
-fn responsible_at(state: &AppState, chain: &[Option<GridId>; 5], tier: Tier) -> Option<Person> {
+fn responsible_at(desk: &Dispatcher, chain: &[Option<GridId>; 5], tier: Tier) -> Option<Person> {
     match tier.level() {
-        None => Some(state.dispatch_settings().county_centre.clone()),
+        None => Some(desk.dispatch_settings().county_centre.clone()),
         Some(level) => {
             let id = chain[level.index()].as_ref()?;
-            let leader = state.index().get(id)?.leader()?;
+            let leader = desk.index().get(id)?.leader()?;
             Some(Person {
                 name: leader.name,
                 phone: leader.phone,
@@ -156,8 +253,8 @@ fn responsible_at(state: &AppState, chain: &[Option<GridId>; 5], tier: Tier) -> 
 }
 
 /// `now` plus the tier's time.
-fn deadline(state: &AppState, tier: Tier, now: Timestamp) -> Timestamp {
-    let span = state.dispatch_settings().deadlines.of(tier);
+fn deadline(desk: &Dispatcher, tier: Tier, now: Timestamp) -> Timestamp {
+    let span = desk.dispatch_settings().deadlines.of(tier);
     now.saturating_add(jiff::SignedDuration::try_from(span).unwrap_or(jiff::SignedDuration::MAX))
         .unwrap_or(Timestamp::MAX)
 }

@@ -5,10 +5,10 @@
 
 use jiff::Timestamp;
 
+use super::Dispatcher;
 use super::{DispatchError, deadline, responsible_at};
 use crate::geom::{InputCrs, LonLat};
 use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
-use crate::state::AppState;
 use crate::store::NewIncident;
 use crate::workflow::Severity;
 
@@ -58,13 +58,13 @@ pub struct Reported {
 
 /// Record a report made at `now`.
 pub async fn report(
-    state: &AppState,
+    desk: &Dispatcher,
     report: Report,
     now: Timestamp,
 ) -> Result<Reported, DispatchError> {
-    let mut categories = state.categories();
+    let mut categories = desk.categories();
     if !categories.iter().any(|c| c.code == report.category) {
-        categories = state.reload_categories().await?;
+        categories = desk.reload_categories().await?;
     }
     let Some(category) = categories.iter().find(|c| c.code == report.category) else {
         let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
@@ -80,19 +80,19 @@ pub async fn report(
     check(&report)?;
 
     let wgs84 = report.crs.to_wgs84(report.point);
-    let index = state.index();
+    let index = desk.index();
     let located = index.locate(wgs84);
     let chain: GridChain =
         Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone()));
     let deepest = located.deepest().map(|ix| index.grid(ix).level);
     let tier = report.severity.first_tier(deepest);
-    let responsible = responsible_at(state, &chain, tier);
+    let responsible = responsible_at(desk, &chain, tier);
     let point = ReportedPoint {
         wgs84,
         original: report.point,
         crs: report.crs,
     };
-    let duplicates = nearby_open(state, &report.category, wgs84, now).await?;
+    let duplicates = nearby_open(desk, &report.category, wgs84, now).await?;
     let new = NewIncident {
         category: category.code.clone(),
         workflow: category.workflow,
@@ -106,12 +106,12 @@ pub async fn report(
         tier,
         responsible,
         reported_at: now,
-        deadline: deadline(state, tier, now),
+        deadline: deadline(desk, tier, now),
         actor: report.actor,
         note: report.note,
     };
     // Recorded and published by the writer.
-    let incident = state.report_writer().record(new).await?;
+    let incident = desk.report_writer().record(new).await?;
     Ok(Reported {
         incident,
         duplicates,
@@ -188,22 +188,22 @@ fn is_web_url(s: &str) -> bool {
 /// open incidents in memory (most reports have none nearby, and then the
 /// store is not asked at all), then read from the store.
 async fn nearby_open(
-    state: &AppState,
+    desk: &Dispatcher,
     category: &str,
     p: LonLat,
     now: Timestamp,
 ) -> Result<Vec<Incident>, DispatchError> {
-    let settings = state.dispatch_settings();
+    let settings = desk.dispatch_settings();
     let window = jiff::SignedDuration::try_from(settings.duplicate_window)
         .unwrap_or(jiff::SignedDuration::MAX);
     let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-    let ids = state
+    let ids = desk
         .live()
         .open()
         .near(category, p, settings.duplicate_radius_m, since);
     let mut near = Vec::with_capacity(ids.len());
     for id in ids.into_iter().take(MAX_DUPLICATES) {
-        if let Some(incident) = state.store().incident(id).await?
+        if let Some(incident) = desk.store().incident(id).await?
             && incident.status.is_open()
         {
             near.push(incident);

@@ -6,8 +6,8 @@
 //! source follow fixed proportions (disputes the largest share, as in the
 //! county's figures); its life is a plausible sequence of actions spaced
 //! over hours and days, applied through the same dispatch rules as real
-//! reports, each at its own time. Actions that would fall after `end` are
-//! not applied, so recent incidents are still open, some overdue. About 99%
+//! reports (by `cli::demo`), each at its own time. Steps that would fall after `end` are
+//! left out, so recent incidents are still open, some overdue. About 99%
 //! of disputes end resolved, about 2% of community issues are dismissed,
 //! and one incident in ten is escalated by hand before it is resolved.
 
@@ -15,12 +15,9 @@ use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::dispatch::{self, ActionRequest, DispatchError, Report};
-use crate::geom::{InputCrs, LonLat};
+use crate::geom::LonLat;
 use crate::index::GridIndex;
-use crate::model::{Level, Person, ReportSource};
-use crate::state::AppState;
-use crate::workflow::{Action, Severity};
+use crate::model::{Action, Level, ReportSource, Severity};
 
 /// Categories and their share (per thousand) of reports.
 const CATEGORY_SHARES: [(&str, u32); 6] = [
@@ -32,26 +29,53 @@ const CATEGORY_SHARES: [(&str, u32); 6] = [
     ("other", 80),
 ];
 
-/// What loading the demo incidents did.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DemoSummary {
-    /// Incidents reported.
-    pub reported: usize,
-    /// Actions applied (transitions and escalations).
-    pub actions: usize,
+/// One demo incident: its report and the steps of its life, each at its
+/// own time (only the steps up to the end of the simulated year).
+#[derive(Debug, Clone)]
+pub struct DemoIncident {
+    /// When it is reported.
+    pub at: Timestamp,
+    /// The report.
+    pub report: DemoReport,
+    /// What happens to it afterwards, in time order.
+    pub steps: Vec<(Timestamp, DemoStep)>,
 }
 
-/// Report `count` incidents over the year before `end` and play their
-/// lives up to `end`. `progress` is called after each incident.
-pub async fn load_demo_incidents(
-    state: &AppState,
+/// What a demo report says.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    /// Category code.
+    pub category: String,
+    /// What happened.
+    pub description: String,
+    /// Where, WGS84.
+    pub point: LonLat,
+    /// How serious.
+    pub severity: Severity,
+    /// How it came in.
+    pub source: ReportSource,
+}
+
+/// One step of a demo incident's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoStep {
+    /// A process action, with the note it carries (if any).
+    Act(Action, Option<&'static str>),
+    /// One tier up, by hand.
+    Escalate,
+}
+
+/// `count` incidents reported over the year before `end` in the basic grids
+/// of `index` (drawn by population), each with its life up to `end`.
+/// Deterministic for a seed and a set of grids.
+pub fn demo_incidents(
+    index: &GridIndex,
     count: usize,
     seed: u64,
     end: Timestamp,
-    mut progress: impl FnMut(usize),
-) -> Result<DemoSummary, DispatchError> {
+) -> Vec<DemoIncident> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let places = Places::new(&state.index());
+    let places = Places::new(index);
     let year = SignedDuration::from_hours(365 * 24);
     let start = end - year;
     // Reports in time order, as they would have arrived.
@@ -59,48 +83,20 @@ pub async fn load_demo_incidents(
         .map(|_| rng.random_range(0..year.as_secs()))
         .collect();
     times.sort_unstable();
-    let mut summary = DemoSummary::default();
-    for (n, offset) in times.into_iter().enumerate() {
-        let at = start + SignedDuration::from_secs(offset);
-        let report = demo_report(&mut rng, &places, n);
-        let category = report.category.clone();
-        let incident = dispatch::report(state, report, at).await?.incident;
-        summary.reported += 1;
-        for (after, step) in life(&mut rng, &category) {
-            let when = at + after;
-            if when > end {
-                break;
-            }
-            let done = match step {
-                Step::Act(action, note) => {
-                    let request = ActionRequest {
-                        action,
-                        actor: "demo".into(),
-                        note: note.map(str::to_owned),
-                        person: Some(Person {
-                            name: "调解员".into(),
-                            phone: String::new(),
-                        }),
-                        due: Some(when + SignedDuration::from_hours(7 * 24)),
-                        version: None,
-                    };
-                    dispatch::act(state, incident.id, request, when).await
-                }
-                Step::Escalate => {
-                    let note = Some("需要上级协调".to_owned());
-                    dispatch::escalate(state, incident.id, "demo", note, None, when).await
-                }
-            };
-            match done {
-                Ok(_) => summary.actions += 1,
-                // At the county already: the life goes on without it.
-                Err(DispatchError::CannotEscalate { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        progress(n + 1);
-    }
-    Ok(summary)
+    times
+        .into_iter()
+        .enumerate()
+        .map(|(n, offset)| {
+            let at = start + SignedDuration::from_secs(offset);
+            let report = demo_report(&mut rng, &places, n);
+            let steps = life(&mut rng, &report.category)
+                .into_iter()
+                .map(|(after, step)| (at + after, step))
+                .take_while(|(when, _)| *when <= end)
+                .collect();
+            DemoIncident { at, report, steps }
+        })
+        .collect()
 }
 
 /// Basic grids with their cumulative population, to draw places by
@@ -152,7 +148,7 @@ impl Places {
     }
 }
 
-fn demo_report(rng: &mut ChaCha8Rng, places: &Places, n: usize) -> Report {
+fn demo_report(rng: &mut ChaCha8Rng, places: &Places, n: usize) -> DemoReport {
     let mut pick = rng.random_range(0..1000);
     let category = CATEGORY_SHARES
         .iter()
@@ -176,24 +172,13 @@ fn demo_report(rng: &mut ChaCha8Rng, places: &Places, n: usize) -> Report {
         "public_order" => "夜间有人聚众喧哗",
         _ => "群众反映其他问题",
     };
-    Report {
+    DemoReport {
         category: category.to_owned(),
         description: format!("{description}（演示 {n}）"),
         point: places.point(rng),
-        crs: InputCrs::Wgs84,
         severity,
         source,
-        reporter: None,
-        photos: Vec::new(),
-        actor: "demo".into(),
-        note: None,
     }
-}
-
-/// One step of an incident's life.
-enum Step {
-    Act(Action, Option<&'static str>),
-    Escalate,
 }
 
 fn hours(rng: &mut ChaCha8Rng, lo: i64, hi: i64) -> SignedDuration {
@@ -207,63 +192,71 @@ fn resolve_time(rng: &mut ChaCha8Rng) -> SignedDuration {
 }
 
 /// The steps of one incident's life with the time from its report to each.
-fn life(rng: &mut ChaCha8Rng, category: &str) -> Vec<(SignedDuration, Step)> {
+fn life(rng: &mut ChaCha8Rng, category: &str) -> Vec<(SignedDuration, DemoStep)> {
     use Action::*;
     let mut t = SignedDuration::ZERO;
     let mut steps = Vec::new();
-    let mut push = |t: &mut SignedDuration, gap: SignedDuration, step: Step| {
+    let mut push = |t: &mut SignedDuration, gap: SignedDuration, step: DemoStep| {
         *t += gap;
         steps.push((*t, step));
     };
     let escalated = rng.random_range(0..10) == 0;
     if category == "dispute" {
-        push(&mut t, hours(rng, 1, 6), Step::Act(Action::Report, None));
-        push(&mut t, hours(rng, 4, 48), Step::Act(Convene, None));
+        push(
+            &mut t,
+            hours(rng, 1, 6),
+            DemoStep::Act(Action::Report, None),
+        );
+        push(&mut t, hours(rng, 4, 48), DemoStep::Act(Convene, None));
         if escalated {
-            push(&mut t, hours(rng, 12, 48), Step::Escalate);
+            push(&mut t, hours(rng, 12, 48), DemoStep::Escalate);
         }
         if rng.random_range(0..1000) < 6 {
             // Still in mediation: the county's 1%.
             return steps;
         }
         if rng.random_range(0..20) == 0 {
-            push(&mut t, hours(rng, 1, 24), Step::Act(NameOwner, None));
+            push(&mut t, hours(rng, 1, 24), DemoStep::Act(NameOwner, None));
         }
         push(
             &mut t,
             resolve_time(rng),
-            Step::Act(Resolve, Some("双方达成调解协议")),
+            DemoStep::Act(Resolve, Some("双方达成调解协议")),
         );
-        push(&mut t, hours(rng, 1, 4), Step::Act(ScheduleFollowUp, None));
+        push(
+            &mut t,
+            hours(rng, 1, 4),
+            DemoStep::Act(ScheduleFollowUp, None),
+        );
         push(
             &mut t,
             hours(rng, 24 * 6, 24 * 8),
-            Step::Act(RecordFollowUp, Some("回访：协议履行良好")),
+            DemoStep::Act(RecordFollowUp, Some("回访：协议履行良好")),
         );
     } else {
-        push(&mut t, hours(rng, 1, 8), Step::Act(Verify, None));
+        push(&mut t, hours(rng, 1, 8), DemoStep::Act(Verify, None));
         if rng.random_range(0..50) == 0 {
             push(
                 &mut t,
                 hours(rng, 1, 4),
-                Step::Act(Dismiss, Some("核实为重复上报")),
+                DemoStep::Act(Dismiss, Some("核实为重复上报")),
             );
             return steps;
         }
-        push(&mut t, hours(rng, 4, 48), Step::Act(Study, None));
+        push(&mut t, hours(rng, 4, 48), DemoStep::Act(Study, None));
         if escalated {
-            push(&mut t, hours(rng, 12, 48), Step::Escalate);
+            push(&mut t, hours(rng, 12, 48), DemoStep::Escalate);
         }
-        push(&mut t, hours(rng, 1, 24), Step::Act(Assign, None));
+        push(&mut t, hours(rng, 1, 24), DemoStep::Act(Assign, None));
         push(
             &mut t,
             resolve_time(rng),
-            Step::Act(Resolve, Some("已处理完毕")),
+            DemoStep::Act(Resolve, Some("已处理完毕")),
         );
         push(
             &mut t,
             hours(rng, 24, 72),
-            Step::Act(RecordFeedback, Some("群众满意")),
+            DemoStep::Act(RecordFeedback, Some("群众满意")),
         );
     }
     steps

@@ -12,10 +12,8 @@
 //! - `tracks.rs`: reading GPS tracks from GeoJSON and GPX.
 //! - `execute.rs`: patrols: start, check-ins, tracks, visited and missed stops.
 //! - `coverage.rs`: per grid and period, due against inspected; the due calendar.
-//! - `demo.rs`: the demo county's roads and hazards.
 
 pub mod coverage;
-pub mod demo;
 pub mod execute;
 pub mod hazards;
 pub mod plan;

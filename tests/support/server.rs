@@ -121,12 +121,9 @@ fn spawn(patrols: bool) -> DemoServer {
                     .await
                     .expect("the demo county passes the import checks");
                 if patrols {
-                    wangge::patrol::demo::load_demo_roads_and_hazards(
-                        &state,
-                        jiff::Timestamp::now(),
-                    )
-                    .await
-                    .expect("the demo roads and hazards load");
+                    wangge::cli::demo::load_demo_roads_and_hazards(&state, jiff::Timestamp::now())
+                        .await
+                        .expect("the demo roads and hazards load");
                 }
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await

@@ -78,7 +78,7 @@ pub(super) async fn action(
         due: body.due,
         version: body.version,
     };
-    let incident = dispatch::act(&state, id, request, now).await?;
+    let incident = dispatch::act(state.dispatch(), id, request, now).await?;
     Ok(answer(&state, &incident, now))
 }
 
@@ -118,8 +118,15 @@ pub(super) async fn escalate(
 ) -> Result<axum::Json<IncidentDto>, ApiError> {
     let id = incident_id(&id)?;
     let now = Timestamp::now();
-    let incident =
-        dispatch::escalate(&state, id, &body.actor, body.note, body.version, now).await?;
+    let incident = dispatch::escalate(
+        state.dispatch(),
+        id,
+        &body.actor,
+        body.note,
+        body.version,
+        now,
+    )
+    .await?;
     Ok(answer(&state, &incident, now))
 }
 
@@ -163,7 +170,7 @@ pub(super) async fn assign(
     let id = incident_id(&id)?;
     let now = Timestamp::now();
     let incident = dispatch::reassign(
-        &state,
+        state.dispatch(),
         id,
         body.person.into(),
         &body.actor,
@@ -208,6 +215,6 @@ pub(super) async fn note(
 ) -> Result<axum::Json<IncidentDto>, ApiError> {
     let id = incident_id(&id)?;
     let now = Timestamp::now();
-    let incident = dispatch::add_note(&state, id, &body.actor, &body.note, now).await?;
+    let incident = dispatch::add_note(state.dispatch(), id, &body.actor, &body.note, now).await?;
     Ok(answer(&state, &incident, now))
 }

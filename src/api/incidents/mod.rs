@@ -187,7 +187,7 @@ async fn create(
         actor: body.actor,
         note: body.note,
     };
-    let reported = dispatch::report(&state, report, now).await?;
+    let reported = dispatch::report(state.dispatch(), report, now).await?;
     let index = state.index();
     let answer = Reported {
         incident: IncidentDto::new(&reported.incident, &index, now),

@@ -308,7 +308,7 @@ pub(super) async fn post_checkin(
         None => None,
         Some(raise) => {
             let reported = dispatch::report(
-                &state,
+                state.dispatch(),
                 Report {
                     category: raise.category,
                     description: raise.description,
