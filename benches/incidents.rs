@@ -19,6 +19,9 @@
 //! the local socket, database `wangge_test`), in schema `bench_incidents`,
 //! dropped and rebuilt each run. Run with `cargo bench --bench incidents`.
 
+#[path = "checks.rs"]
+mod checks;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -229,8 +232,10 @@ fn bench(c: &mut Criterion) {
     );
     let now: Timestamp = "2026-11-01T00:00:00Z".parse().expect("time");
 
+    let mut seen: Vec<(&str, u64, u64)> = Vec::new();
+    let mut town_totals = Vec::new();
     for (name, store) in [("sqlite", sqlite), ("postgis", postgis)] {
-        let state = open(&rt, store, &county);
+        let state = open(&rt, store.clone(), &county);
         let mut reports = Reports::new(&state.index());
         let filled = fill(&rt, &state, &mut reports, now);
         println!(
@@ -260,7 +265,24 @@ fn bench(c: &mut Criterion) {
                     .to_bytes()
             })
         };
+        // The checks before the clock: every report stored, the list's count
+        // right, and (after both) the two backends agreeing on the town.
+        let stored = rt
+            .block_on(store.incidents(&Default::default(), 1, 0))
+            .expect("the store counts")
+            .total;
+        let everything: serde_json::Value =
+            serde_json::from_slice(&list("/api/incidents?limit=1")).expect("JSON");
+        seen.push((name, stored, everything["total"].as_u64().unwrap_or(0)));
+        if let Err(e) = checks::stores_hold_what_was_reported(STORED as u64, &seen) {
+            panic!("{e}");
+        }
         let first: serde_json::Value = serde_json::from_slice(&list(&uri)).expect("JSON");
+        town_totals.push(first["total"].clone());
+        assert!(
+            town_totals.windows(2).all(|w| w[0] == w[1]),
+            "the backends disagree on {uri}: {town_totals:?}"
+        );
         println!(
             "{name}: {uri} matches {} of {} incidents, page of {}",
             first["total"],

@@ -17,6 +17,9 @@
 //! `cargo bench --bench patrol`; the table is printed and written to
 //! `target/patrol-bench.json`.
 
+#[path = "checks.rs"]
+mod checks;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -129,6 +132,11 @@ fn compare(c: &mut Criterion) {
         let (matrix, order) = plan(&network, &inst.points);
         let seconds = started.elapsed().as_secs_f64();
         let m = rounded(&matrix);
+        // The check before the clock: a round that dropped a stop would be
+        // shorter than OR-Tools' and "win".
+        if let Err(e) = checks::round_visits_every_stop_once(&order, inst.points.len() - 1) {
+            panic!("{}: {e}", inst.name);
+        }
         assert!(
             m.iter().flatten().all(|d| (0..i64::MAX / 1024).contains(d)),
             "{}: every stop is reachable over the demo roads",
@@ -189,6 +197,9 @@ fn compare(c: &mut Criterion) {
         let result = &answer["results"][k];
         let theirs = result["length"].as_i64().expect("a length");
         let tour: Vec<usize> = serde_json::from_value(result["tour"].clone()).expect("a tour");
+        if let Err(e) = checks::round_visits_every_stop_once(&tour[..tour.len() - 1], *stops) {
+            panic!("{name}: OR-Tools: {e}");
+        }
         assert_eq!(
             length(&matrices[k], &tour[..tour.len() - 1]),
             theirs,

@@ -2,24 +2,35 @@
 //!
 //! A county divides itself into nested grids: towns (level 1), village
 //! clusters (2), village-group clusters (3), basic grids (4) and sub-areas
-//! (5). wangge stores those polygons, says which grids cover any point, and
-//! serves them over HTTP. The modules, in the order data flows through them:
+//! (5). wangge stores those polygons, says which grids cover any point,
+//! assigns incidents, hazards and patrol routes to them, and serves them
+//! over HTTP.
 //!
-//! - [`api`]: axum routers, one file per resource, and the problem-details error type.
-//! - [`web`]: the web map (built from `web/` by `build.rs`, embedded), served at `/`.
-//! - [`state`]: the shared application state: the store, the current index, and the
-//!   import pipeline that validates, writes, then swaps the index.
-//! - [`import`]: GeoJSON parsing and the rules a set of grids must obey.
-//! - [`index`]: the in-memory R-tree over grids and the one boundary rule.
-//! - [`store`]: `trait Store` and its SQLite and PostGIS backends.
-//! - [`generate`]: the deterministic demo county (Qingshui-like, 2,403 grids).
-//! - [`geom`]: labelled coordinates, GeoJSON and WKB conversions, metric distances.
-//! - [`dispatch`]: reporting, acting on and escalating incidents (rules + index + store).
-//! - [`patrol`]: hazards, road networks, route planning, patrols and coverage (rules + routing + store).
-//! - [`routing`]: the road network, shortest paths and round-trip ordering for patrols.
-//! - [`workflow`]: the incident processes (state machines) and escalation rules.
-//! - [`model`]: domain types: `Grid`, `GridId`, `Level`.
-//! - [`cli`]: the `wangge` command line.
+//! # Layers, bottom up
+//!
+//! Each layer uses only the ones above it in this list; `tests/layers.rs`
+//! reads the sources and fails on a `use` that breaks the table.
+//!
+//! | layer | modules | may use |
+//! |---|---|---|
+//! | types | [`geom`] (coordinates, CRS, WKB, metric frames, distances), [`model`] (domain types, filters, the change feed's entries, grid GeoJSON) | `model` may use `geom`; `geom` nothing |
+//! | pure logic | [`workflow`] (the processes' rules), [`index`] (R-tree, the boundary rule, locate), [`routing`], [`tiles`], [`import`] (parsing, checks) | types, each other |
+//! | storage | [`store`]: `trait Store` (reads), `Unit` (one transaction per change, with its change-feed entries), SQLite and PostGIS | types |
+//! | services | [`services`] (the change feed follower, grid changes planned then applied), [`dispatch`] (incidents), [`patrol`] (hazards, routes, patrols) | everything above |
+//! | demo data | [`generate`]: the demo county, roads, hazards and a year of incidents, as plain values | types, pure logic |
+//! | faces | [`api`] (axum routers; never the store), [`web`] (the map), [`state`] (what the HTTP layer holds), [`cli`] (seeds demo data through the services) | services and below |
+//!
+//! # How a change travels
+//!
+//! A handler parses the request and calls a service. The service plans
+//! (validates, computes, for grids also the new index and the impact on
+//! incidents, hazards and routes), then applies in one unit of work: every
+//! row, history entry and change-feed row in one transaction, guarded by the
+//! versions it read. After the commit, in feed order, [`services::feed`]
+//! applies the in-process effects: the index swap, the tile eviction, the
+//! live incident layer and its event stream. Changes other processes commit
+//! (the CLI, another server on the same PostgreSQL) reach this process the
+//! same way, by following the feed.
 
 pub mod api;
 pub mod cli;

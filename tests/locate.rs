@@ -220,6 +220,50 @@ fn boundary_distance_is_sane() {
     }
 }
 
+/// The distance to the nearest border agrees with brute force on the demo
+/// county's real polygons: every ring of the deepest grid, projected to
+/// metres around the point itself, measured with geo's own point-to-line
+/// distance. (The index measures in one frame for the whole county: the
+/// two may differ by the frame's scale error, well under 0.5%.)
+#[test]
+fn boundary_distance_matches_brute_force() {
+    use geo::{Distance, Euclidean, LineString, Point};
+    let index = demo();
+    let mut checked = 0;
+    for p in random_points(3_000, 5) {
+        let chain = index.locate(p);
+        let Some(deepest) = chain.deepest() else {
+            assert_eq!(index.boundary_distance_m(p, &chain), None);
+            continue;
+        };
+        let got = index.boundary_distance_m(p, &chain).expect("inside");
+        let frame = wangge::geom::LocalFrame::new(p);
+        let brute = index
+            .grid(deepest)
+            .geometry
+            .0
+            .iter()
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .map(|ring| {
+                let metres: LineString<f64> = ring
+                    .coords()
+                    .map(|c| {
+                        let m = frame.to_metres(LonLat::new(c.x, c.y));
+                        geo::coord! { x: m[0], y: m[1] }
+                    })
+                    .collect();
+                Euclidean.distance(&Point::new(0.0, 0.0), &metres)
+            })
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (got - brute).abs() <= 0.005 * brute + 0.01,
+            "{p:?}: index {got} m, brute force {brute} m"
+        );
+        checked += 1;
+    }
+    assert!(checked > 1_500, "{checked} points inside");
+}
+
 // ---- Hand-made sets for the named edge cases ----
 
 fn grid(id: &str, level: i64, parent: Option<&str>, polygons: Vec<Polygon<f64>>) -> Grid {

@@ -12,7 +12,6 @@
 mod support;
 
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use geo::{Coord, CoordsIter, Intersects, MultiPolygon, Point, Polygon};
 use rand::{Rng, SeedableRng};
@@ -43,7 +42,7 @@ conformance!(
     failed_writes_change_nothing,
     reopening_keeps_the_data,
     corrupt_row_is_reported_with_its_id,
-    demo_county_writes_fast_and_round_trips,
+    demo_county_round_trips,
 );
 
 // ---------------------------------------------------------------------------
@@ -446,33 +445,16 @@ async fn corrupt_row_is_reported_with_its_id(t: &TestStore) {
 }
 
 /// The demo county (2,403 grids, hundreds of vertices each) is written in
-/// one Replace within a few seconds and loads back identical, with the
-/// county's counts per level. Prints the write and load times.
-async fn demo_county_writes_fast_and_round_trips(t: &TestStore) {
+/// one Replace and loads back identical, with the county's counts per level.
+/// (How fast is the benchmarks' business: `benches/locate.rs` loads the same
+/// county into PostGIS.)
+async fn demo_county_round_trips(t: &TestStore) {
     let county = demo_county();
-    let start = Instant::now();
     write(t, county, WriteMode::Replace).await;
-    let wrote = start.elapsed();
-    let start = Instant::now();
     let loaded = load(t).await;
-    let loaded_in = start.elapsed();
-    let vertices: usize = county.iter().map(|g| g.geometry.coords_count()).sum();
-    eprintln!(
-        "{}: wrote {} grids ({} vertices) in {wrote:?}, loaded them in {loaded_in:?}",
-        t.name,
-        county.len(),
-        vertices
-    );
     assert_grids_identical(t.name, &loaded, county);
     let counts = t.store.count_by_level().await.expect("counts");
     assert_eq!(counts.map(|n| n as usize), LEVEL_COUNTS, "{}", t.name);
-    // Generous, for a debug build on a busy 2-core machine; the point is to
-    // catch a write that has lost its transaction or its batching.
-    assert!(
-        wrote.as_secs() < 20,
-        "{}: writing the county took {wrote:?}",
-        t.name
-    );
 }
 
 // ---------------------------------------------------------------------------

@@ -547,3 +547,71 @@ async fn an_import_evicts_exactly_the_tiles_it_touches() {
     let doc: Value = serde_json::from_slice(&one.body).expect("JSON");
     assert_eq!(doc["grid"]["properties"]["name"], "一片区（扩）");
 }
+
+/// A grid moved to other tiles and a grid deleted: the tiles over both old
+/// extents are evicted (not only those over the new one), a tile the change
+/// does not touch stays cached, and the old places now answer without them.
+#[tokio::test]
+async fn a_moved_and_a_deleted_grid_evict_their_old_tiles() {
+    let (_dir, state, app) = app().await;
+    let z = 14;
+    let (moved_from, moved_url) = tile_url("grids", 106.15, 34.75, z);
+    let (deleted_at, deleted_url) = tile_url("grids", 106.05, 34.75, z);
+    let (kept, kept_url) = tile_url("grids", 106.15, 34.65, z);
+    for url in [&moved_url, &deleted_url, &kept_url] {
+        assert_eq!(get(&app, url, &[]).await.status, StatusCode::OK, "{url}");
+    }
+    let key = |tile| TileKey {
+        tileset: Tileset::Grids,
+        tile,
+    };
+    for tile in [moved_from, deleted_at, kept] {
+        assert!(state.tiles().contains(&key(tile)));
+    }
+
+    // t-ne moves 0.2° east (far outside its old tiles); t-nw is deleted.
+    let grids: Vec<Grid> = four_towns()
+        .into_iter()
+        .filter(|g| g.id.as_str() != "t-nw")
+        .map(|mut g| {
+            if g.id.as_str() == "t-ne" {
+                g.geometry = geo::MultiPolygon(vec![
+                    geo::Rect::new(
+                        geo::coord! {x: 106.3, y: 34.7},
+                        geo::coord! {x: 106.4, y: 34.8},
+                    )
+                    .to_polygon(),
+                ]);
+            }
+            g
+        })
+        .collect();
+    state
+        .import_grids(grids, WriteMode::Replace)
+        .await
+        .expect("the changed county is valid");
+
+    assert!(
+        !state.tiles().contains(&key(moved_from)),
+        "the moved grid's old tile is evicted"
+    );
+    assert!(
+        !state.tiles().contains(&key(deleted_at)),
+        "the deleted grid's tile is evicted"
+    );
+    assert!(
+        state.tiles().contains(&key(kept)),
+        "an untouched tile is kept"
+    );
+    for url in [&moved_url, &deleted_url] {
+        let answer = get(&app, url, &[]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NO_CONTENT,
+            "{url}: nothing there now"
+        );
+    }
+    let (_, new_url) = tile_url("grids", 106.35, 34.75, z);
+    let layer = only_layer(&get(&app, &new_url, &[]).await.body, "grids");
+    assert!(layer.features.iter().any(|f| f.attributes["id"] == "t-ne"));
+}

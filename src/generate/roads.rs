@@ -19,9 +19,10 @@ use geo::{Area, Contains, Point};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::geom::LocalFrame;
 use crate::geom::LonLat;
 use crate::model::{Grid, Level};
-use crate::routing::{LocalFrame, RoadClass, RoadLine};
+use crate::model::{RoadClass, RoadLine};
 
 /// Degrees of precision for the settlement (pole of inaccessibility) search.
 const SETTLEMENT_PRECISION_DEG: f64 = 0.0005;

@@ -5,8 +5,10 @@
 
 mod china_crs;
 mod coords;
+mod frame;
 
 pub mod wkb;
 
 pub use china_crs::{InputCrs, UnknownCrs};
 pub use coords::{Bbox, LonLat, METRES_PER_DEGREE_LAT, metres_between};
+pub use frame::{LocalFrame, nearest_on_segment};

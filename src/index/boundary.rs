@@ -87,22 +87,10 @@ impl BoundaryIndex {
                         line.end.x * self.lon_scale,
                         line.end.y * METRES_PER_DEGREE_LAT,
                     ];
-                    best = best.min(point_segment_distance(q, a, b));
+                    best = best.min(crate::geom::nearest_on_segment(q, a, b).0);
                 }
             }
         }
         best
     }
-}
-
-fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (cx, cy) = (a[0] + t * dx, a[1] + t * dy);
-    (p[0] - cx).hypot(p[1] - cy)
 }

@@ -14,12 +14,12 @@
 use jiff::Timestamp;
 
 use crate::geom::LonLat;
+use crate::geom::{LocalFrame, nearest_on_segment};
 use crate::model::{ChangeKind, NewChange};
 use crate::model::{
     CheckIn, HazardId, Patrol, PatrolId, PatrolStatus, RouteId, StopVisit, TrackPoint,
 };
 use crate::patrol::PatrolError;
-use crate::routing::LocalFrame;
 use crate::services::feed::Feed;
 use crate::store::Store;
 
@@ -203,16 +203,7 @@ async fn active(store: &dyn Store, id: PatrolId) -> Result<Patrol, PatrolError> 
 /// Distance in metres from `p` to the segment `a`–`b`, and where along it
 /// (0 at `a`, 1 at `b`) the closest point lies.
 fn to_segment(frame: &LocalFrame, p: LonLat, a: LonLat, b: LonLat) -> (f64, f64) {
-    let (p, a, b) = (frame.to_metres(p), frame.to_metres(a), frame.to_metres(b));
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (cx, cy) = (a[0] + dx * t, a[1] + dy * t);
-    ((p[0] - cx).hypot(p[1] - cy), t)
+    nearest_on_segment(frame.to_metres(p), frame.to_metres(a), frame.to_metres(b))
 }
 
 /// When the track passed `t` of the way from `a` to `b` (times interpolated;

@@ -13,7 +13,8 @@ pub mod paths;
 pub mod tour;
 pub mod travel;
 
+pub use crate::geom::LocalFrame;
 pub use crate::model::{RoadClass, RoadLine};
-pub use network::{LocalFrame, RoadEdge, RoadNetwork, Snap};
+pub use network::{RoadEdge, RoadNetwork, Snap};
 pub use tour::{DistanceMatrix, SearchLimits, Tour, shortest_tour};
 pub use travel::{Leg, Metric, Travel, great_circle_m};

@@ -19,49 +19,8 @@ use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
 
-use crate::geom::{LonLat, METRES_PER_DEGREE_LAT};
+use crate::geom::{LocalFrame, LonLat};
 use crate::model::RoadLine;
-
-/// A local equirectangular frame in metres around a reference point: accurate
-/// to well under 0.5% across a county, and cheap enough to use for every
-/// segment and every snap.
-#[derive(Debug, Clone, Copy)]
-pub struct LocalFrame {
-    origin: LonLat,
-    metres_per_degree_lon: f64,
-}
-
-impl LocalFrame {
-    /// The frame centred on `origin`.
-    pub fn new(origin: LonLat) -> LocalFrame {
-        LocalFrame {
-            origin,
-            metres_per_degree_lon: origin.lat.to_radians().cos() * METRES_PER_DEGREE_LAT,
-        }
-    }
-
-    /// Metres east and north of the origin.
-    pub fn to_metres(&self, p: LonLat) -> [f64; 2] {
-        [
-            (p.lon - self.origin.lon) * self.metres_per_degree_lon,
-            (p.lat - self.origin.lat) * METRES_PER_DEGREE_LAT,
-        ]
-    }
-
-    /// The point at metres east and north of the origin.
-    pub fn to_lonlat(&self, m: [f64; 2]) -> LonLat {
-        LonLat::new(
-            self.origin.lon + m[0] / self.metres_per_degree_lon,
-            self.origin.lat + m[1] / METRES_PER_DEGREE_LAT,
-        )
-    }
-
-    /// Distance in metres between two points.
-    pub fn distance_m(&self, a: LonLat, b: LonLat) -> f64 {
-        let (pa, pb) = (self.to_metres(a), self.to_metres(b));
-        (pa[0] - pb[0]).hypot(pa[1] - pb[1])
-    }
-}
 
 /// One edge of the graph: a stretch of road between two nodes, stored in the
 /// direction from the edge's source node to its target node.
@@ -326,12 +285,12 @@ mod tests {
     fn snapping_finds_the_nearest_road_and_the_offset_along_it() {
         let net = RoadNetwork::build(vec![line(&[(106.0, 34.0), (106.01, 34.0)])]);
         let snap = net.snap(LonLat::new(106.004, 34.0005)).expect("a road");
-        let metres_per_lon = 34f64.to_radians().cos() * METRES_PER_DEGREE_LAT;
+        let metres_per_lon = 34f64.to_radians().cos() * crate::geom::METRES_PER_DEGREE_LAT;
         assert!(
             (snap.offset_m - 0.004 * metres_per_lon).abs() < 0.01,
             "{snap:?}"
         );
-        assert!((snap.distance_m - 0.0005 * METRES_PER_DEGREE_LAT).abs() < 0.01);
+        assert!((snap.distance_m - 0.0005 * crate::geom::METRES_PER_DEGREE_LAT).abs() < 0.01);
         assert!((snap.point.lat - 34.0).abs() < 1e-12);
     }
 
