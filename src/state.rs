@@ -11,6 +11,7 @@ use crate::dispatch::{DispatchSettings, Dispatcher};
 use crate::import;
 use crate::index::GridIndex;
 use crate::model::{Category, Grid};
+use crate::patrol::service::Patrols;
 use crate::routing::{RoadLine, RoadNetwork};
 use crate::services::Current;
 use crate::services::feed::{Effect, Feed, load_index};
@@ -32,6 +33,8 @@ pub struct AppState {
     feed: Arc<Feed>,
     /// Grid changes: plan, then apply.
     grids: GridService,
+    /// Hazards, routes and patrols.
+    patrols: Patrols,
     /// Incidents: reports, actions, escalation, statistics.
     dispatch: Arc<Dispatcher>,
     /// The open incidents by place and the feed of changes.
@@ -98,6 +101,7 @@ impl AppState {
         );
         let state = Arc::new(AppState {
             grids: GridService::new(store.clone(), index.clone(), tiles.clone(), feed.clone()),
+            patrols: Patrols::new(feed.clone()),
             live,
             shutting_down: tokio::sync::watch::Sender::new(false),
             store,
@@ -122,9 +126,15 @@ impl AppState {
         &self.tiles
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    /// The patrol service: hazards, routes, patrols, coverage.
+    pub fn patrols(&self) -> &Patrols {
+        &self.patrols
+    }
+
+    /// Grids per level as the store counts them (the health check's
+    /// question: does the store answer?).
+    pub async fn stored_grid_counts(&self) -> Result<[u64; 5], StoreError> {
+        self.store.count_by_level().await
     }
 
     /// Which backend the store is: `sqlite` or `postgis`.

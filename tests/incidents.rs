@@ -535,7 +535,7 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
     );
     assert_eq!(up.tier_since, now);
     assert_eq!(up.deadline, now + hours(24));
-    let history = state.store().history(open.id).await.expect("history");
+    let history = state.dispatch().history(open.id).await.expect("history");
     let last = history.last().expect("entries");
     assert_eq!(last.actor, "system");
     assert!(
@@ -544,7 +544,7 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
     );
     // The dispute stays overdue, and listed so.
     let listed = state
-        .store()
+        .dispatch()
         .incidents(
             &wangge::store::IncidentFilter {
                 overdue_at: Some(now),
@@ -862,7 +862,7 @@ async fn demo_incidents_are_deterministic_and_play_their_lives(t: &TestStore) {
     assert_eq!((summary.reported, seen), (300, 300));
     assert!(summary.actions > 600, "lives were played: {summary:?}");
     let all = state
-        .store()
+        .dispatch()
         .incidents(&IncidentFilter::default(), 1000, 0)
         .await
         .expect("list");
@@ -894,7 +894,7 @@ async fn demo_incidents_are_deterministic_and_play_their_lives(t: &TestStore) {
         .await
         .expect("demo incidents load");
     let replay = again
-        .store()
+        .dispatch()
         .incidents(&IncidentFilter::default(), 1000, 0)
         .await
         .expect("list");

@@ -190,7 +190,7 @@ async fn list(
             .map(|s| parse_time_or_now("due", s, now))
             .transpose()?,
     };
-    let found = hazards::list(state.store().as_ref(), &filter).await?;
+    let found = state.patrols().hazards_matching(&filter).await?;
     let fc = geojson::FeatureCollection {
         bbox: None,
         foreign_members: None,
@@ -201,7 +201,7 @@ async fn list(
 
 async fn find(state: &AppState, id: i64) -> Result<crate::model::Hazard, ApiError> {
     state
-        .store()
+        .patrols()
         .hazard(HazardId(id))
         .await
         .map_err(|e| ApiError::internal("reading a hazard", e))?

@@ -61,8 +61,7 @@ struct HealthDto {
     )
 )]
 async fn healthz(State(state): State<Arc<AppState>>) -> Result<axum::Json<HealthDto>, ApiError> {
-    let store = state.store();
-    let counts = tokio::time::timeout(STORE_TIMEOUT, store.count_by_level())
+    let counts = tokio::time::timeout(STORE_TIMEOUT, state.stored_grid_counts())
         .await
         .map_err(|e| ApiError::ServiceUnavailable {
             context: "health check: counting grids in the store",

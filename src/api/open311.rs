@@ -102,7 +102,7 @@ fn json_suffix(segment: &str) -> Result<&str, Open311Error> {
 }
 
 async fn categories(state: &AppState) -> Result<Vec<Category>, Open311Error> {
-    state.store().categories().await.map_err(internal)
+    state.dispatch().stored_categories().await.map_err(internal)
 }
 
 #[derive(Serialize)]
@@ -302,12 +302,12 @@ async fn list(
 ) -> Result<Response, Open311Error> {
     let categories = categories(&state).await?;
     let index = state.index();
-    let store = state.store();
+    let desk = state.dispatch();
     if let Some(ids) = field(&query, "service_request_id") {
         let mut found = Vec::new();
         for id in ids.split(',') {
             let id = parse_id(id)?;
-            if let Some(i) = store.incident(id).await.map_err(internal)? {
+            if let Some(i) = desk.incident(id).await.map_err(internal)? {
                 found.push(service_request(&i, &categories, &index));
             }
         }
@@ -345,7 +345,7 @@ async fn list(
             .collect(),
         Some(other) => return Err(bad(format!("status must be open or closed, got {other:?}"))),
     };
-    let page = store
+    let page = desk
         .incidents(&filter, MAX_REQUESTS, 0)
         .await
         .map_err(internal)?;
@@ -373,7 +373,7 @@ async fn one(
 ) -> Result<Response, Open311Error> {
     let id = parse_id(json_suffix(&segment)?)?;
     let incident = state
-        .store()
+        .dispatch()
         .incident(id)
         .await
         .map_err(internal)?
@@ -390,7 +390,7 @@ async fn token(
 ) -> Result<Response, Open311Error> {
     let id = parse_id(json_suffix(&segment)?)?;
     if state
-        .store()
+        .dispatch()
         .incident(id)
         .await
         .map_err(internal)?

@@ -25,9 +25,10 @@ use std::sync::{Arc, RwLock};
 use jiff::Timestamp;
 
 use crate::index::GridIndex;
-use crate::model::Category;
+use crate::model::{Category, HistoryEntry, Incident, IncidentFilter};
 use crate::services::Current;
 use crate::services::feed::Feed;
+use crate::store::IncidentPage;
 use crate::store::Store;
 use events::LiveIncidents;
 
@@ -85,6 +86,32 @@ impl Dispatcher {
     /// The store, for reads.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// One incident, as stored.
+    pub async fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        self.store.incident(id).await
+    }
+
+    /// An incident's history, oldest first.
+    pub async fn history(&self, id: IncidentId) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.store.history(id).await
+    }
+
+    /// A page of the incidents matching `filter`, newest first, with the
+    /// number that match in all.
+    pub async fn incidents(
+        &self,
+        filter: &IncidentFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<IncidentPage, StoreError> {
+        self.store.incidents(filter, limit, offset).await
+    }
+
+    /// The categories as stored now (not the cache).
+    pub async fn stored_categories(&self) -> Result<Vec<Category>, StoreError> {
+        self.store.categories().await
     }
 
     /// The change feed every write commits through.

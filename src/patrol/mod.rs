@@ -9,6 +9,7 @@
 //! - `roads.rs`: importing a road network (GeoJSON LineStrings).
 //! - `plan.rs`: choosing the due stops and ordering them into a route.
 //! - `routes.rs`: saving and editing routes; the grids a route passes.
+//! - `service.rs`: the reads the HTTP layer asks for.
 //! - `tracks.rs`: reading GPS tracks from GeoJSON and GPX.
 //! - `execute.rs`: patrols: start, check-ins, tracks, visited and missed stops.
 //! - `coverage.rs`: per grid and period, due against inspected; the due calendar.
@@ -19,6 +20,7 @@ pub mod hazards;
 pub mod plan;
 pub mod roads;
 pub mod routes;
+pub mod service;
 pub mod tracks;
 
 use crate::store::StoreError;

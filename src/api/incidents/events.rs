@@ -116,7 +116,7 @@ async fn replay(state: &AppState, seen: i64) -> (Vec<(i64, &'static str, Inciden
     }
     let mut missed = Vec::with_capacity(latest.len());
     for (id, (seq, kind)) in latest {
-        match state.store().incident(IncidentId(id)).await {
+        match state.dispatch().incident(IncidentId(id)).await {
             Ok(Some(incident)) => missed.push((seq, kind, incident)),
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, id, "reading a missed incident"),

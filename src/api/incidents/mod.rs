@@ -233,7 +233,7 @@ async fn list(
     let index = state.index();
     let request = query::ListRequest::parse(params, &index, now)?;
     let page = state
-        .store()
+        .dispatch()
         .incidents(&request.filter, request.limit, request.offset)
         .await
         .map_err(|e| ApiError::internal("listing incidents", e))?;
@@ -288,13 +288,13 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<axum::Json<IncidentWithHistory>, ApiError> {
     let id = incident_id(&id)?;
-    let store = state.store();
-    let incident = store
+    let desk = state.dispatch();
+    let incident = desk
         .incident(id)
         .await
         .map_err(|e| ApiError::internal("reading an incident", e))?
         .ok_or_else(|| ApiError::NotFound(format!("there is no incident {id}")))?;
-    let history = store
+    let history = desk
         .history(id)
         .await
         .map_err(|e| ApiError::internal("reading an incident's history", e))?;
@@ -315,8 +315,8 @@ async fn categories(
     State(state): State<Arc<AppState>>,
 ) -> Result<axum::Json<Vec<CategoryDto>>, ApiError> {
     let categories = state
-        .store()
-        .categories()
+        .dispatch()
+        .stored_categories()
         .await
         .map_err(|e| ApiError::internal("reading incident categories", e))?;
     Ok(axum::Json(

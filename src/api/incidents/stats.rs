@@ -101,7 +101,7 @@ pub(super) async fn stats(
         }
     }
     let page = state
-        .store()
+        .dispatch()
         .incidents(&filter, u32::MAX, 0)
         .await
         .map_err(|e| ApiError::internal("reading incidents for statistics", e))?;

@@ -33,7 +33,7 @@ impl FeatureSource for Hazards {
 
     async fn snapshot(&self, state: &AppState) -> Result<Box<dyn Snapshot>, ApiError> {
         let hazards = state
-            .store()
+            .patrols()
             .hazards()
             .await
             .map_err(|e| ApiError::internal("reading hazards", e))?;

@@ -10,7 +10,7 @@ use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
 use crate::api::params::time_or_now;
 use crate::model::GridId;
-use crate::patrol::coverage::{self, Coverage, DueDay};
+use crate::patrol::coverage::{Coverage, DueDay};
 use crate::state::AppState;
 
 use super::period;
@@ -47,14 +47,10 @@ pub(super) async fn coverage_of(
     let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
     let index = state.index();
     Ok(axum::Json(
-        coverage::coverage(
-            state.store().as_ref(),
-            &index,
-            &GridId(params.grid),
-            from,
-            to,
-        )
-        .await?,
+        state
+            .patrols()
+            .coverage(&index, &GridId(params.grid), from, to)
+            .await?,
     ))
 }
 
@@ -89,13 +85,14 @@ pub(super) async fn calendar_of(
     let from = time_or_now("from", params.from.as_deref(), now)?;
     let index = state.index();
     Ok(axum::Json(
-        coverage::calendar(
-            state.store().as_ref(),
-            &index,
-            &GridId(params.grid),
-            from,
-            params.days.unwrap_or(14),
-        )
-        .await?,
+        state
+            .patrols()
+            .calendar(
+                &index,
+                &GridId(params.grid),
+                from,
+                params.days.unwrap_or(14),
+            )
+            .await?,
     ))
 }

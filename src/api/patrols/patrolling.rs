@@ -160,7 +160,7 @@ pub(super) async fn list_patrols(
     let now = Timestamp::now();
     let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
     let found = state
-        .store()
+        .patrols()
         .patrols(from, to, params.route.map(RouteId))
         .await
         .map_err(|e| ApiError::internal("listing patrols", e))?;
@@ -195,7 +195,7 @@ pub(super) async fn one_patrol(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let patrol = state
-        .store()
+        .patrols()
         .patrol(PatrolId(id))
         .await
         .map_err(|e| ApiError::internal("reading a patrol", e))?
@@ -300,8 +300,9 @@ pub(super) async fn post_checkin(
     // incident is raised from it, so a refused check-in raises nothing.
     // (The incident and the check-in are two writes: should the second
     // fail for another reason, the incident stands and the error says so.)
-    let store = state.store().as_ref();
-    let member = execute::can_check_in(store, PatrolId(id), at, time, now)
+    let member = state
+        .patrols()
+        .can_check_in(PatrolId(id), at, time, now)
         .await?
         .member;
     let incident = match body.incident {

@@ -132,7 +132,7 @@ pub(super) async fn plan_route(
         limits: SearchLimits::default(),
     };
     let hazards = state
-        .store()
+        .patrols()
         .hazards()
         .await
         .map_err(|e| ApiError::internal("reading hazards", e))?;
@@ -257,7 +257,7 @@ pub(super) async fn list_routes(
 ) -> Result<Response, ApiError> {
     let grid = params.grid.map(GridId);
     let found = state
-        .store()
+        .patrols()
         .routes(grid.as_ref())
         .await
         .map_err(|e| ApiError::internal("listing routes", e))?;
@@ -272,7 +272,7 @@ pub(super) async fn list_routes(
 
 async fn find_route(state: &AppState, id: i64) -> Result<Route, ApiError> {
     state
-        .store()
+        .patrols()
         .route(RouteId(id))
         .await
         .map_err(|e| ApiError::internal("reading a route", e))?

@@ -1,0 +1,112 @@
+//! The patrol service's reads, so that the HTTP layer asks a service and
+//! never the store: hazards, routes, patrols, coverage. (Its writes are the
+//! functions of `hazards`, `routes` and `execute`, which commit through the
+//! change feed.)
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::PatrolError;
+use super::coverage::{self, Coverage, DueDay};
+use super::hazards::{self, HazardFilter};
+use crate::geom::LonLat;
+use crate::index::GridIndex;
+use crate::model::{GridId, Hazard, HazardId, Patrol, PatrolId, Route, RouteId};
+use crate::services::feed::Feed;
+use crate::store::StoreError;
+
+/// Hazards, routes and patrols, read from the store the feed follows.
+pub struct Patrols {
+    feed: Arc<Feed>,
+}
+
+impl Patrols {
+    /// The patrol service over `feed` (its store for reads, itself for
+    /// writes).
+    pub fn new(feed: Arc<Feed>) -> Patrols {
+        Patrols { feed }
+    }
+
+    /// The change feed writes commit through.
+    pub fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    /// Every hazard, by id.
+    pub async fn hazards(&self) -> Result<Vec<Hazard>, StoreError> {
+        self.feed.store().hazards().await
+    }
+
+    /// The hazards matching `filter`, by id.
+    pub async fn hazards_matching(
+        &self,
+        filter: &HazardFilter,
+    ) -> Result<Vec<Hazard>, PatrolError> {
+        hazards::list(self.feed.store(), filter).await
+    }
+
+    /// One hazard.
+    pub async fn hazard(&self, id: HazardId) -> Result<Option<Hazard>, StoreError> {
+        self.feed.store().hazard(id).await
+    }
+
+    /// Routes through `grid` (any level), or all; by id.
+    pub async fn routes(&self, grid: Option<&GridId>) -> Result<Vec<Route>, StoreError> {
+        self.feed.store().routes(grid).await
+    }
+
+    /// One route.
+    pub async fn route(&self, id: RouteId) -> Result<Option<Route>, StoreError> {
+        self.feed.store().route(id).await
+    }
+
+    /// Patrols started in `[from, to)`, optionally of one route.
+    pub async fn patrols(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        route: Option<RouteId>,
+    ) -> Result<Vec<Patrol>, StoreError> {
+        self.feed.store().patrols(from, to, route).await
+    }
+
+    /// One patrol.
+    pub async fn patrol(&self, id: PatrolId) -> Result<Option<Patrol>, StoreError> {
+        self.feed.store().patrol(id).await
+    }
+
+    /// Coverage of `grid` over `[from, to)` (see [`coverage::coverage`]).
+    pub async fn coverage(
+        &self,
+        index: &GridIndex,
+        grid: &GridId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Coverage, PatrolError> {
+        coverage::coverage(self.feed.store(), index, grid, from, to).await
+    }
+
+    /// Which hazards of `grid` fall due on which of `days` days from `from`.
+    pub async fn calendar(
+        &self,
+        index: &GridIndex,
+        grid: &GridId,
+        from: Timestamp,
+        days: u32,
+    ) -> Result<Vec<DueDay>, PatrolError> {
+        coverage::calendar(self.feed.store(), index, grid, from, days).await
+    }
+
+    /// Whether a check-in at `at`, `time` could be recorded now (see
+    /// [`super::execute::can_check_in`]); the patrol as read.
+    pub async fn can_check_in(
+        &self,
+        id: PatrolId,
+        at: LonLat,
+        time: Timestamp,
+        now: Timestamp,
+    ) -> Result<Patrol, PatrolError> {
+        super::execute::can_check_in(self.feed.store(), id, at, time, now).await
+    }
+}
