@@ -17,16 +17,15 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tower::ServiceExt;
 use wangge::api::router;
 
 mod support;
 use support::four_towns::{four_towns, grid};
+use support::http::{get, post, send};
 use wangge::model::geojson::grids_to_feature_collection;
 use wangge::model::{Grid, Level};
 use wangge::state::AppState;
@@ -59,92 +58,6 @@ async fn app() -> (TempDir, Arc<AppState>, Router) {
         .expect("the fixture is a valid county");
     let app = router(state.clone());
     (dir, state, app)
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    /// Assert a problem document with this status; return it.
-    fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(self.content_type(), "application/problem+json");
-        let doc = self.json();
-        assert_eq!(doc["status"], status.as_u16());
-        assert!(
-            doc["type"].is_string() && doc["title"].is_string() && doc["detail"].is_string(),
-            "{doc}"
-        );
-        doc
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router is infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body reads")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(app: &Router, uri: &str) -> Answer {
-    send(
-        app,
-        Request::get(uri)
-            .body(Body::empty())
-            .expect("valid request"),
-    )
-    .await
-}
-
-async fn post(
-    app: &Router,
-    uri: &str,
-    content_type: Option<&str>,
-    body: impl Into<Body>,
-) -> Answer {
-    let mut request = Request::post(uri);
-    if let Some(ct) = content_type {
-        request = request.header(header::CONTENT_TYPE, ct);
-    }
-    send(app, request.body(body.into()).expect("valid request")).await
 }
 
 fn feature_ids(collection: &Value) -> Vec<String> {

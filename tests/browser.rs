@@ -36,35 +36,12 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 const CLICK_ZOOM: f64 = 13.0;
 /// GET through the router: status, content type and body.
 async fn get(app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut request = axum::http::Request::get(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(
-            request
-                .body(axum::body::Body::empty())
-                .expect("valid request"),
-        )
-        .await
-        .expect("the router is infallible");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body reads")
-        .to_bytes();
-    (status, content_type, body.to_vec())
+    let answer = support::http::get_with(app, uri, headers).await;
+    (
+        answer.status.as_u16(),
+        answer.content_type().to_owned(),
+        answer.body.to_vec(),
+    )
 }
 
 /// The page, the style with absolute URLs for the host asked, the fonts it

@@ -18,13 +18,10 @@
 mod support;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::StatusCode;
 use geo::{Intersects, MultiPolygon, Rect, coord};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tower::ServiceExt;
 use wangge::api::router;
 use wangge::geom::Bbox;
 use wangge::model::{Grid, GridId, Level};
@@ -32,6 +29,7 @@ use wangge::state::AppState;
 use wangge::store::WriteMode;
 
 use support::four_towns::four_towns;
+use support::http::Answer;
 
 /// The host the requests name; links must be built on it.
 const HOST: &str = "ogc.test:8080";
@@ -105,81 +103,10 @@ async fn app() -> (TempDir, Router) {
     (dir, router(state))
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    /// Assert a 200 with this content type; return the JSON body.
-    #[track_caller]
-    fn ok(&self, content_type: &str) -> Value {
-        assert_eq!(
-            self.status,
-            StatusCode::OK,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(self.content_type(), content_type);
-        self.json()
-    }
-
-    /// Assert a problem document with this status; return it.
-    #[track_caller]
-    fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(self.content_type(), "application/problem+json");
-        let doc = self.json();
-        assert_eq!(doc["status"], status.as_u16());
-        doc
-    }
-}
-
 async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::get(uri).header(header::HOST, HOST);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("valid request"))
-        .await
-        .expect("the router is infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body reads")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    let mut all = vec![("host", HOST)];
+    all.extend_from_slice(headers);
+    support::http::get_with(app, uri, &all).await
 }
 
 async fn get(app: &Router, uri: &str) -> Answer {

@@ -22,7 +22,7 @@ use wangge::store::Backend;
 
 use support::TestStore;
 use support::four_towns::{four_towns_app, grid};
-use support::http::{get, post_json, send};
+use support::http::{get, post_json, put_json, send};
 
 conformance!(
     hazards_are_registered_changed_and_refused_whole,
@@ -82,17 +82,6 @@ fn lattice() -> Value {
         );
     }
     json!({"type": "FeatureCollection", "features": features})
-}
-
-async fn put_json(app: &Router, uri: &str, body: &Value) -> support::http::Answer {
-    send(
-        app,
-        Request::put(uri)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .expect("a request"),
-    )
-    .await
 }
 
 async fn with_roads_and_hazards(t: &TestStore) -> (Router, Vec<i64>) {

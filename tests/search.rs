@@ -17,12 +17,9 @@ mod support;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tower::ServiceExt;
 use wangge::api::router;
 use wangge::state::AppState;
 use wangge::store::WriteMode;
@@ -42,25 +39,8 @@ async fn app() -> (TempDir, Router) {
 
 /// GET a URI: status and JSON body.
 async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::get(uri)
-                .body(Body::empty())
-                .expect("valid request"),
-        )
-        .await
-        .expect("the router is infallible");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body reads")
-        .to_bytes();
-    let json = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("{uri}: body is JSON ({e}): {body:?}"));
-    (status, json)
+    let answer = support::http::get(app, uri).await;
+    (answer.status, answer.json())
 }
 
 /// The ids and match kinds of a search answer, in order.

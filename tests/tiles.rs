@@ -11,13 +11,10 @@ use std::io::Read;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use geo::{Intersects, Validation};
-use http_body_util::BodyExt;
 use serde_json::Value;
 use tempfile::TempDir;
-use tower::ServiceExt;
 use wangge::api::router;
 use wangge::geom::{Bbox, LonLat};
 use wangge::index::GridIndex;
@@ -29,6 +26,7 @@ use wangge::tiles::{
 };
 
 use support::four_towns::four_towns;
+use support::http::Answer;
 use support::mvt::{DecodedLayer, decode};
 
 fn county_bounds(index: &GridIndex) -> Bbox {
@@ -246,44 +244,10 @@ async fn app() -> (TempDir, Arc<AppState>, Router) {
     (dir, state, app)
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Answer {
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
 async fn get(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::get(uri).header(header::HOST, "maps.example:8080");
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    let mut all = vec![("host", "maps.example:8080")];
+    all.extend_from_slice(headers);
+    support::http::get_with(app, uri, &all).await
 }
 
 /// The tile of the four-town county holding the point, as a URL.

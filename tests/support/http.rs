@@ -37,17 +37,38 @@ impl Answer {
         self.json()
     }
 
-    /// Assert an RFC 9457 problem with this status; return it.
+    /// A header's value ("" when absent or not text).
+    pub fn header(&self, name: impl header::AsHeaderName) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The `Content-Type`.
+    pub fn content_type(&self) -> &str {
+        self.header(header::CONTENT_TYPE)
+    }
+
+    /// Assert a 200 with this content type; return the JSON body.
+    #[track_caller]
+    pub fn ok(&self, content_type: &str) -> Value {
+        let doc = self.expect(StatusCode::OK);
+        assert_eq!(self.content_type(), content_type);
+        doc
+    }
+
+    /// Assert an RFC 9457 problem with this status (its media type, and
+    /// `type`, `title`, `status` and `detail` as the RFC has them); return it.
     #[track_caller]
     pub fn problem(&self, status: StatusCode) -> Value {
         let doc = self.expect(status);
-        assert_eq!(
-            self.headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
-            Some("application/problem+json")
+        assert_eq!(self.content_type(), "application/problem+json");
+        assert_eq!(doc["status"], status.as_u16(), "{doc}");
+        assert!(
+            doc["type"].is_string() && doc["title"].is_string() && doc["detail"].is_string(),
+            "{doc}"
         );
-        assert!(doc["detail"].is_string(), "{doc}");
         doc
     }
 }
@@ -79,6 +100,41 @@ pub async fn get(app: &Router, uri: &str) -> Answer {
     send(
         app,
         Request::get(uri).body(Body::empty()).expect("a request"),
+    )
+    .await
+}
+
+/// `GET uri` with these headers.
+pub async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(app, request.body(Body::empty()).expect("a request")).await
+}
+
+/// `POST uri` with a body of this content type (none when `None`).
+pub async fn post(
+    app: &Router,
+    uri: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Answer {
+    let mut request = Request::post(uri);
+    if let Some(ct) = content_type {
+        request = request.header(header::CONTENT_TYPE, ct);
+    }
+    send(app, request.body(body.into()).expect("a request")).await
+}
+
+/// `PUT uri` with a JSON body.
+pub async fn put_json(app: &Router, uri: &str, body: &Value) -> Answer {
+    send(
+        app,
+        Request::put(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("a request"),
     )
     .await
 }
