@@ -42,6 +42,7 @@ conformance!(
     empty_and_stranding_replaces_are_refused,
     two_changes_planned_on_one_version_cannot_both_commit,
     the_feed_lists_every_change_in_order,
+    a_report_located_in_old_grids_is_located_again,
 );
 
 const INCIDENT_AT: (f64, f64) = (106.03, 34.675);
@@ -560,4 +561,26 @@ async fn the_feed_lists_every_change_in_order(t: &TestStore) {
         .await
         .problem(StatusCode::BAD_REQUEST);
     assert_eq!(bad["parameter"], "limit");
+}
+
+/// Another server redraws the border; a report this server locates in its
+/// old grids before it has followed the feed is refused by the store (the
+/// grid-set version moved) and located again: it is stored in the new grid.
+async fn a_report_located_in_old_grids_is_located_again(t: &TestStore) {
+    let w = world(t).await;
+    let other = AppState::open(t.reopen().await)
+        .await
+        .expect("a second state opens");
+    let other_app = wangge::api::router(other.clone());
+    import(&other_app, "mode=upsert", &north_basic_grids(106.035))
+        .await
+        .expect(StatusCode::OK);
+    let id = report(&w.app, INCIDENT_AT).await;
+    let doc = get(&w.app, &format!("/api/incidents/{id}"))
+        .await
+        .expect(StatusCode::OK);
+    let l4 = doc["incident"]["grids"][3]["id"].clone();
+    assert_eq!(l4, "b-n-w", "{}: {doc}", t.name);
+    assert_eq!(doc["incident"]["responsible"]["name"], "Leader b-n-w");
+    other.begin_shutdown();
 }

@@ -71,6 +71,7 @@ fn new_incident(
             original: LonLat::new(lon + 0.005, lat - 0.002),
             crs: InputCrs::Gcj02,
         },
+        grid_version: None,
         chain: chain(grids),
         tier: Tier::grid(Level::new(4).expect("level")),
         responsible: Some(Person {

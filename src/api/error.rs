@@ -273,6 +273,11 @@ impl From<crate::services::grids::GridChangeError> for ApiError {
                 detail: format!("{e}; nothing was changed"),
                 current,
             },
+            // Something the change moves was changed by someone else while
+            // it was applied: nothing was written; try again.
+            E::Store(_) if e.is_interference() => ApiError::Conflict(format!(
+                "{e} while the grid change was applied; nothing was changed, send it again"
+            )),
             E::Store(source) => ApiError::internal("applying a grid change", source),
         }
     }

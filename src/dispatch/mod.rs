@@ -266,11 +266,22 @@ pub fn spawn_deadline_sweeper(
 /// leader of the chain's grid at that level (as the current index knows
 /// it), or the county centre.
 fn responsible_at(desk: &Dispatcher, chain: &[Option<GridId>; 5], tier: Tier) -> Option<Person> {
+    responsible_in(desk, &desk.index(), chain, tier)
+}
+
+/// [`responsible_at`] with the leaders of `index` (the index the chain was
+/// found in).
+fn responsible_in(
+    desk: &Dispatcher,
+    index: &GridIndex,
+    chain: &[Option<GridId>; 5],
+    tier: Tier,
+) -> Option<Person> {
     match tier.level() {
         None => Some(desk.dispatch_settings().county_centre.clone()),
         Some(level) => {
             let id = chain[level.index()].as_ref()?;
-            let leader = desk.index().get(id)?.leader()?;
+            let leader = index.get(id)?.leader()?;
             Some(Person {
                 name: leader.name,
                 phone: leader.phone,

@@ -6,10 +6,10 @@
 use jiff::Timestamp;
 
 use super::Dispatcher;
-use super::{DispatchError, deadline, responsible_at};
+use super::{DispatchError, deadline, responsible_in};
 use crate::geom::{InputCrs, LonLat};
 use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
-use crate::store::NewIncident;
+use crate::store::{GRID_SET, NewIncident, StoreError};
 use crate::workflow::Severity;
 
 /// The longest description accepted, in characters.
@@ -80,38 +80,50 @@ pub async fn report(
     check(&report)?;
 
     let wgs84 = report.crs.to_wgs84(report.point);
-    let index = desk.index();
-    let located = index.locate(wgs84);
-    let chain: GridChain =
-        Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone()));
-    let deepest = located.deepest().map(|ix| index.grid(ix).level);
-    let tier = report.severity.first_tier(deepest);
-    let responsible = responsible_at(desk, &chain, tier);
+    let duplicates = nearby_open(desk, &report.category, wgs84, now).await?;
     let point = ReportedPoint {
         wgs84,
         original: report.point,
         crs: report.crs,
     };
-    let duplicates = nearby_open(desk, &report.category, wgs84, now).await?;
-    let new = NewIncident {
-        category: category.code.clone(),
-        workflow: category.workflow,
-        severity: report.severity,
-        description: report.description.trim().to_owned(),
-        reporter: report.reporter,
-        source: report.source,
-        photos: report.photos,
-        point,
-        chain,
-        tier,
-        responsible,
-        reported_at: now,
-        deadline: deadline(desk, tier, now),
-        actor: report.actor,
-        note: report.note,
+    // Located in the grids as this server holds them; should a grid change
+    // commit before the report does, the write is refused and the report is
+    // located again in the new grids (after catching up with the feed).
+    let mut attempt = 0;
+    let incident = loop {
+        attempt += 1;
+        let index = desk.index();
+        let located = index.locate(wgs84);
+        let chain: GridChain =
+            Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone()));
+        let deepest = located.deepest().map(|ix| index.grid(ix).level);
+        let tier = report.severity.first_tier(deepest);
+        let new = NewIncident {
+            category: category.code.clone(),
+            workflow: category.workflow,
+            severity: report.severity,
+            description: report.description.trim().to_owned(),
+            reporter: report.reporter.clone(),
+            source: report.source,
+            photos: report.photos.clone(),
+            point,
+            responsible: responsible_in(desk, &index, &chain, tier),
+            chain,
+            grid_version: Some(index.version()),
+            tier,
+            reported_at: now,
+            deadline: deadline(desk, tier, now),
+            actor: report.actor.clone(),
+            note: report.note.clone(),
+        };
+        // Recorded and published by the writer.
+        match desk.report_writer().record(new).await {
+            Err(StoreError::Stale { what, .. }) if what == GRID_SET && attempt < 3 => {
+                desk.feed().catch_up().await?;
+            }
+            other => break other?,
+        }
     };
-    // Recorded and published by the writer.
-    let incident = desk.report_writer().record(new).await?;
     Ok(Reported {
         incident,
         duplicates,

@@ -71,6 +71,12 @@ pub async fn record_reports(
     news: &[NewIncident],
 ) -> Result<Vec<Incident>, StoreError> {
     let mut change = feed.begin().await?;
+    // First: the grids the reports were located in are still the grids.
+    let mut versions: Vec<i64> = news.iter().filter_map(|n| n.grid_version).collect();
+    versions.dedup();
+    for version in versions {
+        change.unit().check_grid_set(version).await?;
+    }
     let created = change.unit().create_incidents(news).await?;
     for (new, incident) in news.iter().zip(&created) {
         change

@@ -176,6 +176,18 @@ pub enum GridChangeError {
     Store(#[from] StoreError),
 }
 
+impl GridChangeError {
+    /// True when the store refused because something the change moves was
+    /// changed by someone else meanwhile (nothing was written; sending it
+    /// again may succeed).
+    pub fn is_interference(&self) -> bool {
+        matches!(
+            self,
+            GridChangeError::Store(StoreError::Stale { .. } | StoreError::Conflict { .. })
+        )
+    }
+}
+
 /// Grid changes: plan, apply, and the current index.
 pub struct GridService {
     store: Arc<dyn Store>,
@@ -226,13 +238,18 @@ impl GridService {
         if change.mode == WriteMode::Replace && change.grids.is_empty() {
             return Err(GridChangeError::EmptyReplace);
         }
-        let current = self.index.get();
+        let mut current = self.index.get();
         let version = change.version.unwrap_or(current.version());
         if version != current.version() {
-            // Planned on a set this server no longer (or not yet) holds: the
-            // stored version decides, inside the transaction; answer now.
-            let stored = self.store.grid_set_version().await?;
-            if stored != version {
+            // Planned on a set this server does not hold (yet): bring the
+            // index up to the feed, so that the change is built on exactly
+            // the set that carries `version`, or refused.
+            if version > current.version() {
+                self.feed.catch_up().await?;
+                current = self.index.get();
+            }
+            if version != current.version() {
+                let stored = self.store.grid_set_version().await?;
                 return Err(GridChangeError::Stale {
                     planned: version,
                     current: stored,
@@ -317,7 +334,34 @@ impl GridService {
             return Err(GridChangeError::Stranded(stranded));
         }
 
+        // Every row first, the change-feed rows last: appending takes the
+        // feed's ordering lock (PostgreSQL), and a transaction holding it
+        // must not then wait for a row lock another appender holds.
         let actor = plan.change.actor.clone();
+        let mut moved_incidents = Vec::with_capacity(moves.incidents.len());
+        for (before, after) in &moves.incidents {
+            let event = NewEvent {
+                at: now,
+                actor: actor.clone(),
+                kind: EventKind::Regridded,
+                action: None,
+                note: Some(format!("grids redrawn (grid set version {version})")),
+                detail: serde_json::json!({ "from": before.chain, "to": after.chain }),
+            };
+            moved_incidents.push(unit.update_incident(before, after, &event).await?);
+        }
+        if !moves.hazards.is_empty() {
+            unit.relocate_hazards(&moves.hazards).await?;
+        }
+        for route in &moves.routes {
+            unit.update_route(route).await?.ok_or_else(|| {
+                StoreError::Unavailable(format!(
+                    "route {} vanished during a grid change",
+                    route.id.0
+                ))
+            })?;
+        }
+
         let grids_change = unit
             .record_change(&NewChange::new(
                 ChangeKind::Grids,
@@ -338,16 +382,7 @@ impl GridService {
                 changed: changed_bounds,
             },
         )];
-        for (before, after) in &moves.incidents {
-            let event = NewEvent {
-                at: now,
-                actor: actor.clone(),
-                kind: EventKind::Regridded,
-                action: None,
-                note: Some(format!("grids redrawn (grid set version {version})")),
-                detail: serde_json::json!({ "from": before.chain, "to": after.chain }),
-            };
-            let stored = unit.update_incident(before, after, &event).await?;
+        for stored in moved_incidents {
             let change = unit
                 .record_change(&NewChange::new(
                     ChangeKind::Incident,
@@ -366,7 +401,6 @@ impl GridService {
             ));
         }
         if !moves.impact.hazards.is_empty() {
-            unit.relocate_hazards(&moves.hazards).await?;
             unit.record_change(&NewChange::new(
                 ChangeKind::Hazard,
                 moves.impact.hazards.iter().map(|m| m.id),
@@ -375,14 +409,6 @@ impl GridService {
                 "relocated by a grid change",
             ))
             .await?;
-        }
-        for route in &moves.routes {
-            unit.update_route(route).await?.ok_or_else(|| {
-                StoreError::Unavailable(format!(
-                    "route {} vanished during a grid change",
-                    route.id.0
-                ))
-            })?;
         }
         if !moves.routes.is_empty() {
             unit.record_change(&NewChange::new(

@@ -7,9 +7,11 @@
 /// field). The grids are written by the backend's own
 /// `write_grids(&mut Connection, &[Grid], WriteMode)`, which must be in scope
 /// where this is expanded; `$before_append` is a statement run before each
-/// append (PostgreSQL's ordering lock), or `None`.
+/// append (PostgreSQL's ordering lock), or `None`; `$read_shared` what a
+/// shared read of the grid-set row adds (` FOR SHARE`, or nothing on SQLite,
+/// whose units hold the write lock anyway).
 macro_rules! impl_unit {
-    ($unit:ty, $db:ty, $before_append:expr) => {
+    ($unit:ty, $db:ty, $before_append:expr, $read_shared:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Unit for $unit {
         async fn write_grids(
@@ -29,6 +31,23 @@ macro_rules! impl_unit {
             Ok(version)
         }
 
+        async fn check_grid_set(&mut self, located_on: i64) -> Result<(), $crate::store::StoreError> {
+            let (version,) = sqlx::query_as::<$db, (i64,)>(concat!(
+                "SELECT version FROM grid_set WHERE id = 1",
+                $read_shared
+            ))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err($crate::store::incident_sql::failed("reading the grid-set version"))?;
+            if version != located_on {
+                return Err($crate::store::StoreError::Stale {
+                    what: $crate::store::GRID_SET.into(),
+                    version: located_on,
+                });
+            }
+            Ok(())
+        }
+
         async fn claim_grid_set(&mut self, planned: i64) -> Result<i64, $crate::store::StoreError> {
             let claimed = sqlx::query::<$db>(
                 "UPDATE grid_set SET version = version + 1 WHERE id = 1 AND version = $1",
@@ -39,7 +58,7 @@ macro_rules! impl_unit {
             .map_err($crate::store::incident_sql::failed("claiming the grid-set version"))?;
             if claimed.rows_affected() != 1 {
                 return Err($crate::store::StoreError::Stale {
-                    what: "the grid set".into(),
+                    what: $crate::store::GRID_SET.into(),
                     version: planned,
                 });
             }

@@ -34,6 +34,11 @@ pub struct NewIncident {
     pub point: ReportedPoint,
     /// The grids there now.
     pub chain: GridChain,
+    /// The version of the grid set `chain` was found in: the write is
+    /// refused ([`StoreError::Stale`], `what` = [`GRID_SET`]) if the grids
+    /// changed since, so that no report is stored against redrawn grids.
+    /// `None`: not checked (a store-level test, a direct import).
+    pub grid_version: Option<i64>,
     /// Who handles it first.
     pub tier: Tier,
     /// The person responsible first.

@@ -22,7 +22,7 @@ mod unit;
 
 pub use incidents::{IncidentPage, IncidentStore, IncidentWrites, NewEvent, NewIncident};
 pub use patrols::{Inspection, NewHazard, PatrolStore, PatrolWrites};
-pub use unit::Unit;
+pub use unit::{GRID_SET, Unit};
 
 // Filters and modes are part of the vocabulary (`model`); re-exported for
 // the store's callers.

@@ -299,8 +299,9 @@ macro_rules! impl_patrol_store {
                 let failed = $crate::store::incident_sql::failed;
                 let tx = &mut *self.tx;
                 for (id, version, chain) in moves {
-                    // A hazard changed since it was read (moved by hand) is
-                    // left as its change put it.
+                    // A hazard changed since it was read refuses the whole
+                    // change (the caller read it in this transaction, so
+                    // only a concurrent writer on PostgreSQL can cause it).
                     let mut update = sqlx::query::<$db>(
                         "UPDATE hazards SET grid_l1 = $1, grid_l2 = $2, grid_l3 = $3, \
                          grid_l4 = $4, grid_l5 = $5, version = version + 1 \
@@ -309,12 +310,18 @@ macro_rules! impl_patrol_store {
                     for grid in chain {
                         update = update.bind(grid.as_ref().map(|g| g.0.as_str()));
                     }
-                    update
+                    let done = update
                         .bind(id.0)
                         .bind(version)
                         .execute(&mut *tx)
                         .await
                         .map_err(failed("relocating a hazard"))?;
+                    if done.rows_affected() != 1 {
+                        return Err($crate::store::StoreError::Stale {
+                            what: format!("hazard {}", id.0),
+                            version: *version,
+                        });
+                    }
                 }
                 Ok(())
             }

@@ -90,7 +90,8 @@ pub trait PatrolWrites: Send {
 
     /// Give hazards new grid chains (after the grids were redrawn), all in
     /// one transaction: each `(id, version read, chain)`; a hazard no longer
-    /// at that version is left alone. Each one moved gets the next version.
+    /// at that version fails the call with [`StoreError::Stale`] (the unit
+    /// is then dropped). Each one moved gets the next version.
     async fn relocate_hazards(
         &mut self,
         moves: &[(HazardId, i64, GridChain)],

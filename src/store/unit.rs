@@ -12,6 +12,10 @@ use async_trait::async_trait;
 use crate::model::{Change, Grid, NewChange};
 use crate::store::{IncidentWrites, PatrolWrites, StoreError, WriteMode};
 
+/// What a write refused because the grids changed names: the `what` of its
+/// [`StoreError::Stale`](crate::store::StoreError::Stale).
+pub const GRID_SET: &str = "the grid set";
+
 /// One open transaction of a store. Obtained from [`Store::begin`]; the
 /// incident and patrol writes come from [`IncidentWrites`] and
 /// [`PatrolWrites`].
@@ -27,9 +31,17 @@ pub trait Unit: IncidentWrites + PatrolWrites + Send {
     /// The version of the grid set as this transaction sees it.
     async fn grid_set_version(&mut self) -> Result<i64, StoreError>;
 
+    /// Refuse ([`StoreError::Stale`], `what` = [`GRID_SET`]) unless the grid
+    /// set is still at `located_on`, the version something about to be
+    /// written was located in. On PostgreSQL the row is read `FOR SHARE`:
+    /// a grid change claiming the next version waits for this unit, or this
+    /// read waits for that change and sees its version. Make it the unit's
+    /// first statement.
+    async fn check_grid_set(&mut self, located_on: i64) -> Result<(), StoreError>;
+
     /// Claim the next version of the grid set for a change planned on
     /// `planned`: answers the new version, or
-    /// [`StoreError::Stale`] (`what` = "the grid set") when another change
+    /// [`StoreError::Stale`] (`what` = [`GRID_SET`]) when another change
     /// committed since. On PostgreSQL a concurrent claim waits for this
     /// transaction to end, then finds the version moved.
     async fn claim_grid_set(&mut self, planned: i64) -> Result<i64, StoreError>;
@@ -39,7 +51,10 @@ pub trait Unit: IncidentWrites + PatrolWrites + Send {
     async fn write_grids(&mut self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
 
     /// Append a change to the feed; answers it with its sequence number.
-    /// Sequence numbers become visible in the order they were given out.
+    /// Sequence numbers become visible in the order they were given out: on
+    /// PostgreSQL the first append takes a lock every appender takes, held
+    /// to the end of the transaction, so make every other write of the unit
+    /// first (a unit holding it must not wait for another's row lock).
     async fn record_change(&mut self, change: &NewChange) -> Result<Change, StoreError>;
 
     /// Make every write of this unit visible at once.

@@ -53,9 +53,9 @@ pub(super) async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let (missed, replayed_to) = match last_seen {
+    let (missed, replayed_to, complete) = match last_seen {
         Some(seen) => replay(&state, seen).await,
-        None => (Vec::new(), 0),
+        None => (Vec::new(), 0, true),
     };
     let ready = Event::default().event("ready").data("{}");
     let shutdown = state.shutdown_begun();
@@ -65,8 +65,12 @@ pub(super) async fn events(
         .into_iter()
         .map(|(seq, kind, incident)| incident_event(seq, kind, &incident, &index, now))
         .collect();
+    // A replay that could not send everything missed says so, as a slow
+    // listener is told: the client reloads its list.
+    let lagged = (!complete).then(|| Event::default().event("lagged").data("replay"));
     let stream = futures_util::stream::once(std::future::ready(ready))
         .chain(futures_util::stream::iter(missed))
+        .chain(futures_util::stream::iter(lagged))
         .chain(changes.filter_map(move |change| {
             let event = match change {
                 Ok(change) if change.seq <= replayed_to => None,
@@ -93,16 +97,23 @@ pub(super) async fn events(
 const MAX_REPLAY: u32 = 1000;
 
 /// Every incident changed after `seen`, as it now stands, with the sequence
-/// number of its last change; and the sequence number replayed to.
-async fn replay(state: &AppState, seen: i64) -> (Vec<(i64, &'static str, Incident)>, i64) {
+/// number of its last change; the sequence number replayed to; and whether
+/// that is everything (false when the feed could not be read or holds more
+/// than one replay's worth).
+async fn replay(state: &AppState, seen: i64) -> (Vec<(i64, &'static str, Incident)>, i64, bool) {
     let mut latest: HashMap<i64, (i64, &'static str)> = HashMap::new();
-    let changes = match state.feed().read(seen, MAX_REPLAY).await {
-        Ok(changes) => changes,
+    let read =
+        futures_util::future::try_join(state.feed().latest(), state.feed().read(seen, MAX_REPLAY));
+    let (newest, changes) = match read.await {
+        Ok(read) => read,
         Err(e) => {
             tracing::error!(error = %e, "reading the change feed for a reconnecting listener");
-            return (Vec::new(), seen);
+            return (Vec::new(), seen.min(0), false);
         }
     };
+    let complete = changes.len() < MAX_REPLAY as usize;
+    // An id from the future (a database reset since) hides nothing.
+    let seen = seen.min(newest);
     let replayed_to = changes.last().map_or(seen, |c| c.seq);
     for change in changes.iter().filter(|c| c.kind == ChangeKind::Incident) {
         for id in change.ids.iter().filter_map(|id| id.parse::<i64>().ok()) {
@@ -123,7 +134,7 @@ async fn replay(state: &AppState, seen: i64) -> (Vec<(i64, &'static str, Inciden
         }
     }
     missed.sort_by_key(|(seq, _, _)| *seq);
-    (missed, replayed_to)
+    (missed, replayed_to, complete)
 }
 
 fn incident_event(

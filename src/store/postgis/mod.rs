@@ -447,7 +447,8 @@ pub struct PostgisUnit {
 crate::store::feed_sql::impl_unit!(
     PostgisUnit,
     sqlx::Postgres,
-    Some("SELECT pg_advisory_xact_lock(7363626900)")
+    Some("SELECT pg_advisory_xact_lock(7363626900)"),
+    " FOR SHARE"
 );
 
 /// Write grids inside a unit's transaction.

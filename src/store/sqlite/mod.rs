@@ -285,7 +285,7 @@ pub struct SqliteUnit {
     tx: Transaction<'static, Sqlite>,
 }
 
-crate::store::feed_sql::impl_unit!(SqliteUnit, sqlx::Sqlite, None);
+crate::store::feed_sql::impl_unit!(SqliteUnit, sqlx::Sqlite, None, "");
 
 /// Write grids inside a unit's transaction.
 async fn write_grids(
