@@ -197,9 +197,10 @@ impl AppState {
         actor: &str,
     ) -> Result<Arc<RoadNetwork>, StoreError> {
         let count = lines.len();
+        // Built before the unit opens: on SQLite a unit holds the write lock.
+        let network = build_roads(lines.clone()).await;
         let mut change = self.feed.begin().await?;
         change.unit().replace_roads(&lines).await?;
-        let network = build_roads(lines).await;
         change
             .record(
                 crate::model::NewChange::new(

@@ -76,6 +76,6 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<axum::Json<Health
         grids: counts.iter().sum(),
         backend: state.backend_name(),
         grid_version: state.index().version(),
-        change: state.feed().applied().await,
+        change: state.feed().applied(),
     }))
 }

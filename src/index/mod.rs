@@ -263,13 +263,13 @@ impl GridIndex {
             .locate_all_at_point(&[p.lon, p.lat])
             .map(|e| e.data)
             .collect();
-        let Some(mut current) = self.owner(p, towns) else {
+        let Some(mut current) = self.owner(p, towns, false) else {
             return chain;
         };
         chain.0[0] = Some(current);
         for slot in 1..5 {
             // Children are ordered by id, so the first owner is the lowest id.
-            match self.owner(p, self.children[current as usize].iter().copied()) {
+            match self.owner(p, self.children[current as usize].iter().copied(), true) {
                 Some(c) => {
                     chain.0[slot] = Some(c);
                     current = c;
@@ -284,18 +284,31 @@ impl GridIndex {
     /// the lowest id among those that own it by the boundary rule; where
     /// none does (the east or north side of the area they tile), the lowest
     /// id among those whose closed boundary covers it (see [`rule`]).
-    fn owner(&self, p: LonLat, candidates: impl IntoIterator<Item = GridIx>) -> Option<GridIx> {
-        let mut owner: Option<GridIx> = None;
-        let mut covering: Option<GridIx> = None;
-        for c in candidates {
-            let shape = &self.shapes[c as usize];
-            if owner.is_none_or(|o| c < o) && shape.owns(p) {
-                owner = Some(c);
-            } else if owner.is_none() && covering.is_none_or(|o| c < o) && shape.on_boundary(p) {
-                covering = Some(c);
-            }
-        }
-        owner.or(covering)
+    fn owner(
+        &self,
+        p: LonLat,
+        candidates: impl IntoIterator<Item = GridIx> + Clone,
+        in_id_order: bool,
+    ) -> Option<GridIx> {
+        // The rule first, alone: the closed test is for the rare point no
+        // candidate owns, and must not slow down the common case.
+        let mut owning = candidates
+            .clone()
+            .into_iter()
+            .filter(|&c| self.shapes[c as usize].owns(p));
+        // Children are kept in id order: the first owner is the lowest id,
+        // and the rest need not be tested.
+        let owner = if in_id_order {
+            owning.next()
+        } else {
+            owning.min()
+        };
+        owner.or_else(|| {
+            candidates
+                .into_iter()
+                .filter(|&c| self.shapes[c as usize].on_boundary(p))
+                .min()
+        })
     }
 
     /// The chain for `p` when only `candidates` may own it, e.g. the grids a
@@ -309,7 +322,7 @@ impl GridIndex {
                 let g = self.grid(c);
                 g.level == level && (level == Level::TOWN || self.parent_of(c) == parent)
             });
-            match self.owner(p, of_level) {
+            match self.owner(p, of_level, false) {
                 Some(o) => {
                     chain.0[level.index()] = Some(o);
                     parent = Some(o);

@@ -68,6 +68,9 @@ pub struct Feed {
     /// The last sequence number applied. Held while applying: one applier
     /// at a time, so effects land strictly in order.
     applied: tokio::sync::Mutex<i64>,
+    /// The same number, readable without waiting for an applier (health
+    /// checks must not wait out a grid reload).
+    applied_now: std::sync::atomic::AtomicI64,
 }
 
 impl Feed {
@@ -90,6 +93,7 @@ impl Feed {
             roads,
             pending: Mutex::new(HashMap::new()),
             applied: tokio::sync::Mutex::new(applied),
+            applied_now: std::sync::atomic::AtomicI64::new(applied),
         }
     }
 
@@ -122,8 +126,8 @@ impl Feed {
     }
 
     /// The last sequence number applied in this process.
-    pub async fn applied(&self) -> i64 {
-        *self.applied.lock().await
+    pub fn applied(&self) -> i64 {
+        self.applied_now.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Apply every committed change not applied yet, in order; answers the
@@ -131,12 +135,45 @@ impl Feed {
     /// (the store failed) stops the catch-up there, to be tried again.
     pub async fn catch_up(&self) -> Result<i64, StoreError> {
         let mut applied = self.applied.lock().await;
+        self.catch_up_locked(&mut applied).await
+    }
+
+    /// Apply `committed` (the feed rows of a change this process just
+    /// committed, in order) and whatever committed before them. When they
+    /// directly follow what was applied (the usual case: nothing else
+    /// committed in between), their effects are applied without reading the
+    /// feed back; otherwise this is [`Feed::catch_up`].
+    pub async fn catch_up_after(&self, committed: &[Change]) -> Result<i64, StoreError> {
+        let mut applied = self.applied.lock().await;
+        let follows = committed.first().is_some_and(|c| c.seq == *applied + 1)
+            && committed.windows(2).all(|w| w[1].seq == w[0].seq + 1);
+        if follows {
+            // A commit of sequence number N means every smaller number
+            // committed or never will (see the migration), so nothing
+            // before these is left to read.
+            for change in committed {
+                self.apply(change).await?;
+                *applied = change.seq;
+                self.applied_now
+                    .store(change.seq, std::sync::atomic::Ordering::Release);
+            }
+            return Ok(*applied);
+        }
+        if committed.last().is_some_and(|c| c.seq <= *applied) {
+            return Ok(*applied);
+        }
+        self.catch_up_locked(&mut applied).await
+    }
+
+    async fn catch_up_locked(&self, applied: &mut i64) -> Result<i64, StoreError> {
         loop {
             let page = self.store.changes(*applied, PAGE).await?;
             let full = page.len() == PAGE as usize;
             for change in page {
                 self.apply(&change).await?;
                 *applied = change.seq;
+                self.applied_now
+                    .store(change.seq, std::sync::atomic::Ordering::Release);
             }
             if !full {
                 return Ok(*applied);
@@ -273,7 +310,8 @@ pub async fn load_index(store: &dyn Store) -> Result<(GridIndex, i64), StoreErro
 pub struct Changing<'f> {
     unit: Box<dyn Unit>,
     feed: &'f Feed,
-    effects: Vec<(i64, Option<Effect>)>,
+    /// The feed rows appended, in order, with their effects.
+    effects: Vec<(Change, Option<Effect>)>,
 }
 
 impl Feed {
@@ -301,7 +339,7 @@ impl Changing<'_> {
         effect: Option<Effect>,
     ) -> Result<Change, StoreError> {
         let recorded = self.unit.record_change(&change).await?;
-        self.effects.push((recorded.seq, effect));
+        self.effects.push((recorded.clone(), effect));
         Ok(recorded)
     }
 
@@ -313,21 +351,22 @@ impl Changing<'_> {
             feed,
             effects,
         } = self;
-        let seqs: Vec<i64> = effects.iter().map(|(seq, _)| *seq).collect();
-        for (seq, effect) in effects {
+        let mut changes = Vec::with_capacity(effects.len());
+        for (change, effect) in effects {
             if let Some(effect) = effect {
-                feed.expect(seq, effect);
+                feed.expect(change.seq, effect);
             }
+            changes.push(change);
         }
         if let Err(e) = unit.commit().await {
-            feed.forget(seqs);
+            feed.forget(changes.iter().map(|c| c.seq));
             return Err(e);
         }
-        let last = seqs.last().copied().unwrap_or(0);
+        let last = changes.last().map_or(0, |c| c.seq);
         // The change is committed whatever happens next: a failure to apply
         // it here is logged and retried by the follower, not reported as a
         // failed change.
-        match feed.catch_up().await {
+        match feed.catch_up_after(&changes).await {
             Ok(applied) if applied >= last => {}
             other => tracing::error!(?other, last, "a committed change is not applied yet"),
         }

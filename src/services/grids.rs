@@ -272,9 +272,12 @@ impl GridService {
         .expect("validation does not panic")?;
         // Read in a transaction of its own, dropped unwritten: the same
         // reads the apply makes, so the plan is what applying would do now.
+        // (the unit is dropped before the computing starts: on SQLite it
+        // holds the write lock)
         let mut unit = self.store.begin().await?;
-        let moves = impact_in(unit.as_mut(), &index).await?;
+        let lying = read_lying(unit.as_mut()).await?;
         drop(unit);
+        let moves = impact_of(lying, &index).await;
         let impact = moves.impact;
         let stranded = impact.stranded();
         if !stranded.is_empty() {
@@ -374,6 +377,7 @@ impl GridService {
                 ),
             ))
             .await?;
+        let mut recorded = vec![grids_change.clone()];
         let mut effects = vec![(
             grids_change.seq,
             Effect::Grids {
@@ -399,26 +403,31 @@ impl GridService {
                     incident: Box::new(stored),
                 },
             ));
+            recorded.push(change);
         }
         if !moves.impact.hazards.is_empty() {
-            unit.record_change(&NewChange::new(
-                ChangeKind::Hazard,
-                moves.impact.hazards.iter().map(|m| m.id),
-                &actor,
-                now,
-                "relocated by a grid change",
-            ))
-            .await?;
+            let change = unit
+                .record_change(&NewChange::new(
+                    ChangeKind::Hazard,
+                    moves.impact.hazards.iter().map(|m| m.id),
+                    &actor,
+                    now,
+                    "relocated by a grid change",
+                ))
+                .await?;
+            recorded.push(change);
         }
         if !moves.routes.is_empty() {
-            unit.record_change(&NewChange::new(
-                ChangeKind::Route,
-                moves.routes.iter().map(|r| r.id.0),
-                &actor,
-                now,
-                "re-listed under other grids by a grid change",
-            ))
-            .await?;
+            let change = unit
+                .record_change(&NewChange::new(
+                    ChangeKind::Route,
+                    moves.routes.iter().map(|r| r.id.0),
+                    &actor,
+                    now,
+                    "re-listed under other grids by a grid change",
+                ))
+                .await?;
+            recorded.push(change);
         }
 
         let seqs: Vec<i64> = effects.iter().map(|(seq, _)| *seq).collect();
@@ -430,7 +439,7 @@ impl GridService {
             self.feed.forget(seqs);
             return Err(e.into());
         }
-        let applied = self.feed.catch_up().await;
+        let applied = self.feed.catch_up_after(&recorded).await;
         if !matches!(applied, Ok(seq) if seq >= last) {
             tracing::error!(?applied, "a committed grid change is not applied yet");
         }
@@ -467,12 +476,31 @@ struct Moves {
 }
 
 async fn impact_in(unit: &mut dyn Unit, index: &Arc<GridIndex>) -> Result<Moves, StoreError> {
+    let lying = read_lying(unit).await?;
+    Ok(impact_of(lying, index).await)
+}
+
+/// What lies in the grids, as the unit's transaction sees it: the open
+/// incidents, the hazards and the saved routes.
+type Lying = (
+    Vec<Incident>,
+    Vec<crate::model::Hazard>,
+    Vec<crate::model::Route>,
+);
+
+async fn read_lying(unit: &mut dyn Unit) -> Result<Lying, StoreError> {
     let open: Vec<Status> = Status::open().collect();
-    let incidents = unit.read_incidents_in(&open).await?;
-    let hazards = unit.read_hazards().await?;
-    let routes = unit.read_routes().await?;
+    Ok((
+        unit.read_incidents_in(&open).await?,
+        unit.read_hazards().await?,
+        unit.read_routes().await?,
+    ))
+}
+
+/// Where what lies in the grids lies in `index`, and what that moves.
+async fn impact_of((incidents, hazards, routes): Lying, index: &Arc<GridIndex>) -> Moves {
     let index = index.clone();
-    Ok(tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let mut moves = Moves {
             impact: Impact::default(),
             incidents: Vec::new(),
@@ -517,7 +545,7 @@ async fn impact_in(unit: &mut dyn Unit, index: &Arc<GridIndex>) -> Result<Moves,
         moves
     })
     .await
-    .expect("locating does not panic"))
+    .expect("locating does not panic")
 }
 
 /// An open incident given the grids now at its point. Its tier stays; when

@@ -511,7 +511,11 @@ macro_rules! impl_patrol_store {
                         patrol.version
                     );
                 }
-                for (hazard, at) in inspected {
+                // By hazard id: the same order as a grid change relocating
+                // hazards, so two such transactions cannot deadlock.
+                let mut inspected = inspected.to_vec();
+                inspected.sort_by_key(|(hazard, _)| hazard.0);
+                for (hazard, at) in &inspected {
                     let at = at.as_millisecond();
                     sqlx::query::<$db>(
                         "INSERT INTO hazard_inspections (hazard_id, patrol_id, at) \
