@@ -35,7 +35,7 @@ pub struct NewIncident {
     /// The grids there now.
     pub chain: GridChain,
     /// The version of the grid set `chain` was found in: the write is
-    /// refused ([`StoreError::Stale`], `what` = [`GRID_SET`]) if the grids
+    /// refused ([`StoreError::Stale`], `what` = [`GRID_SET`](crate::store::GRID_SET)) if the grids
     /// changed since, so that no report is stored against redrawn grids.
     /// `None`: not checked (a store-level test, a direct import).
     pub grid_version: Option<i64>,
