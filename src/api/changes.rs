@@ -99,6 +99,8 @@ struct ChangesPage {
         (status = 200, description = "A page of the feed", body = ChangesPage),
         (status = 400, description = "`since` or `limit` is malformed",
             body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The store could not be read",
+            body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 async fn changes(

@@ -268,18 +268,8 @@ pub async fn register(
     }
     let mut unit = feed.begin().await?;
     let created = unit.unit().create_hazards(&news).await?;
-    unit.record(
-        NewChange::new(
-            ChangeKind::Hazard,
-            created.iter().map(|h| h.id.0),
-            "hazard register",
-            now,
-            format!("{} hazard(s) registered", created.len()),
-        ),
-        None,
-    )
-    .await?;
-    unit.commit().await?;
+    let summary = format!("{} hazard(s) registered", created.len());
+    commit_hazard_change(unit, created.iter().map(|h| h.id.0), now, summary).await?;
     Ok(created)
 }
 
@@ -374,18 +364,7 @@ pub async fn change(
         .update_hazard(&hazard)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
-    unit.record(
-        NewChange::new(
-            ChangeKind::Hazard,
-            [id.0],
-            "hazard register",
-            now,
-            format!("hazard {id} edited"),
-        ),
-        None,
-    )
-    .await?;
-    unit.commit().await?;
+    commit_hazard_change(unit, [id.0], now, format!("hazard {id} edited")).await?;
     Ok(saved)
 }
 
@@ -395,19 +374,24 @@ pub async fn delete(feed: &Feed, id: HazardId, now: Timestamp) -> Result<bool, P
     if !unit.unit().delete_hazard(id).await? {
         return Ok(false);
     }
+    commit_hazard_change(unit, [id.0], now, format!("hazard {id} deleted")).await?;
+    Ok(true)
+}
+
+/// Append the register's feed row for `ids` and commit the unit.
+async fn commit_hazard_change(
+    mut unit: crate::services::feed::Changing<'_>,
+    ids: impl IntoIterator<Item = i64>,
+    now: Timestamp,
+    summary: String,
+) -> Result<(), PatrolError> {
     unit.record(
-        NewChange::new(
-            ChangeKind::Hazard,
-            [id.0],
-            "hazard register",
-            now,
-            format!("hazard {id} deleted"),
-        ),
+        NewChange::new(ChangeKind::Hazard, ids, "hazard register", now, summary),
         None,
     )
     .await?;
     unit.commit().await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Which hazards to list; every field that is set must match.
