@@ -11,22 +11,22 @@
 //!   the same levels, attributes, extent and buffer, over the GiST index, on
 //!   the same tiles (a sample of 40 per zoom, so a run stays in minutes).
 //!
-//! Also a check: both sides must put the same grids in each sampled tile
-//! (a grid touching a tile only by a sliver under a tile unit may differ, so
-//! the count of differences is printed and bounded).
+//! Also a check, before anything is timed: both sides must put the same
+//! grids, with the same attributes and the same shapes, in every sampled
+//! tile (`checks::same_tile`: outlines within half the simplification
+//! tolerance plus a unit on average, grids in one tile only no wider than
+//! a sliver). The worst mean offset between the two outlines is printed.
 //!
 //! PostGIS is reached at `WANGGE_BENCH_POSTGRES_URL` (default: the local
 //! socket, database `wangge_test`); the county is loaded into schema
 //! `bench_tiles` first. Run with `cargo bench --bench tiles`.
 
-use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use geozero::mvt::{Message, Tile};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use wangge::generate::{DEMO_SEED, generate};
@@ -36,8 +36,11 @@ use wangge::store::WriteMode;
 use wangge::store::postgis::PostgisStore;
 use wangge::tiles::{
     BUFFER, EXTENT, EncodedTile, GRID_MIN_ZOOM, TileId, TileKey, TileService, TileSource, Tileset,
-    render,
+    render, simplify_tolerance,
 };
+
+#[path = "checks.rs"]
+mod checks;
 
 const ZOOMS: [u8; 3] = [10, 12, 14];
 /// Tiles per zoom cut by PostGIS (spread evenly over the county's tiles).
@@ -67,24 +70,6 @@ fn county_bounds(index: &GridIndex) -> Bbox {
         .filter_map(|g| Bbox::of(&g.geometry))
         .reduce(Bbox::union)
         .expect("the county has grids")
-}
-
-fn ids_in(bytes: &[u8]) -> BTreeSet<String> {
-    let tile = Tile::decode(bytes).expect("a valid tile");
-    let mut ids = BTreeSet::new();
-    for layer in &tile.layers {
-        let id_key = layer.keys.iter().position(|k| k == "id");
-        for f in &layer.features {
-            for pair in f.tags.chunks(2) {
-                if Some(pair[0] as usize) == id_key
-                    && let Some(s) = &layer.values[pair[1] as usize].string_value
-                {
-                    ids.insert(s.clone());
-                }
-            }
-        }
-    }
-    ids
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -181,7 +166,7 @@ fn bench(c: &mut Criterion) {
             .step_by(step)
             .take(POSTGIS_SAMPLE)
             .collect();
-        let mut differing = 0;
+        let mut agreement = checks::TileAgreement::default();
         let mut pg_times = Vec::new();
         let mut ours_times = Vec::new();
         for &t in &sample {
@@ -191,19 +176,29 @@ fn bench(c: &mut Criterion) {
             let s = Instant::now();
             let ours = render(&source, Tileset::Grids, t).unwrap_or_default();
             ours_times.push(s.elapsed());
-            let (a, b) = (ids_in(&ours), ids_in(&theirs));
-            differing += a.symmetric_difference(&b).count();
+            let seen = checks::same_tile(
+                &format!("tile {}/{}/{}", t.z, t.x, t.y),
+                &ours,
+                &theirs,
+                f64::from(EXTENT),
+                simplify_tolerance(z),
+            )
+            .unwrap_or_else(|e| panic!("PostGIS and wangge cut different tiles: {e}"));
+            agreement.compared += seen.compared;
+            agreement.slivers += seen.slivers;
+            agreement.worst_mean_offset = agreement.worst_mean_offset.max(seen.worst_mean_offset);
         }
         let (pg, ours) = (median(pg_times), median(ours_times));
         eprintln!(
             "zoom {z}: PostGIS ST_AsMVT on {} sampled tiles: median {pg:.2?} vs wangge {ours:.2?} \
-             ({:.0}x); grids in one tile but not the other: {differing}",
+             ({:.0}x); {} grids compared, worst mean outline offset {:.2} units (allowed \
+             {}), {} slivers in one tile only",
             sample.len(),
-            pg.as_secs_f64() / ours.as_secs_f64()
-        );
-        assert!(
-            differing <= sample.len(),
-            "PostGIS and wangge disagree on which grids are in the tiles: {differing}"
+            pg.as_secs_f64() / ours.as_secs_f64(),
+            agreement.compared,
+            agreement.worst_mean_offset,
+            simplify_tolerance(z) / 2.0 + 1.0,
+            agreement.slivers
         );
 
         let mut group = c.benchmark_group(format!("grid tiles, zoom {z}, whole county"));

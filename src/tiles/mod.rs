@@ -62,7 +62,7 @@ pub mod style;
 pub use cache::{CacheStats, DEFAULT_BUDGET_BYTES, EncodedTile, TileKey, TileService};
 pub use changes::changed_bounds;
 pub use coord::{TileId, TileIdError, WorldXY};
-pub use render::render;
+pub use render::{render, simplify_tolerance};
 pub use source::TileSource;
 
 /// A tileset: one kind of feature, served at `/tiles/{name}/{z}/{x}/{y}.mvt`

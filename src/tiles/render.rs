@@ -69,16 +69,22 @@ fn levels_at(min_zoom: &[u8; 5], z: u8) -> impl Iterator<Item = Level> + '_ {
         .filter(move |level| min_zoom[level.index()] <= z)
 }
 
+/// How far, in tile units, a grid outline in a tile at `zoom` may stray
+/// from the true border through simplification (snapping to whole units
+/// adds up to half a unit more).
+pub fn simplify_tolerance(zoom: u8) -> f64 {
+    if zoom >= MAX_ZOOM {
+        SIMPLIFY_UNITS_MAX_ZOOM
+    } else {
+        SIMPLIFY_UNITS
+    }
+}
+
 fn grids_layer(source: &TileSource, tile: TileId) -> Layer {
     let mut layer = LayerBuilder::new(Tileset::Grids);
     let index = source.index();
     let bounds = tile.lonlat_bounds(f64::from(BUFFER) / f64::from(EXTENT));
-    let tolerance = if tile.z >= MAX_ZOOM {
-        SIMPLIFY_UNITS_MAX_ZOOM
-    } else {
-        SIMPLIFY_UNITS
-    };
-    let mut cutter = Cutter::new(tile, tolerance);
+    let mut cutter = Cutter::new(tile, simplify_tolerance(tile.z));
     for level in levels_at(&GRID_MIN_ZOOM, tile.z) {
         for ix in index.candidates_in_bbox(level, bounds) {
             let shapes = cutter.cut(source.world_geometry(ix));
