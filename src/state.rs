@@ -201,18 +201,16 @@ impl AppState {
         let network = build_roads(lines.clone()).await;
         let mut change = self.feed.begin().await?;
         change.unit().replace_roads(&lines).await?;
-        change
-            .record(
-                crate::model::NewChange::new(
-                    crate::model::ChangeKind::Roads,
-                    std::iter::empty::<String>(),
-                    actor,
-                    jiff::Timestamp::now(),
-                    format!("road network replaced: {count} line(s)"),
-                ),
-                Some(Effect::Roads(network.clone())),
-            )
-            .await?;
+        change.record(
+            crate::model::NewChange::new(
+                crate::model::ChangeKind::Roads,
+                std::iter::empty::<String>(),
+                actor,
+                jiff::Timestamp::now(),
+                format!("road network replaced: {count} line(s)"),
+            ),
+            Some(Effect::Roads(network.clone())),
+        );
         change.commit().await?;
         Ok(network)
     }

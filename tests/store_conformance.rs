@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use wangge::generate::{self, DEMO_SEED, LEVEL_COUNTS};
 use wangge::geom::{Bbox, LonLat};
-use wangge::model::{Grid, GridId, Level};
+use wangge::model::{ChangeKind, Grid, GridId, Level, NewChange};
 use wangge::store::{Backend, GridFilter, StoreError, WriteMode};
 
 use support::{
@@ -43,7 +43,60 @@ conformance!(
     reopening_keeps_the_data,
     corrupt_row_is_reported_with_its_id,
     demo_county_round_trips,
+    feed_appends_in_the_order_given,
 );
+
+/// A unit's feed entries, appended in one statement (more than one chunk of
+/// the insert), come back numbered in the order given, read back the same;
+/// a unit dropped without committing leaves no entry behind.
+async fn feed_appends_in_the_order_given(t: &TestStore) {
+    let start = t.store.last_change().await.expect("feed position");
+    let news: Vec<NewChange> = (0..1_500)
+        .map(|i| {
+            let kind = [ChangeKind::Incident, ChangeKind::Hazard, ChangeKind::Route][i % 3];
+            let at = jiff::Timestamp::from_second(1_700_000_000 + i as i64).expect("a time");
+            NewChange::new(kind, [i], format!("actor {i}"), at, format!("change {i}"))
+        })
+        .collect();
+    let mut unit = t.store.begin().await.expect("a unit");
+    let recorded = unit.record_changes(&news).await.expect("appended");
+    unit.commit().await.expect("committed");
+    assert_eq!(recorded.len(), news.len(), "{}", t.name);
+    for (i, (new, got)) in news.iter().zip(&recorded).enumerate() {
+        assert_eq!(
+            (got.kind, &got.ids, &got.actor, got.at, &got.summary),
+            (new.kind, &new.ids, &new.actor, new.at, &new.summary),
+            "{}: entry {i}",
+            t.name
+        );
+    }
+    assert!(
+        recorded.windows(2).all(|w| w[0].seq < w[1].seq) && recorded[0].seq > start,
+        "{}: numbered in order after {start}",
+        t.name
+    );
+    let mut read = Vec::new();
+    while read.len() < news.len() {
+        let after = read.last().map_or(start, |c: &wangge::model::Change| c.seq);
+        let page = t.store.changes(after, 1_000).await.expect("read the feed");
+        assert!(!page.is_empty(), "{}: the feed ends early", t.name);
+        read.extend(page);
+    }
+    assert_eq!(read, recorded, "{}: read back as appended", t.name);
+
+    let mut dropped = t.store.begin().await.expect("a unit");
+    dropped
+        .record_changes(&news[..2])
+        .await
+        .expect("appended, not committed");
+    drop(dropped);
+    assert_eq!(
+        t.store.last_change().await.expect("feed position"),
+        recorded.last().expect("entries").seq,
+        "{}: a dropped unit leaves no entry",
+        t.name
+    );
+}
 
 // ---------------------------------------------------------------------------
 // Helpers

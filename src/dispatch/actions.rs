@@ -88,21 +88,19 @@ async fn save(
             .unit()
             .update_incident(&before, &after, &event)
             .await?;
-        change
-            .record(
-                NewChange::new(
-                    crate::model::ChangeKind::Incident,
-                    [saved.id.0],
-                    &event.actor,
-                    event.at,
-                    event_summary(&event),
-                ),
-                Some(Effect::Incident {
-                    reported: false,
-                    incident: Box::new(saved.clone()),
-                }),
-            )
-            .await?;
+        change.record(
+            NewChange::new(
+                crate::model::ChangeKind::Incident,
+                [saved.id.0],
+                &event.actor,
+                event.at,
+                event_summary(&event),
+            ),
+            Some(Effect::Incident {
+                reported: false,
+                incident: Box::new(saved.clone()),
+            }),
+        );
         change.commit().await?;
         Ok(saved)
     })

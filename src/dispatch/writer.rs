@@ -79,21 +79,19 @@ pub async fn record_reports(
     }
     let created = change.unit().create_incidents(news).await?;
     for (new, incident) in news.iter().zip(&created) {
-        change
-            .record(
-                NewChange::new(
-                    ChangeKind::Incident,
-                    [incident.id.0],
-                    &new.actor,
-                    new.reported_at,
-                    format!("{} ({})", super::REPORTED, new.category),
-                ),
-                Some(Effect::Incident {
-                    reported: true,
-                    incident: Box::new(incident.clone()),
-                }),
-            )
-            .await?;
+        change.record(
+            NewChange::new(
+                ChangeKind::Incident,
+                [incident.id.0],
+                &new.actor,
+                new.reported_at,
+                format!("{} ({})", super::REPORTED, new.category),
+            ),
+            Some(Effect::Incident {
+                reported: true,
+                incident: Box::new(incident.clone()),
+            }),
+        );
     }
     change.commit().await?;
     Ok(created)

@@ -108,8 +108,7 @@ async fn record_patrol(
             format!("{what} (route {})", patrol.route.0),
         ),
         None,
-    )
-    .await?;
+    );
     if !inspected.is_empty() {
         unit.record(
             NewChange::new(
@@ -120,8 +119,7 @@ async fn record_patrol(
                 "inspected on a patrol",
             ),
             None,
-        )
-        .await?;
+        );
     }
     Ok(())
 }

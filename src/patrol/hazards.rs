@@ -388,8 +388,7 @@ async fn commit_hazard_change(
     unit.record(
         NewChange::new(ChangeKind::Hazard, ids, "hazard register", now, summary),
         None,
-    )
-    .await?;
+    );
     unit.commit().await?;
     Ok(())
 }

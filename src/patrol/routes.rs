@@ -314,8 +314,7 @@ pub async fn delete(feed: &Feed, id: RouteId, now: Timestamp) -> Result<bool, Pa
             format!("route {} deleted", id.0),
         ),
         None,
-    )
-    .await?;
+    );
     unit.commit().await?;
     Ok(true)
 }
@@ -336,7 +335,6 @@ async fn record_route(
             format!("route {} {what}", route.id.0),
         ),
         None,
-    )
-    .await?;
+    );
     Ok(())
 }

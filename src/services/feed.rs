@@ -310,8 +310,8 @@ pub async fn load_index(store: &dyn Store) -> Result<(GridIndex, i64), StoreErro
 pub struct Changing<'f> {
     unit: Box<dyn Unit>,
     feed: &'f Feed,
-    /// The feed rows appended, in order, with their effects.
-    effects: Vec<(Change, Option<Effect>)>,
+    /// The feed entries to append, in order, with their effects.
+    effects: Vec<(NewChange, Option<Effect>)>,
 }
 
 impl Feed {
@@ -331,28 +331,32 @@ impl Changing<'_> {
         self.unit.as_mut()
     }
 
-    /// Append a feed entry, with what it does in this process once
-    /// committed (if anything beyond the store).
-    pub async fn record(
-        &mut self,
-        change: NewChange,
-        effect: Option<Effect>,
-    ) -> Result<Change, StoreError> {
-        let recorded = self.unit.record_change(&change).await?;
-        self.effects.push((recorded.clone(), effect));
-        Ok(recorded)
+    /// Add a feed entry, with what it does in this process once committed
+    /// (if anything beyond the store). The entries are appended together
+    /// at [`Changing::commit`], after every other write of the unit.
+    pub fn record(&mut self, change: NewChange, effect: Option<Effect>) {
+        self.effects.push((change, effect));
     }
 
-    /// Commit, then apply the effects (and anything committed before them)
-    /// in feed order. Answers the last sequence number of this change.
+    /// Append the feed entries in one statement, commit, then apply the
+    /// effects (and anything committed before them) in feed order. Answers
+    /// the last sequence number of this change.
     pub async fn commit(self) -> Result<i64, StoreError> {
+        let changes = self.commit_changes().await?;
+        Ok(changes.last().map_or(0, |c| c.seq))
+    }
+
+    /// [`Changing::commit`], answering the feed entries as appended.
+    pub async fn commit_changes(self) -> Result<Vec<Change>, StoreError> {
         let Changing {
-            unit,
+            mut unit,
             feed,
             effects,
         } = self;
-        let mut changes = Vec::with_capacity(effects.len());
-        for (change, effect) in effects {
+        let (news, effects): (Vec<NewChange>, Vec<Option<Effect>>) = effects.into_iter().unzip();
+        let recorded = unit.record_changes(&news).await?;
+        let mut changes = Vec::with_capacity(recorded.len());
+        for (change, effect) in recorded.into_iter().zip(effects) {
             if let Some(effect) = effect {
                 feed.expect(change.seq, effect);
             }
@@ -370,6 +374,6 @@ impl Changing<'_> {
             Ok(applied) if applied >= last => {}
             other => tracing::error!(?other, last, "a committed change is not applied yet"),
         }
-        Ok(last)
+        Ok(changes)
     }
 }

@@ -312,7 +312,8 @@ impl GridService {
             .expect("preparing tiles does not panic")
         };
 
-        let mut unit = self.store.begin().await?;
+        let mut change = self.feed.begin().await?;
+        let unit = change.unit();
         let version = match unit.claim_grid_set(plan.version).await {
             Ok(v) => v,
             Err(StoreError::Stale { .. }) => {
@@ -331,15 +332,12 @@ impl GridService {
             )
             .into());
         }
-        let moves = impact_in(unit.as_mut(), &plan.index).await?;
+        let moves = impact_in(unit, &plan.index).await?;
         let stranded = moves.impact.stranded();
         if !stranded.is_empty() {
             return Err(GridChangeError::Stranded(stranded));
         }
 
-        // Every row first, the change-feed rows last: appending takes the
-        // feed's ordering lock (PostgreSQL), and a transaction holding it
-        // must not then wait for a row lock another appender holds.
         let actor = plan.change.actor.clone();
         let mut moved_incidents = Vec::with_capacity(moves.incidents.len());
         for (before, after) in &moves.incidents {
@@ -365,8 +363,10 @@ impl GridService {
             })?;
         }
 
-        let grids_change = unit
-            .record_change(&NewChange::new(
+        // The feed entries: the grid change first (its effect swaps the
+        // index), then what it moved. They are appended at commit.
+        change.record(
+            NewChange::new(
                 ChangeKind::Grids,
                 &plan.changed_grids,
                 &actor,
@@ -375,74 +375,54 @@ impl GridService {
                     "grid set version {version}: {} grid(s) added, altered or removed",
                     plan.changed_grids.len()
                 ),
-            ))
-            .await?;
-        let mut recorded = vec![grids_change.clone()];
-        let mut effects = vec![(
-            grids_change.seq,
-            Effect::Grids {
+            ),
+            Some(Effect::Grids {
                 index: plan.index.clone(),
                 source,
                 changed: changed_bounds,
-            },
-        )];
+            }),
+        );
         for stored in moved_incidents {
-            let change = unit
-                .record_change(&NewChange::new(
+            change.record(
+                NewChange::new(
                     ChangeKind::Incident,
                     [stored.id.0],
                     &actor,
                     now,
                     "moved to other grids by a grid change",
-                ))
-                .await?;
-            effects.push((
-                change.seq,
-                Effect::Incident {
+                ),
+                Some(Effect::Incident {
                     reported: false,
                     incident: Box::new(stored),
-                },
-            ));
-            recorded.push(change);
+                }),
+            );
         }
         if !moves.impact.hazards.is_empty() {
-            let change = unit
-                .record_change(&NewChange::new(
+            change.record(
+                NewChange::new(
                     ChangeKind::Hazard,
                     moves.impact.hazards.iter().map(|m| m.id),
                     &actor,
                     now,
                     "relocated by a grid change",
-                ))
-                .await?;
-            recorded.push(change);
+                ),
+                None,
+            );
         }
         if !moves.routes.is_empty() {
-            let change = unit
-                .record_change(&NewChange::new(
+            change.record(
+                NewChange::new(
                     ChangeKind::Route,
                     moves.routes.iter().map(|r| r.id.0),
                     &actor,
                     now,
                     "re-listed under other grids by a grid change",
-                ))
-                .await?;
-            recorded.push(change);
+                ),
+                None,
+            );
         }
-
-        let seqs: Vec<i64> = effects.iter().map(|(seq, _)| *seq).collect();
-        let last = *seqs.last().expect("the grid change itself");
-        for (seq, effect) in effects {
-            self.feed.expect(seq, effect);
-        }
-        if let Err(e) = unit.commit().await {
-            self.feed.forget(seqs);
-            return Err(e.into());
-        }
-        let applied = self.feed.catch_up_after(&recorded).await;
-        if !matches!(applied, Ok(seq) if seq >= last) {
-            tracing::error!(?applied, "a committed grid change is not applied yet");
-        }
+        let recorded = change.commit_changes().await?;
+        let grids_change = recorded.first().expect("the grid change itself");
         tracing::info!(
             version,
             change = grids_change.seq,

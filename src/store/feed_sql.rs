@@ -14,99 +14,147 @@ macro_rules! impl_unit {
     ($unit:ty, $db:ty, $before_append:expr, $read_shared:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Unit for $unit {
-        async fn write_grids(
-            &mut self,
-            grids: &[$crate::model::Grid],
-            mode: $crate::store::WriteMode,
-        ) -> Result<(), $crate::store::StoreError> {
-            write_grids(&mut self.tx, grids, mode).await
-        }
-
-        async fn grid_set_version(&mut self) -> Result<i64, $crate::store::StoreError> {
-            let (version,) =
-                sqlx::query_as::<$db, (i64,)>("SELECT version FROM grid_set WHERE id = 1")
-                    .fetch_one(&mut *self.tx)
-                    .await
-                    .map_err($crate::store::incident_sql::failed("reading the grid-set version"))?;
-            Ok(version)
-        }
-
-        async fn check_grid_set(&mut self, located_on: i64) -> Result<(), $crate::store::StoreError> {
-            let (version,) = sqlx::query_as::<$db, (i64,)>(concat!(
-                "SELECT version FROM grid_set WHERE id = 1",
-                $read_shared
-            ))
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err($crate::store::incident_sql::failed("reading the grid-set version"))?;
-            if version != located_on {
-                return Err($crate::store::StoreError::Stale {
-                    what: $crate::store::GRID_SET.into(),
-                    version: located_on,
-                });
+            async fn write_grids(
+                &mut self,
+                grids: &[$crate::model::Grid],
+                mode: $crate::store::WriteMode,
+            ) -> Result<(), $crate::store::StoreError> {
+                write_grids(&mut self.tx, grids, mode).await
             }
-            Ok(())
-        }
 
-        async fn claim_grid_set(&mut self, planned: i64) -> Result<i64, $crate::store::StoreError> {
-            let claimed = sqlx::query::<$db>(
-                "UPDATE grid_set SET version = version + 1 WHERE id = 1 AND version = $1",
-            )
-            .bind(planned)
-            .execute(&mut *self.tx)
-            .await
-            .map_err($crate::store::incident_sql::failed("claiming the grid-set version"))?;
-            if claimed.rows_affected() != 1 {
-                return Err($crate::store::StoreError::Stale {
-                    what: $crate::store::GRID_SET.into(),
-                    version: planned,
-                });
+            async fn grid_set_version(&mut self) -> Result<i64, $crate::store::StoreError> {
+                let (version,) =
+                    sqlx::query_as::<$db, (i64,)>("SELECT version FROM grid_set WHERE id = 1")
+                        .fetch_one(&mut *self.tx)
+                        .await
+                        .map_err($crate::store::incident_sql::failed(
+                            "reading the grid-set version",
+                        ))?;
+                Ok(version)
             }
-            Ok(planned + 1)
-        }
 
-        async fn record_change(
-            &mut self,
-            change: &$crate::model::NewChange,
-        ) -> Result<$crate::model::Change, $crate::store::StoreError> {
-            let failed = $crate::store::incident_sql::failed;
-            let before: Option<&'static str> = $before_append;
-            if let Some(statement) = before {
-                sqlx::query::<$db>(sqlx::AssertSqlSafe(statement))
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(failed("ordering the change feed"))?;
-            }
-            let ids = serde_json::to_string(&change.ids).expect("strings serialise");
-            let at = change.at.as_millisecond();
-            let (seq,) = sqlx::query_as::<$db, (i64,)>(
-                "INSERT INTO changes (kind, ids, actor, at, summary) VALUES ($1, $2, $3, $4, $5) \
-                 RETURNING seq",
-            )
-            .bind(change.kind.name())
-            .bind(&ids)
-            .bind(&change.actor)
-            .bind(at)
-            .bind(&change.summary)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(failed("appending to the change feed"))?;
-            $crate::store::unit::stored_change(
-                seq,
-                change.kind.name(),
-                &ids,
-                change.actor.clone(),
-                at,
-                change.summary.clone(),
-            )
-        }
-
-        async fn commit(self: Box<Self>) -> Result<(), $crate::store::StoreError> {
-            self.tx
-                .commit()
+            async fn check_grid_set(
+                &mut self,
+                located_on: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                let (version,) = sqlx::query_as::<$db, (i64,)>(concat!(
+                    "SELECT version FROM grid_set WHERE id = 1",
+                    $read_shared
+                ))
+                .fetch_one(&mut *self.tx)
                 .await
-                .map_err($crate::store::incident_sql::failed("committing a change"))
-        }
+                .map_err($crate::store::incident_sql::failed(
+                    "reading the grid-set version",
+                ))?;
+                if version != located_on {
+                    return Err($crate::store::StoreError::Stale {
+                        what: $crate::store::GRID_SET.into(),
+                        version: located_on,
+                    });
+                }
+                Ok(())
+            }
+
+            async fn claim_grid_set(
+                &mut self,
+                planned: i64,
+            ) -> Result<i64, $crate::store::StoreError> {
+                let claimed = sqlx::query::<$db>(
+                    "UPDATE grid_set SET version = version + 1 WHERE id = 1 AND version = $1",
+                )
+                .bind(planned)
+                .execute(&mut *self.tx)
+                .await
+                .map_err($crate::store::incident_sql::failed(
+                    "claiming the grid-set version",
+                ))?;
+                if claimed.rows_affected() != 1 {
+                    return Err($crate::store::StoreError::Stale {
+                        what: $crate::store::GRID_SET.into(),
+                        version: planned,
+                    });
+                }
+                Ok(planned + 1)
+            }
+
+            async fn record_changes(
+                &mut self,
+                changes: &[$crate::model::NewChange],
+            ) -> Result<Vec<$crate::model::Change>, $crate::store::StoreError> {
+                let failed = $crate::store::incident_sql::failed;
+                if changes.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let before: Option<&'static str> = $before_append;
+                if let Some(statement) = before {
+                    sqlx::query::<$db>(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(failed("ordering the change feed"))?;
+                }
+                let rows: Vec<(String, i64)> = changes
+                    .iter()
+                    .map(|c| {
+                        (
+                            serde_json::to_string(&c.ids).expect("strings serialise"),
+                            c.at.as_millisecond(),
+                        )
+                    })
+                    .collect();
+                let mut recorded = Vec::with_capacity(changes.len());
+                for (chunk, chunk_rows) in changes
+                    .chunks($crate::store::unit::APPEND_CHUNK)
+                    .zip(rows.chunks($crate::store::unit::APPEND_CHUNK))
+                {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO changes (kind, ids, actor, at, summary) ",
+                    );
+                    insert.push_values(chunk.iter().zip(chunk_rows), |mut row, (c, (ids, at))| {
+                        row.push_bind(c.kind.name())
+                            .push_bind(ids.as_str())
+                            .push_bind(c.actor.as_str())
+                            .push_bind(*at)
+                            .push_bind(c.summary.as_str());
+                    });
+                    insert.push(" RETURNING seq");
+                    let mut seqs: Vec<i64> = insert
+                        .build_query_as::<(i64,)>()
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err(failed("appending to the change feed"))?
+                        .into_iter()
+                        .map(|(seq,)| seq)
+                        .collect();
+                    // The rows take their numbers in the order of the VALUES
+                    // list; RETURNING promises no order, so sort them back.
+                    seqs.sort_unstable();
+                    for ((c, (ids, at)), seq) in chunk.iter().zip(chunk_rows).zip(seqs) {
+                        recorded.push($crate::store::unit::stored_change(
+                            seq,
+                            c.kind.name(),
+                            ids,
+                            c.actor.clone(),
+                            *at,
+                            c.summary.clone(),
+                        )?);
+                    }
+                }
+                if recorded.len() != changes.len() {
+                    return Err($crate::store::StoreError::Integrity(format!(
+                        "{} change-feed rows appended for {} changes",
+                        recorded.len(),
+                        changes.len()
+                    )));
+                }
+                Ok(recorded)
+            }
+
+            async fn commit(self: Box<Self>) -> Result<(), $crate::store::StoreError> {
+                self.tx
+                    .commit()
+                    .await
+                    .map_err($crate::store::incident_sql::failed("committing a change"))
+            }
         }
     };
 }

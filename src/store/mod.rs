@@ -159,16 +159,16 @@ pub async fn seed_grids(
     let version = unit.claim_grid_set(version).await?;
     unit.write_grids(grids, mode).await?;
     let change = unit
-        .record_change(&crate::model::NewChange::new(
+        .record_changes(&[crate::model::NewChange::new(
             crate::model::ChangeKind::Grids,
             grids.iter().map(|g| g.id.as_str()),
             actor,
             jiff::Timestamp::now(),
             format!("grid set version {version}: {} grid(s) seeded", grids.len()),
-        ))
+        )])
         .await?;
     unit.commit().await?;
-    Ok(change.seq)
+    Ok(change[0].seq)
 }
 
 /// One schema migration of a backend: plain SQL, applied once in a

@@ -4,7 +4,7 @@
 //! committing (an error, a refused step, a panic) rolls everything back.
 //!
 //! Every change also appends its rows to the change feed
-//! ([`Unit::record_change`]) in the same transaction, so the feed holds a
+//! ([`Unit::record_changes`]) in the same transaction, so the feed holds a
 //! change exactly when the change itself committed.
 
 use async_trait::async_trait;
@@ -50,16 +50,21 @@ pub trait Unit: IncidentWrites + PatrolWrites + Send {
     /// unique ids and known parents (checked at commit).
     async fn write_grids(&mut self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
 
-    /// Append a change to the feed; answers it with its sequence number.
-    /// Sequence numbers become visible in the order they were given out: on
-    /// PostgreSQL the first append takes a lock every appender takes, held
-    /// to the end of the transaction, so make every other write of the unit
-    /// first (a unit holding it must not wait for another's row lock).
-    async fn record_change(&mut self, change: &NewChange) -> Result<Change, StoreError>;
+    /// Append changes to the feed, in one statement; answers them with
+    /// their sequence numbers, in the order given. Sequence numbers become
+    /// visible in the order they were given out: on PostgreSQL an append
+    /// takes a lock every appender takes, held to the end of the
+    /// transaction, so append once, after every other write of the unit (a
+    /// unit holding it must not wait for another's row lock), and commit.
+    async fn record_changes(&mut self, changes: &[NewChange]) -> Result<Vec<Change>, StoreError>;
 
     /// Make every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
+
+/// Feed rows appended per statement (5 parameters each: well inside the
+/// limits of both backends).
+pub(crate) const APPEND_CHUNK: usize = 1000;
 
 /// The columns of one feed row, turned back into a [`Change`] (both
 /// backends).
