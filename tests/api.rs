@@ -85,7 +85,8 @@ async fn healthz_reports_the_store() {
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(
         a.json(),
-        json!({"status": "ok", "grids": 11, "backend": "sqlite", "grid_version": 1, "change": 1})
+        json!({"status": "ok", "grids": 11, "backend": "sqlite", "grid_version": 1, "change": 1,
+            "changes_skipped": 0})
     );
 }
 

@@ -4,7 +4,8 @@
 //! and the saved route with it and appears once in the change feed; a
 //! failure after the grids are written leaves everything as it was; empty
 //! and stranding replaces are refused; two changes planned on one version
-//! cannot both commit; and the feed lists every kind of change in order.
+//! cannot both commit; the feed lists every kind of change in order; and a
+//! server following the feed passes over entries it cannot read.
 //!
 //! The county is the four-town fixture with the north group cluster of
 //! t-sw split into two basic grids, whose shared border the change moves
@@ -43,6 +44,7 @@ conformance!(
     two_changes_planned_on_one_version_cannot_both_commit,
     the_feed_lists_every_change_in_order,
     a_report_located_in_old_grids_is_located_again,
+    the_feed_passes_over_what_it_cannot_read,
 );
 
 const INCIDENT_AT: (f64, f64) = (106.03, 34.675);
@@ -583,4 +585,68 @@ async fn a_report_located_in_old_grids_is_located_again(t: &TestStore) {
     assert_eq!(l4, "b-n-w", "{}: {doc}", t.name);
     assert_eq!(doc["incident"]["responsible"]["name"], "Leader b-n-w");
     other.begin_shutdown();
+}
+
+/// An entry of a kind this version does not know (a newer wangge on the
+/// same database) and an entry naming an incident whose row is damaged do
+/// not stop the server following the feed: it passes over both, logs them,
+/// counts them in `/healthz`, and applies what comes after. The feed lists
+/// the unknown entry as `unreadable`, saying why.
+async fn the_feed_passes_over_what_it_cannot_read(t: &TestStore) {
+    let w = world(t).await;
+    t.execute_raw(
+        "INSERT INTO changes (kind, ids, actor, at, summary) \
+         VALUES ('boundary_vote', '[\"7\"]', 'wangge 2', 1780000000000, 'a vote')",
+    )
+    .await;
+    t.execute_raw(&format!(
+        "UPDATE incidents SET source = 'carrier pigeon' WHERE id = {}",
+        w.stays
+    ))
+    .await;
+    t.execute_raw(&format!(
+        "INSERT INTO changes (kind, ids, actor, at, summary) \
+         VALUES ('incident', '[\"{}\"]', 'another server', 1780000000000, 'noted')",
+        w.stays
+    ))
+    .await;
+    // A report after them, from this server: it is applied only once the
+    // two entries before it have been passed over.
+    let after = report(&w.app, INCIDENT_AT).await;
+    let feed = get(&w.app, "/api/changes?limit=1000")
+        .await
+        .expect(StatusCode::OK);
+    let latest = feed["latest"].as_i64().expect("latest");
+    let health = get(&w.app, "/healthz").await.expect(StatusCode::OK);
+    assert_eq!(
+        (
+            health["change"].as_i64(),
+            health["changes_skipped"].as_u64()
+        ),
+        (Some(latest), Some(2)),
+        "{}: {health}",
+        t.name
+    );
+    let entries = feed["changes"].as_array().expect("entries");
+    let unknown = entries
+        .iter()
+        .find(|c| c["actor"] == "wangge 2")
+        .expect("the unknown entry is listed");
+    assert_eq!(unknown["kind"], "unreadable", "{}", t.name);
+    let summary = unknown["summary"].as_str().expect("a summary");
+    assert!(
+        summary.contains("\"boundary_vote\"") && summary.ends_with("a vote"),
+        "{}: {summary}",
+        t.name
+    );
+    let last = entries.last().expect("entries");
+    assert_eq!(
+        (last["kind"].as_str(), last["ids"][0].as_str()),
+        (Some("incident"), Some(after.to_string().as_str())),
+        "{}",
+        t.name
+    );
+    // And following on from there works as before.
+    w.state.feed().catch_up().await.expect("catches up");
+    assert_eq!(w.state.feed().skipped(), 2, "{}", t.name);
 }

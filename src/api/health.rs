@@ -47,6 +47,11 @@ struct HealthDto {
     /// The last change-feed sequence number this server has applied.
     #[schema(example = 42)]
     change: i64,
+    /// Change-feed entries this server passed over since it started,
+    /// because it cannot read them or the record they name (each is logged
+    /// as an error): anything but 0 needs a look.
+    #[schema(example = 0)]
+    changes_skipped: u64,
 }
 
 /// Whether the server and its store answer.
@@ -77,5 +82,6 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<axum::Json<Health
         backend: state.backend_name(),
         grid_version: state.index().version(),
         change: state.feed().applied(),
+        changes_skipped: state.feed().skipped(),
     }))
 }

@@ -23,6 +23,11 @@ pub enum ChangeKind {
     Patrol,
     /// The road network, replaced whole.
     Roads,
+    /// A stored entry this version cannot read: a kind it does not know
+    /// (written by a newer wangge sharing the database) or a damaged row.
+    /// Never written; the entry keeps its place in the feed, its summary
+    /// says why it was not understood, and followers pass over it.
+    Unreadable,
 }
 
 impl ChangeKind {
@@ -45,10 +50,12 @@ impl ChangeKind {
             ChangeKind::Route => "route",
             ChangeKind::Patrol => "patrol",
             ChangeKind::Roads => "roads",
+            ChangeKind::Unreadable => "unreadable",
         }
     }
 
-    /// The kind a stored name stands for.
+    /// The kind a stored name stands for ([`ChangeKind::Unreadable`] is
+    /// never stored, so never parsed).
     pub fn parse(name: &str) -> Option<ChangeKind> {
         ChangeKind::ALL.into_iter().find(|k| k.name() == name)
     }

@@ -71,6 +71,9 @@ pub struct Feed {
     /// The same number, readable without waiting for an applier (health
     /// checks must not wait out a grid reload).
     applied_now: std::sync::atomic::AtomicI64,
+    /// Entries passed over: unreadable, or naming a record that cannot be
+    /// read (see [`Feed::skipped`]).
+    skipped: std::sync::atomic::AtomicU64,
 }
 
 impl Feed {
@@ -94,7 +97,16 @@ impl Feed {
             pending: Mutex::new(HashMap::new()),
             applied: tokio::sync::Mutex::new(applied),
             applied_now: std::sync::atomic::AtomicI64::new(applied),
+            skipped: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// How many feed entries this server passed over since it started:
+    /// entries it cannot read (written by a newer version, or damaged) and
+    /// entries naming a record that cannot be read. Each is logged as an
+    /// error; the health check reports the count.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The store the feed follows (for the reads of a service).
@@ -170,7 +182,25 @@ impl Feed {
             let page = self.store.changes(*applied, PAGE).await?;
             let full = page.len() == PAGE as usize;
             for change in page {
-                self.apply(&change).await?;
+                match self.apply(&change).await {
+                    Ok(()) => {}
+                    // A row that will never read (a damaged incident) must
+                    // not stop this server following every change after it;
+                    // anything else (the database is unreachable) is tried
+                    // again from this entry at the next catch-up.
+                    Err(e @ (StoreError::Corrupt { .. } | StoreError::Integrity(_))) => {
+                        self.skipped
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tracing::error!(
+                            seq = change.seq,
+                            kind = change.kind.name(),
+                            ids = ?change.ids,
+                            error = %e,
+                            "passing over a change-feed entry whose record cannot be read"
+                        );
+                    }
+                    Err(e) => return Err(e),
+                }
                 *applied = change.seq;
                 self.applied_now
                     .store(change.seq, std::sync::atomic::Ordering::Release);
@@ -235,7 +265,17 @@ impl Feed {
             (ChangeKind::Incident, None) => {
                 for id in &change.ids {
                     let Ok(id) = id.parse() else { continue };
-                    if let Some(incident) = self.store.incident(IncidentId(id)).await? {
+                    let read = match self.store.incident(IncidentId(id)).await {
+                        // One damaged incident must not hide the others.
+                        Err(e @ StoreError::Corrupt { .. }) if change.ids.len() > 1 => {
+                            self.skipped
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            tracing::error!(seq = change.seq, error = %e, "incident not published");
+                            continue;
+                        }
+                        other => other?,
+                    };
+                    if let Some(incident) = read {
                         let kind = if incident.version == 1 {
                             IncidentEvent::Reported
                         } else {
@@ -256,6 +296,15 @@ impl Feed {
             // Hazards, routes and patrols are read from the store per
             // request: nothing in memory to bring up to date.
             (ChangeKind::Hazard | ChangeKind::Route | ChangeKind::Patrol, None) => {}
+            (ChangeKind::Unreadable, None) => {
+                self.skipped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(
+                    seq = change.seq,
+                    summary = %change.summary,
+                    "passing over a change-feed entry this server cannot read"
+                );
+            }
         }
         Ok(())
     }

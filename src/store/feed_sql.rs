@@ -128,15 +128,16 @@ macro_rules! impl_unit {
                     // The rows take their numbers in the order of the VALUES
                     // list; RETURNING promises no order, so sort them back.
                     seqs.sort_unstable();
-                    for ((c, (ids, at)), seq) in chunk.iter().zip(chunk_rows).zip(seqs) {
-                        recorded.push($crate::store::unit::stored_change(
+                    for ((c, (_, at)), seq) in chunk.iter().zip(chunk_rows).zip(seqs) {
+                        // As a reader will see it: the time to the millisecond.
+                        recorded.push($crate::model::Change {
                             seq,
-                            c.kind.name(),
-                            ids,
-                            c.actor.clone(),
-                            *at,
-                            c.summary.clone(),
-                        )?);
+                            kind: c.kind,
+                            ids: c.ids.clone(),
+                            actor: c.actor.clone(),
+                            at: jiff::Timestamp::from_millisecond(*at).unwrap_or(c.at),
+                            summary: c.summary.clone(),
+                        });
                     }
                 }
                 if recorded.len() != changes.len() {
@@ -182,7 +183,9 @@ macro_rules! impl_change_feed {
                 ))?
                 .into_iter()
                 .map(|(seq, kind, ids, actor, at, summary)| {
-                    $crate::store::unit::stored_change(seq, &kind, &ids, actor, at, summary)
+                    Ok($crate::store::unit::stored_change(
+                        seq, &kind, &ids, actor, at, summary,
+                    ))
                 })
                 .collect()
             }

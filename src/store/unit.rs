@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Change, Grid, NewChange};
+use crate::model::{Change, ChangeKind, Grid, NewChange};
 use crate::store::{IncidentWrites, PatrolWrites, StoreError, WriteMode};
 
 /// What a write refused because the grids changed names: the `what` of its
@@ -67,7 +67,10 @@ pub trait Unit: IncidentWrites + PatrolWrites + Send {
 pub(crate) const APPEND_CHUNK: usize = 1000;
 
 /// The columns of one feed row, turned back into a [`Change`] (both
-/// backends).
+/// backends). A row that does not decode (a kind this version does not
+/// know, damaged ids or time) keeps its place as a
+/// [`ChangeKind::Unreadable`] entry saying why, so that one such row never
+/// stops a reader of the feed.
 pub(crate) fn stored_change(
     seq: i64,
     kind: &str,
@@ -75,19 +78,32 @@ pub(crate) fn stored_change(
     actor: String,
     at: i64,
     summary: String,
-) -> Result<Change, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
-        id: format!("change {seq}"),
-        reason,
-    };
-    Ok(Change {
-        seq,
-        kind: crate::model::ChangeKind::parse(kind)
-            .ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?,
-        ids: serde_json::from_str(ids).map_err(|e| corrupt(format!("ids: {e}")))?,
-        actor,
-        at: jiff::Timestamp::from_millisecond(at)
-            .map_err(|_| corrupt(format!("time {at} is out of range")))?,
-        summary,
-    })
+) -> Change {
+    let decoded = (|| {
+        let kind = ChangeKind::parse(kind)
+            .ok_or_else(|| format!("kind {kind:?} is unknown to this version of wangge"))?;
+        let ids: Vec<String> =
+            serde_json::from_str(ids).map_err(|e| format!("its ids do not decode: {e}"))?;
+        let at = jiff::Timestamp::from_millisecond(at)
+            .map_err(|_| format!("its time {at} is out of range"))?;
+        Ok::<_, String>((kind, ids, at))
+    })();
+    match decoded {
+        Ok((kind, ids, at)) => Change {
+            seq,
+            kind,
+            ids,
+            actor,
+            at,
+            summary,
+        },
+        Err(reason) => Change {
+            seq,
+            kind: ChangeKind::Unreadable,
+            ids: Vec::new(),
+            actor,
+            at: jiff::Timestamp::from_millisecond(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            summary: format!("unreadable entry ({reason}): {summary}"),
+        },
+    }
 }
