@@ -4,8 +4,10 @@
 //! and the saved route with it and appears once in the change feed; a
 //! failure after the grids are written leaves everything as it was; empty
 //! and stranding replaces are refused; two changes planned on one version
-//! cannot both commit; the feed lists every kind of change in order; and a
-//! server following the feed passes over entries it cannot read.
+//! cannot both commit; a report, hazard or route located in grids another
+//! server has redrawn since is located again; the feed lists every kind of
+//! change in order; and a server following the feed passes over entries it
+//! cannot read.
 //!
 //! The county is the four-town fixture with the north group cluster of
 //! t-sw split into two basic grids, whose shared border the change moves
@@ -43,7 +45,7 @@ conformance!(
     empty_and_stranding_replaces_are_refused,
     two_changes_planned_on_one_version_cannot_both_commit,
     the_feed_lists_every_change_in_order,
-    a_report_located_in_old_grids_is_located_again,
+    a_write_located_in_old_grids_is_located_again,
     the_feed_passes_over_what_it_cannot_read,
 );
 
@@ -568,15 +570,26 @@ async fn the_feed_lists_every_change_in_order(t: &TestStore) {
 /// Another server redraws the border; a report this server locates in its
 /// old grids before it has followed the feed is refused by the store (the
 /// grid-set version moved) and located again: it is stored in the new grid.
-async fn a_report_located_in_old_grids_is_located_again(t: &TestStore) {
+async fn a_write_located_in_old_grids_is_located_again(t: &TestStore) {
     let w = world(t).await;
+    // Another server moves the border each time just before this one (which
+    // has not caught up: it does not follow the feed in tests) writes: the
+    // store refuses the write located in the old grids, and it is located
+    // again in the new ones.
     let other = AppState::open(t.reopen().await)
         .await
         .expect("a second state opens");
     let other_app = wangge::api::router(other.clone());
-    import(&other_app, "mode=upsert", &north_basic_grids(106.035))
-        .await
-        .expect(StatusCode::OK);
+    let move_border = |border: f64| {
+        let other_app = other_app.clone();
+        async move {
+            import(&other_app, "mode=upsert", &north_basic_grids(border))
+                .await
+                .expect(StatusCode::OK);
+        }
+    };
+
+    move_border(106.035).await;
     let id = report(&w.app, INCIDENT_AT).await;
     let doc = get(&w.app, &format!("/api/incidents/{id}"))
         .await
@@ -584,6 +597,56 @@ async fn a_report_located_in_old_grids_is_located_again(t: &TestStore) {
     let l4 = doc["incident"]["grids"][3]["id"].clone();
     assert_eq!(l4, "b-n-w", "{}: {doc}", t.name);
     assert_eq!(doc["incident"]["responsible"]["name"], "Leader b-n-w");
+
+    move_border(106.025).await;
+    let hazard = post_json(
+        &w.app,
+        "/api/hazards",
+        &json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": HAZARD_AT},
+            "properties": {"name": "渠边", "category": "river_bank", "risk": "general"}}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(
+        hazard["features"][0]["properties"]["grid"], "b-n-e",
+        "{}: {hazard}",
+        t.name
+    );
+
+    move_border(106.035).await;
+    let route = post_json(
+        &w.app,
+        "/api/routes",
+        &json!({"name": "跨界巡查", "grid": "g-sw-w-n", "shift": "day", "start": ROUTE_START,
+            "stops": [{"name": "井口", "location": ROUTE_STOP}]}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(
+        route["features"][0]["properties"]["grids"],
+        json!(["t-sw", "v-sw-w", "g-sw-w-n", "b-n-e", "b-n-w"]),
+        "{}: {route}",
+        t.name
+    );
+
+    move_border(106.025).await;
+    let hazard_id = w.hazard;
+    let current = get(&w.app, &format!("/api/hazards/{hazard_id}"))
+        .await
+        .expect(StatusCode::OK);
+    let moved = send(
+        &w.app,
+        Request::patch(format!("/api/hazards/{hazard_id}"))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"version": current["properties"]["version"], "location": [106.03, 34.66]})
+                    .to_string(),
+            ))
+            .expect("a request"),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(moved["properties"]["grid"], "b-n-e", "{}: {moved}", t.name);
     other.begin_shutdown();
 }
 

@@ -83,8 +83,7 @@ async fn create(
     let (drafts, single) = tokio::task::spawn_blocking(move || hazards::drafts_from_geojson(&body))
         .await
         .map_err(|e| ApiError::internal("reading hazards", e))??;
-    let index = state.index();
-    let created = hazards::register(state.feed(), &index, drafts, now, single).await?;
+    let created = hazards::register(state.feed(), drafts, now, single).await?;
     let fc = geojson::FeatureCollection {
         bbox: None,
         foreign_members: None,
@@ -270,10 +269,8 @@ async fn change(
     Json(body): Json<ChangeBody>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let index = state.index();
     let changed = hazards::change(
         state.feed(),
-        &index,
         HazardId(id),
         body.version,
         HazardChange {

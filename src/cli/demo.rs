@@ -139,7 +139,7 @@ pub async fn load_demo_roads_and_hazards(
         .await
         .expect("generating the demo hazards does not panic")
     };
-    let registered = hazards::register(state.feed(), &index, drafts, now, false).await?;
+    let registered = hazards::register(state.feed(), drafts, now, false).await?;
     Ok(DemoPatrolData {
         roads: network.lines().len(),
         road_km: network.length_m() / 1000.0,

@@ -9,6 +9,7 @@ use super::Dispatcher;
 use super::{DispatchError, deadline, responsible_in};
 use crate::geom::{InputCrs, LonLat};
 use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
+use crate::services::feed::LOCATE_ATTEMPTS;
 use crate::store::{GRID_SET, NewIncident, StoreError};
 use crate::workflow::Severity;
 
@@ -118,7 +119,9 @@ pub async fn report(
         };
         // Recorded and published by the writer.
         match desk.report_writer().record(new).await {
-            Err(StoreError::Stale { what, .. }) if what == GRID_SET && attempt < 3 => {
+            Err(StoreError::Stale { what, .. })
+                if what == GRID_SET && attempt < LOCATE_ATTEMPTS =>
+            {
                 desk.feed().catch_up().await?;
             }
             other => break other?,

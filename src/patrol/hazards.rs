@@ -15,7 +15,7 @@ use crate::model::{
     hazard_category_name,
 };
 use crate::patrol::PatrolError;
-use crate::services::feed::Feed;
+use crate::services::feed::{Feed, LOCATE_ATTEMPTS, grids_moved};
 use crate::store::{NewHazard, Store};
 
 /// A hazard area may cover at most this much (km²): a slope, a river
@@ -247,30 +247,42 @@ pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain,
 /// `geometry`, not `features[i].geometry`).
 pub async fn register(
     feed: &Feed,
-    index: &GridIndex,
     drafts: Vec<HazardDraft>,
     now: Timestamp,
     one_feature: bool,
 ) -> Result<Vec<Hazard>, PatrolError> {
-    let mut news = Vec::with_capacity(drafts.len());
-    for (i, draft) in drafts.into_iter().enumerate() {
-        let field = if one_feature {
-            "geometry".to_owned()
-        } else {
-            format!("features[{i}].geometry")
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let index = feed.index();
+        let mut news = Vec::with_capacity(drafts.len());
+        for (i, draft) in drafts.iter().enumerate() {
+            let field = if one_feature {
+                "geometry".to_owned()
+            } else {
+                format!("features[{i}].geometry")
+            };
+            let chain = chain_at(&index, draft.location, &field)?;
+            news.push(NewHazard {
+                draft: draft.clone(),
+                chain,
+                at: now,
+            });
+        }
+        // Located in the grids as this server holds them: should a grid
+        // change have committed since, locate again in the new grids.
+        let mut unit = match feed.begin_located(&index).await {
+            Err(e) if grids_moved(&e) && attempt < LOCATE_ATTEMPTS => {
+                feed.catch_up().await?;
+                continue;
+            }
+            other => other?,
         };
-        let chain = chain_at(index, draft.location, &field)?;
-        news.push(NewHazard {
-            draft,
-            chain,
-            at: now,
-        });
+        let created = unit.unit().create_hazards(&news).await?;
+        let summary = format!("{} hazard(s) registered", created.len());
+        commit_hazard_change(unit, created.iter().map(|h| h.id.0), now, summary).await?;
+        return Ok(created);
     }
-    let mut unit = feed.begin().await?;
-    let created = unit.unit().create_hazards(&news).await?;
-    let summary = format!("{} hazard(s) registered", created.len());
-    commit_hazard_change(unit, created.iter().map(|h| h.id.0), now, summary).await?;
-    Ok(created)
 }
 
 /// A change to a hazard: every field that is set replaces the stored one.
@@ -295,7 +307,6 @@ pub struct HazardChange {
 /// Apply a change to the hazard at `version`.
 pub async fn change(
     feed: &Feed,
-    index: &GridIndex,
     id: HazardId,
     version: i64,
     change: HazardChange,
@@ -350,7 +361,6 @@ pub async fn change(
                 "location is not a WGS84 point",
             ));
         }
-        hazard.chain = chain_at(index, at, "location")?;
         hazard.location = at;
         hazard.area = None;
     }
@@ -358,7 +368,25 @@ pub async fn change(
         hazard.description = description;
     }
     hazard.updated_at = now;
-    let mut unit = feed.begin().await?;
+    // A new location is located in the grids as this server holds them,
+    // and again should a grid change have committed since. (A grid change
+    // that relocated this hazard meanwhile moved its version on: the write
+    // below is then refused as stale.)
+    let mut attempt = 0;
+    let mut unit = loop {
+        attempt += 1;
+        if change.location.is_none() {
+            break feed.begin().await?;
+        }
+        let index = feed.index();
+        hazard.chain = chain_at(&index, hazard.location, "location")?;
+        match feed.begin_located(&index).await {
+            Err(e) if grids_moved(&e) && attempt < LOCATE_ATTEMPTS => {
+                feed.catch_up().await?;
+            }
+            other => break other?,
+        }
+    };
     let saved = unit
         .unit()
         .update_hazard(&hazard)

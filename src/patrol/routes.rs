@@ -14,7 +14,7 @@ use crate::model::{GridId, HazardId, Route, RouteId, RouteStop, Shift, TravelMod
 use crate::patrol::PatrolError;
 use crate::patrol::plan::{RouteShape, UNSAVED, dwell_s};
 use crate::routing::{RoadNetwork, Travel};
-use crate::services::feed::Feed;
+use crate::services::feed::{Changing, Feed, LOCATE_ATTEMPTS, grids_moved};
 use crate::store::Store;
 
 /// Draw a route from its shape: legs over the roads (or straight without a
@@ -248,18 +248,40 @@ async fn assemble_off_runtime(
         .expect("drawing a route does not panic")
 }
 
+/// Draw a route over `network` in the grids as this server holds them and
+/// open the unit that writes it, checked to be on the same grids; should a
+/// grid change have committed since, catch up and draw it again.
+async fn drawn_and_located<'f>(
+    feed: &'f Feed,
+    network: &Arc<RoadNetwork>,
+    input: &RouteInput,
+    now: Timestamp,
+) -> Result<(Route, Vec<String>, Changing<'f>), PatrolError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let index = feed.index();
+        let (shape, assignees) = shape_of(feed.store(), &index, input.clone(), now).await?;
+        let (mut route, notices) =
+            assemble_off_runtime(network.clone(), index.clone(), shape).await?;
+        route.assignees = assignees;
+        match feed.begin_located(&index).await {
+            Err(e) if grids_moved(&e) && attempt < LOCATE_ATTEMPTS => {
+                feed.catch_up().await?;
+            }
+            other => return Ok((route, notices, other?)),
+        }
+    }
+}
+
 /// Save a new route, walked in the order given, drawn over `network`.
 pub async fn save(
     feed: &Feed,
-    index: Arc<GridIndex>,
     network: Arc<RoadNetwork>,
     input: RouteInput,
     now: Timestamp,
 ) -> Result<(Route, Vec<String>), PatrolError> {
-    let (shape, assignees) = shape_of(feed.store(), &index, input, now).await?;
-    let (mut route, notices) = assemble_off_runtime(network, index, shape).await?;
-    route.assignees = assignees;
-    let mut unit = feed.begin().await?;
+    let (route, notices, mut unit) = drawn_and_located(feed, &network, &input, now).await?;
     let saved = unit.unit().create_route(&route).await?;
     record_route(&mut unit, &saved, "saved", now).await?;
     unit.commit().await?;
@@ -270,7 +292,6 @@ pub async fn save(
 /// again), if it is still at `version`.
 pub async fn edit(
     feed: &Feed,
-    index: Arc<GridIndex>,
     network: Arc<RoadNetwork>,
     id: RouteId,
     version: i64,
@@ -282,13 +303,10 @@ pub async fn edit(
         .route(id)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
-    let (shape, assignees) = shape_of(feed.store(), &index, input, now).await?;
-    let (mut route, notices) = assemble_off_runtime(network, index, shape).await?;
+    let (mut route, notices, mut unit) = drawn_and_located(feed, &network, &input, now).await?;
     route.id = id;
     route.version = version;
     route.created_at = old.created_at;
-    route.assignees = assignees;
-    let mut unit = feed.begin().await?;
     let saved = unit
         .unit()
         .update_route(&route)

@@ -363,7 +363,33 @@ pub struct Changing<'f> {
     effects: Vec<(NewChange, Option<Effect>)>,
 }
 
+/// How many times a write located in the grids is tried when grid changes
+/// keep committing under it (each time after catching up and locating
+/// again); after that the write is refused as stale.
+pub const LOCATE_ATTEMPTS: u32 = 3;
+
+/// Whether `error` refused a write because the grid set moved on since it
+/// was located: catch up with the feed and locate again.
+pub fn grids_moved(error: &StoreError) -> bool {
+    matches!(error, StoreError::Stale { what, .. } if what == crate::store::GRID_SET)
+}
+
 impl Feed {
+    /// The grids as this server holds them.
+    pub fn index(&self) -> Arc<GridIndex> {
+        self.index.get()
+    }
+
+    /// Open a unit of work for writes located in `index`: its first
+    /// statement checks that the grid set is still the one `index` was
+    /// built from (refused as [`grids_moved`] otherwise), and holds it so
+    /// until the unit ends (see [`Unit::check_grid_set`]).
+    pub async fn begin_located(&self, index: &GridIndex) -> Result<Changing<'_>, StoreError> {
+        let mut change = self.begin().await?;
+        change.unit().check_grid_set(index.version()).await?;
+        Ok(change)
+    }
+
     /// Open a unit of work whose changes this feed will apply.
     pub async fn begin(&self) -> Result<Changing<'_>, StoreError> {
         Ok(Changing {

@@ -227,9 +227,8 @@ pub(super) async fn save_route(
     Json(body): Json<RouteBody>,
 ) -> Result<Response, ApiError> {
     let input = route_input(body)?;
-    let (index, roads) = (state.index(), state.roads());
     let (route, notices) =
-        routes::save(state.feed(), index, roads, input, Timestamp::now()).await?;
+        routes::save(state.feed(), state.roads(), input, Timestamp::now()).await?;
     let mut response = geo_json(&route_geojson(&route, &notices, &[]));
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
@@ -324,10 +323,9 @@ pub(super) async fn edit_route(
         ApiError::bad_parameter("version", "version (the one read) is required to edit")
     })?;
     let input = route_input(body)?;
-    let (index, roads) = (state.index(), state.roads());
+    let roads = state.roads();
     let (route, notices) = routes::edit(
         state.feed(),
-        index,
         roads,
         RouteId(id),
         version,
