@@ -47,6 +47,7 @@ conformance!(
     the_feed_lists_every_change_in_order,
     a_write_located_in_old_grids_is_located_again,
     the_feed_passes_over_what_it_cannot_read,
+    a_shared_border_vertex_moves_both_grids,
 );
 
 const INCIDENT_AT: (f64, f64) = (106.03, 34.675);
@@ -712,4 +713,147 @@ async fn the_feed_passes_over_what_it_cannot_read(t: &TestStore) {
     // And following on from there works as before.
     w.state.feed().catch_up().await.expect("catches up");
     assert_eq!(w.state.feed().skipped(), 2, "{}", t.name);
+}
+
+async fn edit(app: &Router, query: &str, body: &Value) -> support::http::Answer {
+    post_json(app, &format!("/api/grids/edits?{query}"), body).await
+}
+
+fn vertex_edit(version: i64, level: i64, from: [f64; 2], to: [f64; 2]) -> Value {
+    json!({"version": version, "level": level, "move_vertex": {"from": from, "to": to}})
+}
+
+/// Moving the top end of the b-n-w | b-n-e border east (a level-4 edit):
+/// both grids move with the vertex, the level stays a partition of its
+/// parent, the dry run lists the incident, hazard and route it moves and
+/// applying reports the same. Edits that would move the parent's border,
+/// name no vertex, were drawn on an old version or would make a ring cross
+/// itself are refused with nothing changed.
+async fn a_shared_border_vertex_moves_both_grids(t: &TestStore) {
+    let w = world(t).await;
+    let before = snapshot(&w).await;
+    let version = before["health"]["grid_version"].as_i64().expect("version");
+
+    // Refused, nothing changed.
+    let parent_corner = edit(
+        &w.app,
+        "",
+        &vertex_edit(version, 4, [106.05, 34.7], [106.05, 34.71]),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = parent_corner["detail"].as_str().expect("a detail");
+    // The corner is also a corner of the level-2 grid v-sw-e east of it:
+    // the shallowest border it is on says the level to edit at.
+    assert!(
+        detail.contains("v-sw-e") && detail.contains("edit at level 2"),
+        "{detail}"
+    );
+    let nowhere = edit(
+        &w.app,
+        "",
+        &vertex_edit(version, 4, [106.01, 34.69], [106.02, 34.69]),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        nowhere["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("no grid of level 4")
+    );
+    let crossing = edit(
+        &w.app,
+        "",
+        &vertex_edit(version, 4, [106.025, 34.7], [106.03, 34.6]),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        crossing["issues"].as_array().is_some_and(|i| !i.is_empty()),
+        "{crossing}"
+    );
+    let stale = edit(
+        &w.app,
+        "",
+        &vertex_edit(version - 1, 4, [106.025, 34.7], [106.045, 34.7]),
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
+    assert_eq!(stale["current_version"], version, "{stale}");
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: a refused edit changed something",
+        t.name
+    );
+
+    // The dry run, then the edit.
+    let move_top = vertex_edit(version, 4, [106.025, 34.7], [106.045, 34.7]);
+    let plan = edit(&w.app, "dry_run=true", &move_top)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: a dry run changed something",
+        t.name
+    );
+    assert_eq!(plan["changed_grids"], json!(["b-n-e", "b-n-w"]), "{plan}");
+    let impact = &plan["impact"];
+    assert_eq!(
+        impact["incidents"],
+        json!([{"id": w.incident, "from": chain("b-n-e"), "to": chain("b-n-w")}]),
+        "{}: {plan}",
+        t.name
+    );
+    assert_eq!(
+        impact["hazards"],
+        json!([{"id": w.hazard, "from": chain("b-n-e"), "to": chain("b-n-w")}])
+    );
+    assert_eq!(impact["routes"][0]["id"], w.route);
+    let applied = edit(&w.app, "", &move_top).await.expect(StatusCode::OK);
+    assert_eq!(applied["impact"], plan["impact"], "{}", t.name);
+    assert_eq!(applied["version"], version + 1);
+
+    // Both grids have the vertex, and still tile their parent exactly.
+    let grids = get(&w.app, "/api/grids/export")
+        .await
+        .expect(StatusCode::OK);
+    let area_of = |id: &str| -> f64 {
+        let f = grids["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("{id} exported"));
+        let geometry: geo::Geometry<f64> =
+            serde_json::from_value::<geojson::Geometry>(f["geometry"].clone())
+                .expect("GeoJSON")
+                .try_into()
+                .expect("a geometry");
+        let text = f["geometry"].to_string();
+        assert!(
+            id == "g-sw-w-n" || text.contains("[106.045,34.7]"),
+            "{id} lacks the moved vertex: {text}"
+        );
+        geo::Area::unsigned_area(&geometry)
+    };
+    let (west, east, parent) = (area_of("b-n-w"), area_of("b-n-e"), area_of("g-sw-w-n"));
+    assert!(
+        (west + east - parent).abs() < 1e-12,
+        "{west} + {east} != {parent}"
+    );
+    assert!(
+        (west - 0.05 * 0.035).abs() < 1e-12,
+        "the border is a diagonal now: {west}"
+    );
+    let incident = get(&w.app, &format!("/api/incidents/{}", w.incident))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        incident["incident"]["grids"][3]["id"], "b-n-w",
+        "{}",
+        t.name
+    );
 }

@@ -66,6 +66,9 @@ pub enum ApiError {
     /// outside every grid (422), listed.
     #[error("{0}")]
     GridChangeStranded(String, crate::services::grids::Impact),
+    /// A boundary edit that would open gaps in a parent's cover (422), listed.
+    #[error("{0}")]
+    GridChangeGaps(String, Vec<crate::import::edit::Gap>),
     /// A grid change planned on a version that is no longer current (409).
     #[error("{detail}")]
     GridChangeStale {
@@ -126,7 +129,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnprocessableEntity(_)
             | ApiError::ImportRefused(_)
-            | ApiError::GridChangeStranded(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::GridChangeStranded(..)
+            | ApiError::GridChangeGaps(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -143,6 +147,7 @@ impl ApiError {
             parameter: None,
             issues: None,
             stranded: None,
+            gaps: None,
             current_version: None,
         };
         match self {
@@ -165,6 +170,15 @@ impl ApiError {
                 doc.problem_type = "urn:wangge:problem:grid-change-strands";
                 doc.title = "Grid change refused".into();
                 doc.stranded = serde_json::to_value(stranded).ok();
+            }
+            ApiError::GridChangeGaps(_, gaps) => {
+                doc.problem_type = "urn:wangge:problem:grid-change-gaps";
+                doc.title = "Grid change refused".into();
+                doc.gaps = Some(
+                    gaps.iter()
+                        .map(|g| serde_json::json!({"parent": g.parent, "opened_m2": g.opened_m2}))
+                        .collect(),
+                );
             }
             ApiError::GridChangeStale { current, .. } => {
                 doc.problem_type = "urn:wangge:problem:grid-change-stale";
@@ -254,6 +268,11 @@ pub(super) struct ProblemDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     stranded: Option<serde_json::Value>,
+    /// Each parent a boundary edit would leave partly uncovered, with the
+    /// area opened (grid-change-gaps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    gaps: Option<Vec<serde_json::Value>>,
     /// The grid-set version stored now (grid-change-stale only).
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<i64>,
@@ -268,6 +287,11 @@ impl From<crate::services::grids::GridChangeError> for ApiError {
             E::Stranded(ref impact) => {
                 let impact = impact.clone();
                 ApiError::GridChangeStranded(format!("{e}; nothing was changed"), impact)
+            }
+            E::Edit(_) => ApiError::UnprocessableEntity(format!("{e}; nothing was changed")),
+            E::Gaps(ref gaps) => {
+                let gaps = gaps.clone();
+                ApiError::GridChangeGaps(format!("{e}; nothing was changed"), gaps)
             }
             E::Stale { current, .. } => ApiError::GridChangeStale {
                 detail: format!("{e}; nothing was changed"),

@@ -8,11 +8,16 @@
 //!    known parents one level up, children inside their parent, siblings not
 //!    overlapping.
 //!
+//! Boundary edits ([`edit`]) draw up the grids an edit changes (a shared
+//! vertex moved in every grid that has it) and measure the gaps an edit
+//! would open; the grid service then gates them with the same checks.
+//!
 //! An import is all or nothing: a refused one names every offending feature
 //! (its id, or `#N` by position) with the reason, as data ([`Problem`]), and
 //! the caller writes nothing.
 
 mod checks;
+pub mod edit;
 mod parse;
 mod validity;
 

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::import::edit::{EditRefusal, Gap, VertexMove, gaps_opened, move_vertex};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
 use crate::model::{ChangeKind, EventKind, Grid, GridChain, GridId, Incident, NewChange, Person};
@@ -171,9 +172,23 @@ pub enum GridChangeError {
         /// The version stored now.
         current: i64,
     },
+    /// A boundary edit that cannot be drawn up (no such vertex, a border
+    /// of the level above).
+    #[error(transparent)]
+    Edit(#[from] EditRefusal),
+    /// A boundary edit that would leave part of a parent uncovered.
+    #[error("the edit would leave {} gap(s): {}", .0.len(), gap_list(.0))]
+    Gaps(Vec<Gap>),
     /// The store failed; its transaction rolled back.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn gap_list(gaps: &[Gap]) -> String {
+    gaps.iter()
+        .map(|g| format!("{:.0} m² of {} no child covers", g.opened_m2, g.parent))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl GridChangeError {
@@ -293,6 +308,45 @@ impl GridService {
             to_write,
             change,
         })
+    }
+
+    /// Plan a boundary edit: the vertex moved in every grid that shares it
+    /// (at the level edited and below), planned as an upsert of those grids
+    /// (the import's checks, the impact, stranding), and refused if it
+    /// would open a gap in any parent's cover. Applied like any plan.
+    pub async fn plan_edit(
+        &self,
+        edit: VertexMove,
+        version: Option<i64>,
+        actor: String,
+    ) -> Result<GridPlan, GridChangeError> {
+        let mut current = self.index.get();
+        if version.is_some_and(|v| v > current.version()) {
+            self.feed.catch_up().await?;
+            current = self.index.get();
+        }
+        let before = current.clone();
+        let moved = tokio::task::spawn_blocking(move || move_vertex(before.grids(), &edit))
+            .await
+            .expect("drawing up an edit does not panic")?;
+        let plan = self
+            .plan(GridChange {
+                grids: moved,
+                mode: WriteMode::Upsert,
+                version: Some(version.unwrap_or(current.version())),
+                actor,
+            })
+            .await?;
+        let (after, changed) = (plan.index.clone(), plan.changed_grids.clone());
+        let gaps = tokio::task::spawn_blocking(move || {
+            gaps_opened(current.grids(), after.grids(), &changed)
+        })
+        .await
+        .expect("measuring gaps does not panic");
+        if !gaps.is_empty() {
+            return Err(GridChangeError::Gaps(gaps));
+        }
+        Ok(plan)
     }
 
     /// Apply a plan in one transaction, then swap the index and evict tiles
