@@ -147,9 +147,9 @@ pub struct Gap {
 /// must cover their parent (all but the sub-areas).
 pub fn gaps_opened(before: &[Grid], after: &[Grid], changed: &[GridId]) -> Vec<Gap> {
     let changed: HashSet<&GridId> = changed.iter().collect();
-    let by_id = |set: &[Grid]| -> HashMap<GridId, Grid> {
-        set.iter().map(|g| (g.id.clone(), g.clone())).collect()
-    };
+    fn by_id(set: &[Grid]) -> HashMap<&GridId, &Grid> {
+        set.iter().map(|g| (&g.id, g)).collect()
+    }
     let (old, new) = (by_id(before), by_id(after));
     let mut parents: Vec<&GridId> = Vec::new();
     for id in &changed {
@@ -162,12 +162,13 @@ pub fn gaps_opened(before: &[Grid], after: &[Grid], changed: &[GridId]) -> Vec<G
     }
     parents.sort();
     parents.dedup();
-    let uncovered = |set: &HashMap<GridId, Grid>, parent: &GridId| -> Option<f64> {
+    let uncovered = |set: &HashMap<&GridId, &Grid>, parent: &GridId| -> Option<f64> {
         let p = set.get(parent)?;
         // Sub-areas (level 5) need not cover their basic grid: a basic grid
         // carves them out only where it needs them.
         let children: Vec<&Grid> = set
             .values()
+            .copied()
             .filter(|c| c.parent_id.as_ref() == Some(parent) && c.level != Level::SUB_AREA)
             .collect();
         if children.is_empty() {
