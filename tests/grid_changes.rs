@@ -48,6 +48,7 @@ conformance!(
     a_write_located_in_old_grids_is_located_again,
     the_feed_passes_over_what_it_cannot_read,
     a_shared_border_vertex_moves_both_grids,
+    a_vertex_on_one_side_only_is_refused_as_a_gap,
 );
 
 const INCIDENT_AT: (f64, f64) = (106.03, 34.675);
@@ -854,6 +855,58 @@ async fn a_shared_border_vertex_moves_both_grids(t: &TestStore) {
     assert_eq!(
         incident["incident"]["grids"][3]["id"], "b-n-w",
         "{}",
+        t.name
+    );
+}
+
+/// A T-junction: b-n-w's ring has a vertex in the middle of the border
+/// that b-n-e's ring passes straight through. Moving it moves b-n-w alone,
+/// which would open a gap in g-sw-w-n: refused with the parent, the area
+/// and the gap's outline, nothing changed.
+async fn a_vertex_on_one_side_only_is_refused_as_a_gap(t: &TestStore) {
+    let w = world(t).await;
+    let [mut west, _] = north_basic_grids(106.025);
+    let ring: Vec<(f64, f64)> = vec![
+        (106.0, 34.65),
+        (106.025, 34.65),
+        (106.025, 34.675),
+        (106.025, 34.7),
+        (106.0, 34.7),
+        (106.0, 34.65),
+    ];
+    west.geometry = geo::MultiPolygon::new(vec![geo::Polygon::new(ring.into(), vec![])]);
+    import(&w.app, "mode=upsert", &[west])
+        .await
+        .expect(StatusCode::OK);
+    let before = snapshot(&w).await;
+    let version = before["health"]["grid_version"].as_i64().expect("version");
+    let refused = edit(
+        &w.app,
+        "",
+        &vertex_edit(version, 4, [106.025, 34.675], [106.02, 34.675]),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused["type"], "urn:wangge:problem:grid-change-gaps",
+        "{refused}"
+    );
+    let gap = &refused["gaps"][0];
+    assert_eq!(gap["parent"], "g-sw-w-n", "{refused}");
+    // A triangle 0.005° wide and 0.05° tall at 34.7°N: about 127 ha.
+    let opened = gap["opened_m2"].as_f64().expect("an area");
+    assert!((opened / 1.27e6 - 1.0).abs() < 0.02, "{opened}");
+    let drawn: geo::Geometry<f64> =
+        serde_json::from_value::<geojson::Geometry>(gap["uncovered"].clone())
+            .expect("GeoJSON")
+            .try_into()
+            .expect("a geometry");
+    let drawn = geo::Area::unsigned_area(&drawn);
+    assert!((drawn - 0.5 * 0.005 * 0.05).abs() < 1e-12, "{drawn}");
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "{}: a refused edit changed something",
         t.name
     );
 }

@@ -176,7 +176,13 @@ impl ApiError {
                 doc.title = "Grid change refused".into();
                 doc.gaps = Some(
                     gaps.iter()
-                        .map(|g| serde_json::json!({"parent": g.parent, "opened_m2": g.opened_m2}))
+                        .map(|g| {
+                            serde_json::json!({
+                                "parent": g.parent,
+                                "opened_m2": g.opened_m2,
+                                "uncovered": geojson::Geometry::from(&g.uncovered),
+                            })
+                        })
                         .collect(),
                 );
             }
@@ -268,8 +274,9 @@ pub(super) struct ProblemDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     stranded: Option<serde_json::Value>,
-    /// Each parent a boundary edit would leave partly uncovered, with the
-    /// area opened (grid-change-gaps only).
+    /// Each parent a boundary edit would leave partly uncovered: `parent`,
+    /// `opened_m2` (the area opened) and `uncovered` (a GeoJSON geometry of
+    /// where no child covers it) (grid-change-gaps only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     gaps: Option<Vec<serde_json::Value>>,

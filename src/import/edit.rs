@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use geo::{Coord, MapCoordsInPlace};
+use geo::{BooleanOps, Coord, MapCoordsInPlace, MultiPolygon};
 
 use crate::geom::LonLat;
 use crate::model::{Grid, GridId, Level};
@@ -136,6 +136,8 @@ pub struct Gap {
     pub parent: GridId,
     /// How much more of it no child covers, m².
     pub opened_m2: f64,
+    /// Where no child covers it after the edit, for the map to draw.
+    pub uncovered: MultiPolygon<f64>,
 }
 
 /// The parents of `before` → `after` (the whole set each time) whose
@@ -186,15 +188,27 @@ pub fn gaps_opened(before: &[Grid], after: &[Grid], changed: &[GridId]) -> Vec<G
             (opened_m2 > GAP_TOLERANCE_M2).then(|| Gap {
                 parent: parent.clone(),
                 opened_m2,
+                uncovered: uncovered_part(&new, parent),
             })
         })
         .collect()
 }
 
+/// The part of `parent` (in `set`) that none of its children covers.
+fn uncovered_part(set: &HashMap<&GridId, &Grid>, parent: &GridId) -> MultiPolygon<f64> {
+    let Some(p) = set.get(parent) else {
+        return MultiPolygon::new(Vec::new());
+    };
+    set.values()
+        .filter(|c| c.parent_id.as_ref() == Some(parent) && c.level != Level::SUB_AREA)
+        .fold(p.geometry.clone(), |left, child| {
+            left.difference(&child.geometry)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::MultiPolygon;
     use serde_json::Map;
 
     fn grid(id: &str, level: u8, parent: Option<&str>, ring: &[(f64, f64)]) -> Grid {
@@ -309,6 +323,9 @@ mod tests {
         assert_eq!(gaps[0].parent, GridId::from("T"));
         // Half of 0.1° × 1° at the equator: about 0.05 × 111 km × 111 km.
         assert!((gaps[0].opened_m2 / 6.2e8 - 1.0).abs() < 0.05, "{gaps:?}");
+        // The gap drawn: the triangle (0.9, 1) - (1, 1) - (1, 0).
+        let drawn = geo::Area::unsigned_area(&gaps[0].uncovered);
+        assert!((drawn - 0.05).abs() < 1e-9, "{drawn}");
         // Moved on both sides, nothing opens.
         let both = move_vertex(
             &before,
