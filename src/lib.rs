@@ -14,7 +14,7 @@
 //! | layer | modules | may use |
 //! |---|---|---|
 //! | types | [`geom`] (coordinates, CRS, WKB, metric frames, distances), [`model`] (domain types, filters, the change feed's entries, grid GeoJSON) | `model` may use `geom`; `geom` nothing |
-//! | pure logic | [`workflow`] (the processes' rules), [`index`] (R-tree, the boundary rule, locate), [`routing`], [`tiles`], [`import`] (parsing, checks) | types, each other |
+//! | pure logic | [`workflow`] (the processes' rules), [`index`] (R-tree, the boundary rule, locate), [`routing`], [`tiles`], [`import`] (parsing, checks, boundary edits) | types, each other |
 //! | storage | [`store`]: `trait Store` (reads), `Unit` (one transaction per change, with its change-feed entries), SQLite and PostGIS | types |
 //! | services | [`services`] (the change feed follower, grid changes planned then applied), [`dispatch`] (incidents), [`patrol`] (hazards, routes, patrols) | everything above |
 //! | demo data | [`generate`]: the demo county, roads, hazards and a year of incidents, as plain values | types, pure logic |
