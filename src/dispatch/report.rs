@@ -9,8 +9,8 @@ use super::Dispatcher;
 use super::{DispatchError, deadline, responsible_in};
 use crate::geom::{InputCrs, LonLat};
 use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
-use crate::services::feed::LOCATE_ATTEMPTS;
-use crate::store::{GRID_SET, NewIncident, StoreError};
+use crate::services::feed::{LOCATE_ATTEMPTS, grids_moved};
+use crate::store::NewIncident;
 use crate::workflow::Severity;
 
 /// The longest description accepted, in characters.
@@ -119,9 +119,7 @@ pub async fn report(
         };
         // Recorded and published by the writer.
         match desk.report_writer().record(new).await {
-            Err(StoreError::Stale { what, .. })
-                if what == GRID_SET && attempt < LOCATE_ATTEMPTS =>
-            {
+            Err(e) if grids_moved(&e) && attempt < LOCATE_ATTEMPTS => {
                 desk.feed().catch_up().await?;
             }
             other => break other?,

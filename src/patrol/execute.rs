@@ -71,7 +71,7 @@ async fn apply(
         let mut unit = feed.begin().await?;
         match unit.unit().update_patrol(&patrol, &inspected).await {
             Ok(Some(saved)) => {
-                record_patrol(&mut unit, &saved, what, &inspected).await?;
+                record_patrol(&mut unit, &saved, what, &inspected);
                 unit.commit().await?;
                 return Ok(saved);
             }
@@ -92,12 +92,12 @@ async fn apply(
 }
 
 /// Append a patrol's change (and the hazards it inspected) to the feed.
-async fn record_patrol(
+fn record_patrol(
     unit: &mut crate::services::feed::Changing<'_>,
     patrol: &Patrol,
     what: &str,
     inspected: &[(HazardId, Timestamp)],
-) -> Result<(), crate::store::StoreError> {
+) {
     let at = Timestamp::now();
     unit.record(
         NewChange::new(
@@ -121,7 +121,6 @@ async fn record_patrol(
             None,
         );
     }
-    Ok(())
 }
 
 /// Start a patrol of `route` by `member` at `at`.
@@ -178,7 +177,7 @@ pub async fn start(
     };
     let mut unit = feed.begin().await?;
     let saved = unit.unit().create_patrol(&patrol).await?;
-    record_patrol(&mut unit, &saved, "started", &[]).await?;
+    record_patrol(&mut unit, &saved, "started", &[]);
     unit.commit().await?;
     Ok(saved)
 }

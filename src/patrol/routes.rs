@@ -283,7 +283,7 @@ pub async fn save(
 ) -> Result<(Route, Vec<String>), PatrolError> {
     let (route, notices, mut unit) = drawn_and_located(feed, &network, &input, now).await?;
     let saved = unit.unit().create_route(&route).await?;
-    record_route(&mut unit, &saved, "saved", now).await?;
+    record_route(&mut unit, &saved, "saved", now);
     unit.commit().await?;
     Ok((saved, notices))
 }
@@ -312,7 +312,7 @@ pub async fn edit(
         .update_route(&route)
         .await?
         .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
-    record_route(&mut unit, &saved, "edited", now).await?;
+    record_route(&mut unit, &saved, "edited", now);
     unit.commit().await?;
     Ok((saved, notices))
 }
@@ -337,13 +337,8 @@ pub async fn delete(feed: &Feed, id: RouteId, now: Timestamp) -> Result<bool, Pa
     Ok(true)
 }
 
-/// Append a route's change to the feed.
-async fn record_route(
-    unit: &mut crate::services::feed::Changing<'_>,
-    route: &Route,
-    what: &str,
-    now: Timestamp,
-) -> Result<(), crate::store::StoreError> {
+/// Add a route's change to the feed entries of `unit`.
+fn record_route(unit: &mut Changing<'_>, route: &Route, what: &str, now: Timestamp) {
     unit.record(
         NewChange::new(
             ChangeKind::Route,
@@ -354,5 +349,4 @@ async fn record_route(
         ),
         None,
     );
-    Ok(())
 }

@@ -189,15 +189,7 @@ impl Feed {
                     // anything else (the database is unreachable) is tried
                     // again from this entry at the next catch-up.
                     Err(e @ (StoreError::Corrupt { .. } | StoreError::Integrity(_))) => {
-                        self.skipped
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        tracing::error!(
-                            seq = change.seq,
-                            kind = change.kind.name(),
-                            ids = ?change.ids,
-                            error = %e,
-                            "passing over a change-feed entry whose record cannot be read"
-                        );
+                        self.pass_over(&change, &e.to_string());
                     }
                     Err(e) => return Err(e),
                 }
@@ -268,9 +260,7 @@ impl Feed {
                     let read = match self.store.incident(IncidentId(id)).await {
                         // One damaged incident must not hide the others.
                         Err(e @ StoreError::Corrupt { .. }) if change.ids.len() > 1 => {
-                            self.skipped
-                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            tracing::error!(seq = change.seq, error = %e, "incident not published");
+                            self.pass_over(change, &e.to_string());
                             continue;
                         }
                         other => other?,
@@ -296,17 +286,23 @@ impl Feed {
             // Hazards, routes and patrols are read from the store per
             // request: nothing in memory to bring up to date.
             (ChangeKind::Hazard | ChangeKind::Route | ChangeKind::Patrol, None) => {}
-            (ChangeKind::Unreadable, None) => {
-                self.skipped
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::error!(
-                    seq = change.seq,
-                    summary = %change.summary,
-                    "passing over a change-feed entry this server cannot read"
-                );
-            }
+            (ChangeKind::Unreadable, None) => self.pass_over(change, &change.summary),
         }
         Ok(())
+    }
+
+    /// Count and log an entry (or one record of it) this server passes
+    /// over, so that it follows on with what comes after.
+    fn pass_over(&self, change: &Change, why: &str) {
+        self.skipped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!(
+            seq = change.seq,
+            kind = change.kind.name(),
+            ids = ?change.ids,
+            why,
+            "passing over a change-feed entry this server cannot apply"
+        );
     }
 
     /// Index first, then tiles: whoever sees the new tiles also sees the new
