@@ -244,6 +244,7 @@ impl AppState {
             .plan(GridChange {
                 grids,
                 mode,
+                remove: Vec::new(),
                 version: None,
                 actor: "cli".into(),
             })

@@ -2,7 +2,7 @@
 //! them, on the embedded store): a vertex shared by two basic grids, and by
 //! no border above them, can be moved; both grids take it, the level still
 //! tiles its parents, and the impact is listed. (The edit rules themselves
-//! are tested on both backends in `grid_changes.rs`.)
+//! are tested on both backends in `grid_edits.rs`.)
 
 mod support;
 
@@ -11,7 +11,7 @@ use std::time::Instant;
 use geo::{Area, Coord};
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
-use wangge::import::edit::VertexMove;
+use wangge::import::edit::{Edit, VertexMove};
 use wangge::model::{Grid, Level, WriteMode};
 use wangge::state::AppState;
 
@@ -57,11 +57,14 @@ async fn a_vertex_between_two_demo_basic_grids_moves_in_both() {
     let plan = state
         .grids()
         .plan_edit(
-            VertexMove {
-                from: LonLat::new(from.x, from.y),
-                to: LonLat::new(to.x, to.y),
+            Edit::MoveVertices {
                 level: Level::new(4).expect("a level"),
+                moves: vec![VertexMove {
+                    from: LonLat::new(from.x, from.y),
+                    to: LonLat::new(to.x, to.y),
+                }],
             },
+            Default::default(),
             Some(version),
             "planner".into(),
         )

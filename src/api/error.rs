@@ -69,6 +69,9 @@ pub enum ApiError {
     /// A boundary edit that would open gaps in a parent's cover (422), listed.
     #[error("{0}")]
     GridChangeGaps(String, Vec<crate::import::edit::Gap>),
+    /// A boundary edit that would leave slivers (422), listed.
+    #[error("{0}")]
+    GridChangeSlivers(String, Vec<crate::import::edit::Sliver>),
     /// A grid change planned on a version that is no longer current (409).
     #[error("{detail}")]
     GridChangeStale {
@@ -130,7 +133,8 @@ impl ApiError {
             ApiError::UnprocessableEntity(_)
             | ApiError::ImportRefused(_)
             | ApiError::GridChangeStranded(..)
-            | ApiError::GridChangeGaps(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::GridChangeGaps(..)
+            | ApiError::GridChangeSlivers(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -148,6 +152,7 @@ impl ApiError {
             issues: None,
             stranded: None,
             gaps: None,
+            slivers: None,
             current_version: None,
         };
         match self {
@@ -181,6 +186,22 @@ impl ApiError {
                                 "parent": g.parent,
                                 "opened_m2": g.opened_m2,
                                 "uncovered": geojson::Geometry::from(&g.uncovered),
+                            })
+                        })
+                        .collect(),
+                );
+            }
+            ApiError::GridChangeSlivers(_, slivers) => {
+                doc.problem_type = "urn:wangge:problem:grid-change-slivers";
+                doc.title = "Grid change refused".into();
+                doc.slivers = Some(
+                    slivers
+                        .iter()
+                        .map(|s| {
+                            serde_json::json!({
+                                "grid": s.grid,
+                                "area_m2": s.area_m2,
+                                "part": geojson::Geometry::from(&s.part),
                             })
                         })
                         .collect(),
@@ -280,6 +301,12 @@ pub(super) struct ProblemDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     gaps: Option<Vec<serde_json::Value>>,
+    /// Each part of a grid a boundary edit would leave under the minimum
+    /// area: `grid`, `area_m2` and `part` (a GeoJSON Polygon)
+    /// (grid-change-slivers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    slivers: Option<Vec<serde_json::Value>>,
     /// The grid-set version stored now (grid-change-stale only).
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<i64>,
@@ -299,6 +326,10 @@ impl From<crate::services::grids::GridChangeError> for ApiError {
             E::Gaps(ref gaps) => {
                 let gaps = gaps.clone();
                 ApiError::GridChangeGaps(format!("{e}; nothing was changed"), gaps)
+            }
+            E::Slivers(ref slivers) => {
+                let slivers = slivers.clone();
+                ApiError::GridChangeSlivers(format!("{e}; nothing was changed"), slivers)
             }
             E::Stale { current, .. } => ApiError::GridChangeStale {
                 detail: format!("{e}; nothing was changed"),

@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
-use super::extract::{Body, Json, Path, Query};
-use crate::geom::{Bbox, LonLat};
-use crate::import::edit::VertexMove;
+use super::extract::{Body, Path, Query};
+use crate::geom::Bbox;
 use crate::index::{GridIndex, GridIx};
 use crate::model::WriteMode;
 use crate::model::geojson::{grid_to_feature, grids_to_feature_collection};
@@ -43,19 +42,12 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
             "/api/grids/import",
             post(import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
-        .route(
-            "/api/grids/edits",
-            post(edit).layer(DefaultBodyLimit::max(EDIT_BODY_LIMIT)),
-        )
         .route("/api/grids/{id}", get(one))
 }
 
-/// An edit names a vertex and where it goes: a few hundred bytes.
-const EDIT_BODY_LIMIT: usize = 16 * 1024;
-
 /// The OpenAPI description of this resource.
 #[derive(OpenApi)]
-#[openapi(paths(list, one, export, import, edit, search))]
+#[openapi(paths(list, one, export, import, search))]
 pub(super) struct GridsApi;
 
 /// Filters of `GET /api/grids`; every one given must match.
@@ -489,7 +481,7 @@ fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
 /// What an import did, or (dry run) would do.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ImportSummary)]
-struct ImportSummaryDto {
+pub(super) struct ImportSummaryDto {
     /// True when nothing was changed (`dry_run=true`).
     dry_run: bool,
     /// Features in the import.
@@ -575,6 +567,7 @@ async fn import(
         .plan(GridChange {
             grids,
             mode,
+            remove: Vec::new(),
             version,
             actor: "api".into(),
         })
@@ -583,7 +576,7 @@ async fn import(
 }
 
 /// Answer a plan (dry run), or apply it and answer what was done.
-async fn plan_then_apply(
+pub(super) async fn plan_then_apply(
     state: &Arc<AppState>,
     plan: crate::services::grids::GridPlan,
     dry_run: bool,
@@ -621,7 +614,7 @@ async fn plan_then_apply(
     }))
 }
 
-fn parse_dry_run(dry_run: Option<&str>) -> Result<bool, ApiError> {
+pub(super) fn parse_dry_run(dry_run: Option<&str>) -> Result<bool, ApiError> {
     match dry_run {
         None | Some("false") | Some("") => Ok(false),
         Some("true") => Ok(true),
@@ -630,105 +623,6 @@ fn parse_dry_run(dry_run: Option<&str>) -> Result<bool, ApiError> {
             format!("dry_run must be true or false, got {other:?}"),
         )),
     }
-}
-
-/// `dry_run` alone, for an edit (its version is in the body).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct EditQuery {
-    /// `true`: check the edit and list its impact, change nothing.
-    #[param(value_type = Option<bool>)]
-    dry_run: Option<String>,
-}
-
-/// A boundary edit.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct EditBody {
-    /// The grid-set version the edit was drawn on (`GET /healthz`
-    /// `grid_version`); another change committed since makes it a 409.
-    #[schema(example = 7, minimum = 0)]
-    version: i64,
-    /// The level edited (1–5): its grids and the grids inside them that
-    /// share the vertex move; a grid above it sharing the vertex refuses
-    /// the edit (edit at that level instead).
-    #[schema(example = 4, minimum = 1, maximum = 5)]
-    level: i64,
-    /// Move one vertex of the borders, in every grid that has it.
-    move_vertex: MoveVertexBody,
-}
-
-/// A vertex to move: `from` exactly as stored, `to` anywhere.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct MoveVertexBody {
-    /// `[lon, lat]` of the vertex as stored.
-    #[schema(example = json!([105.7254, 34.7501]))]
-    from: [f64; 2],
-    /// `[lon, lat]` where it goes.
-    #[schema(example = json!([105.7262, 34.7498]))]
-    to: [f64; 2],
-}
-
-/// Edit grid boundaries: move a vertex of a shared border, and every grid
-/// that shares it (neighbours across the border, and the grids inside them
-/// whose border it also is) moves with it, so each level stays a partition
-/// of its parent. Planned like an import (the same checks, the impact on
-/// open incidents, hazards and routes, stranding), refused if it would open
-/// a gap in a parent's cover, and applied in one transaction that moves
-/// what lies in the changed grids.
-#[utoipa::path(
-    post,
-    path = "/api/grids/edits",
-    tag = "grids",
-    params(EditQuery),
-    request_body(content = EditBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Edited (or, with `dry_run=true`, what editing would do)",
-            body = ImportSummaryDto),
-        (status = 400, description = "`dry_run` is malformed",
-            body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "Another grid change committed after `version`; \
-            `current_version` says which is stored now",
-            body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB",
-            body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`",
-            body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Refused, nothing changed: the body is malformed, no grid \
-            of the level has that vertex, the vertex is on a border of the level above, the \
-            result breaks a rule (`issues`), would leave a parent partly uncovered (`gaps`) or \
-            something outside every grid (`stranded`)",
-            body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed the write; nothing was changed",
-            body = ProblemDocument, content_type = "application/problem+json"),
-    )
-)]
-async fn edit(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<EditQuery>,
-    Json(body): Json<EditBody>,
-) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
-    let dry_run = parse_dry_run(query.dry_run.as_deref())?;
-    let level =
-        Level::new(body.level).map_err(|e| ApiError::UnprocessableEntity(format!("level: {e}")))?;
-    if body.version < 0 {
-        return Err(ApiError::UnprocessableEntity(format!(
-            "version must be a grid-set version (0 or more), got {}",
-            body.version
-        )));
-    }
-    let [from, to] =
-        [body.move_vertex.from, body.move_vertex.to].map(|[lon, lat]| LonLat::new(lon, lat));
-    let plan = state
-        .grids()
-        .plan_edit(
-            VertexMove { from, to, level },
-            Some(body.version),
-            "api".into(),
-        )
-        .await?;
-    plan_then_apply(&state, plan, dry_run).await
 }
 
 // The two types below exist only to describe GeoJSON in the OpenAPI document;

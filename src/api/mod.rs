@@ -22,6 +22,7 @@
 mod changes;
 mod error;
 mod extract;
+mod grid_edits;
 mod grids;
 mod hazards;
 mod health;
@@ -62,6 +63,7 @@ pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(grids::routes())
+        .merge(grid_edits::routes())
         .merge(changes::routes())
         .merge(locate::routes())
         .merge(incidents::routes())
@@ -138,6 +140,7 @@ pub async fn serve(
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(grids::GridsApi::openapi());
+    doc.merge(grid_edits::GridEditsApi::openapi());
     doc.merge(changes::ChangesApi::openapi());
     doc.merge(locate::LocateApi::openapi());
     doc.merge(ogc::OgcApi::openapi());

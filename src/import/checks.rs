@@ -89,6 +89,19 @@ pub fn validate(
     incoming: Vec<Grid>,
     mode: WriteMode,
 ) -> Result<Vec<Grid>, ImportErrors> {
+    validate_upsert_removing(existing, incoming, mode, &[])
+}
+
+/// [`validate`], with the grids `removed` taken out of `existing` first
+/// (an edit that merges grids or deletes a sub-area): a stored grid whose
+/// parent is removed and not brought back is reported as orphaned.
+pub fn validate_upsert_removing(
+    existing: &[Grid],
+    incoming: Vec<Grid>,
+    mode: WriteMode,
+    removed: &[GridId],
+) -> Result<Vec<Grid>, ImportErrors> {
+    let removed: HashSet<&GridId> = removed.iter().collect();
     let mut report = Report::default();
 
     // 1. Unique ids. Later copies are reported and left out, so that the
@@ -110,7 +123,7 @@ pub fn validate(
         WriteMode::Replace => unique,
         WriteMode::Upsert => existing
             .iter()
-            .filter(|g| !rank.contains_key(&g.id))
+            .filter(|g| !rank.contains_key(&g.id) && !removed.contains(&g.id))
             .cloned()
             .chain(unique)
             .collect(),
@@ -146,15 +159,14 @@ pub fn validate(
     //    parent was replaced (its level may have changed).
     let existing_ids: HashSet<&GridId> = match mode {
         WriteMode::Replace => existing.iter().map(|g| &g.id).collect(),
-        WriteMode::Upsert => HashSet::new(),
+        WriteMode::Upsert => removed.clone(),
     };
     let mut misplaced: HashSet<GridId> = HashSet::new();
     for g in &set {
         let parent_changed = g
             .parent_id
             .as_ref()
-            .and_then(|p| by_id.get(p))
-            .is_some_and(|p| changed(p));
+            .is_some_and(|p| removed.contains(p) || by_id.get(p).is_some_and(|p| changed(p)));
         if !changed(g) && !parent_changed {
             continue;
         }

@@ -26,7 +26,9 @@ use std::fmt;
 use serde::Serialize;
 
 pub(crate) use checks::area_m2;
-pub use checks::{CONTAINMENT_TOLERANCE_M2, OVERLAP_TOLERANCE_M2, validate};
+pub use checks::{
+    CONTAINMENT_TOLERANCE_M2, OVERLAP_TOLERANCE_M2, validate, validate_upsert_removing,
+};
 pub use parse::parse_feature_collection;
 
 /// One reason an import was refused, naming the feature it concerns.

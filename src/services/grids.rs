@@ -23,7 +23,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::import::edit::{EditRefusal, Gap, VertexMove, gaps_opened, move_vertex};
+use std::collections::BTreeMap;
+
+use crate::import::edit::{self, Edit, EditRefusal, Gap, Sliver, gaps_opened, slivers};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
 use crate::model::{ChangeKind, EventKind, Grid, GridChain, GridId, Incident, NewChange, Person};
@@ -40,6 +42,9 @@ pub struct GridChange {
     pub grids: Vec<Grid>,
     /// Whether they replace the whole set or are added/replaced by id.
     pub mode: WriteMode,
+    /// Grids removed (an upsert only: a merge, a split under new ids, a
+    /// deleted sub-area).
+    pub remove: Vec<GridId>,
     /// The grid-set version the change was made against; `None`: the
     /// version this server holds now.
     pub version: Option<i64>,
@@ -179,9 +184,21 @@ pub enum GridChangeError {
     /// A boundary edit that would leave part of a parent uncovered.
     #[error("the edit would leave {} gap(s): {}", .0.len(), gap_list(.0))]
     Gaps(Vec<Gap>),
+    /// A boundary edit that would leave parts of grids too small to keep.
+    #[error("the edit would leave {} sliver(s) under {} m²: {}", .0.len(),
+        edit::SLIVER_MIN_M2, sliver_list(.0))]
+    Slivers(Vec<Sliver>),
     /// The store failed; its transaction rolled back.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn sliver_list(slivers: &[Sliver]) -> String {
+    slivers
+        .iter()
+        .map(|s| format!("{:.1} m² of {}", s.area_m2, s.grid))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn gap_list(gaps: &[Gap]) -> String {
@@ -253,6 +270,7 @@ impl GridService {
         if change.mode == WriteMode::Replace && change.grids.is_empty() {
             return Err(GridChangeError::EmptyReplace);
         }
+        debug_assert!(change.mode == WriteMode::Upsert || change.remove.is_empty());
         let mut current = self.index.get();
         let version = change.version.unwrap_or(current.version());
         if version != current.version() {
@@ -271,10 +289,11 @@ impl GridService {
                 });
             }
         }
-        let (grids, mode) = (change.grids.clone(), change.mode);
+        let (grids, mode, remove) = (change.grids.clone(), change.mode, change.remove.clone());
         let before = current.clone();
         let (index, to_write, changed_grids) = tokio::task::spawn_blocking(move || {
-            let merged = import::validate(before.grids(), grids.clone(), mode)?;
+            let merged =
+                import::validate_upsert_removing(before.grids(), grids.clone(), mode, &remove)?;
             let to_write = match mode {
                 WriteMode::Replace => merged.clone(),
                 WriteMode::Upsert => grids,
@@ -310,13 +329,15 @@ impl GridService {
         })
     }
 
-    /// Plan a boundary edit: the vertex moved in every grid that shares it
-    /// (at the level edited and below), planned as an upsert of those grids
-    /// (the import's checks, the impact, stranding), and refused if it
-    /// would open a gap in any parent's cover. Applied like any plan.
+    /// Plan a boundary edit: drawn up on the current grids (the grids it
+    /// writes and removes, populations re-estimated unless `population`
+    /// gives them), planned as an upsert (the import's checks, the impact,
+    /// stranding), and refused if it would open a gap in a parent's cover
+    /// or leave a sliver. Applied like any plan.
     pub async fn plan_edit(
         &self,
-        edit: VertexMove,
+        edit: Edit,
+        population: BTreeMap<GridId, u64>,
         version: Option<i64>,
         actor: String,
     ) -> Result<GridPlan, GridChangeError> {
@@ -326,13 +347,19 @@ impl GridService {
             current = self.index.get();
         }
         let before = current.clone();
-        let moved = tokio::task::spawn_blocking(move || move_vertex(before.grids(), &edit))
-            .await
-            .expect("drawing up an edit does not panic")?;
+        let drawn =
+            tokio::task::spawn_blocking(move || edit::draw(before.grids(), &edit, &population))
+                .await
+                .expect("drawing up an edit does not panic")?;
+        let small = slivers(&drawn.upsert);
+        if !small.is_empty() {
+            return Err(GridChangeError::Slivers(small));
+        }
         let plan = self
             .plan(GridChange {
-                grids: moved,
+                grids: drawn.upsert,
                 mode: WriteMode::Upsert,
+                remove: drawn.remove,
                 version: Some(version.unwrap_or(current.version())),
                 actor,
             })
@@ -380,6 +407,9 @@ impl GridService {
             Err(e) => return Err(e.into()),
         };
         unit.write_grids(&plan.to_write, plan.change.mode).await?;
+        if !plan.change.remove.is_empty() {
+            unit.remove_grids(&plan.change.remove).await?;
+        }
         if self.fail_after_grids_written.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Unavailable(
                 "injected failure after the grids were written".into(),

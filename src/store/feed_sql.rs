@@ -22,6 +22,24 @@ macro_rules! impl_unit {
                 write_grids(&mut self.tx, grids, mode).await
             }
 
+            async fn remove_grids(
+                &mut self,
+                ids: &[$crate::model::GridId],
+            ) -> Result<(), $crate::store::StoreError> {
+                // One statement per id: an edit removes a handful of grids.
+                for id in ids {
+                    sqlx::query("DELETE FROM grids WHERE id = $1")
+                        .bind(id.as_str())
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(|source| $crate::store::StoreError::Database {
+                            action: format!("removing grid {id}"),
+                            source,
+                        })?;
+                }
+                Ok(())
+            }
+
             async fn grid_set_version(&mut self) -> Result<i64, $crate::store::StoreError> {
                 let (version,) =
                     sqlx::query_as::<$db, (i64,)>("SELECT version FROM grid_set WHERE id = 1")

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Change, ChangeKind, Grid, NewChange};
+use crate::model::{Change, ChangeKind, Grid, GridId, NewChange};
 use crate::store::{IncidentWrites, PatrolWrites, StoreError, WriteMode};
 
 /// What a write refused because the grids changed names: the `what` of its
@@ -49,6 +49,11 @@ pub trait Unit: IncidentWrites + PatrolWrites + Send {
     /// Write grids. The caller has validated them; the store still enforces
     /// unique ids and known parents (checked at commit).
     async fn write_grids(&mut self, grids: &[Grid], mode: WriteMode) -> Result<(), StoreError>;
+
+    /// Remove grids by id (a merge, a split under new ids, a deleted
+    /// sub-area). Their children must be re-parented in the same unit: the
+    /// foreign key is checked at commit.
+    async fn remove_grids(&mut self, ids: &[GridId]) -> Result<(), StoreError>;
 
     /// Append changes to the feed, in one statement; answers them with
     /// their sequence numbers, in the order given. Sequence numbers become

@@ -9,6 +9,7 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod county_world;
 pub mod four_towns;
 pub mod http;
 pub mod mvt;

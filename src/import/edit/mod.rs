@@ -1,0 +1,475 @@
+//! Boundary edits that keep every level a partition of its parent. An edit
+//! is drawn up here, on the current grids, into the grids it writes and the
+//! grids it removes ([`Drawn`]); the grid service then gates it with the
+//! import's checks (valid polygons, children inside parents, siblings not
+//! overlapping) and the two an edit adds (no gap opened in a parent's
+//! cover, [`gaps_opened`]; no sliver, [`slivers`]), and applies it like an
+//! import.
+//!
+//! The edits:
+//!
+//! - [`Edit::MoveVertices`] (`vertices`): a vertex or a stretch of border
+//!   moves in every grid that shares it;
+//! - [`Edit::Split`] (`split`): a grid cut in two along a line;
+//! - [`Edit::Merge`] and [`Edit::Reparent`] (`merge`): siblings joined, or a
+//!   grid handed with its subtree to a neighbouring parent;
+//! - [`Edit::CreateSubArea`] and [`Edit::DeleteSubArea`]: level 5 inside a
+//!   basic grid.
+//!
+//! Shared borders stay bit-identical: vertices move everywhere at once,
+//! a new vertex goes into both sides of the border it lies on, unions and
+//! differences snap back to the input vertices (`overlay`), and a vertex a
+//! written grid has on a sibling's edge (or a sibling on its edge) goes
+//! into that edge too (`vertices::conform`).
+//! Populations of the grids whose shape changes are re-estimated from the
+//! area they take from each old grid (`population`), unless given.
+//!
+//! Kept beside the import's checks because an edit is a grid change that
+//! those checks gate; the pure layer has no store, no service, no state.
+
+mod gate;
+mod merge;
+mod overlay;
+mod population;
+mod split;
+mod vertices;
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::Coord;
+use serde_json::{Map, Value};
+
+use crate::geom::LonLat;
+use crate::model::{Grid, GridId, Level};
+
+pub use gate::{GAP_TOLERANCE_M2, Gap, SLIVER_MIN_M2, Sliver, gaps_opened, slivers};
+pub use split::{SNAP_M, Split};
+pub use vertices::VertexMove;
+
+/// One boundary edit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// Move vertices of the borders at `level` (one vertex, or the vertices
+    /// of a stretch of border): grids of this level and below move; a grid
+    /// above it sharing a vertex refuses the edit.
+    MoveVertices {
+        /// The level the planner edits at.
+        level: Level,
+        /// The vertices, each moved once.
+        moves: Vec<VertexMove>,
+    },
+    /// Cut a grid in two along a line.
+    Split(Split),
+    /// Join adjacent siblings into one grid; their children are kept under
+    /// it.
+    Merge {
+        /// The grids joined (two or more, one parent).
+        grids: Vec<GridId>,
+        /// The grid they become (its id may be one of theirs).
+        into: NewGrid,
+    },
+    /// Hand a grid with its subtree to another parent across its border:
+    /// the old parent (and its ancestors up to the one both share) gives up
+    /// the grid's area, the new one takes it.
+    Reparent {
+        /// The grid moved.
+        grid: GridId,
+        /// Its new parent, one level up, bordering it.
+        parent: GridId,
+    },
+    /// Add a sub-area (level 5) inside a basic grid.
+    CreateSubArea(Grid),
+    /// Remove a sub-area (level 5); what lay in it falls to its basic grid.
+    DeleteSubArea(GridId),
+}
+
+/// A grid an edit creates: what the request says about it (its level,
+/// parent and shape come from the edit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewGrid {
+    /// Its id (new, or the id of a grid the edit replaces).
+    pub id: GridId,
+    /// Its display name.
+    pub name: String,
+    /// `code`, `leader`, `population` and any other property.
+    pub properties: Map<String, Value>,
+}
+
+impl NewGrid {
+    fn into_grid(
+        self,
+        level: Level,
+        parent_id: Option<GridId>,
+        geometry: geo::MultiPolygon<f64>,
+    ) -> Grid {
+        Grid {
+            id: self.id,
+            level,
+            parent_id,
+            name: self.name,
+            geometry,
+            properties: self.properties,
+        }
+    }
+}
+
+/// What an edit writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Drawn {
+    /// Grids added or changed, whole (an upsert).
+    pub upsert: Vec<Grid>,
+    /// Grids removed.
+    pub remove: Vec<GridId>,
+}
+
+/// Why an edit cannot even be drawn up. Nothing is changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EditRefusal {
+    /// No grid of the level edited has a vertex there.
+    #[error(
+        "no grid of level {level} has a vertex at ({lon}, {lat}): give a vertex exactly as \
+         stored (GET /api/grids/{{id}})"
+    )]
+    NoSuchVertex {
+        /// The level edited.
+        level: u8,
+        /// The point given.
+        lon: f64,
+        /// The point given.
+        lat: f64,
+    },
+    /// The vertex is also on the border of a grid above the level edited.
+    #[error(
+        "the vertex is on the border of {grid} (level {grid_level}); moving it would move \
+         that border: edit at level {grid_level}"
+    )]
+    ParentBorder {
+        /// The grid whose border it is.
+        grid: GridId,
+        /// Its level.
+        grid_level: u8,
+    },
+    /// A point given is not a WGS84 longitude/latitude.
+    #[error("({lon}, {lat}) is not a longitude/latitude")]
+    BadPoint {
+        /// The point given.
+        lon: f64,
+        /// The point given.
+        lat: f64,
+    },
+    /// A split line of fewer than two points.
+    #[error("a split line needs two or more points")]
+    LineTooShort,
+    /// An edit that changes nothing (no vertex to move, a grid given
+    /// the parent it has).
+    #[error("the edit changes nothing")]
+    Empty,
+    /// The same vertex is moved twice.
+    #[error("the vertex ({lon}, {lat}) is moved twice")]
+    RepeatedVertex {
+        /// The vertex.
+        lon: f64,
+        /// The vertex.
+        lat: f64,
+    },
+    /// A grid named is not stored.
+    #[error("there is no grid {id}")]
+    NoSuchGrid {
+        /// The id given.
+        id: GridId,
+    },
+    /// A new grid's id is already another grid's.
+    #[error(
+        "the id {id} is taken by another grid: give a new one (or the id of a grid the edit replaces)"
+    )]
+    IdTaken {
+        /// The id given.
+        id: GridId,
+    },
+    /// A split line that does not start or end on the grid's outer border.
+    #[error(
+        "the split line's {end} point ({lon}, {lat}) is not on the outer border of {grid} \
+         (within {SNAP_M} m)"
+    )]
+    LineNotOnBorder {
+        /// `first` or `last`.
+        end: &'static str,
+        /// The grid split.
+        grid: GridId,
+        /// The point given.
+        lon: f64,
+        /// The point given.
+        lat: f64,
+    },
+    /// A split line that leaves the grid, or touches its border, between
+    /// its ends (or meets it at one point twice).
+    #[error(
+        "the split line must run inside {grid} from border to border; it meets the border near ({lon}, {lat})"
+    )]
+    LineLeavesGrid {
+        /// The grid split.
+        grid: GridId,
+        /// Where it meets the border.
+        lon: f64,
+        /// Where it meets the border.
+        lat: f64,
+    },
+    /// Children of a split grid that the line crosses.
+    #[error("the split line crosses {}: draw it along their borders, or split them first", ids(.children))]
+    Straddles {
+        /// The children crossed.
+        children: Vec<GridId>,
+    },
+    /// Grids merged that are not siblings at one level.
+    #[error("{grid} is not a sibling of {first}: only grids with one parent merge")]
+    NotSiblings {
+        /// The first grid.
+        first: GridId,
+        /// The one that differs.
+        grid: GridId,
+    },
+    /// Grids that would come out in separate pieces.
+    #[error("{} do not share a border: the result would be in pieces", ids(.grids))]
+    NotAdjacent {
+        /// The grids.
+        grids: Vec<GridId>,
+    },
+    /// A merge of fewer than two grids, or the same grid twice.
+    #[error("a merge needs two or more different grids")]
+    TooFewToMerge,
+    /// A grid at a level where the edit cannot act.
+    #[error("{id} is level {level}: {expected}")]
+    WrongLevel {
+        /// The grid.
+        id: GridId,
+        /// Its level.
+        level: u8,
+        /// What the edit needs.
+        expected: &'static str,
+    },
+    /// A re-parent that would leave the old parent with nothing.
+    #[error("{parent} would be left empty: merge it instead")]
+    WouldEmpty {
+        /// The grid left empty.
+        parent: GridId,
+    },
+    /// A population given for a grid the edit does not write.
+    #[error("a population is given for {id}, which the edit does not change")]
+    PopulationOfUnchanged {
+        /// The grid named.
+        id: GridId,
+    },
+}
+
+fn ids(grids: &[GridId]) -> String {
+    grids
+        .iter()
+        .map(GridId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn at(p: LonLat) -> Coord<f64> {
+    Coord { x: p.lon, y: p.lat }
+}
+
+/// The grids as the edit leaves them so far: the stored set, with the
+/// grids changed and removed by the edit laid over it.
+pub(super) struct Working<'a> {
+    base: &'a [Grid],
+    by_id: HashMap<&'a GridId, usize>,
+    changed: BTreeMap<GridId, Grid>,
+    removed: Vec<GridId>,
+}
+
+impl<'a> Working<'a> {
+    fn new(base: &'a [Grid]) -> Working<'a> {
+        Working {
+            base,
+            by_id: base.iter().enumerate().map(|(i, g)| (&g.id, i)).collect(),
+            changed: BTreeMap::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    /// The grid with `id` as the edit leaves it so far.
+    fn get(&self, id: &GridId) -> Option<&Grid> {
+        if self.removed.contains(id) {
+            return None;
+        }
+        self.changed
+            .get(id)
+            .or_else(|| self.by_id.get(id).map(|&i| &self.base[i]))
+    }
+
+    /// The grid with `id`, or the refusal that names it.
+    fn grid(&self, id: &GridId) -> Result<&Grid, EditRefusal> {
+        self.get(id)
+            .ok_or_else(|| EditRefusal::NoSuchGrid { id: id.clone() })
+    }
+
+    /// The grid with `id` as stored, before the edit.
+    fn stored(&self, id: &GridId) -> Option<&'a Grid> {
+        self.by_id.get(id).map(|&i| &self.base[i])
+    }
+
+    /// Every grid as the edit leaves it so far.
+    fn all(&self) -> impl Iterator<Item = &Grid> {
+        self.base
+            .iter()
+            .filter(|g| !self.changed.contains_key(&g.id) && !self.removed.contains(&g.id))
+            .chain(
+                self.changed
+                    .values()
+                    .filter(|g| !self.removed.contains(&g.id)),
+            )
+    }
+
+    /// The children of `id` as the edit leaves them so far.
+    fn children_of<'s>(&'s self, id: &'s GridId) -> impl Iterator<Item = &'s Grid> + 's {
+        self.all().filter(move |g| g.parent_id.as_ref() == Some(id))
+    }
+
+    /// Write `grid` (new or changed).
+    fn put(&mut self, grid: Grid) {
+        self.removed.retain(|id| id != &grid.id);
+        self.changed.insert(grid.id.clone(), grid);
+    }
+
+    /// Remove the grid `id`.
+    fn remove(&mut self, id: &GridId) {
+        self.changed.remove(id);
+        if self.by_id.contains_key(id) && !self.removed.contains(id) {
+            self.removed.push(id.clone());
+        }
+    }
+
+    /// Refuse `id` for a new grid unless it is free or one of `replaced`.
+    fn check_new_id(&self, id: &GridId, replaced: &[GridId]) -> Result<(), EditRefusal> {
+        if self.stored(id).is_some() && !replaced.contains(id) {
+            return Err(EditRefusal::IdTaken { id: id.clone() });
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Drawn {
+        let mut upsert: Vec<Grid> = self.changed.into_values().collect();
+        upsert.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
+        Drawn {
+            upsert,
+            remove: self.removed,
+        }
+    }
+}
+
+/// Draw up `edit` on `grids` (the whole stored set): the grids it writes
+/// and removes, populations re-estimated (`population` overrides them by
+/// id).
+pub fn draw(
+    grids: &[Grid],
+    edit: &Edit,
+    population: &BTreeMap<GridId, u64>,
+) -> Result<Drawn, EditRefusal> {
+    let mut work = Working::new(grids);
+    match edit {
+        Edit::MoveVertices { level, moves } => vertices::move_vertices(&mut work, *level, moves)?,
+        Edit::Split(split) => split::split(&mut work, split)?,
+        Edit::Merge { grids, into } => merge::merge(&mut work, grids, into)?,
+        Edit::Reparent { grid, parent } => merge::reparent(&mut work, grid, parent)?,
+        Edit::CreateSubArea(grid) => {
+            if grid.level != Level::SUB_AREA {
+                return Err(EditRefusal::WrongLevel {
+                    id: grid.id.clone(),
+                    level: grid.level.get(),
+                    expected: "only sub-areas (level 5) are created this way; split a grid instead",
+                });
+            }
+            work.check_new_id(&grid.id, &[])?;
+            work.put(grid.clone());
+        }
+        Edit::DeleteSubArea(id) => {
+            let grid = work.grid(id)?;
+            if grid.level != Level::SUB_AREA {
+                return Err(EditRefusal::WrongLevel {
+                    id: id.clone(),
+                    level: grid.level.get(),
+                    expected: "only sub-areas (level 5) are deleted; merge other grids instead",
+                });
+            }
+            work.remove(id);
+        }
+    }
+    vertices::conform(&mut work);
+    population::estimate(&mut work, population)?;
+    Ok(work.finish())
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(crate) fn grid(id: &str, level: u8, parent: Option<&str>, ring: &[(f64, f64)]) -> Grid {
+        let poly = geo::Polygon::new(ring.to_vec().into(), vec![]);
+        Grid {
+            id: GridId::from(id),
+            level: Level::new(i64::from(level)).expect("a level"),
+            parent_id: parent.map(GridId::from),
+            name: id.into(),
+            geometry: geo::MultiPolygon::new(vec![poly]),
+            properties: Map::new(),
+        }
+    }
+
+    /// A town T (level 1) split at x = 1 into A and B (level 2).
+    pub(crate) fn county() -> Vec<Grid> {
+        vec![
+            grid(
+                "T",
+                1,
+                None,
+                &[(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (0.0, 1.0), (0.0, 0.0)],
+            ),
+            grid(
+                "A",
+                2,
+                Some("T"),
+                &[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)],
+            ),
+            grid(
+                "B",
+                2,
+                Some("T"),
+                &[(1.0, 0.0), (2.0, 0.0), (2.0, 1.0), (1.0, 1.0), (1.0, 0.0)],
+            ),
+        ]
+    }
+
+    pub(crate) fn lonlat(x: f64, y: f64) -> LonLat {
+        LonLat::new(x, y)
+    }
+
+    #[test]
+    fn only_sub_areas_are_created_and_deleted() {
+        let none = BTreeMap::new();
+        let town = grid(
+            "U",
+            1,
+            None,
+            &[(3.0, 0.0), (4.0, 0.0), (4.0, 1.0), (3.0, 0.0)],
+        );
+        assert!(matches!(
+            draw(&county(), &Edit::CreateSubArea(town), &none),
+            Err(EditRefusal::WrongLevel { level: 1, .. })
+        ));
+        assert!(matches!(
+            draw(&county(), &Edit::DeleteSubArea(GridId::from("A")), &none),
+            Err(EditRefusal::WrongLevel { level: 2, .. })
+        ));
+        assert_eq!(
+            draw(&county(), &Edit::DeleteSubArea(GridId::from("Z")), &none),
+            Err(EditRefusal::NoSuchGrid {
+                id: GridId::from("Z")
+            })
+        );
+    }
+}
