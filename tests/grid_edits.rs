@@ -395,6 +395,43 @@ async fn a_grid_is_split_and_merged_back(t: &TestStore) {
             "to": ["t-sw", "v-sw-w", "g-sw-w-n", "b-n-e", "b-n-e-n"]}]),
         "{plan}"
     );
+    // The leaders: b-n-e's hands the control incident to the new grid's.
+    assert_eq!(
+        plan["impact"]["leaders"],
+        json!([
+            {"grid": "b-n-e", "leader": "Leader b-n-e", "gains": 0, "loses": 1},
+            {"grid": "b-n-e-n", "leader": "新网格长", "gains": 1, "loses": 0},
+        ]),
+        "{}: {plan}",
+        t.name
+    );
+    // The area moved: what b-n-e gives up is the new grid's, to the m².
+    let delta = |id: &str| {
+        plan["impact"]["grids"]
+            .as_array()
+            .expect("grids")
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {plan}"))
+            .clone()
+    };
+    let (east, north) = (delta("b-n-e"), delta("b-n-e-n"));
+    let area = |d: &Value, when: &str| d[format!("area_m2_{when}")].as_f64();
+    let given_up =
+        area(&east, "before").expect("a before") - area(&east, "after").expect("an after");
+    assert!(
+        (given_up - area(&north, "after").expect("an after")).abs() < 1.0,
+        "{}: {east} {north}",
+        t.name
+    );
+    assert_eq!(
+        (
+            north["area_m2_before"].clone(),
+            north["population_after"].clone()
+        ),
+        (Value::Null, json!(420)),
+        "{north}"
+    );
     let applied = edit(&w.app, "", &split).await.expect(StatusCode::OK);
     assert_eq!(applied["impact"], plan["impact"], "{}", t.name);
     assert_partitions(&w, t.name).await;
@@ -517,6 +554,14 @@ async fn sub_areas_are_created_and_deleted(t: &TestStore) {
         "{}: {outside}",
         t.name
     );
+    // The part outside b-n-e, drawn: 0.01° × 0.015° east of 106.05.
+    let part: geo::Geometry<f64> =
+        serde_json::from_value::<geojson::Geometry>(outside["issues"][0]["geometry"].clone())
+            .expect("GeoJSON")
+            .try_into()
+            .expect("a geometry");
+    let drawn = geo::Area::unsigned_area(&part);
+    assert!((drawn - 0.01 * 0.015).abs() < 1e-12, "{drawn}: {outside}");
     assert_eq!(snapshot(&w).await, before, "{}", t.name);
 
     let applied = edit(&w.app, "", &sub_area("s-3", 106.035))

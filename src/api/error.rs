@@ -62,10 +62,14 @@ pub enum ApiError {
     /// store is unchanged.
     #[error(transparent)]
     ImportRefused(ImportErrors),
+    /// 422: a boundary edit's result broke the grid rules; every issue is
+    /// listed with where it is, and the store is unchanged.
+    #[error("{0}")]
+    EditRefused(ImportErrors, Vec<Option<geo::MultiPolygon<f64>>>),
     /// A grid change that would leave open incidents, hazards or routes
     /// outside every grid (422), listed.
     #[error("{0}")]
-    GridChangeStranded(String, crate::services::grids::Impact),
+    GridChangeStranded(String, Box<crate::services::grids::Impact>),
     /// A boundary edit that would open gaps in a parent's cover (422), listed.
     #[error("{0}")]
     GridChangeGaps(String, Vec<crate::import::edit::Gap>),
@@ -132,6 +136,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UnprocessableEntity(_)
             | ApiError::ImportRefused(_)
+            | ApiError::EditRefused(..)
             | ApiError::GridChangeStranded(..)
             | ApiError::GridChangeGaps(..)
             | ApiError::GridChangeSlivers(..) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -170,6 +175,26 @@ impl ApiError {
                     if errors.issues.len() == 1 { "" } else { "s" }
                 );
                 doc.issues = Some(errors.issues.iter().map(IssueDto::from).collect());
+            }
+            ApiError::EditRefused(errors, parts) => {
+                doc.problem_type = "urn:wangge:problem:import-refused";
+                doc.title = "Edit refused".into();
+                doc.detail = format!(
+                    "the edit breaks the grid rules ({} issue{}); the stored grids are unchanged",
+                    errors.issues.len(),
+                    if errors.issues.len() == 1 { "" } else { "s" }
+                );
+                doc.issues = Some(
+                    errors
+                        .issues
+                        .iter()
+                        .zip(parts)
+                        .map(|(issue, part)| IssueDto {
+                            geometry: part.as_ref().map(geojson::Geometry::from),
+                            ..IssueDto::from(issue)
+                        })
+                        .collect(),
+                );
             }
             ApiError::GridChangeStranded(_, stranded) => {
                 doc.problem_type = "urn:wangge:problem:grid-change-strands";
@@ -317,10 +342,11 @@ impl From<crate::services::grids::GridChangeError> for ApiError {
         use crate::services::grids::GridChangeError as E;
         match e {
             E::Invalid(errors) => ApiError::ImportRefused(errors),
+            E::EditBreaksRules(errors, parts) => ApiError::EditRefused(errors, parts),
             E::EmptyReplace => ApiError::UnprocessableEntity(e.to_string()),
             E::Stranded(ref impact) => {
                 let impact = impact.clone();
-                ApiError::GridChangeStranded(format!("{e}; nothing was changed"), impact)
+                ApiError::GridChangeStranded(format!("{e}; nothing was changed"), Box::new(impact))
             }
             E::Edit(_) => ApiError::UnprocessableEntity(format!("{e}; nothing was changed")),
             E::Gaps(ref gaps) => {
@@ -362,6 +388,12 @@ pub(super) struct IssueDto {
     /// The same, as a sentence.
     #[schema(example = "parent \"620521999\" does not exist")]
     message: String,
+    /// Where the problem is, for the map to draw (boundary edits only): the
+    /// part of the grid outside its parent, its overlap with the sibling,
+    /// or the grid as the edit drew it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    geometry: Option<geojson::Geometry>,
 }
 
 impl From<&ImportIssue> for IssueDto {
@@ -374,6 +406,7 @@ impl From<&ImportIssue> for IssueDto {
             problem: serde_json::to_value(&issue.problem)
                 .unwrap_or_else(|_| serde_json::Value::String(issue.problem.to_string())),
             message: issue.problem.to_string(),
+            geometry: None,
         }
     }
 }

@@ -20,6 +20,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use geo::MultiPolygon;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -28,12 +29,13 @@ use std::collections::BTreeMap;
 use crate::import::edit::{self, Edit, EditRefusal, Gap, Sliver, gaps_opened, slivers};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
-use crate::model::{ChangeKind, EventKind, Grid, GridChain, GridId, Incident, NewChange, Person};
+use crate::model::{ChangeKind, EventKind, Grid, GridId, NewChange};
 use crate::services::Current;
 use crate::services::feed::{Effect, Feed};
-use crate::store::{NewEvent, Store, StoreError, Unit, WriteMode};
+pub use crate::services::impact::{ChainMove, GridDelta, Impact, LeaderCases, RouteMove};
+use crate::services::impact::{impact_in, impact_of, read_lying};
+use crate::store::{NewEvent, Store, StoreError, WriteMode};
 use crate::tiles::{self, TileService, TileSource};
-use crate::workflow::{Status, Tier};
 
 /// A grid change as asked for.
 #[derive(Debug, Clone)]
@@ -50,74 +52,6 @@ pub struct GridChange {
     pub version: Option<i64>,
     /// Who makes it.
     pub actor: String,
-}
-
-/// Something whose grids a change moves.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChainMove {
-    /// The incident or hazard number.
-    pub id: i64,
-    /// Its grid at each level before (level 1 first).
-    pub from: GridChain,
-    /// Its grid at each level after.
-    pub to: GridChain,
-}
-
-/// A saved route whose grids a change moves.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RouteMove {
-    /// The route number.
-    pub id: i64,
-    /// Every grid its way passed before.
-    pub from: Vec<GridId>,
-    /// Every grid its way passes after.
-    pub to: Vec<GridId>,
-}
-
-/// What a grid change does to the things that lie in the grids.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Impact {
-    /// Open incidents that change grid.
-    pub incidents: Vec<ChainMove>,
-    /// Hazards that change grid.
-    pub hazards: Vec<ChainMove>,
-    /// Saved routes that pass other grids.
-    pub routes: Vec<RouteMove>,
-}
-
-impl Impact {
-    /// True when nothing moves.
-    pub fn is_empty(&self) -> bool {
-        self.incidents.is_empty() && self.hazards.is_empty() && self.routes.is_empty()
-    }
-
-    /// The moves that leave their thing outside every grid.
-    pub fn stranded(&self) -> Impact {
-        Impact {
-            incidents: self
-                .incidents
-                .iter()
-                .filter(|m| outside(&m.to))
-                .cloned()
-                .collect(),
-            hazards: self
-                .hazards
-                .iter()
-                .filter(|m| outside(&m.to))
-                .cloned()
-                .collect(),
-            routes: self
-                .routes
-                .iter()
-                .filter(|m| m.to.is_empty())
-                .cloned()
-                .collect(),
-        }
-    }
-}
-
-fn outside(chain: &GridChain) -> bool {
-    chain.iter().all(Option::is_none)
 }
 
 /// A validated grid change with its impact, ready to apply.
@@ -181,6 +115,11 @@ pub enum GridChangeError {
     /// of the level above).
     #[error(transparent)]
     Edit(#[from] EditRefusal),
+    /// A boundary edit whose result breaks the import's rules: every issue,
+    /// each with where it is (the part outside the parent, the overlap with
+    /// a sibling, or the grid as drawn), in the same order.
+    #[error("{0}")]
+    EditBreaksRules(ImportErrors, Vec<Option<MultiPolygon<f64>>>),
     /// A boundary edit that would leave part of a parent uncovered.
     #[error("the edit would leave {} gap(s): {}", .0.len(), gap_list(.0))]
     Gaps(Vec<Gap>),
@@ -311,7 +250,7 @@ impl GridService {
         let mut unit = self.store.begin().await?;
         let lying = read_lying(unit.as_mut()).await?;
         drop(unit);
-        let moves = impact_of(lying, &index).await;
+        let moves = impact_of(lying, &current, &index, &changed_grids).await;
         let impact = moves.impact;
         let stranded = impact.stranded();
         if !stranded.is_empty() {
@@ -355,6 +294,7 @@ impl GridService {
         if !small.is_empty() {
             return Err(GridChangeError::Slivers(small));
         }
+        let written = drawn.upsert.clone();
         let plan = self
             .plan(GridChange {
                 grids: drawn.upsert,
@@ -363,7 +303,24 @@ impl GridService {
                 version: Some(version.unwrap_or(current.version())),
                 actor,
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                GridChangeError::Invalid(errors) => {
+                    let find = |id: &GridId| {
+                        written
+                            .iter()
+                            .find(|g| &g.id == id)
+                            .or_else(|| current.get(id))
+                    };
+                    let parts = errors
+                        .issues
+                        .iter()
+                        .map(|issue| edit::offending_part(issue, find))
+                        .collect();
+                    GridChangeError::EditBreaksRules(errors, parts)
+                }
+                other => other,
+            })?;
         let (after, changed) = (plan.index.clone(), plan.changed_grids.clone());
         let gaps = tokio::task::spawn_blocking(move || {
             gaps_opened(current.grids(), after.grids(), &changed)
@@ -383,6 +340,7 @@ impl GridService {
         let now = Timestamp::now();
         let generation = self.tiles.source().generation() + 1;
         let before = self.index.get();
+        let before_index = before.clone();
         let (source, changed_bounds) = {
             let index = plan.index.clone();
             tokio::task::spawn_blocking(move || {
@@ -416,7 +374,7 @@ impl GridService {
             )
             .into());
         }
-        let moves = impact_in(unit, &plan.index).await?;
+        let moves = impact_in(unit, &before_index, &plan.index, &plan.changed_grids).await?;
         let stranded = moves.impact.stranded();
         if !stranded.is_empty() {
             return Err(GridChangeError::Stranded(stranded));
@@ -525,122 +483,6 @@ impl GridService {
             impact: moves.impact,
         })
     }
-}
-
-/// The impact of a new index on what the transaction `unit` sees, with the
-/// changed records ready to write.
-struct Moves {
-    impact: Impact,
-    /// Each open incident that moves: as read, and as it will be.
-    incidents: Vec<(Incident, Incident)>,
-    /// Each hazard that moves: id, version read, new chain.
-    hazards: Vec<(crate::model::HazardId, i64, GridChain)>,
-    /// Each route that moves, with its new grids.
-    routes: Vec<crate::model::Route>,
-}
-
-async fn impact_in(unit: &mut dyn Unit, index: &Arc<GridIndex>) -> Result<Moves, StoreError> {
-    let lying = read_lying(unit).await?;
-    Ok(impact_of(lying, index).await)
-}
-
-/// What lies in the grids, as the unit's transaction sees it: the open
-/// incidents, the hazards and the saved routes.
-type Lying = (
-    Vec<Incident>,
-    Vec<crate::model::Hazard>,
-    Vec<crate::model::Route>,
-);
-
-async fn read_lying(unit: &mut dyn Unit) -> Result<Lying, StoreError> {
-    let open: Vec<Status> = Status::open().collect();
-    Ok((
-        unit.read_incidents_in(&open).await?,
-        unit.read_hazards().await?,
-        unit.read_routes().await?,
-    ))
-}
-
-/// Where what lies in the grids lies in `index`, and what that moves.
-async fn impact_of((incidents, hazards, routes): Lying, index: &Arc<GridIndex>) -> Moves {
-    let index = index.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut moves = Moves {
-            impact: Impact::default(),
-            incidents: Vec::new(),
-            hazards: Vec::new(),
-            routes: Vec::new(),
-        };
-        for incident in incidents {
-            let chain = index.grid_chain(incident.point.wgs84);
-            if chain != incident.chain {
-                moves.impact.incidents.push(ChainMove {
-                    id: incident.id.0,
-                    from: incident.chain.clone(),
-                    to: chain.clone(),
-                });
-                let after = rechained(&incident, chain, &index);
-                moves.incidents.push((incident, after));
-            }
-        }
-        for hazard in hazards {
-            let chain = index.grid_chain(hazard.location);
-            if chain != hazard.chain {
-                moves.impact.hazards.push(ChainMove {
-                    id: hazard.id.0,
-                    from: hazard.chain.clone(),
-                    to: chain.clone(),
-                });
-                moves.hazards.push((hazard.id, hazard.version, chain));
-            }
-        }
-        for mut route in routes {
-            let grids = index.grids_along(&route.path);
-            if grids != route.grids {
-                moves.impact.routes.push(RouteMove {
-                    id: route.id.0,
-                    from: route.grids.clone(),
-                    to: grids.clone(),
-                });
-                route.grids = grids;
-                moves.routes.push(route);
-            }
-        }
-        moves
-    })
-    .await
-    .expect("locating does not panic")
-}
-
-/// An open incident given the grids now at its point. Its tier stays; when
-/// the new chain has no grid at that tier's level (it now lies where there
-/// are no sub-areas) it is handled at the deepest level that has one. When
-/// the grid handling it changes, its responsible person becomes that grid's
-/// leader (if the grid names one).
-fn rechained(incident: &Incident, chain: GridChain, index: &GridIndex) -> Incident {
-    let mut after = incident.clone();
-    after.chain = chain;
-    if let Some(level) = incident.tier.level()
-        && after.chain[level.index()].is_none()
-        && let Some(deepest) = crate::model::Level::ALL
-            .into_iter()
-            .rev()
-            .find(|l| after.chain[l.index()].is_some())
-    {
-        after.tier = Tier::grid(deepest);
-    }
-    if after.handling_grid() != incident.handling_grid()
-        && let Some(leader) = after
-            .handling_grid()
-            .and_then(|id| index.get(id))
-            .and_then(Grid::leader)
-    {
-        after.responsible = Some(Person {
-            name: leader.name,
-            phone: leader.phone,
-        });
-    }
-    after
 }
 
 /// Every grid added, removed or altered between two indexes, by id.

@@ -8,10 +8,14 @@
 //! - [`feed`]: follows the change feed and applies in-process effects (index
 //!   swap, tile eviction, live incidents, road network) in sequence order,
 //!   for this process's changes and other processes' alike.
-//! - [`grids`]: grid changes (imports), planned then applied.
+//! - [`grids`]: grid changes (imports and boundary edits), planned then
+//!   applied;
+//! - [`impact`]: what a grid change moves (incidents, hazards, routes,
+//!   area and population, leaders' cases), for the plan and the apply.
 
 pub mod feed;
 pub mod grids;
+pub mod impact;
 
 use std::sync::{Arc, RwLock};
 

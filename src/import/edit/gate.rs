@@ -6,9 +6,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, MultiPolygon, Polygon};
 
-use crate::import::area_m2;
+use crate::import::{ImportIssue, Problem, area_m2};
 use crate::model::{Grid, GridId, Level};
 
 /// Area a parent may lose from its children's cover through an edit before
@@ -124,6 +125,25 @@ fn uncovered_part(set: &HashMap<&GridId, &Grid>, parent: &GridId) -> MultiPolygo
         .fold(p.geometry.clone(), |left, child| {
             left.difference(&child.geometry)
         })
+}
+
+/// Where `issue` (the import's checks, on an edit's result) is, for the
+/// map to draw: the part of the grid outside its parent, the overlap with
+/// a sibling, or else the grid as drawn. `grid` finds a grid of the result
+/// by id.
+pub fn offending_part<'a>(
+    issue: &ImportIssue,
+    grid: impl Fn(&GridId) -> Option<&'a Grid>,
+) -> Option<MultiPolygon<f64>> {
+    let shape = |id: &GridId| grid(id).map(|g| g.geometry.orient(Direction::Default));
+    let own = shape(&GridId(issue.feature.clone()))?;
+    Some(match &issue.problem {
+        Problem::OutsideParent { parent, .. } => own.difference(&shape(&GridId(parent.clone()))?),
+        Problem::OverlapsSibling { sibling, .. } => {
+            own.intersection(&shape(&GridId(sibling.clone()))?)
+        }
+        _ => own,
+    })
 }
 
 #[cfg(test)]

@@ -54,10 +54,11 @@ pub(super) fn merge(
     for id in ids {
         work.remove(id);
     }
-    work.put(
-        into.clone()
-            .into_grid(first.level, first.parent_id.clone(), merged),
-    );
+    let merged_grid = match grids.iter().find(|g| g.id == into.id) {
+        Some(kept) => into.inheriting(kept),
+        None => into.clone(),
+    };
+    work.put(merged_grid.into_grid(first.level, first.parent_id.clone(), merged));
     for mut child in children {
         child.parent_id = Some(into.id.clone());
         work.put(child);

@@ -42,7 +42,9 @@ use serde_json::{Map, Value};
 use crate::geom::LonLat;
 use crate::model::{Grid, GridId, Level};
 
-pub use gate::{GAP_TOLERANCE_M2, Gap, SLIVER_MIN_M2, Sliver, gaps_opened, slivers};
+pub use gate::{
+    GAP_TOLERANCE_M2, Gap, SLIVER_MIN_M2, Sliver, gaps_opened, offending_part, slivers,
+};
 pub use split::{SNAP_M, Split};
 pub use vertices::VertexMove;
 
@@ -84,7 +86,8 @@ pub enum Edit {
 }
 
 /// A grid an edit creates: what the request says about it (its level,
-/// parent and shape come from the edit).
+/// parent and shape come from the edit). One that keeps the id of a grid
+/// the edit replaces keeps that grid's properties where it gives none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewGrid {
     /// Its id (new, or the id of a grid the edit replaces).
@@ -96,6 +99,19 @@ pub struct NewGrid {
 }
 
 impl NewGrid {
+    /// This grid, which keeps the id of `old`, with `old`'s properties
+    /// (code, leader, …) under the ones given; the population is estimated
+    /// afresh unless given.
+    fn inheriting(&self, old: &Grid) -> NewGrid {
+        let mut properties = old.properties.clone();
+        properties.remove("population");
+        properties.extend(self.properties.clone());
+        NewGrid {
+            properties,
+            ..self.clone()
+        }
+    }
+
     fn into_grid(
         self,
         level: Level,

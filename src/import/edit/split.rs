@@ -160,10 +160,12 @@ pub(super) fn split(work: &mut Working<'_>, s: &Split) -> Result<(), EditRefusal
 
     work.remove(&grid.id);
     for (part, shape) in s.parts.iter().zip([left_shape, right_shape]) {
-        work.put(
+        let part = if part.id == grid.id {
+            part.inheriting(&grid)
+        } else {
             part.clone()
-                .into_grid(grid.level, grid.parent_id.clone(), shape),
-        );
+        };
+        work.put(part.into_grid(grid.level, grid.parent_id.clone(), shape));
     }
     for child in moved_children {
         work.put(child);
