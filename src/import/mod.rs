@@ -20,6 +20,7 @@ mod checks;
 pub mod edit;
 mod parse;
 mod validity;
+mod zipped_shapefile;
 
 use std::fmt;
 
@@ -30,6 +31,7 @@ pub use checks::{
     CONTAINMENT_TOLERANCE_M2, OVERLAP_TOLERANCE_M2, validate, validate_upsert_removing,
 };
 pub use parse::parse_feature_collection;
+pub use zipped_shapefile::{read_zipped_shapefile, write_zipped_shapefile};
 
 /// One reason an import was refused, naming the feature it concerns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
