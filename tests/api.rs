@@ -502,12 +502,22 @@ async fn imports_grids() {
         "{}",
         String::from_utf8_lossy(&a.body)
     );
+    let mut answer = a.json();
+    // 0.1° × 0.1° at 34.65°N: about 101.7 km² added.
+    let area = answer["impact"]["grids"][0]["area_m2_after"].take();
+    assert!(
+        (area.as_f64().expect("an area") / 1.017e8 - 1.0).abs() < 0.01,
+        "{area}"
+    );
     assert_eq!(
-        a.json(),
+        answer,
         json!({"dry_run": false, "imported": 1, "grids": 12,
             "counts_by_level": [5, 2, 2, 1, 2], "planned_on_version": 1, "version": 2,
             "change": 2, "changed_grids": ["t-far"],
-            "impact": {"incidents": [], "hazards": [], "routes": []}})
+            "impact": {"incidents": [], "hazards": [], "routes": [],
+                "grids": [{"id": "t-far", "area_m2_before": null, "area_m2_after": null,
+                    "population_before": null, "population_after": null}],
+                "leaders": []}})
     );
     let ids = feature_ids(&get(&app, "/api/grids?level=1").await.json());
     assert_eq!(ids, ["t-far", "t-ne", "t-nw", "t-se", "t-sw"]);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use geo::Intersects;
@@ -16,11 +16,14 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, Path, Query};
+use super::grid_files::{attachment, format_of_body, parse_crs, parse_format};
 use crate::geom::Bbox;
+use crate::geom::PlanningCrs;
 use crate::index::{GridIndex, GridIx};
 use crate::model::WriteMode;
 use crate::model::geojson::{grid_to_feature, grids_to_feature_collection};
 use crate::model::{Grid, GridId, Level};
+use crate::services::grid_files::{self, GridFileFormat};
 use crate::services::grids::{GridChange, Impact};
 use crate::state::AppState;
 
@@ -191,34 +194,54 @@ async fn list(
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
 }
 
-/// Every grid, as a GeoJSON file to save.
+/// The file an export writes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// `geojson` (default), `shapefile` (a zipped Shapefile) or `geopackage`.
+    #[param(value_type = Option<String>, pattern = "^(geojson|shapefile|geopackage)$")]
+    format: Option<String>,
+    /// The coordinate system of a Shapefile or GeoPackage: `EPSG:4490`
+    /// (CGCS2000, the default), `EPSG:4326`, or a CGCS2000 3-degree
+    /// Gauss–Krüger projection `EPSG:4513`–`EPSG:4554` (Qingshui: 4544).
+    /// GeoJSON is always longitude/latitude.
+    #[param(value_type = Option<String>, example = "EPSG:4544")]
+    crs: Option<String>,
+}
+
+/// Every grid, as a file to save: GeoJSON, a zipped Shapefile or a
+/// GeoPackage, the latter two in the coordinate system asked for.
 #[utoipa::path(
     get,
     path = "/api/grids/export",
     tag = "grids",
+    params(ExportQuery),
     responses(
         (status = 200, description = "All grids of all levels, ordered by level then id, \
-            sent as the attachment `grids.geojson`",
+            sent as the attachment `grids.geojson`, `grids.zip` (a Shapefile layer `grids` \
+            with `id`, `level`, `parent_id`, `name`, `code`, `population`, `leader_nm`, \
+            `leader_ph`, UTF-8) or `grids.gpkg` (a layer `grids`)",
             body = FeatureCollectionDoc, content_type = "application/geo+json"),
+        (status = 400, description = "`format` or `crs` is not one wangge writes (GeoJSON \
+            takes no projected `crs`)",
+            body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
-async fn export(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    let index = state.index();
-    let body = blocking("exporting grids", move || {
-        serde_json::to_vec(&grids_to_feature_collection(index.grids()))
-    })
-    .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"grids.geojson\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+async fn export(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = parse_format(query.format.as_deref())?;
+    let crs = parse_crs(query.crs.as_deref())?;
+    if format == GridFileFormat::GeoJson && crs.is_some_and(|c| !c.is_geographic()) {
+        return Err(ApiError::bad_parameter(
+            "crs",
+            "GeoJSON is longitude/latitude (RFC 7946): ask for a shapefile or geopackage \
+             in a projected system",
+        ));
+    }
+    let grids = state.index().grids().to_vec();
+    attachment(grids, format, crs.unwrap_or(PlanningCrs::Cgcs2000)).await
 }
 
 /// Serialize off the async runtime: a FeatureCollection of the whole county
@@ -465,6 +488,10 @@ struct ImportQuery {
     /// makes it a 409. Default: the version this server holds now.
     #[param(value_type = Option<i64>, minimum = 0)]
     version: Option<String>,
+    /// The coordinate system of a zipped Shapefile without a `.prj` (a
+    /// `.prj` says it otherwise), as `EPSG:…`.
+    #[param(value_type = Option<String>, example = "EPSG:4544")]
+    crs: Option<String>,
 }
 
 fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
@@ -511,7 +538,10 @@ pub(super) struct ImportSummaryDto {
     impact: Impact,
 }
 
-/// Import grids from a GeoJSON FeatureCollection: planned (checked, and its
+/// Import grids from a GeoJSON FeatureCollection, a zipped Shapefile
+/// (`application/zip`) or a GeoPackage (`application/geopackage+sqlite3`)
+/// in longitude/latitude or a CGCS2000 Gauss–Krüger projection (reprojected
+/// on the way in): planned (checked, and its
 /// impact on open incidents, hazards and routes listed), then applied in one
 /// transaction that also moves every open incident (with a history entry),
 /// hazard and route to the grids where it now lies. A refused import names
@@ -521,9 +551,16 @@ pub(super) struct ImportSummaryDto {
     path = "/api/grids/import",
     tag = "grids",
     params(ImportQuery),
-    request_body(content = FeatureCollectionDoc, content_type = "application/geo+json",
+    request_body(
+        content(
+            (FeatureCollectionDoc = "application/geo+json"),
+            (Vec<u8> = "application/zip"),
+            (Vec<u8> = "application/geopackage+sqlite3"),
+        ),
         description = "Features with `id`, `level`, `parent_id` and `name` properties \
-            (any other property is kept as given) and Polygon or MultiPolygon geometry"),
+            (any other property is kept as given) and Polygon or MultiPolygon geometry; \
+            from a Shapefile or GeoPackage, the same attributes (names in any case; the \
+            leader as `leader_nm`/`leader_ph` or a JSON `leader`)"),
     responses(
         (status = 200, description = "Imported (or, with `dry_run=true`, what importing would do)",
             body = ImportSummaryDto),
@@ -545,8 +582,10 @@ pub(super) struct ImportSummaryDto {
 async fn import(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ImportQuery>,
+    headers: HeaderMap,
     Body(body): Body,
 ) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
+    let crs = parse_crs(query.crs.as_deref())?;
     let mode = parse_mode(query.mode.as_deref())?;
     let dry_run = parse_dry_run(query.dry_run.as_deref())?;
     let version = match query.version.as_deref() {
@@ -558,9 +597,8 @@ async fn import(
             )
         })?),
     };
-    let grids = tokio::task::spawn_blocking(move || crate::import::parse_feature_collection(&body))
+    let grids = grid_files::read(format_of_body(&headers), body.to_vec(), crs)
         .await
-        .map_err(|e| ApiError::internal("reading imported grids", e))?
         .map_err(ApiError::ImportRefused)?;
     let plan = state
         .grids()

@@ -23,6 +23,7 @@ mod changes;
 mod error;
 mod extract;
 mod grid_edits;
+mod grid_files;
 mod grids;
 mod hazards;
 mod health;

@@ -1,5 +1,5 @@
 //! `wangge generate`, `wangge import` and `wangge export`: grids in and out
-//! as GeoJSON FeatureCollections.
+//! as GeoJSON FeatureCollections, zipped Shapefiles or GeoPackages.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,10 +10,12 @@ use clap::{Args, ValueEnum};
 use super::progress::Steps;
 use super::{Output, open_store, read_input};
 use crate::generate::{DEMO_SEED, generate as generate_county};
+use crate::geom::PlanningCrs;
 use crate::import::MAX_ISSUES;
 use crate::model::Grid;
 use crate::model::geojson::grids_to_feature_collection;
-use crate::services::grids::GridChangeError;
+use crate::services::grid_files::{self, GridFileFormat};
+use crate::services::grids::{GridChange, GridChangeError};
 use crate::state::AppState;
 use crate::store::WriteMode;
 
@@ -32,9 +34,20 @@ pub(super) struct GenerateArgs {
 /// Options of `wangge import`.
 #[derive(Debug, Args)]
 pub(super) struct ImportArgs {
-    /// GeoJSON FeatureCollection to import, or `-` for standard input.
+    /// File to import: a GeoJSON FeatureCollection, a zipped Shapefile
+    /// (`.zip`) or a GeoPackage (`.gpkg`), by its name; `-` reads GeoJSON
+    /// from standard input.
     #[arg(value_name = "FILE|-")]
     file: PathBuf,
+
+    /// The coordinate system of a Shapefile without a `.prj`, e.g.
+    /// `EPSG:4544` (a `.prj` says it otherwise).
+    #[arg(long, value_parser = parse_crs)]
+    crs: Option<PlanningCrs>,
+
+    /// Check the file and list what importing would move; change nothing.
+    #[arg(long)]
+    dry_run: bool,
 
     /// `replace`: the file becomes the whole set of grids; `upsert`: its
     /// grids are added or replace stored grids with the same id.
@@ -48,6 +61,38 @@ pub(super) struct ExportArgs {
     /// File to write, or `-` for standard output.
     #[arg(long, default_value = "-", value_name = "FILE|-")]
     out: PathBuf,
+
+    /// `geojson`, `shapefile` (zipped) or `geopackage`.
+    #[arg(long, value_enum, default_value_t = Format::Geojson)]
+    format: Format,
+
+    /// The coordinate system of a Shapefile or GeoPackage: EPSG:4490
+    /// (CGCS2000), EPSG:4326 or a CGCS2000 3-degree Gauss–Krüger projection
+    /// (EPSG:4513–4554; Qingshui: EPSG:4544).
+    #[arg(long, value_parser = parse_crs, default_value = "EPSG:4490")]
+    crs: PlanningCrs,
+}
+
+/// The export formats, as the command line spells them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Geojson,
+    Shapefile,
+    Geopackage,
+}
+
+impl From<Format> for GridFileFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Geojson => GridFileFormat::GeoJson,
+            Format::Shapefile => GridFileFormat::Shapefile,
+            Format::Geopackage => GridFileFormat::GeoPackage,
+        }
+    }
+}
+
+fn parse_crs(text: &str) -> Result<PlanningCrs, String> {
+    PlanningCrs::parse(text).map_err(|e| e.to_string())
 }
 
 /// The write modes, as the command line spells them.
@@ -109,8 +154,44 @@ pub(super) async fn import(database: &str, args: ImportArgs) -> anyhow::Result<(
             return Err(e);
         }
     };
-    steps.step(format!("checking and writing the grids of {name}"));
-    let result = state.import_geojson(bytes, args.mode.into()).await;
+    steps.step(format!("checking the grids of {name}"));
+    let format = if args.file.as_os_str() == "-" {
+        GridFileFormat::GeoJson
+    } else {
+        GridFileFormat::of_file_name(&name)
+    };
+    let result = match grid_files::read(format, bytes, args.crs).await {
+        Ok(grids) if args.dry_run => {
+            let planned = state
+                .grids()
+                .plan(GridChange {
+                    grids,
+                    mode: args.mode.into(),
+                    remove: Vec::new(),
+                    version: None,
+                    actor: "cli".into(),
+                })
+                .await;
+            steps.finish();
+            return match planned {
+                Ok(plan) => {
+                    let impact = &plan.impact;
+                    println!(
+                        "dry run: {name} would change {} grid(s) and move {} open incident(s), \
+                         {} hazard(s) and {} route(s); nothing was changed",
+                        plan.changed_grids.len(),
+                        impact.incidents.len(),
+                        impact.hazards.len(),
+                        impact.routes.len()
+                    );
+                    Ok(())
+                }
+                Err(e) => report_refusal(&name, e),
+            };
+        }
+        Ok(grids) => state.import_grids(grids, args.mode.into()).await,
+        Err(errors) => Err(GridChangeError::Invalid(errors)),
+    };
     steps.finish();
     match result {
         Ok(summary) => {
@@ -123,7 +204,14 @@ pub(super) async fn import(database: &str, args: ImportArgs) -> anyhow::Result<(
             );
             Ok(())
         }
-        Err(GridChangeError::Invalid(errors)) => {
+        Err(e) => report_refusal(&name, e),
+    }
+}
+
+/// Print every issue of a refused import and fail.
+fn report_refusal(name: &str, e: GridChangeError) -> anyhow::Result<()> {
+    match e {
+        GridChangeError::Invalid(errors) => {
             let mut err = std::io::stderr().lock();
             for issue in &errors.issues {
                 writeln!(err, "{name}: {issue}").context("writing to standard error")?;
@@ -139,7 +227,7 @@ pub(super) async fn import(database: &str, args: ImportArgs) -> anyhow::Result<(
                 if n == 1 { "" } else { "s" }
             )
         }
-        Err(e) => Err(e).context("applying the grids; the database is unchanged"),
+        other => Err(other).context("applying the grids; the database is unchanged"),
     }
 }
 
@@ -151,8 +239,21 @@ pub(super) async fn export(database: &str, args: ExportArgs) -> anyhow::Result<(
         .load_grids()
         .await
         .context("loading the stored grids")?;
-    write_grids(&out, &grids)?;
-    tracing::info!(grids = grids.len(), "exported to {}", out.describe());
+    let count = grids.len();
+    match args.format {
+        Format::Geojson => write_grids(&out, &grids)?,
+        other => {
+            let bytes = grid_files::write(grids, other.into(), args.crs)
+                .await
+                .map_err(anyhow::Error::msg)
+                .context("writing the grids")?;
+            out.write_with(|w| {
+                w.write_all(&bytes)
+                    .with_context(|| format!("writing {}", out.describe()))
+            })?;
+        }
+    }
+    tracing::info!(grids = count, "exported to {}", out.describe());
     Ok(())
 }
 

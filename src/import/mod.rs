@@ -18,6 +18,7 @@
 
 mod checks;
 pub mod edit;
+mod layer;
 mod parse;
 mod validity;
 mod zipped_shapefile;
@@ -30,6 +31,7 @@ pub(crate) use checks::area_m2;
 pub use checks::{
     CONTAINMENT_TOLERANCE_M2, OVERLAP_TOLERANCE_M2, validate, validate_upsert_removing,
 };
+pub use layer::grids_from_layer;
 pub use parse::parse_feature_collection;
 pub use zipped_shapefile::{read_zipped_shapefile, write_zipped_shapefile};
 

@@ -7,10 +7,7 @@
 //! Chinese ArcGIS installations write), and every record becomes a GeoJSON
 //! feature read by the import's own parser, so that the rules and the
 //! messages are the GeoJSON import's; each issue is named
-//! `layer:feature`. Attribute names are matched without case (a `.dbf`
-//! keeps ten characters: `id`, `level`, `parent_id`, `name`, `code`,
-//! `population`, and the leader as `leader_nm` and `leader_ph`); any other
-//! attribute is kept as a property.
+//! `layer:feature` (`layer`: attribute names, the leader).
 //!
 //! Writing: the same attributes, UTF-8 with a `.cpg` saying so, the `.prj`
 //! as GDAL writes it for the system.
@@ -23,9 +20,11 @@ use serde_json::{Map, Value, json};
 use crate::geom::{LonLat, PlanningCrs};
 use crate::model::Grid;
 
-use super::{ImportErrors, ImportIssue, Problem, parse_feature_collection};
+use super::layer::grids_from_layer;
+use super::{ImportErrors, ImportIssue, Problem};
 
-/// Attribute names in a `.dbf` and the grid properties they carry.
+/// The leader's attributes in a `.dbf` wangge writes (ten characters at
+/// most).
 const LEADER_NAME: &str = "leader_nm";
 const LEADER_PHONE: &str = "leader_ph";
 
@@ -178,17 +177,11 @@ pub fn read_zipped_shapefile(
         };
         features.push(json!({
             "type": "Feature",
-            "properties": properties(record),
+            "properties": attributes(record),
             "geometry": geometry.as_ref().map(geojson::Geometry::from),
         }));
     }
-    let document = json!({"type": "FeatureCollection", "features": features});
-    parse_feature_collection(document.to_string().as_bytes()).map_err(|mut errors| {
-        for issue in &mut errors.issues {
-            issue.feature = format!("{name}:{}", issue.feature);
-        }
-        errors
-    })
+    grids_from_layer(&name, features)
 }
 
 fn encoding_rs_encoding(
@@ -210,12 +203,10 @@ fn unproject(
     .ok()
 }
 
-/// A record's attributes as grid properties.
-fn properties(record: shapefile::dbase::Record) -> Value {
-    let mut props = Map::new();
-    let mut leader = Map::new();
+/// A record's attributes, as the `.dbf` has them.
+fn attributes(record: shapefile::dbase::Record) -> Map<String, Value> {
+    let mut attributes = Map::new();
     for (field, value) in record {
-        let key = field.to_ascii_lowercase();
         let value = match value {
             shapefile::dbase::FieldValue::Character(Some(s))
             | shapefile::dbase::FieldValue::Memo(s) => Value::String(s.trim_end().to_owned()),
@@ -226,25 +217,9 @@ fn properties(record: shapefile::dbase::Record) -> Value {
             shapefile::dbase::FieldValue::Logical(Some(b)) => Value::Bool(b),
             _ => continue,
         };
-        match key.as_str() {
-            LEADER_NAME => {
-                leader.insert("name".into(), value);
-            }
-            LEADER_PHONE => {
-                leader.insert("phone".into(), value);
-            }
-            _ => {
-                props.insert(key, value);
-            }
-        }
+        attributes.insert(field, value);
     }
-    if !leader.is_empty() {
-        leader
-            .entry("phone")
-            .or_insert(Value::String(String::new()));
-        props.insert("leader".into(), Value::Object(leader));
-    }
-    Value::Object(props)
+    attributes
 }
 
 /// A `.dbf` number: a whole number as an integer (levels, populations).

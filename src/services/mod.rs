@@ -10,10 +10,13 @@
 //!   for this process's changes and other processes' alike.
 //! - [`grids`]: grid changes (imports and boundary edits), planned then
 //!   applied;
+//! - [`grid_files`]: grids read from and written to the planners' files
+//!   (GeoJSON, zipped Shapefiles, GeoPackages);
 //! - [`impact`]: what a grid change moves (incidents, hazards, routes,
 //!   area and population, leaders' cases), for the plan and the apply.
 
 pub mod feed;
+pub mod grid_files;
 pub mod grids;
 pub mod impact;
 

@@ -2,6 +2,8 @@
 //! Store` and its two backends, an embedded SQLite file (the default) and
 //! PostgreSQL + PostGIS. Both keep the same contract, pinned by `tests/store_conformance.rs`. The in-memory index
 //! is a cache of what a store holds; nothing here knows about the R-tree or HTTP.
+//! GeoPackage files, being SQLite databases, are read and written here too
+//! ([`geopackage`]).
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use async_trait::async_trait;
 use crate::model::{Change, Grid, GridId};
 
 mod feed_sql;
+pub mod geopackage;
 mod incident_row;
 mod incident_sql;
 mod incidents;
