@@ -2,7 +2,7 @@
 //! the same run:
 //!
 //! - **index build**: generated grids → `GridIndex` (R-trees, prepared
-//!   shapes, raster, boundary segments).
+//!   shapes, raster).
 //! - **1,000,000 uniform points, full chain**: the same points, single thread,
 //!   through (a) `locate` (raster, then exact walk in mixed cells), (b)
 //!   `locate_exact` (R-tree + boundary rule at every level, no raster), and

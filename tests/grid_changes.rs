@@ -63,8 +63,24 @@ async fn a_border_move_is_planned_then_applied_in_one_transaction(t: &TestStore)
         "incidents": [{"id": w.incident, "from": chain("b-n-e"), "to": chain("b-n-w")}],
         "hazards": [{"id": w.hazard, "from": chain("b-n-e"), "to": chain("b-n-w")}],
         "routes": [{"id": w.route, "from": route_before, "to": route_after}],
+        "grids": null,
+        "leaders": [
+            {"grid": "b-n-e", "leader": "Leader b-n-e", "gains": 0, "loses": 1},
+            {"grid": "b-n-w", "leader": "Leader b-n-w", "gains": 1, "loses": 0},
+        ],
     });
-    assert_eq!(plan["impact"], impact, "{}: {plan}", t.name);
+    // The area moved: what b-n-e gives up, b-n-w takes (2 km of 0.01°).
+    let mut got = plan["impact"].clone();
+    let deltas = got["grids"].take();
+    let area = |i: usize, when: &str| deltas[i][format!("area_m2_{when}")].as_f64();
+    let given = area(0, "before").unwrap_or(0.0) - area(0, "after").unwrap_or(0.0);
+    let taken = area(1, "after").unwrap_or(0.0) - area(1, "before").unwrap_or(0.0);
+    assert!(
+        (given - taken).abs() < 1.0 && (given / 5.08e6 - 1.0).abs() < 0.01,
+        "{}: {deltas}",
+        t.name
+    );
+    assert_eq!(got, impact, "{}: {plan}", t.name);
     assert_eq!(plan["dry_run"], true);
     assert_eq!(plan["planned_on_version"], version);
     assert_eq!(plan["changed_grids"], json!(["b-n-e", "b-n-w"]));
@@ -79,7 +95,7 @@ async fn a_border_move_is_planned_then_applied_in_one_transaction(t: &TestStore)
     let applied = import(&w.app, "mode=upsert", &moved)
         .await
         .expect(StatusCode::OK);
-    assert_eq!(applied["impact"], impact, "{}", t.name);
+    assert_eq!(applied["impact"], plan["impact"], "{}", t.name);
     assert_eq!(applied["version"], version + 1);
 
     let doc = get(&w.app, &format!("/api/incidents/{}", w.incident))
