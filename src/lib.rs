@@ -14,9 +14,9 @@
 //! | layer | modules | may use |
 //! |---|---|---|
 //! | types | [`geom`] (coordinates, CRS, WKB, metric frames, distances), [`model`] (domain types, filters, the change feed's entries, grid GeoJSON) | `model` may use `geom`; `geom` nothing |
-//! | pure logic | [`workflow`] (the processes' rules), [`index`] (R-tree, the boundary rule, locate), [`routing`], [`tiles`], [`import`] (parsing, checks, boundary edits) | types, each other |
-//! | storage | [`store`]: `trait Store` (reads), `Unit` (one transaction per change, with its change-feed entries), SQLite and PostGIS | types |
-//! | services | [`services`] (the change feed follower, grid changes planned then applied), [`dispatch`] (incidents), [`patrol`] (hazards, routes, patrols) | everything above |
+//! | pure logic | [`workflow`] (the processes' rules), [`index`] (R-tree, the boundary rule, locate), [`routing`], [`tiles`], [`import`] (GeoJSON and Shapefile parsing, checks, boundary edits) | types, each other |
+//! | storage | [`store`]: `trait Store` (reads), `Unit` (one transaction per change, with its change-feed entries), SQLite and PostGIS; GeoPackage files | types |
+//! | services | [`services`] (the change feed follower, grid changes planned then applied with their impact, grid files), [`dispatch`] (incidents), [`patrol`] (hazards, routes, patrols) | everything above |
 //! | demo data | [`generate`]: the demo county, roads, hazards and a year of incidents, as plain values | types, pure logic |
 //! | faces | [`api`] (axum routers; never the store), [`web`] (the map), [`state`] (what the HTTP layer holds), [`cli`] (seeds demo data through the services) | services and below |
 //!

@@ -74,6 +74,11 @@ impl Level {
     pub fn child(self) -> Option<Level> {
         (self.0 < 5).then(|| Level(self.0 + 1))
     }
+
+    /// The level of this level's parents, or `None` for towns.
+    pub fn parent(self) -> Option<Level> {
+        (self.0 > 1).then(|| Level(self.0 - 1))
+    }
 }
 
 impl TryFrom<u8> for Level {

@@ -248,7 +248,7 @@ impl GridService {
         // (the unit is dropped before the computing starts: on SQLite it
         // holds the write lock)
         let mut unit = self.store.begin().await?;
-        let lying = read_lying(unit.as_mut()).await?;
+        let lying = read_lying(unit.as_mut(), &current, &index, &changed_grids).await?;
         drop(unit);
         let moves = impact_of(lying, &current, &index, &changed_grids).await;
         let impact = moves.impact;

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::import::area_m2;
 use crate::index::GridIndex;
-use crate::model::{Grid, GridChain, GridId, Incident, Person};
+use crate::model::{Grid, GridChain, GridId, Incident, Level, Person};
 use crate::store::{StoreError, Unit};
 use crate::workflow::{Status, Tier};
 
@@ -141,7 +141,7 @@ pub(super) async fn impact_in(
     after: &Arc<GridIndex>,
     changed: &[GridId],
 ) -> Result<Moves, StoreError> {
-    let lying = read_lying(unit).await?;
+    let lying = read_lying(unit, before, after, changed).await?;
     Ok(impact_of(lying, before, after, changed).await)
 }
 
@@ -153,10 +153,42 @@ pub(super) type Lying = (
     Vec<crate::model::Route>,
 );
 
-pub(super) async fn read_lying(unit: &mut dyn Unit) -> Result<Lying, StoreError> {
+/// More grids than this in a change, and the open incidents are read
+/// whole rather than grid by grid (a whole-county import).
+const GRIDS_READ_ONE_BY_ONE: usize = 64;
+
+/// What lies in the grids a change from `before` to `after` can move.
+/// Open incidents are read by grid: only those in a changed grid or in the
+/// parent of one (where a new or moved child can take them), and those
+/// outside every town, can change grid; the rest keep theirs, so a
+/// one-grid edit reads hundreds of incidents, not the county's 50,000.
+pub(super) async fn read_lying(
+    unit: &mut dyn Unit,
+    before: &GridIndex,
+    after: &GridIndex,
+    changed: &[GridId],
+) -> Result<Lying, StoreError> {
     let open: Vec<Status> = Status::open().collect();
+    let mut grids: Vec<(Level, Option<GridId>)> = vec![(Level::TOWN, None)];
+    for id in changed {
+        for index in [before, after] {
+            if let Some(g) = index.get(id) {
+                grids.push((g.level, Some(g.id.clone())));
+                if let (Some(parent), Some(level)) = (&g.parent_id, g.level.parent()) {
+                    grids.push((level, Some(parent.clone())));
+                }
+            }
+        }
+    }
+    grids.sort();
+    grids.dedup();
+    let incidents = if grids.len() > GRIDS_READ_ONE_BY_ONE {
+        unit.read_incidents_in(&open).await?
+    } else {
+        unit.read_incidents_in_grids(&open, &grids).await?
+    };
     Ok((
-        unit.read_incidents_in(&open).await?,
+        incidents,
         unit.read_hazards().await?,
         unit.read_routes().await?,
     ))

@@ -365,6 +365,46 @@ macro_rules! impl_incident_store {
                 incidents.sort_by_key(|i| i.id.0);
                 Ok(incidents)
             }
+
+            async fn read_incidents_in_grids(
+                &mut self,
+                statuses: &[$crate::model::Status],
+                grids: &[($crate::model::Level, Option<$crate::model::GridId>)],
+            ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
+                let mut rows = Vec::new();
+                for (level, grid) in grids {
+                    // The column is one of five fixed names, never input.
+                    let column = format!("grid_l{}", level.get());
+                    let test = match grid {
+                        Some(_) => format!("{column} = $2"),
+                        None => format!("{column} IS NULL"),
+                    };
+                    for status in statuses {
+                        let sql = format!(
+                            "SELECT {} FROM incidents WHERE status = $1 AND {test}",
+                            $crate::store::incident_row::INCIDENT_COLUMNS
+                        );
+                        let query = sqlx::query_as::<$db, $crate::store::incident_row::StoredIncident>(
+                            sqlx::AssertSqlSafe(sql),
+                        )
+                        .bind(status.name());
+                        let query = match grid {
+                            Some(id) => query.bind(id.as_str()),
+                            None => query,
+                        };
+                        rows.extend(query.fetch_all(&mut *self.tx).await.map_err(
+                            $crate::store::incident_sql::failed("reading open incidents in grids"),
+                        )?);
+                    }
+                }
+                let mut incidents = rows
+                    .into_iter()
+                    .map(|r| r.into_incident())
+                    .collect::<Result<Vec<_>, _>>()?;
+                incidents.sort_by_key(|i| i.id.0);
+                incidents.dedup_by_key(|i| i.id.0);
+                Ok(incidents)
+            }
         }
     };
 }

@@ -142,4 +142,13 @@ pub trait IncidentWrites: Send {
     /// it.
     async fn read_incidents_in(&mut self, statuses: &[Status])
     -> Result<Vec<Incident>, StoreError>;
+
+    /// Every incident in one of `statuses` whose grid at a level is one of
+    /// `grids` (`None`: no grid at that level), by id, as this transaction
+    /// sees it. Served by the per-level grid indexes.
+    async fn read_incidents_in_grids(
+        &mut self,
+        statuses: &[Status],
+        grids: &[(crate::model::Level, Option<crate::model::GridId>)],
+    ) -> Result<Vec<Incident>, StoreError>;
 }
