@@ -3,8 +3,9 @@
 //!
 //! Reading: the `.prj` (or a declared system) says the coordinate system
 //! ([`PlanningCrs`]), coordinates are unprojected to longitude/latitude,
-//! the `.cpg` says the text encoding of the attributes (UTF-8, or GBK as
-//! Chinese ArcGIS installations write), and every record becomes a GeoJSON
+//! the `.cpg` (or, without one, the `.dbf` header's code page) says the
+//! text encoding of the attributes (UTF-8, or GBK as Chinese ArcGIS
+//! installations write), and every record becomes a GeoJSON
 //! feature read by the import's own parser, so that the rules and the
 //! messages are the GeoJSON import's; each issue is named
 //! `layer:feature` (`layer`: attribute names, the leader).
@@ -116,10 +117,17 @@ fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
     })
 }
 
-/// The encoding a `.cpg` names: UTF-8 unless it names GBK (code page 936).
-fn encoding(cpg: Option<&str>) -> &'static encoding_rs::Encoding {
+/// The code page byte of a `.dbf` header (its "language driver id") for
+/// code page 936, simplified Chinese GBK.
+const LDID_GBK: u8 = 0x7A;
+
+/// The encoding of a `.dbf`: GBK when its `.cpg` names it (code page 936),
+/// or when there is no `.cpg` and the header's code page byte says 936 (as
+/// ArcGIS writes it); UTF-8 otherwise.
+fn encoding(cpg: Option<&str>, dbf: &[u8]) -> &'static encoding_rs::Encoding {
     match cpg.map(|c| c.trim().to_ascii_uppercase()).as_deref() {
         Some("936" | "CP936" | "GBK" | "GB2312" | "GB18030") => encoding_rs::GBK,
+        None if dbf.get(29) == Some(&LDID_GBK) => encoding_rs::GBK,
         _ => encoding_rs::UTF_8,
     }
 }
@@ -148,7 +156,10 @@ pub fn read_zipped_shapefile(
     let shapes = shapefile::ShapeReader::with_shx(Cursor::new(layer.shp), Cursor::new(layer.shx))
         .map_err(|e| document(format!("layer {name}: the .shp cannot be read ({e})")))?;
     let table = shapefile::dbase::ReaderBuilder::new()
-        .with_encoding(encoding_rs_encoding(encoding(layer.cpg.as_deref())))
+        .with_encoding(encoding_rs_encoding(encoding(
+            layer.cpg.as_deref(),
+            &layer.dbf,
+        )))
         .build(Cursor::new(layer.dbf))
         .map_err(|e| document(format!("layer {name}: the .dbf cannot be read ({e})")))?;
     let mut reader = shapefile::Reader::new(shapes, table);
@@ -231,11 +242,24 @@ fn number(n: f64) -> Value {
     }
 }
 
-/// A zipped Shapefile of `grids` in `crs`, its layer named `layer`.
+/// A zipped Shapefile of `grids` in `crs`, its layer named `layer`, its
+/// text in UTF-8 with a `.cpg` saying so.
 pub fn write_zipped_shapefile(
     grids: &[Grid],
     crs: PlanningCrs,
     layer: &str,
+) -> Result<Vec<u8>, String> {
+    write_layer(grids, crs, layer, encoding_rs::UTF_8, true)
+}
+
+/// [`write_zipped_shapefile`] in `text` encoding, with or without a `.cpg`
+/// (the tests write files as older ArcGIS versions do: GBK, no `.cpg`).
+fn write_layer(
+    grids: &[Grid],
+    crs: PlanningCrs,
+    layer: &str,
+    text: &'static encoding_rs::Encoding,
+    with_cpg: bool,
 ) -> Result<Vec<u8>, String> {
     use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
     let field = |name: &str| FieldName::try_from(name).map_err(|e| format!("{e:?}"));
@@ -245,7 +269,7 @@ pub fn write_zipped_shapefile(
         Cursor::new(Vec::new()),
     );
     {
-        let table = TableWriterBuilder::with_encoding(encoding_rs_encoding(encoding_rs::UTF_8))
+        let table = TableWriterBuilder::with_encoding(encoding_rs_encoding(text))
             .add_character_field(field("id")?, 80)
             .add_numeric_field(field("level")?, 2, 0)
             .add_character_field(field("parent_id")?, 80)
@@ -301,13 +325,16 @@ pub fn write_zipped_shapefile(
     }
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default();
-    for (ext, data) in [
+    let mut files = vec![
         ("shp", shp.into_inner()),
         ("shx", shx.into_inner()),
         ("dbf", dbf.into_inner()),
         ("prj", crs.esri_wkt().into_bytes()),
-        ("cpg", b"UTF-8".to_vec()),
-    ] {
+    ];
+    if with_cpg {
+        files.push(("cpg", text.name().as_bytes().to_vec()));
+    }
+    for (ext, data) in files {
         zip.start_file(format!("{layer}.{ext}"), options)
             .and_then(|()| zip.write_all(&data).map_err(Into::into))
             .map_err(|e| format!("zipping {layer}.{ext}: {e}"))?;
@@ -372,6 +399,23 @@ mod tests {
                 "{c:?} not in {cb:?}"
             );
         }
+    }
+
+    /// GBK text with no `.cpg`, the code page in the `.dbf` header alone
+    /// (older ArcGIS): the Chinese names come through.
+    #[test]
+    fn a_gbk_dbf_without_a_cpg_is_read_by_its_code_page() {
+        let zipped = write_layer(
+            &[town()],
+            PlanningCrs::Cgcs2000,
+            "towns",
+            encoding_rs::GBK,
+            false,
+        )
+        .expect("written");
+        let back = read_zipped_shapefile(&zipped, None).expect("read back");
+        assert_eq!(back[0].name, "永清镇");
+        assert_eq!(back[0].leader().map(|l| l.name), Some("王建军".to_owned()));
     }
 
     #[test]
