@@ -180,6 +180,26 @@ pub struct ImportErrors {
     pub issues: Vec<ImportIssue>,
 }
 
+impl ImportErrors {
+    /// One issue that refuses a file as a whole, or a part of it that is
+    /// not a feature's property (`feature` `#document`, or `layer:#layer`
+    /// with `field` `.prj`): it could not be read at all.
+    pub fn unreadable(feature: &str, field: Option<&str>, detail: String) -> ImportErrors {
+        ImportErrors {
+            issues: vec![ImportIssue {
+                feature: feature.to_owned(),
+                field: field.map(str::to_owned),
+                problem: Problem::NotGeoJson { detail },
+            }],
+        }
+    }
+
+    /// [`ImportErrors::unreadable`] for the document as a whole.
+    pub fn document(detail: String) -> ImportErrors {
+        ImportErrors::unreadable("#document", None, detail)
+    }
+}
+
 /// How many issues one refused import reports before it stops looking.
 pub const MAX_ISSUES: usize = 100;
 

@@ -46,12 +46,12 @@ type RawMembers<'a> = HashMap<String, &'a RawValue>;
 /// reading is checked here; the rules between grids are in `validate`.
 pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<Grid>, ImportErrors> {
     let text = std::str::from_utf8(bytes)
-        .map_err(|e| document_issue(format!("the body is not UTF-8 text ({e})")))?;
+        .map_err(|e| ImportErrors::document(format!("the body is not UTF-8 text ({e})")))?;
     // Some Windows tools start files with a byte-order mark; RFC 8259 lets a
     // parser ignore it, and serde_json would otherwise refuse the document.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let members: RawMembers<'_> = serde_json::from_str(text).map_err(|e| {
-        document_issue(match e.classify() {
+        ImportErrors::document(match e.classify() {
             serde_json::error::Category::Data => NOT_A_COLLECTION.to_owned(),
             _ => format!("not valid JSON: {e}"),
         })
@@ -61,10 +61,9 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<Grid>, ImportErrors>
         .and_then(|t| serde_json::from_str::<String>(t.get()).ok())
         .is_some_and(|t| t == "FeatureCollection");
     let features: Vec<&RawValue> = match members.get("features") {
-        Some(f) if is_collection => {
-            serde_json::from_str(f.get()).map_err(|_| document_issue(NOT_A_COLLECTION.into()))?
-        }
-        _ => return Err(document_issue(NOT_A_COLLECTION.into())),
+        Some(f) if is_collection => serde_json::from_str(f.get())
+            .map_err(|_| ImportErrors::document(NOT_A_COLLECTION.into()))?,
+        _ => return Err(ImportErrors::document(NOT_A_COLLECTION.into())),
     };
 
     let parsed: Vec<Result<Grid, Vec<ImportIssue>>> = features
@@ -90,16 +89,6 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<Grid>, ImportErrors>
 
 const NOT_A_COLLECTION: &str =
     "expected an object with \"type\": \"FeatureCollection\" and a \"features\" array";
-
-fn document_issue(detail: String) -> ImportErrors {
-    ImportErrors {
-        issues: vec![ImportIssue {
-            feature: "#document".into(),
-            field: None,
-            problem: Problem::NotGeoJson { detail },
-        }],
-    }
-}
 
 /// One feature, or every issue found in it.
 fn parse_feature(position: usize, feature: &RawValue) -> Result<Grid, Vec<ImportIssue>> {

@@ -21,8 +21,8 @@ use serde_json::{Map, Value, json};
 use crate::geom::{LonLat, PlanningCrs};
 use crate::model::Grid;
 
+use super::ImportErrors;
 use super::layer::grids_from_layer;
-use super::{ImportErrors, ImportIssue, Problem};
 
 /// The leader's attributes in a `.dbf` wangge writes (ten characters at
 /// most).
@@ -39,24 +39,10 @@ struct Layer {
     cpg: Option<String>,
 }
 
-fn refused(feature: &str, field: Option<&str>, detail: String) -> ImportErrors {
-    ImportErrors {
-        issues: vec![ImportIssue {
-            feature: feature.to_owned(),
-            field: field.map(str::to_owned),
-            problem: Problem::NotGeoJson { detail },
-        }],
-    }
-}
-
-fn document(detail: String) -> ImportErrors {
-    refused("#document", None, detail)
-}
-
 /// The one layer in a zip archive.
 fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| document(format!("not a zip archive ({e})")))?;
+        .map_err(|e| ImportErrors::document(format!("not a zip archive ({e})")))?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(Result::ok)
@@ -72,9 +58,13 @@ fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
         .collect();
     let stem = match stems.as_slice() {
         [one] => *one,
-        [] => return Err(document("the archive holds no .shp file".into())),
+        [] => {
+            return Err(ImportErrors::document(
+                "the archive holds no .shp file".into(),
+            ));
+        }
         many => {
-            return Err(document(format!(
+            return Err(ImportErrors::document(format!(
                 "the archive holds {} layers ({}): send one",
                 many.len(),
                 many.join(", ")
@@ -91,15 +81,15 @@ fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
         };
         let mut file = archive
             .by_name(name)
-            .map_err(|e| document(format!("{name} cannot be read ({e})")))?;
+            .map_err(|e| ImportErrors::document(format!("{name} cannot be read ({e})")))?;
         let mut data = Vec::new();
         file.read_to_end(&mut data)
-            .map_err(|e| document(format!("{name} cannot be read ({e})")))?;
+            .map_err(|e| ImportErrors::document(format!("{name} cannot be read ({e})")))?;
         Ok(Some(data))
     };
     let layer_name = stem.rsplit('/').next().unwrap_or(stem).to_owned();
     let required = |data: Option<Vec<u8>>, ext: &str| {
-        data.ok_or_else(|| document(format!("layer {layer_name} has no {ext} file")))
+        data.ok_or_else(|| ImportErrors::document(format!("layer {layer_name} has no {ext} file")))
     };
     let shp = required(part(".shp")?, ".shp")?;
     let shx = required(part(".shx")?, ".shx")?;
@@ -142,10 +132,11 @@ pub fn read_zipped_shapefile(
     let name = layer.name.clone();
     let crs = match (declared, &layer.prj) {
         (Some(crs), _) => crs,
-        (None, Some(prj)) => PlanningCrs::from_esri_wkt(prj)
-            .map_err(|e| refused(&format!("{name}:#layer"), Some(".prj"), e.to_string()))?,
+        (None, Some(prj)) => PlanningCrs::from_esri_wkt(prj).map_err(|e| {
+            ImportErrors::unreadable(&format!("{name}:#layer"), Some(".prj"), e.to_string())
+        })?,
         (None, None) => {
-            return Err(refused(
+            return Err(ImportErrors::unreadable(
                 &format!("{name}:#layer"),
                 Some(".prj"),
                 "the layer has no .prj: say its coordinate system with crs=EPSG:…".into(),
@@ -154,19 +145,23 @@ pub fn read_zipped_shapefile(
     };
     let projection = crs.projection();
     let shapes = shapefile::ShapeReader::with_shx(Cursor::new(layer.shp), Cursor::new(layer.shx))
-        .map_err(|e| document(format!("layer {name}: the .shp cannot be read ({e})")))?;
+        .map_err(|e| {
+        ImportErrors::document(format!("layer {name}: the .shp cannot be read ({e})"))
+    })?;
     let table = shapefile::dbase::ReaderBuilder::new()
         .with_encoding(encoding_rs_encoding(encoding(
             layer.cpg.as_deref(),
             &layer.dbf,
         )))
         .build(Cursor::new(layer.dbf))
-        .map_err(|e| document(format!("layer {name}: the .dbf cannot be read ({e})")))?;
+        .map_err(|e| {
+            ImportErrors::document(format!("layer {name}: the .dbf cannot be read ({e})"))
+        })?;
     let mut reader = shapefile::Reader::new(shapes, table);
     let mut features = Vec::new();
     for (n, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) = item.map_err(|e| {
-            refused(
+            ImportErrors::unreadable(
                 &format!("{name}:#{n}"),
                 None,
                 format!("the record cannot be read ({e})"),
@@ -178,7 +173,7 @@ pub fn read_zipped_shapefile(
         };
         let geometry = match (geometry, &projection) {
             (Some(g), Some(projection)) => Some(unproject(&g, projection).ok_or_else(|| {
-                refused(
+                ImportErrors::unreadable(
                     &format!("{name}:#{n}"),
                     Some("geometry"),
                     format!("a coordinate cannot be unprojected from {crs}"),

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use crate::geom::PlanningCrs;
-use crate::import::{self, ImportErrors, ImportIssue, Problem};
+use crate::import::{self, ImportErrors};
 use crate::model::Grid;
 use crate::model::geojson::grids_to_feature_collection;
 use crate::store::geopackage;
@@ -46,16 +46,6 @@ impl GridFileFormat {
     }
 }
 
-fn refused(detail: String) -> ImportErrors {
-    ImportErrors {
-        issues: vec![ImportIssue {
-            feature: "#document".into(),
-            field: None,
-            problem: Problem::NotGeoJson { detail },
-        }],
-    }
-}
-
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f)
         .await
@@ -83,10 +73,12 @@ pub async fn read(
                 Ok::<_, std::io::Error>(file)
             })
             .await
-            .map_err(|e| refused(format!("the GeoPackage cannot be saved to read ({e})")))?;
+            .map_err(|e| {
+                ImportErrors::document(format!("the GeoPackage cannot be saved to read ({e})"))
+            })?;
             let layer = geopackage::read_geopackage(file.path())
                 .await
-                .map_err(|e| refused(e.to_string()))?;
+                .map_err(|e| ImportErrors::document(e.to_string()))?;
             blocking(move || import::grids_from_layer(&layer.name, layer.features)).await
         }
     }
