@@ -112,6 +112,7 @@ impl AppState {
             roads,
         });
         feed.follow(FOLLOW_EVERY, state.shutdown_begun());
+        follow_schedule(Arc::downgrade(&state), state.shutdown_begun());
         Ok(state)
     }
 
@@ -124,6 +125,18 @@ impl AppState {
     /// The tiles of the current index and their cache.
     pub fn tiles(&self) -> &TileService {
         &self.tiles
+    }
+
+    /// The grids in force at `as_of` (see [`GridService::as_of`]), or the
+    /// index as it is now when `None`.
+    pub async fn index_as_of(
+        &self,
+        as_of: Option<jiff::Timestamp>,
+    ) -> Result<Arc<GridIndex>, StoreError> {
+        match as_of {
+            None => Ok(self.index()),
+            Some(at) => self.grids.as_of(at).await,
+        }
     }
 
     /// The patrol service: hazards, routes, patrols, coverage.
@@ -247,10 +260,35 @@ impl AppState {
                 remove: Vec::new(),
                 version: None,
                 actor: "cli".into(),
+                reason: String::new(),
+                effective: None,
             })
             .await?;
         self.grids.apply(plan).await
     }
+}
+
+/// Every [`FOLLOW_EVERY`], apply the scheduled grid revisions that have
+/// come due, until the state is gone or begins to shut down.
+fn follow_schedule(
+    state: std::sync::Weak<AppState>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let run = async {
+            let mut ticks = tokio::time::interval(FOLLOW_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(state) = state.upgrade() else { return };
+                state.grids.activate_due().await;
+            }
+        };
+        tokio::select! {
+            _ = run => {}
+            _ = stop => {}
+        }
+    });
 }
 
 async fn prepare_tiles(index: Arc<GridIndex>, generation: u64) -> Arc<TileSource> {

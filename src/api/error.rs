@@ -366,6 +366,9 @@ impl From<crate::services::grids::GridChangeError> for ApiError {
             E::Store(_) if e.is_interference() => ApiError::Conflict(format!(
                 "{e} while the grid change was applied; nothing was changed, send it again"
             )),
+            E::ScheduledLater { .. } => ApiError::Conflict(format!("{e}; nothing was changed")),
+            E::Revision(_) => ApiError::UnprocessableEntity(format!("{e}; nothing was changed")),
+            E::NoRevision(_) => ApiError::NotFound(e.to_string()),
             E::Store(source) => ApiError::internal("applying a grid change", source),
         }
     }

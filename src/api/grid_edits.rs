@@ -17,9 +17,11 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Json, Query};
 use super::grids::{ImportSummaryDto, parse_dry_run, plan_then_apply};
+use super::params::moment;
 use crate::geom::LonLat;
 use crate::import::edit::{Edit, NewGrid, Split, VertexMove};
 use crate::model::{GridId, Level};
+use crate::services::grids::ChangeNote;
 use crate::state::AppState;
 
 /// The largest edit body, bytes: room for a sub-area of a few thousand
@@ -71,6 +73,19 @@ struct EditBody {
     #[serde(default)]
     #[schema(example = json!({"620521100001001": 1840}))]
     population: BTreeMap<String, u64>,
+    /// Why the grids are redrawn, kept with the revision (at most 500
+    /// characters).
+    #[serde(default)]
+    #[schema(example = "城关村与东关村合并")]
+    reason: Option<String>,
+    /// When the edit takes effect: an RFC 3339 time, or a date (its first
+    /// moment in China Standard Time). Absent or not later than now: at
+    /// once. Later: scheduled; the edit is drawn on the grids in force on
+    /// that date and applied to the current grids, moving open cases, when
+    /// it comes.
+    #[serde(default)]
+    #[schema(example = "2027-01-01")]
+    effective: Option<String>,
 }
 
 /// One edit, by `op`.
@@ -174,6 +189,18 @@ fn text(field: &str, value: String) -> Result<String, ApiError> {
     Ok(value)
 }
 
+/// The longest reason for a change, characters.
+pub(super) const MAX_REASON: usize = 500;
+
+/// A change's reason: trimmed, at most [`MAX_REASON`] characters.
+pub(super) fn reason(reason: Option<String>) -> Result<String, ApiError> {
+    let reason = reason.unwrap_or_default().trim().to_owned();
+    if reason.chars().count() > MAX_REASON {
+        return Err(bad("reason", format!("at most {MAX_REASON} characters")));
+    }
+    Ok(reason)
+}
+
 fn count<T>(field: &str, items: &[T]) -> Result<(), ApiError> {
     if items.len() > MAX_ITEMS {
         return Err(bad(
@@ -274,8 +301,9 @@ impl EditOp {
             body = ImportSummaryDto),
         (status = 400, description = "`dry_run` is malformed",
             body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "Another grid change committed after `version`; \
-            `current_version` says which is stored now",
+        (status = 409, description = "Another grid change committed after `version` \
+            (`current_version` says which is stored now), or a revision scheduled later \
+            changes the same grids",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 256 KiB",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -309,9 +337,14 @@ async fn edit(
         .into_iter()
         .map(|(id, n)| (GridId::from(id.as_str()), n))
         .collect();
+    let note = ChangeNote {
+        actor: "api".into(),
+        reason: reason(body.reason)?,
+        effective: moment("effective", body.effective.as_deref())?,
+    };
     let plan = state
         .grids()
-        .plan_edit(edit, population, Some(body.version), "api".into())
+        .plan_edit(edit, population, Some(body.version), note)
         .await?;
     plan_then_apply(&state, plan, dry_run).await
 }

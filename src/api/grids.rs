@@ -17,6 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, Path, Query};
 use super::grid_files::{attachment, format_of_body, parse_crs, parse_format};
+use super::params::index_as_of;
 use crate::geom::Bbox;
 use crate::geom::PlanningCrs;
 use crate::index::{GridIndex, GridIx};
@@ -67,6 +68,22 @@ struct ListQuery {
     /// boundary intersects this box (touching its edge counts).
     #[param(example = "106.10,34.70,106.20,34.76")]
     bbox: Option<String>,
+    /// Answer with the grids in force at this moment instead of now: an
+    /// RFC 3339 time, or a date (its first moment in China Standard Time);
+    /// past, or a date a scheduled change takes effect.
+    #[param(value_type = Option<String>, example = "2027-01-01")]
+    as_of: Option<String>,
+}
+
+/// `as_of` alone.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AsOfQuery {
+    /// Answer with the grids in force at this moment instead of now: an
+    /// RFC 3339 time, or a date (its first moment in China Standard Time);
+    /// past, or a date a scheduled change takes effect.
+    #[param(value_type = Option<String>, example = "2027-01-01")]
+    pub(super) as_of: Option<String>,
 }
 
 /// [`ListQuery`] with its values checked.
@@ -182,8 +199,8 @@ async fn list(
     State(state): State<Arc<AppState>>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
+    let index = index_as_of(&state, query.as_of.as_deref()).await?;
     let selection = query.parse()?;
-    let index = state.index();
     let body = blocking("listing grids", move || {
         let positions = selection.select(&index);
         serde_json::to_vec(&grids_to_feature_collection(
@@ -207,6 +224,11 @@ struct ExportQuery {
     /// GeoJSON is always longitude/latitude.
     #[param(value_type = Option<String>, example = "EPSG:4544")]
     crs: Option<String>,
+    /// Answer with the grids in force at this moment instead of now: an
+    /// RFC 3339 time, or a date (its first moment in China Standard Time);
+    /// past, or a date a scheduled change takes effect.
+    #[param(value_type = Option<String>, example = "2027-01-01")]
+    as_of: Option<String>,
 }
 
 /// Every grid, as a file to save: GeoJSON, a zipped Shapefile or a
@@ -240,7 +262,10 @@ async fn export(
              in a projected system",
         ));
     }
-    let grids = state.index().grids().to_vec();
+    let grids = index_as_of(&state, query.as_of.as_deref())
+        .await?
+        .grids()
+        .to_vec();
     attachment(grids, format, crs.unwrap_or(PlanningCrs::Cgcs2000)).await
 }
 
@@ -317,7 +342,7 @@ struct LeaderDto {
     get,
     path = "/api/grids/{id}",
     tag = "grids",
-    params(("id" = String, Path, description = "The grid's id", example = "620521100")),
+    params(("id" = String, Path, description = "The grid's id", example = "620521100"), AsOfQuery),
     responses(
         (status = 200, description = "The grid", body = GridDetail),
         (status = 404, description = "No grid has this id",
@@ -327,8 +352,9 @@ struct LeaderDto {
 async fn one(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    Query(query): Query<AsOfQuery>,
 ) -> Result<axum::Json<GridDetail>, ApiError> {
-    let index = state.index();
+    let index = index_as_of(&state, query.as_of.as_deref()).await?;
     let id = GridId(id);
     let ix = index
         .position(&id)
@@ -492,6 +518,14 @@ struct ImportQuery {
     /// `.prj` says it otherwise), as `EPSG:…`.
     #[param(value_type = Option<String>, example = "EPSG:4544")]
     crs: Option<String>,
+    /// Why, kept with the revision (at most 500 characters).
+    #[param(example = "2027年网格调整")]
+    reason: Option<String>,
+    /// When the import takes effect: an RFC 3339 time or a date (its first
+    /// moment in China Standard Time); absent or not later than now, at
+    /// once; later, scheduled.
+    #[param(value_type = Option<String>, example = "2027-01-01")]
+    effective: Option<String>,
 }
 
 fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
@@ -528,6 +562,16 @@ pub(super) struct ImportSummaryDto {
     /// Its change-feed sequence number (absent on a dry run).
     #[serde(skip_serializing_if = "Option::is_none")]
     change: Option<i64>,
+    /// When it takes effect: absent for a change made at once on a dry
+    /// run; the scheduled time for a scheduled change; the time it was
+    /// made otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    effective_at: Option<jiff::Timestamp>,
+    /// True when the change is scheduled: recorded (or, on a dry run,
+    /// checked) but not in force before `effective_at`; its `impact` is
+    /// what it would move if it took effect now.
+    scheduled: bool,
     /// Every grid added, altered or removed, by id.
     #[schema(value_type = Vec<String>)]
     changed_grids: Vec<crate::model::GridId>,
@@ -566,8 +610,9 @@ pub(super) struct ImportSummaryDto {
             body = ImportSummaryDto),
         (status = 400, description = "`mode`, `dry_run` or `version` is malformed",
             body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "Another grid change committed after `version`; \
-            `current_version` says which is stored now",
+        (status = 409, description = "Another grid change committed after `version` \
+            (`current_version` says which is stored now), or a revision scheduled later \
+            changes the same grids",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 128 MiB",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -608,6 +653,8 @@ async fn import(
             remove: Vec::new(),
             version,
             actor: "api".into(),
+            reason: super::grid_edits::reason(query.reason)?,
+            effective: super::params::moment("effective", query.effective.as_deref())?,
         })
         .await?;
     plan_then_apply(&state, plan, dry_run).await
@@ -629,6 +676,8 @@ pub(super) async fn plan_then_apply(
             planned_on_version,
             version: None,
             change: None,
+            effective_at: plan.scheduled,
+            scheduled: plan.scheduled.is_some(),
             changed_grids: plan.changed_grids,
             impact: plan.impact,
         }));
@@ -647,6 +696,8 @@ pub(super) async fn plan_then_apply(
         planned_on_version,
         version: Some(applied.version),
         change: Some(applied.change),
+        effective_at: Some(applied.effective_at),
+        scheduled: applied.scheduled,
         changed_grids: applied.changed_grids,
         impact: applied.impact,
     }))

@@ -56,6 +56,11 @@ struct LocateQuery {
     /// responsibility.
     #[param(value_type = Option<bool>, example = true)]
     boundary_distance: Option<String>,
+    /// Answer with the grids in force at this moment instead of now: an
+    /// RFC 3339 time, or a date (its first moment in China Standard Time);
+    /// past, or a date a scheduled change takes effect.
+    #[param(value_type = Option<String>, example = "2027-01-01")]
+    as_of: Option<String>,
 }
 
 /// Parse a coordinate with a correctly rounded parser, so that a point given
@@ -165,7 +170,7 @@ async fn locate_one(
     let lat = parse_degrees("lat", query.lat.as_deref(), 90.0)?;
     let with_distance = parse_flag("boundary_distance", query.boundary_distance.as_deref())?;
     let point = LonLat::new(lon, lat);
-    let index = state.index();
+    let index = super::params::index_as_of(&state, query.as_of.as_deref()).await?;
     let chain = index.locate(point);
     let answer = LocateAnswer {
         point: PointDto { lon, lat },

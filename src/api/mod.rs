@@ -5,6 +5,8 @@
 //! | path | file |
 //! |---|---|
 //! | `GET /api/grids`, `GET /api/grids/{id}`, `GET /api/grids/export`, `POST /api/grids/import` | `grids.rs` |
+//! | `POST /api/grids/edits` | `grid_edits.rs` |
+//! | `GET /api/grids/versions`, `GET`/`DELETE /api/grids/versions/{revision}`, `POST /api/grids/restore` | `grid_versions.rs` |
 //! | `GET /api/locate`, `POST /api/locate` | `locate.rs` |
 //! | `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`, `GET /tiles/{tileset}.json` | `tiles.rs` |
 //! | `GET /style.json` | `style.rs` |
@@ -24,6 +26,7 @@ mod error;
 mod extract;
 mod grid_edits;
 mod grid_files;
+mod grid_versions;
 mod grids;
 mod hazards;
 mod health;
@@ -65,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(grids::routes())
         .merge(grid_edits::routes())
+        .merge(grid_versions::routes())
         .merge(changes::routes())
         .merge(locate::routes())
         .merge(incidents::routes())
@@ -142,6 +146,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(grids::GridsApi::openapi());
     doc.merge(grid_edits::GridEditsApi::openapi());
+    doc.merge(grid_versions::GridVersionsApi::openapi());
     doc.merge(changes::ChangesApi::openapi());
     doc.merge(locate::LocateApi::openapi());
     doc.merge(ogc::OgcApi::openapi());

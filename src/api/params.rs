@@ -17,6 +17,48 @@ pub(super) fn parse_time(name: &str, value: &str) -> Result<Timestamp, ApiError>
     })
 }
 
+/// A moment to read the grids as of, or for a change to take effect: an
+/// RFC 3339 time, or a date `YYYY-MM-DD`, meaning its first moment in China
+/// Standard Time (UTC+08:00), the county's day.
+pub(super) fn parse_moment(name: &str, value: &str) -> Result<Timestamp, ApiError> {
+    if value.len() == 10
+        && let Ok(date) = value.parse::<jiff::civil::Date>()
+        && let Ok(at) =
+            jiff::tz::offset(8).to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+    {
+        return Ok(at);
+    }
+    value.parse().map_err(|_| {
+        ApiError::bad_parameter(
+            name,
+            format!(
+                "{name}: {value:?} is neither an RFC 3339 time such as 2027-01-01T00:00:00+08:00 \
+                 nor a date such as 2027-01-01"
+            ),
+        )
+    })
+}
+
+/// An optional [`parse_moment`]; empty is absent.
+pub(super) fn moment(name: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) => parse_moment(name, v).map(Some),
+    }
+}
+
+/// The grid index `as_of` a moment ([`moment`]), or the current one.
+pub(super) async fn index_as_of(
+    state: &crate::state::AppState,
+    as_of: Option<&str>,
+) -> Result<std::sync::Arc<GridIndex>, ApiError> {
+    let at = moment("as_of", as_of)?;
+    state
+        .index_as_of(at)
+        .await
+        .map_err(|e| ApiError::internal("reading the grids as of a time", e))
+}
+
 /// An RFC 3339 time, or `now`.
 pub(super) fn parse_time_or_now(
     name: &str,

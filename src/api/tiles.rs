@@ -26,7 +26,9 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
-use super::extract::{BaseUrl, Path, vary_by_base_url};
+use super::extract::{BaseUrl, Path, Query, vary_by_base_url};
+use super::grids::AsOfQuery;
+use super::params::moment;
 use crate::state::AppState;
 use crate::tiles::{self, EncodedTile, TileId, TileKey, Tileset};
 
@@ -88,6 +90,7 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
         ("x" = u32, Path, description = "Column, 0 at 180°W"),
         ("y" = u32, Path, description = "Row, 0 at the north edge (XYZ)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+        AsOfQuery,
     ),
     responses(
         (status = 200, description = "The tile: one MVT 2.1 layer named like the tileset, \
@@ -101,12 +104,39 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
 async fn tile(
     State(state): State<Arc<AppState>>,
     Path((name, z, x, y)): Path<(String, String, String, String)>,
+    Query(query): Query<AsOfQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let key = TileKey {
         tileset: tileset(&name)?,
         tile: tile_id(&z, &x, &y)?,
     };
+    if let Some(at) = moment("as_of", query.as_of.as_deref())? {
+        if key.tileset == Tileset::Incidents {
+            return Err(ApiError::bad_parameter(
+                "as_of",
+                "as_of applies to the grids and labels tilesets; incidents are live",
+            ));
+        }
+        let source = state
+            .grids()
+            .tiles_as_of(at)
+            .await
+            .map_err(|e| ApiError::internal("reading the grids as of a time", e))?;
+        if !Arc::ptr_eq(&source, &state.tiles().source()) {
+            // Another version than the current one: cut, never cached
+            // (the cache holds the current tiles).
+            if !source.may_hold(key.tile) {
+                return Ok(tile_response(&EncodedTile::new(None), &headers));
+            }
+            let encoded = tokio::task::spawn_blocking(move || {
+                EncodedTile::new(tiles::render(&source, key.tileset, key.tile))
+            })
+            .await
+            .map_err(|e| ApiError::internal("cutting a tile", e))?;
+            return Ok(tile_response(&encoded, &headers));
+        }
+    }
     if key.tileset == Tileset::Incidents {
         // Cut per request from the open incidents (a range query over
         // points): they change by the second, so they are never cached.

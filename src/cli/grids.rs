@@ -170,6 +170,8 @@ pub(super) async fn import(database: &str, args: ImportArgs) -> anyhow::Result<(
                     remove: Vec::new(),
                     version: None,
                     actor: "cli".into(),
+                    reason: String::new(),
+                    effective: None,
                 })
                 .await;
             steps.finish();

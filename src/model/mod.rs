@@ -10,6 +10,7 @@ mod incident;
 mod patrol;
 mod process;
 mod query;
+mod revision;
 mod road;
 
 pub use change::{Change, ChangeKind, NewChange};
@@ -27,4 +28,5 @@ pub use patrol::{
 };
 pub use process::{Action, Severity, Status, Tier, WorkflowKind};
 pub use query::{GridFilter, IncidentFilter, WriteMode};
+pub use revision::{GridRevision, NewRevision, RevisionGrids, RevisionState, fold_revisions};
 pub use road::{RoadClass, RoadLine};

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use crate::import::edit::{self, Edit, EditRefusal, Gap, Sliver, gaps_opened, slivers};
 use crate::import::{self, ImportErrors};
 use crate::index::GridIndex;
-use crate::model::{ChangeKind, EventKind, Grid, GridId, NewChange};
+use crate::model::{ChangeKind, EventKind, Grid, GridId, NewChange, NewRevision, RevisionState};
 use crate::services::Current;
 use crate::services::feed::{Effect, Feed};
 pub use crate::services::impact::{ChainMove, GridDelta, Impact, LeaderCases, RouteMove};
@@ -52,13 +52,44 @@ pub struct GridChange {
     pub version: Option<i64>,
     /// Who makes it.
     pub actor: String,
+    /// Why, as the planner says (kept with the revision; may be empty).
+    pub reason: String,
+    /// When it takes effect: `None` or a time not after now, at once;
+    /// a later time schedules it (drawn on the grids in force then, applied
+    /// to the current grids when the time comes).
+    pub effective: Option<Timestamp>,
+}
+
+/// Who makes a change, why, and when it takes effect.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeNote {
+    /// Who.
+    pub actor: String,
+    /// Why (may be empty).
+    pub reason: String,
+    /// When: `None` or not after now, at once; later, scheduled.
+    pub effective: Option<Timestamp>,
+}
+
+impl From<&str> for ChangeNote {
+    /// A change by `actor`, at once, without a reason.
+    fn from(actor: &str) -> ChangeNote {
+        ChangeNote {
+            actor: actor.to_owned(),
+            ..ChangeNote::default()
+        }
+    }
 }
 
 /// A validated grid change with its impact, ready to apply.
 pub struct GridPlan {
-    change: GridChange,
+    pub(super) change: GridChange,
     /// The version it was planned on.
     pub version: i64,
+    /// When it takes effect, for a scheduled change; `None`: at once.
+    pub scheduled: Option<Timestamp>,
+    /// The scheduled revision this plan applies, when it is one coming due.
+    activates: Option<i64>,
     /// Grids given.
     pub imported: usize,
     /// Grids per level after the change, level 1 first.
@@ -70,14 +101,18 @@ pub struct GridPlan {
     index: Arc<GridIndex>,
     /// What is written: the whole set for a replace, the given grids for an
     /// upsert.
-    to_write: Vec<Grid>,
+    pub(super) to_write: Vec<Grid>,
 }
 
 /// An applied grid change.
 #[derive(Debug, Clone, Serialize)]
 pub struct Applied {
-    /// The grid-set version it created.
+    /// The grid-set version it created (also its revision number).
     pub version: i64,
+    /// When it takes effect (now, or the date it is scheduled for).
+    pub effective_at: Timestamp,
+    /// True when it is scheduled: recorded, not yet in force.
+    pub scheduled: bool,
     /// Its change-feed sequence number.
     pub change: i64,
     /// Grids given.
@@ -127,6 +162,24 @@ pub enum GridChangeError {
     #[error("the edit would leave {} sliver(s) under {} m²: {}", .0.len(),
         edit::SLIVER_MIN_M2, sliver_list(.0))]
     Slivers(Vec<Sliver>),
+    /// A change to grids that a scheduled revision after it also changes:
+    /// applying both would silently undo one of them.
+    #[error("grid revision {revision}, scheduled for {effective_at}, also changes {}; cancel it, \
+        or schedule this change after it", .grids.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "))]
+    ScheduledLater {
+        /// The scheduled revision.
+        revision: i64,
+        /// When it takes effect.
+        effective_at: Timestamp,
+        /// The grids both change.
+        grids: Vec<GridId>,
+    },
+    /// A revision that cannot be restored, cancelled or shown as asked.
+    #[error("{0}")]
+    Revision(String),
+    /// No revision has this number.
+    #[error("no grid revision {0}")]
+    NoRevision(i64),
     /// The store failed; its transaction rolled back.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -171,6 +224,9 @@ pub struct GridService {
     /// transaction is what holds across processes; this only saves a
     /// second local change from planning against a set about to move).
     writes: tokio::sync::Mutex<()>,
+    /// Indexes (and tile sources) of grid sets as of other times (see
+    /// [`GridService::as_of`]) and scheduled revisions that failed.
+    pub(super) versions: super::versions::Versions,
 }
 
 impl GridService {
@@ -189,12 +245,33 @@ impl GridService {
             feed,
             fail_after_grids_written: AtomicBool::new(false),
             writes: tokio::sync::Mutex::new(()),
+            versions: Default::default(),
         }
     }
 
     /// The index as it is now.
     pub fn index(&self) -> Arc<GridIndex> {
         self.index.get()
+    }
+
+    /// The store.
+    pub(super) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The tile service.
+    pub(super) fn tile_service(&self) -> &TileService {
+        &self.tiles
+    }
+
+    /// The change feed.
+    pub(super) fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    /// Hold while writing a grid change (see `writes`).
+    pub(super) async fn writing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
     }
 
     /// Make the next [`GridService::apply`] fail right after it wrote the
@@ -204,8 +281,27 @@ impl GridService {
         self.fail_after_grids_written.store(true, Ordering::SeqCst);
     }
 
-    /// Validate a change and list its impact; writes nothing.
+    /// Validate a change and list its impact; writes nothing. A change
+    /// effective later is drawn on the grids in force then; any change is
+    /// refused when a revision scheduled after it changes the same grids,
+    /// and checked against the grids in force at each scheduled date after
+    /// it.
     pub async fn plan(&self, change: GridChange) -> Result<GridPlan, GridChangeError> {
+        // A scheduled revision whose time has come is applied first, so
+        // that a change made now is made on the grids in force now.
+        self.activate_due().await;
+        self.plan_on(change, None).await
+    }
+
+    /// [`GridService::plan`], or, with `activates`, the plan that applies a
+    /// scheduled revision coming due (drawn on the current grids, without
+    /// the checks against revisions scheduled after it: they were made on
+    /// the grids this one leaves).
+    pub(super) async fn plan_on(
+        &self,
+        change: GridChange,
+        activates: Option<i64>,
+    ) -> Result<GridPlan, GridChangeError> {
         if change.mode == WriteMode::Replace && change.grids.is_empty() {
             return Err(GridChangeError::EmptyReplace);
         }
@@ -228,6 +324,21 @@ impl GridService {
                 });
             }
         }
+        let now = Timestamp::now();
+        // Kept to the millisecond, as the store keeps it, so that what the
+        // answer says is exactly when the stored revision takes effect.
+        let scheduled = change
+            .effective
+            .and_then(|t| Timestamp::from_millisecond(t.as_millisecond()).ok())
+            .filter(|t| *t > now);
+        let at = scheduled.unwrap_or(now);
+        let later = match activates {
+            Some(_) => Vec::new(),
+            None => self.scheduled_after(at, &change).await?,
+        };
+        if let Some(t) = scheduled {
+            current = self.as_of(t).await?;
+        }
         let (grids, mode, remove) = (change.grids.clone(), change.mode, change.remove.clone());
         let before = current.clone();
         let (index, to_write, changed_grids) = tokio::task::spawn_blocking(move || {
@@ -243,6 +354,17 @@ impl GridService {
         })
         .await
         .expect("validation does not panic")?;
+        for revision in &later {
+            // The grids in force at each later scheduled date, with this
+            // change made too, must still pass.
+            let then = self.as_of(revision.effective_at).await?;
+            let (grids, remove) = (change.grids.clone(), change.remove.clone());
+            tokio::task::spawn_blocking(move || {
+                import::validate_upsert_removing(then.grids(), grids, mode, &remove)
+            })
+            .await
+            .expect("validation does not panic")?;
+        }
         // Read in a transaction of its own, dropped unwritten: the same
         // reads the apply makes, so the plan is what applying would do now.
         // (the unit is dropped before the computing starts: on SQLite it
@@ -260,6 +382,8 @@ impl GridService {
             imported: change.grids.len(),
             counts_by_level: index.count_by_level(),
             version,
+            scheduled,
+            activates,
             changed_grids,
             impact,
             index,
@@ -278,12 +402,18 @@ impl GridService {
         edit: Edit,
         population: BTreeMap<GridId, u64>,
         version: Option<i64>,
-        actor: String,
+        note: ChangeNote,
     ) -> Result<GridPlan, GridChangeError> {
+        self.activate_due().await;
         let mut current = self.index.get();
         if version.is_some_and(|v| v > current.version()) {
             self.feed.catch_up().await?;
             current = self.index.get();
+        }
+        let version = Some(version.unwrap_or(current.version()));
+        if let Some(t) = note.effective.filter(|t| *t > Timestamp::now()) {
+            // Drawn on the grids in force on the day it takes effect.
+            current = self.as_of(t).await?;
         }
         let before = current.clone();
         let drawn =
@@ -296,13 +426,18 @@ impl GridService {
         }
         let written = drawn.upsert.clone();
         let plan = self
-            .plan(GridChange {
-                grids: drawn.upsert,
-                mode: WriteMode::Upsert,
-                remove: drawn.remove,
-                version: Some(version.unwrap_or(current.version())),
-                actor,
-            })
+            .plan_on(
+                GridChange {
+                    grids: drawn.upsert,
+                    mode: WriteMode::Upsert,
+                    remove: drawn.remove,
+                    version,
+                    actor: note.actor,
+                    reason: note.reason,
+                    effective: note.effective,
+                },
+                None,
+            )
             .await
             .map_err(|e| match e {
                 GridChangeError::Invalid(errors) => {
@@ -336,6 +471,9 @@ impl GridService {
     /// Apply a plan in one transaction, then swap the index and evict tiles
     /// once the feed reaches the change.
     pub async fn apply(&self, plan: GridPlan) -> Result<Applied, GridChangeError> {
+        if let Some(effective_at) = plan.scheduled {
+            return self.schedule(plan, effective_at).await;
+        }
         let _writer = self.writes.lock().await;
         let now = Timestamp::now();
         let generation = self.tiles.source().generation() + 1;
@@ -353,21 +491,37 @@ impl GridService {
 
         let mut change = self.feed.begin().await?;
         let unit = change.unit();
-        let version = match unit.claim_grid_set(plan.version).await {
-            Ok(v) => v,
-            Err(StoreError::Stale { .. }) => {
-                let current = unit.grid_set_version().await?;
-                return Err(GridChangeError::Stale {
-                    planned: plan.version,
-                    current,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let version = claim(unit, plan.version).await?;
         unit.write_grids(&plan.to_write, plan.change.mode).await?;
         if !plan.change.remove.is_empty() {
             unit.remove_grids(&plan.change.remove).await?;
         }
+        let effective_at = match plan.activates {
+            Some(revision) => {
+                if !unit.mark_revision_applied(revision, now).await? {
+                    return Err(GridChangeError::Revision(format!(
+                        "grid revision {revision} is no longer scheduled: applied or \
+                         cancelled meanwhile"
+                    )));
+                }
+                self.revision_effective(revision).await?
+            }
+            None => {
+                let revision = NewRevision {
+                    revision: version,
+                    actor: plan.change.actor.clone(),
+                    recorded_at: now,
+                    effective_at: now,
+                    reason: plan.change.reason.clone(),
+                    summary: revision_summary(&plan),
+                    mode: plan.change.mode,
+                    state: RevisionState::Applied,
+                };
+                unit.record_revision(&revision, &plan.to_write, &plan.change.remove)
+                    .await?;
+                now
+            }
+        };
         if self.fail_after_grids_written.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Unavailable(
                 "injected failure after the grids were written".into(),
@@ -413,10 +567,17 @@ impl GridService {
                 &plan.changed_grids,
                 &actor,
                 now,
-                format!(
-                    "grid set version {version}: {} grid(s) added, altered or removed",
-                    plan.changed_grids.len()
-                ),
+                match plan.activates {
+                    Some(revision) => format!(
+                        "grid set version {version}: scheduled revision {revision} in force, \
+                         {} grid(s) added, altered or removed",
+                        plan.changed_grids.len()
+                    ),
+                    None => format!(
+                        "grid set version {version}: {} grid(s) added, altered or removed",
+                        plan.changed_grids.len()
+                    ),
+                },
             ),
             Some(Effect::Grids {
                 index: plan.index.clone(),
@@ -476,6 +637,8 @@ impl GridService {
         );
         Ok(Applied {
             version,
+            effective_at,
+            scheduled: false,
             change: grids_change.seq,
             imported: plan.imported,
             counts_by_level: plan.counts_by_level,
@@ -483,6 +646,35 @@ impl GridService {
             impact: moves.impact,
         })
     }
+}
+
+/// Claim the next grid-set version for a change planned on `planned`, or
+/// say which version is stored now.
+pub(super) async fn claim(
+    unit: &mut dyn crate::store::Unit,
+    planned: i64,
+) -> Result<i64, GridChangeError> {
+    match unit.claim_grid_set(planned).await {
+        Ok(v) => Ok(v),
+        Err(StoreError::Stale { .. }) => {
+            let current = unit.grid_set_version().await?;
+            Err(GridChangeError::Stale { planned, current })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The sentence a revision is listed with.
+pub(super) fn revision_summary(plan: &GridPlan) -> String {
+    let what = match plan.change.mode {
+        WriteMode::Replace => format!("the whole set replaced by {} grid(s)", plan.imported),
+        WriteMode::Upsert => format!(
+            "{} grid(s) written, {} removed",
+            plan.imported,
+            plan.change.remove.len()
+        ),
+    };
+    format!("{what}; {} grid(s) changed", plan.changed_grids.len())
 }
 
 /// Every grid added, removed or altered between two indexes, by id.

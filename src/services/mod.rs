@@ -13,12 +13,16 @@
 //! - [`grid_files`]: grids read from and written to the planners' files
 //!   (GeoJSON, zipped Shapefiles, GeoPackages);
 //! - [`impact`]: what a grid change moves (incidents, hazards, routes,
-//!   area and population, leaders' cases), for the plan and the apply.
+//!   area and population, leaders' cases), for the plan and the apply;
+//! - [`versions`]: the grid set's dated versions: the grids as of any
+//!   time, scheduled changes applied when they come due, restoring and
+//!   cancelling.
 
 pub mod feed;
 pub mod grid_files;
 pub mod grids;
 pub mod impact;
+pub mod versions;
 
 use std::sync::{Arc, RwLock};
 

@@ -5,8 +5,9 @@
 
 /// Implement `Unit` for a backend's unit type (a struct with a `tx`
 /// field). The grids are written by the backend's own
-/// `write_grids(&mut Connection, &[Grid], WriteMode)`, which must be in scope
-/// where this is expanded; `$before_append` is a statement run before each
+/// `write_grids(&mut Connection, &[Grid], WriteMode)` and the revisions by
+/// the functions `revision_sql::revision_writes!` expands, which must be in
+/// scope where this is expanded; `$before_append` is a statement run before each
 /// append (PostgreSQL's ordering lock), or `None`; `$read_shared` what a
 /// shared read of the grid-set row adds (` FOR SHARE`, or nothing on SQLite,
 /// whose units hold the write lock anyway).
@@ -14,6 +15,30 @@ macro_rules! impl_unit {
     ($unit:ty, $db:ty, $before_append:expr, $read_shared:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Unit for $unit {
+            async fn record_revision(
+                &mut self,
+                revision: &$crate::model::NewRevision,
+                grids: &[$crate::model::Grid],
+                removed: &[$crate::model::GridId],
+            ) -> Result<(), $crate::store::StoreError> {
+                record_revision(&mut self.tx, revision, grids, removed).await
+            }
+
+            async fn mark_revision_applied(
+                &mut self,
+                revision: i64,
+                at: jiff::Timestamp,
+            ) -> Result<bool, $crate::store::StoreError> {
+                mark_revision_applied(&mut self.tx, revision, at).await
+            }
+
+            async fn cancel_revision(
+                &mut self,
+                revision: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                cancel_revision(&mut self.tx, revision).await
+            }
+
             async fn write_grids(
                 &mut self,
                 grids: &[$crate::model::Grid],

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{Change, Grid, GridId};
+use crate::model::{Change, Grid, GridId, GridRevision, RevisionGrids};
 
 mod feed_sql;
 pub mod geopackage;
@@ -19,12 +19,14 @@ mod incidents;
 mod patrol_sql;
 pub mod patrols;
 pub mod postgis;
+mod revision_sql;
 mod row;
 pub mod sqlite;
 mod unit;
 
 pub use incidents::{IncidentPage, IncidentStore, IncidentWrites, NewEvent, NewIncident};
 pub use patrols::{Inspection, NewHazard, PatrolStore, PatrolWrites};
+pub(crate) use revision_sql::needed_for;
 pub use unit::{GRID_SET, Unit};
 
 // Filters and modes are part of the vocabulary (`model`); re-exported for
@@ -111,7 +113,9 @@ pub enum StoreError {
 /// The store: reads here, writes through a [`Unit`] (one transaction per
 /// change, all or nothing, with its change-feed entries).
 #[async_trait]
-pub trait Store: ChangeFeed + IncidentStore + PatrolStore + Send + Sync + 'static {
+pub trait Store:
+    ChangeFeed + GridHistory + IncidentStore + PatrolStore + Send + Sync + 'static
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
@@ -145,6 +149,35 @@ pub trait ChangeFeed: Send + Sync {
     async fn grid_set_version(&self) -> Result<i64, StoreError>;
 }
 
+/// The dated versions of the grid set, as committed (see
+/// [`crate::model::GridRevision`]).
+#[async_trait]
+pub trait GridHistory: Send + Sync {
+    /// Every revision, in the order they take effect (effective time, then
+    /// number), scheduled ones included.
+    async fn grid_revisions(&self) -> Result<Vec<GridRevision>, StoreError>;
+
+    /// One revision with the grids it wrote and the ids it removed.
+    async fn revision_grids(&self, revision: i64) -> Result<Option<RevisionGrids>, StoreError>;
+
+    /// The grid set in force at `at`: the revisions effective by then,
+    /// folded from the last whole-set replace among them
+    /// ([`crate::model::fold_revisions`]). Empty before the first revision.
+    async fn grids_as_of(&self, at: jiff::Timestamp) -> Result<Vec<Grid>, StoreError> {
+        let revisions = self.grid_revisions().await?;
+        let mut folded = Vec::new();
+        for r in revision_sql::needed_for(&revisions, at) {
+            folded.push(self.revision_grids(r.revision).await?.ok_or_else(|| {
+                StoreError::Unavailable(format!(
+                    "grid revision {} was cancelled while it was being read; ask again",
+                    r.revision
+                ))
+            })?);
+        }
+        Ok(crate::model::fold_revisions(&folded))
+    }
+}
+
 /// Write grids straight into a store in a unit of their own, claiming the
 /// next grid-set version and recording the change: for seeding a store with
 /// grids that were validated elsewhere (the demo county, a benchmark's
@@ -161,6 +194,22 @@ pub async fn seed_grids(
     let version = unit.grid_set_version().await?;
     let version = unit.claim_grid_set(version).await?;
     unit.write_grids(grids, mode).await?;
+    let now = jiff::Timestamp::now();
+    unit.record_revision(
+        &crate::model::NewRevision {
+            revision: version,
+            actor: actor.to_owned(),
+            recorded_at: now,
+            effective_at: now,
+            reason: String::new(),
+            summary: format!("{} grid(s) seeded", grids.len()),
+            mode,
+            state: crate::model::RevisionState::Applied,
+        },
+        grids,
+        &[],
+    )
+    .await?;
     let change = unit
         .record_changes(&[crate::model::NewChange::new(
             crate::model::ChangeKind::Grids,

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Change, ChangeKind, Grid, GridId, NewChange};
+use crate::model::{Change, ChangeKind, Grid, GridId, NewChange, NewRevision};
 use crate::store::{IncidentWrites, PatrolWrites, StoreError, WriteMode};
 
 /// What a write refused because the grids changed names: the `what` of its
@@ -54,6 +54,30 @@ pub trait Unit: IncidentWrites + PatrolWrites + Send {
     /// sub-area). Their children must be re-parented in the same unit: the
     /// foreign key is checked at commit.
     async fn remove_grids(&mut self, ids: &[GridId]) -> Result<(), StoreError>;
+
+    /// Record a revision of the grid set: `grids` as written and the ids
+    /// `removed`, with who, when, why and when it takes effect. Every grid
+    /// change records one, in the unit that claims its version (a
+    /// scheduled one records only this; the current grids are written when
+    /// it is applied).
+    async fn record_revision(
+        &mut self,
+        revision: &NewRevision,
+        grids: &[Grid],
+        removed: &[GridId],
+    ) -> Result<(), StoreError>;
+
+    /// Mark a scheduled revision applied at `at`; false when it is not
+    /// (or no longer) scheduled: another process applied or cancelled it.
+    async fn mark_revision_applied(
+        &mut self,
+        revision: i64,
+        at: jiff::Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Delete a scheduled revision; false when it is not (or no longer)
+    /// scheduled.
+    async fn cancel_revision(&mut self, revision: i64) -> Result<bool, StoreError>;
 
     /// Append changes to the feed, in one statement; answers them with
     /// their sequence numbers, in the order given. Sequence numbers become

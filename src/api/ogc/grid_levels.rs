@@ -52,9 +52,17 @@ impl FeatureSource for GridLevel {
         self.description
     }
 
-    async fn snapshot(&self, state: &AppState) -> Result<Box<dyn Snapshot>, ApiError> {
+    async fn snapshot(
+        &self,
+        state: &AppState,
+        datetime: Option<jiff::Timestamp>,
+    ) -> Result<Box<dyn Snapshot>, ApiError> {
+        let index = state
+            .index_as_of(datetime)
+            .await
+            .map_err(|e| ApiError::internal("reading the grids as of a time", e))?;
         Ok(Box::new(GridLevelSnapshot {
-            index: state.index(),
+            index,
             level: self.level,
         }))
     }

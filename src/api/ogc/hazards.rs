@@ -31,7 +31,17 @@ impl FeatureSource for Hazards {
          inspection interval, status, the basic grid, and when the next inspection is due."
     }
 
-    async fn snapshot(&self, state: &AppState) -> Result<Box<dyn Snapshot>, ApiError> {
+    async fn snapshot(
+        &self,
+        state: &AppState,
+        datetime: Option<jiff::Timestamp>,
+    ) -> Result<Box<dyn Snapshot>, ApiError> {
+        if datetime.is_some() {
+            return Err(ApiError::bad_parameter(
+                "datetime",
+                "datetime: the hazards collection has no versions; leave it out",
+            ));
+        }
         let hazards = state
             .patrols()
             .hazards()

@@ -8,6 +8,7 @@
 //! The document is written straight to bytes on a blocking thread: 10,000
 //! basic grids with hundreds of vertices each are megabytes of JSON.
 
+use jiff::Timestamp;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,7 +37,7 @@ const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
 /// The query parameters of the items resource.
-const ITEMS_PARAMS: [&str; 4] = ["bbox", "limit", "offset", "f"];
+const ITEMS_PARAMS: [&str; 5] = ["bbox", "limit", "offset", "f", "datetime"];
 
 /// The encodings of features: both names mean GeoJSON.
 const FEATURE_FORMATS: [&str; 2] = ["json", "geojson"];
@@ -61,6 +62,12 @@ pub(super) struct ItemsParams {
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
     #[param(value_type = Option<String>, pattern = "^(json|geojson)$", example = "json")]
     f: (),
+    /// The grid collections: the grids in force at this instant (RFC 3339,
+    /// or a date, meaning its first moment in China Standard Time), past
+    /// or scheduled, instead of now. Intervals are not supported yet, nor
+    /// is `datetime` on `hazards`.
+    #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
+    datetime: (),
 }
 
 /// The `f` parameter of a single feature.
@@ -71,6 +78,9 @@ pub(super) struct FeatureFormat {
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
     #[param(value_type = Option<String>, pattern = "^(json|geojson)$", example = "json")]
     f: (),
+    /// As for the items: the grid as it was (or will be) at this instant.
+    #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
+    datetime: (),
 }
 
 /// Which page of the matching features: `limit` of them after the first
@@ -115,6 +125,8 @@ struct ItemsRequest {
     paging: Paging,
     /// The `f` given, repeated in links.
     f: Option<String>,
+    /// `datetime`: the instant, and its text as given (repeated in links).
+    datetime: Option<(Timestamp, String)>,
 }
 
 impl ItemsRequest {
@@ -127,13 +139,35 @@ impl ItemsRequest {
                 offset: params.get("offset").map_or(Ok(0), parse_offset)?,
             },
             f: params.format(&FEATURE_FORMATS)?,
+            datetime: params.get("datetime").map(parse_datetime).transpose()?,
         })
     }
 
     /// The query string of another page of the same selection.
     fn query(&self, paging: Paging) -> String {
-        items_query(paging.limit, paging.offset, self.bbox, self.f.as_deref())
+        let mut q = items_query(paging.limit, paging.offset, self.bbox, self.f.as_deref());
+        if let Some((_, text)) = &self.datetime {
+            q.push_str("&datetime=");
+            q.push_str(&super::links::path_segment(text));
+        }
+        q
     }
+}
+
+/// `datetime`: one instant (RFC 3339, or a date). Intervals are refused by
+/// name until a collection can answer them.
+fn parse_datetime(s: &str) -> Result<(Timestamp, String), ApiError> {
+    if s.contains('/') {
+        return Err(ApiError::bad_parameter(
+            "datetime",
+            format!(
+                "datetime: intervals are not supported yet; give one instant such as \
+                 2027-01-01T00:00:00+08:00 (got {s:?})"
+            ),
+        ));
+    }
+    let at = crate::api::params::parse_moment("datetime", s)?;
+    Ok((at, s.to_owned()))
 }
 
 /// `limit`: a whole number of at least 1; above [`MAX_LIMIT`] (however
@@ -271,7 +305,9 @@ pub(super) async fn list(
 ) -> Result<Response, ApiError> {
     let source = source::find(&collection)?;
     let request = ItemsRequest::parse(query)?;
-    let snapshot = source.snapshot(&state).await?;
+    let snapshot = source
+        .snapshot(&state, request.datetime.as_ref().map(|(at, _)| *at))
+        .await?;
     let urls = Urls::new(base);
     let time_stamp = rfc3339(SystemTime::now());
     let body = blocking("writing a page of features", move || {
@@ -373,8 +409,10 @@ pub(super) async fn one(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let source = source::find(&collection)?;
-    QueryParams::accept(query, &["f"])?.format(&FEATURE_FORMATS)?;
-    let snapshot = source.snapshot(&state).await?;
+    let params = QueryParams::accept(query, &["f", "datetime"])?;
+    params.format(&FEATURE_FORMATS)?;
+    let datetime = params.get("datetime").map(parse_datetime).transpose()?;
+    let snapshot = source.snapshot(&state, datetime.map(|(at, _)| at)).await?;
     let key = snapshot.find(&feature).ok_or_else(|| {
         ApiError::NotFound(format!(
             "the collection {:?} has no feature with id {feature:?}",

@@ -34,9 +34,15 @@ pub(super) trait FeatureSource: Send + Sync {
     /// A sentence or two on what the features are.
     fn description(&self) -> &'static str;
 
-    /// The features as they are now. Every answer to one request comes from
-    /// one snapshot, so counts, pages and links agree with each other.
-    async fn snapshot(&self, state: &AppState) -> Result<Box<dyn Snapshot>, ApiError>;
+    /// The features as they are now, or as they were (or will be) at
+    /// `datetime`; a collection without versions refuses a `datetime` (400
+    /// naming it). Every answer to one request comes from one snapshot, so
+    /// counts, pages and links agree with each other.
+    async fn snapshot(
+        &self,
+        state: &AppState,
+        datetime: Option<jiff::Timestamp>,
+    ) -> Result<Box<dyn Snapshot>, ApiError>;
 }
 
 /// The features of one collection at one moment. The methods do the CPU

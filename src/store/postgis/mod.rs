@@ -53,6 +53,11 @@ fn migrator() -> Migrator {
         ),
         migration(3, "patrols", include_str!("migrations/0003_patrols.sql")),
         migration(4, "changes", include_str!("migrations/0004_changes.sql")),
+        migration(
+            5,
+            "grid revisions",
+            include_str!("migrations/0005_grid_revisions.sql"),
+        ),
     ])
 }
 
@@ -70,6 +75,8 @@ crate::store::incident_sql::impl_incident_store!(
 );
 
 crate::store::feed_sql::impl_change_feed!(PostgisStore, sqlx::Postgres);
+crate::store::revision_sql::impl_grid_history!(PostgisStore, sqlx::Postgres);
+crate::store::revision_sql::revision_writes!(sqlx::Postgres, sqlx::PgConnection);
 
 crate::store::patrol_sql::impl_patrol_store!(
     PostgisStore,

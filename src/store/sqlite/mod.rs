@@ -51,6 +51,11 @@ fn migrator() -> Migrator {
         ),
         migration(3, "patrols", include_str!("migrations/0003_patrols.sql")),
         migration(4, "changes", include_str!("migrations/0004_changes.sql")),
+        migration(
+            5,
+            "grid revisions",
+            include_str!("migrations/0005_grid_revisions.sql"),
+        ),
     ])
 }
 
@@ -68,6 +73,8 @@ crate::store::incident_sql::impl_incident_store!(
 );
 
 crate::store::feed_sql::impl_change_feed!(SqliteStore, sqlx::Sqlite);
+crate::store::revision_sql::impl_grid_history!(SqliteStore, sqlx::Sqlite);
+crate::store::revision_sql::revision_writes!(sqlx::Sqlite, sqlx::SqliteConnection);
 
 crate::store::patrol_sql::impl_patrol_store!(
     SqliteStore,
