@@ -505,6 +505,13 @@ async fn imports_grids() {
     let mut answer = a.json();
     // 0.1° × 0.1° at 34.65°N: about 101.7 km² added.
     let area = answer["impact"]["grids"][0]["area_m2_after"].take();
+    // In force at once: when is the time it was made.
+    let effective = answer["effective_at"].take();
+    let effective: jiff::Timestamp = effective
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("effective_at is a time: {effective}"));
+    assert!(jiff::Timestamp::now().duration_since(effective).as_secs() < 60);
     assert!(
         (area.as_f64().expect("an area") / 1.017e8 - 1.0).abs() < 0.01,
         "{area}"
@@ -513,7 +520,7 @@ async fn imports_grids() {
         answer,
         json!({"dry_run": false, "imported": 1, "grids": 12,
             "counts_by_level": [5, 2, 2, 1, 2], "planned_on_version": 1, "version": 2,
-            "change": 2, "changed_grids": ["t-far"],
+            "change": 2, "effective_at": null, "scheduled": false, "changed_grids": ["t-far"],
             "impact": {"incidents": [], "hazards": [], "routes": [],
                 "grids": [{"id": "t-far", "area_m2_before": null, "area_m2_after": null,
                     "population_before": null, "population_after": null}],

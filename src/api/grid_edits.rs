@@ -192,6 +192,23 @@ fn text(field: &str, value: String) -> Result<String, ApiError> {
 /// The longest reason for a change, characters.
 pub(super) const MAX_REASON: usize = 500;
 
+/// Who, why and when of a planner's change through the API, after checking
+/// the version it names (0 or more), its reason and its effective time.
+pub(super) fn change_note(
+    version: i64,
+    reason_given: Option<String>,
+    effective: Option<&str>,
+) -> Result<ChangeNote, ApiError> {
+    if version < 0 {
+        return Err(bad("version", "must be a grid-set version (0 or more)"));
+    }
+    Ok(ChangeNote {
+        actor: "api".into(),
+        reason: reason(reason_given)?,
+        effective: moment("effective", effective)?,
+    })
+}
+
 /// A change's reason: trimmed, at most [`MAX_REASON`] characters.
 pub(super) fn reason(reason: Option<String>) -> Result<String, ApiError> {
     let reason = reason.unwrap_or_default().trim().to_owned();
@@ -325,9 +342,7 @@ async fn edit(
     Json(body): Json<EditBody>,
 ) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
     let dry_run = parse_dry_run(query.dry_run.as_deref())?;
-    if body.version < 0 {
-        return Err(bad("version", "must be a grid-set version (0 or more)"));
-    }
+    let note = change_note(body.version, body.reason, body.effective.as_deref())?;
     if body.population.len() > MAX_ITEMS {
         return Err(bad("population", format!("at most {MAX_ITEMS} grids")));
     }
@@ -337,11 +352,6 @@ async fn edit(
         .into_iter()
         .map(|(id, n)| (GridId::from(id.as_str()), n))
         .collect();
-    let note = ChangeNote {
-        actor: "api".into(),
-        reason: reason(body.reason)?,
-        effective: moment("effective", body.effective.as_deref())?,
-    };
     let plan = state
         .grids()
         .plan_edit(edit, population, Some(body.version), note)

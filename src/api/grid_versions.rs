@@ -16,12 +16,11 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Json, Path, Query};
-use super::grid_edits::reason;
+use super::grid_edits::change_note;
 use super::grids::{ImportSummaryDto, parse_dry_run, plan_then_apply};
-use super::params::{moment, parse_moment};
+use super::params::parse_moment;
 use crate::model::GridRevision;
 use crate::model::geojson::grid_to_feature;
-use crate::services::grids::ChangeNote;
 use crate::state::AppState;
 
 /// The routes of this resource.
@@ -293,17 +292,8 @@ async fn restore(
     Json(body): Json<RestoreBody>,
 ) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
     let dry_run = parse_dry_run(query.dry_run.as_deref())?;
-    if body.version < 0 {
-        return Err(ApiError::UnprocessableEntity(
-            "version: must be a grid-set version (0 or more); nothing was changed".into(),
-        ));
-    }
+    let note = change_note(body.version, body.reason, body.effective.as_deref())?;
     let to = parse_moment("as_of", &body.as_of)?;
-    let note = ChangeNote {
-        actor: "api".into(),
-        reason: reason(body.reason)?,
-        effective: moment("effective", body.effective.as_deref())?,
-    };
     let plan = state
         .grids()
         .plan_restore(to, Some(body.version), note)

@@ -109,6 +109,13 @@ pub struct RevisionGrids {
     pub removed: Vec<GridId>,
 }
 
+impl RevisionGrids {
+    /// Every grid it writes or removes.
+    pub fn touched(&self) -> impl Iterator<Item = &GridId> {
+        self.grids.iter().map(|g| &g.id).chain(&self.removed)
+    }
+}
+
 /// The grid set that results from applying `revisions` in the order given
 /// (their [`GridRevision::order_key`]): a replace starts afresh, an upsert
 /// writes its grids by id and removes its removed ones. Ordered by level,

@@ -60,6 +60,26 @@ pub struct GridChange {
     pub effective: Option<Timestamp>,
 }
 
+impl GridChange {
+    /// Grids written and removed by id, as `note` says.
+    pub fn upsert(
+        grids: Vec<Grid>,
+        remove: Vec<GridId>,
+        version: Option<i64>,
+        note: ChangeNote,
+    ) -> GridChange {
+        GridChange {
+            grids,
+            mode: WriteMode::Upsert,
+            remove,
+            version,
+            actor: note.actor,
+            reason: note.reason,
+            effective: note.effective,
+        }
+    }
+}
+
 /// Who makes a change, why, and when it takes effect.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeNote {
@@ -427,15 +447,7 @@ impl GridService {
         let written = drawn.upsert.clone();
         let plan = self
             .plan_on(
-                GridChange {
-                    grids: drawn.upsert,
-                    mode: WriteMode::Upsert,
-                    remove: drawn.remove,
-                    version,
-                    actor: note.actor,
-                    reason: note.reason,
-                    effective: note.effective,
-                },
+                GridChange::upsert(drawn.upsert, drawn.remove, version, note),
                 None,
             )
             .await

@@ -265,15 +265,23 @@ impl GridService {
             .map(|g| &g.id)
             .chain(&change.remove)
             .collect();
-        for r in &later {
+        self.refuse_shared(later.iter(), &touched).await?;
+        Ok(later)
+    }
+
+    /// Refuse ([`GridChangeError::ScheduledLater`]) when one of `later`
+    /// writes or removes a grid of `touched`, or replaces the whole set.
+    async fn refuse_shared(
+        &self,
+        later: impl Iterator<Item = &GridRevision>,
+        touched: &BTreeSet<&GridId>,
+    ) -> Result<(), GridChangeError> {
+        for r in later {
             let Some(rows) = self.store().revision_grids(r.revision).await? else {
                 continue;
             };
             let both: Vec<GridId> = rows
-                .grids
-                .iter()
-                .map(|g| &g.id)
-                .chain(&rows.removed)
+                .touched()
                 .filter(|id| touched.contains(id))
                 .cloned()
                 .collect();
@@ -285,7 +293,7 @@ impl GridService {
                 });
             }
         }
-        Ok(later)
+        Ok(())
     }
 
     /// When a revision takes effect.
@@ -483,19 +491,8 @@ impl GridService {
                  nothing to restore"
             )));
         }
-        self.plan_on(
-            GridChange {
-                grids: upsert,
-                mode: WriteMode::Upsert,
-                remove,
-                version,
-                actor: note.actor,
-                reason: note.reason,
-                effective: note.effective,
-            },
-            None,
-        )
-        .await
+        self.plan_on(GridChange::upsert(upsert, remove, version, note), None)
+            .await
     }
 
     /// Cancel a scheduled revision, planned on grid-set `version`. Refused
@@ -526,35 +523,14 @@ impl GridService {
             .revision_grids(revision)
             .await?
             .ok_or(GridChangeError::NoRevision(revision))?;
-        let touched: BTreeSet<&GridId> = rows
-            .grids
-            .iter()
-            .map(|g| &g.id)
-            .chain(&rows.removed)
-            .collect();
-        for later in revisions
-            .iter()
-            .filter(|r| r.state == RevisionState::Scheduled && r.order_key() > this.order_key())
-        {
-            let Some(their) = self.store().revision_grids(later.revision).await? else {
-                continue;
-            };
-            let both: Vec<GridId> = their
-                .grids
-                .iter()
-                .map(|g| &g.id)
-                .chain(&their.removed)
-                .filter(|id| touched.contains(id))
-                .cloned()
-                .collect();
-            if !both.is_empty() {
-                return Err(GridChangeError::ScheduledLater {
-                    revision: later.revision,
-                    effective_at: later.effective_at,
-                    grids: both,
-                });
-            }
-        }
+        let touched: BTreeSet<&GridId> = rows.touched().collect();
+        self.refuse_shared(
+            revisions.iter().filter(|r| {
+                r.state == RevisionState::Scheduled && r.order_key() > this.order_key()
+            }),
+            &touched,
+        )
+        .await?;
         let now = Timestamp::now();
         let mut change = self.feed().begin().await?;
         let unit = change.unit();

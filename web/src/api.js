@@ -154,3 +154,18 @@ export function finishPatrol(id) {
 export function coverage(params) {
   return getJson('api/coverage', params);
 }
+
+/** The server's health: `grid_version` is the version edits are planned on. */
+export function health() {
+  return getJson('healthz');
+}
+
+/** The grids of a level whose boundary meets `bbox` (`minLon,minLat,maxLon,maxLat`). */
+export function gridsIn(level, bbox) {
+  return getJson('api/grids', { level, bbox });
+}
+
+/** A boundary edit: checked and answered with its impact (`dryRun`), or saved. */
+export function editGrids(body, dryRun) {
+  return postJson(dryRun ? 'api/grids/edits?dry_run=true' : 'api/grids/edits', body);
+}

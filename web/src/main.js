@@ -6,13 +6,13 @@
 //   settings  persisted user settings (settings.js)
 //   levels    the grid levels as the style describes them (names, colours, zooms)
 //   bus       an EventTarget for features to talk through ('grid-selected', …)
-// Later features (boundary editing) are new modules added to FEATURES
-// below.
+// A new feature is a new module added to FEATURES below.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './styles.css';
 
 import * as coords from './features/coords.js';
+import * as editing from './features/editing.js';
 import * as incidents from './features/incidents/index.js';
 import * as info from './features/info.js';
 import * as legend from './features/legend.js';
@@ -23,9 +23,10 @@ import { createMap } from './map.js';
 import { Panel } from './panel.js';
 import { loadSettings } from './settings.js';
 
-// Incidents and patrols before info: they take the clicks on incidents and
-// the clicks that pick a place (see their modules).
-const FEATURES = [search, incidents, patrols, info, legend, settingsFeature, coords];
+// Incidents, patrols and editing before info: they take the clicks on
+// incidents, the clicks that pick a place and the clicks that pick grids to
+// edit (see their modules).
+const FEATURES = [search, incidents, patrols, editing, info, legend, settingsFeature, coords];
 
 const settings = loadSettings();
 const panel = new Panel(document.getElementById('panel'));
