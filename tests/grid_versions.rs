@@ -377,6 +377,34 @@ async fn a_scheduled_change_guards_its_grids_until_cancelled(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
 
+    // A whole-set replace is recorded as what it changed; the revisions
+    // folded still give exactly the stored set.
+    let mut moved = county();
+    moved.retain(|g| g.id.as_str() != "b-n-w" && g.id.as_str() != "b-n-e");
+    moved.extend(north_basic_grids(106.03));
+    let replaced = import(&w.app, "mode=replace", &moved)
+        .await
+        .expect(StatusCode::OK);
+    let changed = replaced["changed_grids"].as_array().expect("changed").len();
+    let listed = versions(&w.app).await;
+    let last = listed.last().expect("revisions");
+    assert!(
+        changed < moved.len() && last["written"] == changed,
+        "{}: only the {changed} changed grids are recorded: {last}",
+        t.name
+    );
+    let folded = t
+        .store
+        .grids_as_of(Timestamp::now())
+        .await
+        .expect("the history reads");
+    let stored = t.store.load_grids().await.expect("the grids read");
+    assert_eq!(
+        folded, stored,
+        "{}: the history folds to the stored set",
+        t.name
+    );
+
     // Bad times, by name.
     for (path, parameter) in [
         ("/api/grids?as_of=yesterday", "as_of"),

@@ -526,11 +526,11 @@ impl GridService {
                     effective_at: now,
                     reason: plan.change.reason.clone(),
                     summary: revision_summary(&plan),
-                    mode: plan.change.mode,
+                    mode: WriteMode::Upsert,
                     state: RevisionState::Applied,
                 };
-                unit.record_revision(&revision, &plan.to_write, &plan.change.remove)
-                    .await?;
+                let (written, removed) = recorded(&plan);
+                unit.record_revision(&revision, &written, &removed).await?;
                 now
             }
         };
@@ -674,6 +674,27 @@ pub(super) async fn claim(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a revision records of a plan: the grids it changes, as written, and
+/// the ids it removes. A whole-set replace is recorded as its difference
+/// from the set it replaced (folded in order, the same set), so that the
+/// history grows with what changed, not with the county.
+pub(super) fn recorded(plan: &GridPlan) -> (Vec<Grid>, Vec<GridId>) {
+    let changed: std::collections::BTreeSet<&GridId> = plan.changed_grids.iter().collect();
+    let written = plan
+        .to_write
+        .iter()
+        .filter(|g| changed.contains(&g.id))
+        .cloned()
+        .collect();
+    let removed = plan
+        .changed_grids
+        .iter()
+        .filter(|id| plan.index.get(id).is_none())
+        .cloned()
+        .collect();
+    (written, removed)
 }
 
 /// The sentence a revision is listed with.

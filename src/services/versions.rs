@@ -26,7 +26,7 @@ use crate::model::{
     fold_revisions,
 };
 use crate::services::grids::{
-    Applied, ChangeNote, GridChange, GridChangeError, GridPlan, GridService, claim,
+    Applied, ChangeNote, GridChange, GridChangeError, GridPlan, GridService, claim, recorded,
     revision_summary,
 };
 use crate::store::StoreError;
@@ -328,11 +328,11 @@ impl GridService {
             effective_at,
             reason: plan.change.reason.clone(),
             summary: revision_summary(&plan),
-            mode: plan.change.mode,
+            mode: WriteMode::Upsert,
             state: RevisionState::Scheduled,
         };
-        unit.record_revision(&revision, &plan.to_write, &plan.change.remove)
-            .await?;
+        let (written, removed) = recorded(&plan);
+        unit.record_revision(&revision, &written, &removed).await?;
         // No in-process effect: the feed reads the version again (the
         // current grids are unchanged, so no tile is evicted).
         change.record(

@@ -14,9 +14,7 @@ use crate::store::row::StoredGrid;
 /// The columns of a revision row, with its counts of grids written and
 /// removed, in [`RevisionRow`]'s order.
 pub(crate) const REVISION_COLUMNS: &str = "r.revision, r.actor, r.recorded_at, r.effective_at, \
-     r.reason, r.summary, r.replaces_all, r.state, r.applied_at, \
-     (SELECT COUNT(*) FROM grid_revision_grids g WHERE g.revision = r.revision AND NOT g.removed), \
-     (SELECT COUNT(*) FROM grid_revision_grids g WHERE g.revision = r.revision AND g.removed)";
+     r.reason, r.summary, r.replaces_all, r.state, r.applied_at, r.written, r.removed";
 
 /// One row of `grid_revisions` as selected by [`REVISION_COLUMNS`].
 pub(crate) type RevisionRow = (
@@ -216,8 +214,8 @@ macro_rules! revision_writes {
                 .then(|| revision.recorded_at.as_millisecond());
             sqlx::query::<$db>(
                 "INSERT INTO grid_revisions (revision, actor, recorded_at, effective_at, reason, \
-                 summary, replaces_all, state, applied_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 summary, replaces_all, state, applied_at, written, removed) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(revision.revision)
             .bind(revision.actor.as_str())
@@ -228,6 +226,8 @@ macro_rules! revision_writes {
             .bind(revision.mode == $crate::store::WriteMode::Replace)
             .bind(revision.state.name())
             .bind(applied_at)
+            .bind(i64::try_from(grids.len()).unwrap_or(i64::MAX))
+            .bind(i64::try_from(removed.len()).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await
             .map_err(failed("the revision"))?;

@@ -15,7 +15,9 @@ CREATE TABLE grid_revisions (
     summary      text    NOT NULL,
     replaces_all boolean NOT NULL,
     state        text    NOT NULL CHECK (state IN ('applied', 'scheduled')),
-    applied_at   bigint  NULL
+    applied_at   bigint  NULL,
+    written      bigint  NOT NULL,
+    removed      bigint  NOT NULL
 );
 
 CREATE INDEX grid_revisions_effective ON grid_revisions (effective_at, revision);
@@ -38,9 +40,11 @@ CREATE TABLE grid_revision_grids (
 CREATE INDEX grid_revision_grids_id ON grid_revision_grids (id);
 
 INSERT INTO grid_revisions
-    (revision, actor, recorded_at, effective_at, reason, summary, replaces_all, state, applied_at)
+    (revision, actor, recorded_at, effective_at, reason, summary, replaces_all, state, applied_at,
+     written, removed)
 SELECT version, 'wangge', (extract(epoch FROM now()) * 1000)::bigint, 0, '',
-       'the grids stored before versions were kept', true, 'applied', NULL
+       'the grids stored before versions were kept', true, 'applied', NULL,
+       (SELECT COUNT(*) FROM grids), 0
 FROM grid_set WHERE EXISTS (SELECT 1 FROM grids);
 
 INSERT INTO grid_revision_grids (revision, id, removed, level, parent_id, name, properties, geom)

@@ -19,7 +19,11 @@ CREATE TABLE grid_revisions (
     -- 1: its grids replaced the whole set; 0: written and removed by id.
     replaces_all INTEGER NOT NULL CHECK (replaces_all IN (0, 1)),
     state        TEXT    NOT NULL CHECK (state IN ('applied', 'scheduled')),
-    applied_at   INTEGER NULL
+    applied_at   INTEGER NULL,
+    -- How many grids it wrote and removed (kept here so that listing the
+    -- revisions reads no grid rows).
+    written      INTEGER NOT NULL,
+    removed      INTEGER NOT NULL
 ) STRICT;
 
 CREATE INDEX grid_revisions_effective ON grid_revisions (effective_at, revision);
@@ -46,9 +50,11 @@ CREATE INDEX grid_revision_grids_id ON grid_revision_grids (id);
 -- The grids stored before versions were kept become the first revision,
 -- in force since 1970: `as_of` any earlier date answers them.
 INSERT INTO grid_revisions
-    (revision, actor, recorded_at, effective_at, reason, summary, replaces_all, state, applied_at)
+    (revision, actor, recorded_at, effective_at, reason, summary, replaces_all, state, applied_at,
+     written, removed)
 SELECT version, 'wangge', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), 0, '',
-       'the grids stored before versions were kept', 1, 'applied', NULL
+       'the grids stored before versions were kept', 1, 'applied', NULL,
+       (SELECT COUNT(*) FROM grids), 0
 FROM grid_set WHERE EXISTS (SELECT 1 FROM grids);
 
 INSERT INTO grid_revision_grids (revision, id, removed, level, parent_id, name, properties, geom)
