@@ -72,6 +72,88 @@ fn raster_never_changes_an_answer() {
 }
 
 /// Each chain is consistent: every answer is the parent of the next.
+/// An index rebuilt after a boundary edit (the unchanged grids' shapes and
+/// the raster kept, the changed area handed to the exact walk) answers
+/// every point as an index built afresh from the same grids: 200,000
+/// points over the county and a dense patch around the moved vertex, by
+/// both the raster path and the exact walk. A changed grid reaching outside
+/// the raster, and a set with other ids, are built afresh, and answer the
+/// same too.
+#[test]
+fn an_index_rebuilt_after_an_edit_answers_as_one_built_afresh() {
+    let before = demo();
+    // A vertex two basic grids share: moved 180 m east in both (a border
+    // edit as the grid service draws it).
+    let basic = Level::new(4).expect("a level");
+    let grids = before.grids();
+    let (vertex, owners) = grids
+        .iter()
+        .filter(|g| g.level == basic)
+        .flat_map(|g| g.geometry.exterior_coords_iter())
+        .find_map(|c| {
+            let owners: Vec<usize> = grids
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| {
+                    g.level == basic && g.geometry.exterior_coords_iter().any(|d| d == c)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            (owners.len() == 2).then_some((c, owners))
+        })
+        .expect("two basic grids share a vertex");
+    let moved_to = Coord {
+        x: vertex.x + 0.002,
+        y: vertex.y,
+    };
+    let mut edited = grids.to_vec();
+    for &i in &owners {
+        use geo::MapCoordsInPlace;
+        edited[i]
+            .geometry
+            .map_coords_in_place(|c| if c == vertex { moved_to } else { c });
+    }
+    let rebuilt = before.rebuilt(edited.clone());
+    let fresh = GridIndex::build(edited.clone());
+    let mut points = random_points(200_000, 11);
+    for i in 0..100 {
+        for j in 0..100 {
+            points.push(LonLat::new(
+                vertex.x - 0.001 + f64::from(i) * 0.00004,
+                vertex.y - 0.002 + f64::from(j) * 0.00004,
+            ));
+        }
+    }
+    for p in &points {
+        assert_eq!(rebuilt.locate(*p), fresh.locate(*p), "{p:?}");
+        assert_eq!(rebuilt.locate_exact(*p), fresh.locate(*p), "{p:?}");
+    }
+    assert_eq!(
+        rebuilt.locate(LonLat::new(moved_to.x - 0.00005, moved_to.y)),
+        fresh.locate(LonLat::new(moved_to.x - 0.00005, moved_to.y))
+    );
+
+    // A town pushed out past the county's edge, and a set without one grid.
+    let mut outward = grids.to_vec();
+    let town = outward
+        .iter()
+        .position(|g| g.level == Level::TOWN)
+        .expect("a town");
+    let far = Coord { x: 107.0, y: 35.5 };
+    outward[town].geometry.0[0].exterior_mut(|ring| ring.0.insert(1, far));
+    let rebuilt = before.rebuilt(outward.clone());
+    let fresh = GridIndex::build(outward);
+    let beyond = LonLat::new(106.9, 35.4);
+    assert_eq!(rebuilt.locate(beyond), fresh.locate(beyond));
+    let mut fewer = grids.to_vec();
+    fewer.pop();
+    let rebuilt = before.rebuilt(fewer.clone());
+    let fresh = GridIndex::build(fewer);
+    for p in random_points(20_000, 12) {
+        assert_eq!(rebuilt.locate(p), fresh.locate(p), "{p:?}");
+    }
+}
+
 #[test]
 fn chains_are_consistent() {
     let index = demo();

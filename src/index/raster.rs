@@ -38,6 +38,7 @@ pub(super) enum Lookup {
 }
 
 /// See the module documentation.
+#[derive(Clone)]
 pub(super) struct Raster {
     bbox: Bbox,
     cell_w: f64,
@@ -153,6 +154,30 @@ impl Raster {
             raster.chains[id as usize] = chain;
         }
         raster
+    }
+
+    /// This raster with every cell that meets `region` made mixed, so that
+    /// the exact walk answers there: for an index whose grids changed only
+    /// inside `region` and kept their positions (every chain stored outside
+    /// it is still true). `None` when `region` reaches outside the raster,
+    /// where a lookup would answer "outside every grid".
+    pub(super) fn invalidated(&self, region: Bbox) -> Option<Raster> {
+        let b = &self.bbox;
+        let inside = self.nx > 0
+            && region.min_lon >= b.min_lon
+            && region.max_lon <= b.max_lon
+            && region.min_lat >= b.min_lat
+            && region.max_lat <= b.max_lat;
+        if !inside {
+            return None;
+        }
+        let mut raster = self.clone();
+        let (x0, x1) = raster.col_range(region.min_lon - MARGIN_DEG, region.max_lon + MARGIN_DEG);
+        let (y0, y1) = raster.row_range(region.min_lat - MARGIN_DEG, region.max_lat + MARGIN_DEG);
+        for y in y0..=y1 {
+            raster.cells[y * raster.nx + x0..=y * raster.nx + x1].fill(MIXED);
+        }
+        Some(raster)
     }
 
     /// Mark every cell within `MARGIN_DEG` of the segment, walking it in

@@ -35,7 +35,7 @@ use crate::services::feed::{Effect, Feed};
 pub use crate::services::impact::{ChainMove, GridDelta, Impact, LeaderCases, RouteMove};
 use crate::services::impact::{impact_in, impact_of, read_lying};
 use crate::store::{NewEvent, Store, StoreError, WriteMode};
-use crate::tiles::{self, TileService, TileSource};
+use crate::tiles::{self, TileService};
 
 /// A grid change as asked for.
 #[derive(Debug, Clone)]
@@ -368,7 +368,8 @@ impl GridService {
                 WriteMode::Replace => merged.clone(),
                 WriteMode::Upsert => grids,
             };
-            let index = GridIndex::build(merged).with_version(version + 1);
+            // Unchanged grids keep their prepared shapes (see `rebuilt`).
+            let index = before.rebuilt(merged).with_version(version + 1);
             let changed = changed_grids(&before, &index);
             Ok::<_, ImportErrors>((Arc::new(index), to_write, changed))
         })
@@ -488,13 +489,15 @@ impl GridService {
         }
         let _writer = self.writes.lock().await;
         let now = Timestamp::now();
-        let generation = self.tiles.source().generation() + 1;
+        let current_source = self.tiles.source();
+        let generation = current_source.generation() + 1;
         let before = self.index.get();
         let before_index = before.clone();
         let (source, changed_bounds) = {
             let index = plan.index.clone();
             tokio::task::spawn_blocking(move || {
-                let source = Arc::new(TileSource::new(index.clone(), generation));
+                // Only the changed grids are projected again.
+                let source = Arc::new(current_source.rebuilt(index.clone(), generation));
                 (source, tiles::changed_bounds(&before, &index))
             })
             .await

@@ -23,8 +23,9 @@ pub struct TileSource {
     index: Arc<GridIndex>,
     generation: u64,
     /// Each grid's geometry in normalised Web Mercator ([`WorldXY`] as x, y),
-    /// by grid position.
-    world: Vec<MultiPolygon<f64>>,
+    /// by grid position; shared with the source a change was prepared
+    /// from where the grid is unchanged.
+    world: Vec<Arc<MultiPolygon<f64>>>,
     /// The extent of all grids; `None` when there are none.
     bounds: Option<Bbox>,
     /// Each grid's label point, found on first use (a labels tile needs them,
@@ -39,8 +40,42 @@ impl TileSource {
         let world = index
             .grids()
             .par_iter()
-            .map(|grid| project(&grid.geometry))
+            .map(|grid| Arc::new(project(&grid.geometry)))
             .collect();
+        TileSource::with_world(index, generation, world)
+    }
+
+    /// [`TileSource::new`] for `index`, the grids of this source's index
+    /// after a change: when it holds the same ids, only the changed grids
+    /// are projected again.
+    pub fn rebuilt(&self, index: Arc<GridIndex>, generation: u64) -> TileSource {
+        let old = self.index.grids();
+        let same_ids = old.len() == index.grids().len()
+            && old.iter().zip(index.grids()).all(|(a, b)| a.id == b.id);
+        if !same_ids {
+            return TileSource::new(index, generation);
+        }
+        let world = index
+            .grids()
+            .par_iter()
+            .zip(old.par_iter())
+            .zip(self.world.par_iter())
+            .map(|((new, old), projected)| {
+                if new.geometry == old.geometry {
+                    projected.clone()
+                } else {
+                    Arc::new(project(&new.geometry))
+                }
+            })
+            .collect();
+        TileSource::with_world(index, generation, world)
+    }
+
+    fn with_world(
+        index: Arc<GridIndex>,
+        generation: u64,
+        world: Vec<Arc<MultiPolygon<f64>>>,
+    ) -> TileSource {
         let bounds = index
             .grids()
             .iter()
