@@ -316,7 +316,7 @@ impl EditOp {
     responses(
         (status = 200, description = "Edited (or, with `dry_run=true`, what editing would do)",
             body = ImportSummaryDto),
-        (status = 400, description = "`dry_run` is malformed",
+        (status = 400, description = "`dry_run` or `effective` is malformed",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Another grid change committed after `version` \
             (`current_version` says which is stored now), or a revision scheduled later \

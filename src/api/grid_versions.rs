@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -23,12 +23,18 @@ use crate::model::GridRevision;
 use crate::model::geojson::grid_to_feature;
 use crate::state::AppState;
 
+/// The largest restore body, bytes: a version, two times and a reason.
+const RESTORE_BODY_LIMIT: usize = 16 * 1024;
+
 /// The routes of this resource.
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/grids/versions", get(list))
         .route("/api/grids/versions/{revision}", get(one).delete(cancel))
-        .route("/api/grids/restore", post(restore))
+        .route(
+            "/api/grids/restore",
+            post(restore).layer(DefaultBodyLimit::max(RESTORE_BODY_LIMIT)),
+        )
 }
 
 /// The OpenAPI description of this resource.
@@ -281,8 +287,15 @@ struct RestoreBody {
         (status = 409, description = "Another grid change since `version`, or a revision \
             scheduled later changes the same grids",
             body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "No grids were in force then, nothing would change, or \
-            the result breaks a rule; nothing was changed",
+        (status = 413, description = "The body is over 16 KiB",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "The body is malformed (a negative `version`, a \
+            `reason` over 500 characters), no grids were in force then, nothing would \
+            change, or the result breaks a rule; nothing was changed",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed; nothing was changed",
             body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]

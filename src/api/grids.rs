@@ -191,7 +191,7 @@ impl GridSelection {
     responses(
         (status = 200, description = "The matching grids, ordered by level then id",
             body = FeatureCollectionDoc, content_type = "application/geo+json"),
-        (status = 400, description = "A filter is malformed; `parameter` names it",
+        (status = 400, description = "A filter or `as_of` is malformed; `parameter` names it",
             body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
@@ -345,6 +345,8 @@ struct LeaderDto {
     params(("id" = String, Path, description = "The grid's id", example = "620521100"), AsOfQuery),
     responses(
         (status = 200, description = "The grid", body = GridDetail),
+        (status = 400, description = "`as_of` is malformed",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No grid has this id",
             body = ProblemDocument, content_type = "application/problem+json"),
     )

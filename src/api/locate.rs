@@ -157,7 +157,7 @@ struct LocateAnswer<'a> {
     responses(
         (status = 200, description = "The chain of grids; empty, with every level null, \
             outside the county", body = LocateAnswer),
-        (status = 400, description = "`lon`, `lat` or `boundary_distance` is missing or \
+        (status = 400, description = "`lon`, `lat`, `boundary_distance` or `as_of` is missing or \
             malformed; `parameter` names it",
             body = ProblemDocument, content_type = "application/problem+json"),
     )

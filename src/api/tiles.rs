@@ -97,6 +97,9 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
             extent 4096", content_type = "application/vnd.mapbox-vector-tile"),
         (status = 204, description = "The tile holds no feature"),
         (status = 304, description = "Unchanged since the ETag given"),
+        (status = 400, description = "`as_of` is malformed, or given for the incidents \
+            tileset; `parameter` names it",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such tileset or tile address",
             body = ProblemDocument, content_type = "application/problem+json"),
     )

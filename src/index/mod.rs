@@ -81,21 +81,11 @@ impl GridIndex {
             .enumerate()
             .map(|(i, g)| (g.id.clone(), i as GridIx))
             .collect();
-        let parent: Vec<Option<GridIx>> = grids
-            .iter()
-            .map(|g| g.parent_id.as_ref().and_then(|p| by_id.get(p).copied()))
-            .collect();
-        let mut children = vec![Vec::new(); grids.len()];
-        for (i, p) in parent.iter().enumerate() {
-            if let Some(p) = p {
-                children[*p as usize].push(i as GridIx);
-            }
-        }
         let shapes: Vec<Arc<PreparedShape>> = grids
             .iter()
             .map(|g| Arc::new(PreparedShape::new(&g.geometry)))
             .collect();
-        let mut index = GridIndex::assemble(grids, by_id, parent, children, shapes);
+        let mut index = GridIndex::assemble(grids, by_id, shapes);
         index.raster = raster::Raster::build(&index);
         index
     }
@@ -137,13 +127,21 @@ impl GridIndex {
         else {
             return GridIndex::build(grids);
         };
+        let mut index = GridIndex::assemble(grids, self.by_id.clone(), shapes);
+        index.raster = raster;
+        index
+    }
+
+    /// An index of these parts, with its hierarchy and R-trees and no
+    /// raster yet.
+    fn assemble(
+        grids: Vec<Grid>,
+        by_id: HashMap<GridId, GridIx>,
+        shapes: Vec<Arc<PreparedShape>>,
+    ) -> GridIndex {
         let parent: Vec<Option<GridIx>> = grids
             .iter()
-            .map(|g| {
-                g.parent_id
-                    .as_ref()
-                    .and_then(|p| self.by_id.get(p).copied())
-            })
+            .map(|g| g.parent_id.as_ref().and_then(|p| by_id.get(p).copied()))
             .collect();
         let mut children = vec![Vec::new(); grids.len()];
         for (i, p) in parent.iter().enumerate() {
@@ -151,19 +149,6 @@ impl GridIndex {
                 children[*p as usize].push(i as GridIx);
             }
         }
-        let mut index = GridIndex::assemble(grids, self.by_id.clone(), parent, children, shapes);
-        index.raster = raster;
-        index
-    }
-
-    /// An index of these parts, with its R-trees and no raster yet.
-    fn assemble(
-        grids: Vec<Grid>,
-        by_id: HashMap<GridId, GridIx>,
-        parent: Vec<Option<GridIx>>,
-        children: Vec<Vec<GridIx>>,
-        shapes: Vec<Arc<PreparedShape>>,
-    ) -> GridIndex {
         let level_trees = Level::ALL.map(|level| {
             RTree::bulk_load(
                 grids

@@ -26,6 +26,9 @@ const MIXED: u32 = u32::MAX;
 const MARGIN_DEG: f64 = 1e-9;
 /// Upper bound on the number of cells (4 bytes each).
 const MAX_CELLS: usize = 1 << 22;
+/// A raster with more than 1/this of its cells invalidated by edits is
+/// built afresh (see [`Raster::invalidated`]).
+const MAX_INVALIDATED_SHARE: usize = 50;
 /// Cells per boundary edge the raster aims at (finer is faster, costs memory).
 const CELLS_PER_EDGE: usize = 2;
 
@@ -48,6 +51,9 @@ pub(super) struct Raster {
     /// Row-major cells: an index into `chains`, or `MIXED`.
     cells: Vec<u32>,
     chains: Vec<Chain>,
+    /// Cells made mixed by [`Raster::invalidated`] since the raster was
+    /// built: past a share of them ([`MAX_INVALIDATED_SHARE`]), the index is built afresh.
+    invalidated: usize,
 }
 
 impl Raster {
@@ -66,6 +72,7 @@ impl Raster {
             ny: 0,
             cells: Vec::new(),
             chains: vec![Chain::default()],
+            invalidated: 0,
         }
     }
 
@@ -101,6 +108,7 @@ impl Raster {
             ny,
             cells: vec![0; nx * ny],
             chains: Vec::new(),
+            invalidated: 0,
         };
         if raster.cell_w <= 0.0 || raster.cell_h <= 0.0 {
             return Raster::empty();
@@ -160,7 +168,8 @@ impl Raster {
     /// the exact walk answers there: for an index whose grids changed only
     /// inside `region` and kept their positions (every chain stored outside
     /// it is still true). `None` when `region` reaches outside the raster,
-    /// where a lookup would answer "outside every grid".
+    /// where a lookup would answer "outside every grid", or when edits have
+    /// invalidated too many cells: then the index is built afresh.
     pub(super) fn invalidated(&self, region: Bbox) -> Option<Raster> {
         let b = &self.bbox;
         let inside = self.nx > 0
@@ -171,9 +180,16 @@ impl Raster {
         if !inside {
             return None;
         }
+        let (x0, x1) = self.col_range(region.min_lon - MARGIN_DEG, region.max_lon + MARGIN_DEG);
+        let (y0, y1) = self.row_range(region.min_lat - MARGIN_DEG, region.max_lat + MARGIN_DEG);
+        // Edits accumulate: once a share of the cells is handed to the
+        // exact walk, build the raster afresh rather than slow locate down.
+        let invalidated = self.invalidated + (x1 - x0 + 1) * (y1 - y0 + 1);
+        if invalidated > self.cells.len() / MAX_INVALIDATED_SHARE {
+            return None;
+        }
         let mut raster = self.clone();
-        let (x0, x1) = raster.col_range(region.min_lon - MARGIN_DEG, region.max_lon + MARGIN_DEG);
-        let (y0, y1) = raster.row_range(region.min_lat - MARGIN_DEG, region.max_lat + MARGIN_DEG);
+        raster.invalidated = invalidated;
         for y in y0..=y1 {
             raster.cells[y * raster.nx + x0..=y * raster.nx + x1].fill(MIXED);
         }

@@ -108,8 +108,9 @@ pub struct GridPlan {
     pub version: i64,
     /// When it takes effect, for a scheduled change; `None`: at once.
     pub scheduled: Option<Timestamp>,
-    /// The scheduled revision this plan applies, when it is one coming due.
-    activates: Option<i64>,
+    /// The scheduled revision this plan applies (its number and effective
+    /// time), when it is one coming due.
+    activates: Option<(i64, Timestamp)>,
     /// Grids given.
     pub imported: usize,
     /// Grids per level after the change, level 1 first.
@@ -303,13 +304,11 @@ impl GridService {
 
     /// Validate a change and list its impact; writes nothing. A change
     /// effective later is drawn on the grids in force then; any change is
-    /// refused when a revision scheduled after it changes the same grids,
+    /// refused when a revision scheduled after it (or due and not applied
+    /// yet) changes the same grids,
     /// and checked against the grids in force at each scheduled date after
     /// it.
     pub async fn plan(&self, change: GridChange) -> Result<GridPlan, GridChangeError> {
-        // A scheduled revision whose time has come is applied first, so
-        // that a change made now is made on the grids in force now.
-        self.activate_due().await;
         self.plan_on(change, None).await
     }
 
@@ -320,7 +319,7 @@ impl GridService {
     pub(super) async fn plan_on(
         &self,
         change: GridChange,
-        activates: Option<i64>,
+        activates: Option<(i64, Timestamp)>,
     ) -> Result<GridPlan, GridChangeError> {
         if change.mode == WriteMode::Replace && change.grids.is_empty() {
             return Err(GridChangeError::EmptyReplace);
@@ -425,7 +424,6 @@ impl GridService {
         version: Option<i64>,
         note: ChangeNote,
     ) -> Result<GridPlan, GridChangeError> {
-        self.activate_due().await;
         let mut current = self.index.get();
         if version.is_some_and(|v| v > current.version()) {
             self.feed.catch_up().await?;
@@ -512,14 +510,14 @@ impl GridService {
             unit.remove_grids(&plan.change.remove).await?;
         }
         let effective_at = match plan.activates {
-            Some(revision) => {
+            Some((revision, effective_at)) => {
                 if !unit.mark_revision_applied(revision, now).await? {
                     return Err(GridChangeError::Revision(format!(
                         "grid revision {revision} is no longer scheduled: applied or \
                          cancelled meanwhile"
                     )));
                 }
-                self.revision_effective(revision).await?
+                effective_at
             }
             None => {
                 let revision = NewRevision {
@@ -583,7 +581,7 @@ impl GridService {
                 &actor,
                 now,
                 match plan.activates {
-                    Some(revision) => format!(
+                    Some((revision, _)) => format!(
                         "grid set version {version}: scheduled revision {revision} in force, \
                          {} grid(s) added, altered or removed",
                         plan.changed_grids.len()

@@ -9,8 +9,7 @@
 //!   scheduled revision (claiming a grid-set version, so a plan made before
 //!   it is refused), and applied to the current grids, moving incidents,
 //!   hazards and routes like any change, when its time comes
-//!   ([`GridService::activate_due`], run every second by the server and
-//!   before every plan);
+//!   ([`GridService::activate_due`], run every second by the server);
 //! - **restoring** the grids as of an earlier time as a new change, and
 //!   **cancelling** a scheduled revision.
 
@@ -167,20 +166,8 @@ impl GridService {
 
     /// The grid set these revisions make, read from the store.
     async fn fold(&self, revisions: &[GridRevision]) -> Result<Vec<Grid>, StoreError> {
-        let mut read = Vec::with_capacity(revisions.len());
-        for r in revisions {
-            read.push(
-                self.store()
-                    .revision_grids(r.revision)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Unavailable(format!(
-                            "grid revision {} was cancelled while it was being read; ask again",
-                            r.revision
-                        ))
-                    })?,
-            );
-        }
+        let read = self.store().revisions_grids(revisions).await?;
+        // Off the runtime: a fold from a whole-set revision copies the county.
         Ok(tokio::task::spawn_blocking(move || fold_revisions(&read))
             .await
             .expect("folding revisions does not panic"))
@@ -243,11 +230,17 @@ impl GridService {
         at: Timestamp,
         change: &GridChange,
     ) -> Result<Vec<GridRevision>, GridChangeError> {
+        // Scheduled after `at`, or due but not applied yet (the server
+        // applies it within a second, over whatever this change writes).
+        let now = Timestamp::now();
         let later: Vec<GridRevision> = self
             .revisions()
             .await?
             .into_iter()
-            .filter(|r| r.state == RevisionState::Scheduled && r.effective_at > at)
+            .filter(|r| {
+                r.state == RevisionState::Scheduled
+                    && (r.effective_at > at || r.effective_at <= now)
+            })
             .collect();
         let Some(first) = later.first() else {
             return Ok(later);
@@ -270,7 +263,7 @@ impl GridService {
     }
 
     /// Refuse ([`GridChangeError::ScheduledLater`]) when one of `later`
-    /// writes or removes a grid of `touched`, or replaces the whole set.
+    /// writes or removes a grid of `touched`.
     async fn refuse_shared(
         &self,
         later: impl Iterator<Item = &GridRevision>,
@@ -285,7 +278,7 @@ impl GridService {
                 .filter(|id| touched.contains(id))
                 .cloned()
                 .collect();
-            if !both.is_empty() || r.replaces_all {
+            if !both.is_empty() {
                 return Err(GridChangeError::ScheduledLater {
                     revision: r.revision,
                     effective_at: r.effective_at,
@@ -294,18 +287,6 @@ impl GridService {
             }
         }
         Ok(())
-    }
-
-    /// When a revision takes effect.
-    pub(super) async fn revision_effective(&self, revision: i64) -> Result<Timestamp, StoreError> {
-        self.revisions()
-            .await?
-            .into_iter()
-            .find(|r| r.revision == revision)
-            .map(|r| r.effective_at)
-            .ok_or_else(|| {
-                StoreError::Unavailable(format!("grid revision {revision} vanished while applied"))
-            })
     }
 
     /// Record a plan effective later as a scheduled revision: the current
@@ -398,7 +379,14 @@ impl GridService {
                 break;
             }
             match self.activate(&r).await {
-                Ok(Some(done)) => applied.push(done),
+                Ok(Some(done)) => {
+                    self.versions
+                        .failed
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&r.revision);
+                    applied.push(done);
+                }
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(revision = r.revision, error = %e,
@@ -425,18 +413,17 @@ impl GridService {
         }
         let change = GridChange {
             grids: rows.grids,
-            mode: if r.replaces_all {
-                WriteMode::Replace
-            } else {
-                WriteMode::Upsert
-            },
+            // Recorded as what it changes (see `recorded`).
+            mode: WriteMode::Upsert,
             remove: rows.removed,
             version: None,
             actor: r.actor.clone(),
             reason: r.reason.clone(),
             effective: None,
         };
-        let plan = self.plan_on(change, Some(r.revision)).await?;
+        let plan = self
+            .plan_on(change, Some((r.revision, r.effective_at)))
+            .await?;
         match self.apply(plan).await {
             Ok(done) => {
                 tracing::info!(
@@ -462,7 +449,6 @@ impl GridService {
         version: Option<i64>,
         note: ChangeNote,
     ) -> Result<GridPlan, GridChangeError> {
-        self.activate_due().await;
         let target = self.as_of(to).await?;
         if target.grids().is_empty() {
             return Err(GridChangeError::Revision(format!(

@@ -165,16 +165,29 @@ pub trait GridHistory: Send + Sync {
     /// ([`crate::model::fold_revisions`]). Empty before the first revision.
     async fn grids_as_of(&self, at: jiff::Timestamp) -> Result<Vec<Grid>, StoreError> {
         let revisions = self.grid_revisions().await?;
-        let mut folded = Vec::new();
-        for r in revision_sql::needed_for(&revisions, at) {
-            folded.push(self.revision_grids(r.revision).await?.ok_or_else(|| {
+        let read = self
+            .revisions_grids(revision_sql::needed_for(&revisions, at))
+            .await?;
+        Ok(crate::model::fold_revisions(&read))
+    }
+
+    /// [`GridHistory::revision_grids`] of each of `revisions`, in order; a
+    /// revision cancelled meanwhile is [`StoreError::Unavailable`] (ask
+    /// again).
+    async fn revisions_grids(
+        &self,
+        revisions: &[GridRevision],
+    ) -> Result<Vec<RevisionGrids>, StoreError> {
+        let mut read = Vec::with_capacity(revisions.len());
+        for r in revisions {
+            read.push(self.revision_grids(r.revision).await?.ok_or_else(|| {
                 StoreError::Unavailable(format!(
                     "grid revision {} was cancelled while it was being read; ask again",
                     r.revision
                 ))
             })?);
         }
-        Ok(crate::model::fold_revisions(&folded))
+        Ok(read)
     }
 }
 

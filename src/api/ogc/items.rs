@@ -290,7 +290,8 @@ fn geojson_response(body: Vec<u8>) -> Response {
     responses(
         (status = 200, description = "A page of features with paging links",
             body = FeatureCollectionDoc, content_type = "application/geo+json"),
-        (status = 400, description = "`bbox`, `limit`, `offset` or `f` is malformed, or a \
+        (status = 400, description = "`bbox`, `limit`, `offset`, `f` or \
+            `datetime` is malformed (an interval, or `datetime` on hazards, too), or a \
             parameter is unknown; `parameter` names it",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No collection has this id",

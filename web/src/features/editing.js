@@ -85,7 +85,18 @@ export function install(ctx) {
 
   addLayers(map);
 
-  levelSelect.addEventListener('change', () => { state.level = Number(levelSelect.value); });
+  // The grids loaded are of the old level: a move would name the new level
+  // with the old level's vertices. Load again.
+  levelSelect.addEventListener('change', () => {
+    state.level = Number(levelSelect.value);
+    state.grids = new Map();
+    resetEdit(state);
+    renderOptions(state, options);
+    redraw(map, state);
+    loaded.dataset.count = '0';
+    loaded.textContent = '级别已改变，请重新载入视野内网格。';
+    showPreview(preview, save, 'idle', modeHint(state.mode));
+  });
   load.addEventListener('click', async () => {
     try {
       await reload(ctx, state, loaded, preview, save);
@@ -151,8 +162,12 @@ export function install(ctx) {
     }
   };
 
-  installDrag(map, state, ask);
-  installPicking(map, state, options, ask);
+  // The preview is of the edit as it would be saved, date and reason included.
+  effective.addEventListener('change', () => ask());
+  reason.addEventListener('change', () => ask());
+  const active = () => panel.active === SECTION_ID;
+  installDrag(map, state, options, ask);
+  installPicking(map, state, options, ask, active);
   renderOptions(state, options, ask);
   state.ask = ask;
 }
@@ -188,7 +203,10 @@ async function reload(ctx, state, loaded, preview, save) {
   const b = map.getBounds();
   const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
     .map((v) => Math.round(v * 1e6) / 1e6).join(',');
-  const [health, grids] = await Promise.all([api.health(), api.gridsIn(state.level, bbox)]);
+  // The version first: grids read after it are at least as new, so an edit
+  // drawn on them is at worst refused as stale, never planned on an older set.
+  const health = await api.health();
+  const grids = await api.gridsIn(state.level, bbox);
   state.version = health.grid_version;
   state.grids = new Map(grids.features.map((f) => [f.properties.id, f]));
   resetEdit(state);
@@ -345,7 +363,7 @@ function setIssues(map, geometries) {
 }
 
 /** Dragging a vertex: press on it, move, release; then the preview. */
-function installDrag(map, state, ask) {
+function installDrag(map, state, options, ask) {
   let dragging = null;
   map.on('mousedown', 'edit-vertex', (event) => {
     if (state.mode !== 'move' || !event.features?.length) return;
@@ -363,12 +381,13 @@ function installDrag(map, state, ask) {
     state.moves.set(key(dragging.from), { from: dragging.from, to: [round(lng), round(lat)] });
     redraw(map, state);
   });
-  map.on('mouseup', () => {
+  // On the window: a release outside the map still ends the drag.
+  window.addEventListener('mouseup', () => {
     if (!dragging) return;
     dragging = null;
     map.dragPan.enable();
     map.getCanvas().style.cursor = '';
-    renderOptions(state, document.querySelector('[data-test=edit-options]'), ask);
+    renderOptions(state, options, ask);
     ask();
   });
   map.on('mouseenter', 'edit-vertex', () => { if (state.mode === 'move') map.getCanvas().style.cursor = 'grab'; });
@@ -385,9 +404,10 @@ function findVertex(state, from) {
 }
 
 /** Clicks that pick grids (split, merge) and draw the split line. */
-function installPicking(map, state, options, ask) {
+function installPicking(map, state, options, ask, active) {
   map.on('click', (event) => {
-    if (state.mode === 'move' || !state.grids.size || event.defaultPrevented) return;
+    // Only while the editing tab is open: elsewhere the click is the grid info's.
+    if (!active() || state.mode === 'move' || !state.grids.size || event.defaultPrevented) return;
     // The other features (the grid info) leave this click alone.
     event.preventDefault();
     const { lng, lat } = event.lngLat;
