@@ -120,11 +120,6 @@ async fn edit(app: &Router, query: &str, body: &Value) -> support::http::Answer 
     post_json(app, &format!("/api/grids/edits?{query}"), body).await
 }
 
-fn vertex_edit(version: i64, level: i64, from: [f64; 2], to: [f64; 2]) -> Value {
-    json!({"version": version,
-        "edit": {"op": "move_vertices", "level": level, "moves": [{"from": from, "to": to}]}})
-}
-
 /// Moving the top end of the b-n-w | b-n-e border east (a level-4 edit):
 /// both grids move with the vertex, the level stays a partition of its
 /// parent, the dry run lists the incident, hazard and route it moves and

@@ -33,11 +33,6 @@ conformance!(
     a_scheduled_change_guards_its_grids_until_cancelled,
 );
 
-fn vertex_edit(version: i64, from: [f64; 2], to: [f64; 2]) -> Value {
-    json!({"version": version,
-        "edit": {"op": "move_vertices", "level": 4, "moves": [{"from": from, "to": to}]}})
-}
-
 fn query_time(t: Timestamp) -> String {
     // `+` would read as a space in a query: the UTC form has none.
     t.to_string()
@@ -137,7 +132,7 @@ async fn a_scheduled_change_is_answered_as_of_each_date_and_restored(t: &TestSto
 
     // Scheduled six seconds ahead, with a reason.
     let effective = Timestamp::now() + 6.seconds();
-    let mut edit = vertex_edit(version, [106.025, 34.7], [106.045, 34.7]);
+    let mut edit = vertex_edit(version, 4, [106.025, 34.7], [106.045, 34.7]);
     edit["effective"] = json!(query_time(effective));
     edit["reason"] = json!("东网格人口增长，边界东移");
     let scheduled = post_json(&w.app, "/api/grids/edits", &edit)
@@ -301,7 +296,7 @@ async fn a_scheduled_change_guards_its_grids_until_cancelled(t: &TestStore) {
     let version = get(&w.app, "/healthz").await.expect(StatusCode::OK)["grid_version"]
         .as_i64()
         .expect("a version");
-    let mut edit = vertex_edit(version, [106.025, 34.7], [106.045, 34.7]);
+    let mut edit = vertex_edit(version, 4, [106.025, 34.7], [106.045, 34.7]);
     edit["effective"] = json!("2030-01-01");
     let scheduled = post_json(&w.app, "/api/grids/edits", &edit)
         .await
@@ -319,7 +314,7 @@ async fn a_scheduled_change_guards_its_grids_until_cancelled(t: &TestStore) {
     );
 
     // Now: the lower end of the same border.
-    let now_edit = vertex_edit(revision, [106.025, 34.65], [106.02, 34.65]);
+    let now_edit = vertex_edit(revision, 4, [106.025, 34.65], [106.02, 34.65]);
     let refused = post_json(&w.app, "/api/grids/edits", &now_edit)
         .await
         .problem(StatusCode::CONFLICT);
@@ -372,7 +367,7 @@ async fn a_scheduled_change_guards_its_grids_until_cancelled(t: &TestStore) {
     assert_eq!(located_2030["chain"][3]["id"], "b-n-e", "{}", t.name);
 
     let current = cancelled["version"].as_i64().expect("a version");
-    let now_edit = vertex_edit(current, [106.025, 34.65], [106.02, 34.65]);
+    let now_edit = vertex_edit(current, 4, [106.025, 34.65], [106.02, 34.65]);
     post_json(&w.app, "/api/grids/edits", &now_edit)
         .await
         .expect(StatusCode::OK);
@@ -425,7 +420,7 @@ async fn a_scheduled_change_guards_its_grids_until_cancelled(t: &TestStore) {
         let problem = get(&w.app, path).await.problem(StatusCode::BAD_REQUEST);
         assert_eq!(problem["parameter"], parameter, "{path}: {problem}");
     }
-    let mut bad = vertex_edit(current + 1, [106.045, 34.65], [106.04, 34.65]);
+    let mut bad = vertex_edit(current + 1, 4, [106.045, 34.65], [106.04, 34.65]);
     bad["effective"] = json!("next week");
     let problem = post_json(&w.app, "/api/grids/edits", &bad)
         .await

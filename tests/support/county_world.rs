@@ -155,6 +155,12 @@ pub async fn snapshot(w: &World) -> Value {
     })
 }
 
+/// The body of `POST /api/grids/edits` moving one vertex at `level`.
+pub fn vertex_edit(version: i64, level: i64, from: [f64; 2], to: [f64; 2]) -> Value {
+    json!({"version": version,
+        "edit": {"op": "move_vertices", "level": level, "moves": [{"from": from, "to": to}]}})
+}
+
 pub fn chain(l4: &str) -> Value {
     json!(["t-sw", "v-sw-w", "g-sw-w-n", l4, null])
 }
