@@ -174,31 +174,6 @@ fn pixel(browser: &Browser, at: Coord<f64>) -> Result<(i64, i64), String> {
     Ok((x, y))
 }
 
-/// Press at one pixel, move to another in steps, release: a mouse drag.
-fn drag(browser: &Browser, from: (i64, i64), to: (i64, i64)) -> Result<(), String> {
-    let mut actions = vec![
-        json!({"type": "pointerMove", "origin": "viewport", "x": from.0, "y": from.1, "duration": 0}),
-        json!({"type": "pointerDown", "button": 0}),
-        json!({"type": "pause", "duration": 100}),
-    ];
-    for step in 1..=10 {
-        let f = f64::from(step) / 10.0;
-        actions.push(json!({"type": "pointerMove", "origin": "viewport",
-            "x": from.0 + ((to.0 - from.0) as f64 * f).round() as i64,
-            "y": from.1 + ((to.1 - from.1) as f64 * f).round() as i64,
-            "duration": 50}));
-    }
-    actions.push(json!({"type": "pause", "duration": 100}));
-    actions.push(json!({"type": "pointerUp", "button": 0}));
-    browser.call(
-        "POST",
-        "/actions",
-        json!({"actions": [{"type": "pointer", "id": "mouse",
-            "parameters": {"pointerType": "mouse"}, "actions": actions}]}),
-    )?;
-    browser.call("DELETE", "/actions", json!({})).map(drop)
-}
-
 /// The preview in `state`, with `data-{key}` read back; a refusal fails
 /// with its text.
 fn preview(browser: &Browser, state: &str) -> Result<Value, String> {
@@ -275,7 +250,7 @@ fn drag_a_vertex(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Re
     // Drag the vertex: both outlines move with it, and the preview asks.
     let from = pixel(browser, vertex)?;
     let to = pixel(browser, target)?;
-    drag(browser, from, to)?;
+    browser.drag(from, to)?;
     let shown = preview(browser, "ok")?;
     let changed = shown["changed"].as_str().unwrap_or("");
     if !(changed.contains(a.id.as_str()) && changed.contains(b.id.as_str())) {

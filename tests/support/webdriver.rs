@@ -266,6 +266,31 @@ impl Browser {
         self.call("DELETE", "/actions", json!({})).map(drop)
     }
 
+    /// Press at one pixel, move to another in steps, release: a mouse drag.
+    pub fn drag(&self, from: (i64, i64), to: (i64, i64)) -> Result<(), String> {
+        let mut actions = vec![
+            json!({"type": "pointerMove", "origin": "viewport", "x": from.0, "y": from.1, "duration": 0}),
+            json!({"type": "pointerDown", "button": 0}),
+            json!({"type": "pause", "duration": 100}),
+        ];
+        for step in 1..=10 {
+            let f = f64::from(step) / 10.0;
+            actions.push(json!({"type": "pointerMove", "origin": "viewport",
+                "x": from.0 + ((to.0 - from.0) as f64 * f).round() as i64,
+                "y": from.1 + ((to.1 - from.1) as f64 * f).round() as i64,
+                "duration": 50}));
+        }
+        actions.push(json!({"type": "pause", "duration": 100}));
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        self.call(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "pointer", "id": "mouse",
+                "parameters": {"pointerType": "mouse"}, "actions": actions}]}),
+        )?;
+        self.call("DELETE", "/actions", json!({})).map(drop)
+    }
+
     /// Save a PNG of the viewport.
     pub fn screenshot(&self, path: &Path) -> Result<(), String> {
         let data = self.call("GET", "/screenshot", json!({}))?;
