@@ -234,6 +234,14 @@ fn shapefile_and_geopackage_round_trip_through_the_command_line() {
         &path(&shp),
     ]);
     ws.ok(&["export", "--format", "geopackage", "--out", &path(&gpkg)]);
+    // GeoJSON is longitude/latitude: a projection asked for is refused,
+    // not silently ignored.
+    let geojson_in_4544 = ws.run(&["export", "--crs", "EPSG:4544"]);
+    assert!(
+        !geojson_in_4544.status.success()
+            && String::from_utf8_lossy(&geojson_in_4544.stderr).contains("GeoJSON is always"),
+        "{geojson_in_4544:?}"
+    );
     let before = ws.ok(&["export"]);
     let dry = ws.ok(&["import", &path(&shp), "--dry-run"]);
     // Projected and back, every vertex differs from the stored one in its

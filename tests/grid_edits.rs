@@ -21,6 +21,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use geo::{BoundingRect, ChamberlainDuquetteArea, Distance, Euclidean, Intersects, Point};
 use serde_json::{Value, json};
+use wangge::dispatch::events::ChangeKind;
 use wangge::model::{Grid, Level};
 use wangge::store::Backend;
 
@@ -33,6 +34,7 @@ conformance!(
     a_shared_border_vertex_moves_both_grids,
     a_vertex_on_one_side_only_is_refused_as_a_gap,
     a_grid_is_split_and_merged_back,
+    a_split_cuts_the_children_it_crosses_when_asked,
     a_grid_moves_to_the_neighbouring_parent,
     sub_areas_are_created_and_deleted,
     a_sliver_is_refused,
@@ -427,8 +429,22 @@ async fn a_grid_is_split_and_merged_back(t: &TestStore) {
         (Value::Null, json!(420)),
         "{north}"
     );
+    let mut live = w.state.live().subscribe();
     let applied = edit(&w.app, "", &split).await.expect(StatusCode::OK);
     assert_eq!(applied["impact"], plan["impact"], "{}", t.name);
+    // The new grid's leader hears of the incident handed to it as of a new
+    // report, through the incident event stream.
+    let heard = live.try_recv().expect("an incident event");
+    assert_eq!(
+        (
+            heard.kind,
+            heard.incident.id.0,
+            heard.incident.responsible.as_ref().map(|p| p.name.as_str())
+        ),
+        (ChangeKind::HandedOver, w.stays, Some("新网格长")),
+        "{}",
+        t.name
+    );
     assert_partitions(&w, t.name).await;
     let north = get(&w.app, "/api/grids/b-n-e-n")
         .await
@@ -473,6 +489,110 @@ async fn a_grid_is_split_and_merged_back(t: &TestStore) {
         original.geometry.chamberlain_duquette_unsigned_area(),
     );
     assert!((now - then).abs() < 1.0, "{}: {now} vs {then}", t.name);
+}
+
+/// g-sw-w-n (level 3) cut west to east at 34.672, across both its basic
+/// grids. Refused by default, naming them, with nothing changed; with
+/// `straddling: "split"` both are cut too: north of the line they keep
+/// their ids under g-sw-w-n, south of it b-n-w-2 and b-n-e-2 (b-n-e-2
+/// with the id and name the request gives, b-n-w-2 with the default) under
+/// the new g-sw-w-n-s. Every level still partitions its parent, the hazard
+/// south of the line moves to b-n-e-2, the incidents north of it stay, and
+/// the dry run answers what applying reports.
+async fn a_split_cuts_the_children_it_crosses_when_asked(t: &TestStore) {
+    let w = world(t).await;
+    let before = snapshot(&w).await;
+    let version = version_of(&before);
+    let split = |straddling: Option<&str>| {
+        let mut edit = json!({"op": "split", "grid": "g-sw-w-n",
+            "line": [[106.0, 34.672], [106.05, 34.672]],
+            "parts": [{"id": "g-sw-w-n", "name": "北社"},
+                      {"id": "g-sw-w-n-s", "name": "北社南片"}],
+            "child_parts": {"b-n-e": [{"id": "b-n-e", "name": "北社东网格"},
+                                      {"id": "b-n-e-s", "name": "北社东南网格"}]}});
+        if let Some(s) = straddling {
+            edit["straddling"] = json!(s);
+        }
+        json!({"version": version, "edit": edit})
+    };
+    let refused = edit(&w.app, "", &split(None))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = refused["detail"].as_str().expect("a detail");
+    assert!(
+        detail.contains("b-n-e") && detail.contains("b-n-w"),
+        "{}: {refused}",
+        t.name
+    );
+    assert_eq!(snapshot(&w).await, before, "{}", t.name);
+
+    let cut = split(Some("split"));
+    let plan = edit(&w.app, "dry_run=true", &cut)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(snapshot(&w).await, before, "{}: a dry run wrote", t.name);
+    let changed: Vec<&str> = plan["changed_grids"]
+        .as_array()
+        .expect("changed grids")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for id in [
+        "g-sw-w-n",
+        "g-sw-w-n-s",
+        "b-n-w",
+        "b-n-w-2",
+        "b-n-e",
+        "b-n-e-s",
+    ] {
+        assert!(changed.contains(&id), "{}: {id} not in {plan}", t.name);
+    }
+    assert_eq!(
+        plan["impact"]["hazards"],
+        json!([{"id": w.hazard, "from": chain("b-n-e"),
+            "to": ["t-sw", "v-sw-w", "g-sw-w-n-s", "b-n-e-s", null]}]),
+        "{}: {plan}",
+        t.name
+    );
+    assert_eq!(plan["impact"]["incidents"], json!([]), "{}: {plan}", t.name);
+    let applied = edit(&w.app, "", &cut).await.expect(StatusCode::OK);
+    assert_eq!(applied["impact"], plan["impact"], "{}", t.name);
+    assert_partitions(&w, t.name).await;
+    let grids = stored(&w.app).await;
+    let parent_of = |id: &str| {
+        grids
+            .iter()
+            .find(|g| g.id.as_str() == id)
+            .unwrap_or_else(|| panic!("{}: {id} is not stored", t.name))
+            .parent_id
+            .as_ref()
+            .map(|p| p.as_str().to_owned())
+    };
+    for (id, parent) in [
+        ("b-n-w", "g-sw-w-n"),
+        ("b-n-e", "g-sw-w-n"),
+        ("b-n-w-2", "g-sw-w-n-s"),
+        ("b-n-e-s", "g-sw-w-n-s"),
+    ] {
+        assert_eq!(parent_of(id).as_deref(), Some(parent), "{}: {id}", t.name);
+    }
+    let south_east = get(&w.app, "/api/grids/b-n-e-s")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        south_east["grid"]["properties"]["name"], "北社东南网格",
+        "{south_east}"
+    );
+    let south_west = get(&w.app, "/api/grids/b-n-w-2")
+        .await
+        .expect(StatusCode::OK);
+    let props = &south_west["grid"]["properties"];
+    assert_eq!(
+        (props["name"].as_str(), props["code"].as_str()),
+        (Some("北社西网格-2"), None),
+        "the default right part takes the name with -2 and no code: {south_west}"
+    );
+    assert_eq!(chain_of(&w, w.incident).await, path("b-n-e"));
 }
 
 /// b-n-e (level 4) handed from g-sw-w-n to g-sw-w-s, which it borders to

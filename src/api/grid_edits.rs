@@ -19,7 +19,7 @@ use super::extract::{Json, Query};
 use super::grids::{ImportSummaryDto, parse_dry_run, plan_then_apply};
 use super::params::moment;
 use crate::geom::LonLat;
-use crate::import::edit::{Edit, NewGrid, Split, VertexMove};
+use crate::import::edit::{Edit, NewGrid, Split, Straddling, VertexMove};
 use crate::model::{GridId, Level};
 use crate::services::grids::ChangeNote;
 use crate::state::AppState;
@@ -88,6 +88,17 @@ struct EditBody {
     effective: Option<String>,
 }
 
+/// What a split does with a child its line crosses.
+#[derive(Debug, Default, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum StraddlingBody {
+    /// Refuse the split, naming the children crossed.
+    #[default]
+    Refuse,
+    /// Cut them along the line too.
+    Split,
+}
+
 /// One edit, by `op`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -105,7 +116,8 @@ enum EditOp {
     /// Cut `grid` in two along `line`, drawn from its outer border to its
     /// outer border (ends within 0.5 m of it are snapped onto it). Its
     /// children go to the part that holds them; a child the line crosses
-    /// refuses the split.
+    /// refuses the split, or with `straddling: "split"` is cut along the
+    /// same line too (its children likewise).
     Split {
         /// The grid cut.
         grid: String,
@@ -115,6 +127,17 @@ enum EditOp {
         /// The grid left of the line as drawn, then the one right of it
         /// (either may reuse the cut grid's id).
         parts: [NewGridBody; 2],
+        /// A child the line crosses: `refuse` (the default) refuses the
+        /// split naming it; `split` cuts it along the line too.
+        #[serde(default)]
+        straddling: StraddlingBody,
+        /// With `straddling: "split"`, the parts of a child cut, by its id,
+        /// left then right. A child not named keeps its id on the left; its
+        /// right part gets the id and name with `-2` (or the next free
+        /// number) and its properties but `code` and `population`.
+        #[serde(default)]
+        #[schema(example = json!({}))]
+        child_parts: BTreeMap<String, [NewGridBody; 2]>,
     },
     /// Join adjacent siblings; their children are kept under the result.
     Merge {
@@ -258,9 +281,26 @@ impl EditOp {
                         .collect(),
                 }
             }
-            EditOp::Split { grid, line, parts } => {
+            EditOp::Split {
+                grid,
+                line,
+                parts,
+                straddling,
+                child_parts,
+            } => {
                 count("edit.line", &line)?;
+                count("edit.child_parts", &child_parts.keys().collect::<Vec<_>>())?;
                 let [left, right] = parts;
+                let child_parts = child_parts
+                    .into_iter()
+                    .map(|(child, [left, right])| {
+                        let at = |n: usize| format!("edit.child_parts.{child}[{n}]");
+                        Ok((
+                            GridId::from(child.as_str()),
+                            [left.into_new(&at(0))?, right.into_new(&at(1))?],
+                        ))
+                    })
+                    .collect::<Result<_, ApiError>>()?;
                 Edit::Split(Split {
                     grid: GridId::from(grid.as_str()),
                     line: line.into_iter().map(point).collect(),
@@ -268,6 +308,11 @@ impl EditOp {
                         left.into_new("edit.parts[0]")?,
                         right.into_new("edit.parts[1]")?,
                     ],
+                    straddling: match straddling {
+                        StraddlingBody::Refuse => Straddling::Refuse,
+                        StraddlingBody::Split => Straddling::Split,
+                    },
+                    child_parts,
                 })
             }
             EditOp::Merge { grids, into } => {

@@ -67,10 +67,11 @@ pub(super) struct ExportArgs {
     format: Format,
 
     /// The coordinate system of a Shapefile or GeoPackage: EPSG:4490
-    /// (CGCS2000), EPSG:4326 or a CGCS2000 3-degree Gauss–Krüger projection
-    /// (EPSG:4513–4554; Qingshui: EPSG:4544).
-    #[arg(long, value_parser = parse_crs, default_value = "EPSG:4490")]
-    crs: PlanningCrs,
+    /// (CGCS2000, the default), EPSG:4326 or a CGCS2000 3-degree
+    /// Gauss–Krüger projection (EPSG:4513–4554; Qingshui: EPSG:4544).
+    /// Refused for GeoJSON, which is always longitude/latitude.
+    #[arg(long, value_parser = parse_crs)]
+    crs: Option<PlanningCrs>,
 }
 
 /// The export formats, as the command line spells them.
@@ -235,6 +236,14 @@ fn report_refusal(name: &str, e: GridChangeError) -> anyhow::Result<()> {
 
 /// Write every stored grid.
 pub(super) async fn export(database: &str, args: ExportArgs) -> anyhow::Result<()> {
+    if matches!(args.format, Format::Geojson) && args.crs.is_some() {
+        // Refused rather than writing longitude/latitude where a projection
+        // was asked for.
+        anyhow::bail!(
+            "--crs applies to --format shapefile or geopackage; GeoJSON is always \
+             longitude/latitude (RFC 7946)"
+        );
+    }
     let out = Output::from_arg(&args.out);
     let store = open_store(database).await?;
     let grids = store
@@ -245,7 +254,8 @@ pub(super) async fn export(database: &str, args: ExportArgs) -> anyhow::Result<(
     match args.format {
         Format::Geojson => write_grids(&out, &grids)?,
         other => {
-            let bytes = grid_files::write(grids, other.into(), args.crs)
+            let crs = args.crs.unwrap_or(PlanningCrs::Cgcs2000);
+            let bytes = grid_files::write(grids, other.into(), crs)
                 .await
                 .map_err(anyhow::Error::msg)
                 .context("writing the grids")?;

@@ -97,7 +97,7 @@ async fn save(
                 event_summary(&event),
             ),
             Some(Effect::Incident {
-                reported: false,
+                kind: crate::dispatch::events::ChangeKind::Changed,
                 incident: Box::new(saved.clone()),
             }),
         );

@@ -33,6 +33,9 @@ pub enum ChangeKind {
     Reported,
     /// Moved through its process, escalated, reassigned or annotated.
     Changed,
+    /// Handed to another grid (and its leader) by a grid change: the
+    /// gaining leader hears of it as of a new report.
+    HandedOver,
 }
 
 impl ChangeKind {
@@ -41,6 +44,7 @@ impl ChangeKind {
         match self {
             ChangeKind::Reported => "reported",
             ChangeKind::Changed => "changed",
+            ChangeKind::HandedOver => "handed_over",
         }
     }
 }

@@ -44,6 +44,11 @@ pub use writer::ReportWriter;
 /// tells a report from a change by it).
 pub const REPORTED: &str = "reported";
 
+/// The change feed's summary of an open incident a grid change handed to
+/// another grid (and its leader): other servers and an SSE replay announce
+/// it as `handed_over` by it.
+pub const HANDED_OVER: &str = "handed to another grid and its leader by a grid change";
+
 /// The dispatch service: reports, actions, escalation and statistics over
 /// incidents, built from what it needs and nothing else (the store to read,
 /// the change feed to commit through, the current grid index, the live

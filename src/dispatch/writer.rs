@@ -88,7 +88,7 @@ pub async fn record_reports(
                 format!("{} ({})", super::REPORTED, new.category),
             ),
             Some(Effect::Incident {
-                reported: true,
+                kind: crate::dispatch::events::ChangeKind::Reported,
                 incident: Box::new(incident.clone()),
             }),
         );

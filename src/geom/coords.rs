@@ -64,6 +64,12 @@ impl Bbox {
             && other.min_lat <= self.max_lat
     }
 
+    /// True when the box holds no point (its minimum past its maximum, as
+    /// for an empty shape; NaN included).
+    pub fn is_empty(&self) -> bool {
+        !(self.min_lon <= self.max_lon && self.min_lat <= self.max_lat)
+    }
+
     /// True when the point lies in the box or on its edge.
     pub fn contains(&self, p: LonLat) -> bool {
         (self.min_lon..=self.max_lon).contains(&p.lon)

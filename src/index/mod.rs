@@ -94,11 +94,27 @@ impl GridIndex {
     /// reusing what the change left alone: when the set holds the same ids
     /// (a boundary edit that moves borders but adds or removes no grid),
     /// the prepared shapes of unchanged grids are shared and the raster is
-    /// kept, its cells over the changed grids (before and after) handed to
-    /// the exact walk; otherwise, or when a changed grid reaches outside the
-    /// raster, it is built afresh. Answers are the same either way (tested
-    /// point for point); only the cost differs.
-    pub fn rebuilt(&self, mut grids: Vec<Grid>) -> GridIndex {
+    /// kept, its cells over the changed grids (before and after) computed
+    /// again; otherwise it is built afresh, and so is the raster when a
+    /// changed grid reaches outside it. Answers are the same either way
+    /// (tested point for point); only the cost differs.
+    pub fn rebuilt(&self, grids: Vec<Grid>) -> GridIndex {
+        self.rebuilt_where(grids, |new, old| new != old)
+    }
+
+    /// [`GridIndex::rebuilt`] told which grids the change wrote or removed
+    /// (by id): the others are carried over without comparing their
+    /// coordinates, as an upsert carries them.
+    pub fn rebuilt_changing(&self, grids: Vec<Grid>, changed: &[GridId]) -> GridIndex {
+        let changed: std::collections::HashSet<&GridId> = changed.iter().collect();
+        self.rebuilt_where(grids, |new, _| changed.contains(&new.id))
+    }
+
+    fn rebuilt_where(
+        &self,
+        mut grids: Vec<Grid>,
+        differs: impl Fn(&Grid, &Grid) -> bool,
+    ) -> GridIndex {
         grids.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
         let same_ids = grids.len() == self.grids.len()
             && grids.iter().zip(&self.grids).all(|(a, b)| a.id == b.id);
@@ -111,24 +127,27 @@ impl GridIndex {
             .zip(&self.grids)
             .zip(&self.shapes)
             .map(|((new, old), shape)| {
-                if new == old {
+                if !differs(new, old) {
                     return shape.clone();
                 }
-                for b in [Bbox::of(&old.geometry), Bbox::of(&new.geometry)]
-                    .into_iter()
-                    .flatten()
-                {
+                let prepared = PreparedShape::new(&new.geometry);
+                for b in [shape.bbox(), prepared.bbox()] {
+                    if b.is_empty() {
+                        continue;
+                    }
                     region = Some(region.map_or(b, |r| r.union(b)));
                 }
-                Arc::new(PreparedShape::new(&new.geometry))
+                Arc::new(prepared)
             })
             .collect();
-        let Some(raster) = region.map_or(Some(self.raster.clone()), |r| self.raster.invalidated(r))
-        else {
-            return GridIndex::build(grids);
-        };
         let mut index = GridIndex::assemble(grids, self.by_id.clone(), shapes);
-        index.raster = raster;
+        index.raster = match region {
+            None => self.raster.clone(),
+            Some(region) => match self.raster.repaired(region, &index) {
+                Some(raster) => raster,
+                None => raster::Raster::build(&index),
+            },
+        };
         index
     }
 

@@ -18,6 +18,7 @@ use geo::CoordsIter;
 
 use super::{Chain, GridIndex};
 use crate::geom::{Bbox, LonLat};
+use crate::model::Level;
 
 /// Cell value meaning "a boundary crosses this cell: use the exact walk".
 const MIXED: u32 = u32::MAX;
@@ -26,9 +27,6 @@ const MIXED: u32 = u32::MAX;
 const MARGIN_DEG: f64 = 1e-9;
 /// Upper bound on the number of cells (4 bytes each).
 const MAX_CELLS: usize = 1 << 22;
-/// A raster with more than 1/this of its cells invalidated by edits is
-/// built afresh (see [`Raster::invalidated`]).
-const MAX_INVALIDATED_SHARE: usize = 50;
 /// Cells per boundary edge the raster aims at (finer is faster, costs memory).
 const CELLS_PER_EDGE: usize = 2;
 
@@ -51,9 +49,6 @@ pub(super) struct Raster {
     /// Row-major cells: an index into `chains`, or `MIXED`.
     cells: Vec<u32>,
     chains: Vec<Chain>,
-    /// Cells made mixed by [`Raster::invalidated`] since the raster was
-    /// built: past a share of them ([`MAX_INVALIDATED_SHARE`]), the index is built afresh.
-    invalidated: usize,
 }
 
 impl Raster {
@@ -72,7 +67,6 @@ impl Raster {
             ny: 0,
             cells: Vec::new(),
             chains: vec![Chain::default()],
-            invalidated: 0,
         }
     }
 
@@ -108,7 +102,6 @@ impl Raster {
             ny,
             cells: vec![0; nx * ny],
             chains: Vec::new(),
-            invalidated: 0,
         };
         if raster.cell_w <= 0.0 || raster.cell_h <= 0.0 {
             return Raster::empty();
@@ -164,13 +157,14 @@ impl Raster {
         raster
     }
 
-    /// This raster with every cell that meets `region` made mixed, so that
-    /// the exact walk answers there: for an index whose grids changed only
-    /// inside `region` and kept their positions (every chain stored outside
-    /// it is still true). `None` when `region` reaches outside the raster,
-    /// where a lookup would answer "outside every grid", or when edits have
-    /// invalidated too many cells: then the index is built afresh.
-    pub(super) fn invalidated(&self, region: Bbox) -> Option<Raster> {
+    /// This raster made true again for `index`, whose grids differ from
+    /// the ones it was built for only inside `region`: the cells over
+    /// `region` (with the margin) are marked and filled again from
+    /// `index`, as [`Raster::build`] does for the whole, and every other
+    /// cell keeps its chain (still true: nothing changed there). `None`
+    /// when `region` reaches outside the raster, where a lookup would
+    /// answer "outside every grid": then it is built afresh.
+    pub(super) fn repaired(&self, region: Bbox, index: &GridIndex) -> Option<Raster> {
         let b = &self.bbox;
         let inside = self.nx > 0
             && region.min_lon >= b.min_lon
@@ -182,16 +176,70 @@ impl Raster {
         }
         let (x0, x1) = self.col_range(region.min_lon - MARGIN_DEG, region.max_lon + MARGIN_DEG);
         let (y0, y1) = self.row_range(region.min_lat - MARGIN_DEG, region.max_lat + MARGIN_DEG);
-        // Edits accumulate: once a share of the cells is handed to the
-        // exact walk, build the raster afresh rather than slow locate down.
-        let invalidated = self.invalidated + (x1 - x0 + 1) * (y1 - y0 + 1);
-        if invalidated > self.cells.len() / MAX_INVALIDATED_SHARE {
-            return None;
-        }
+        // The cells' extent, grown by the margin an edge marks around it.
+        let window = Bbox {
+            min_lon: b.min_lon + x0 as f64 * self.cell_w - MARGIN_DEG,
+            min_lat: b.min_lat + y0 as f64 * self.cell_h - MARGIN_DEG,
+            max_lon: b.min_lon + (x1 + 1) as f64 * self.cell_w + MARGIN_DEG,
+            max_lat: b.min_lat + (y1 + 1) as f64 * self.cell_h + MARGIN_DEG,
+        };
         let mut raster = self.clone();
-        raster.invalidated = invalidated;
+        let unvisited = MIXED - 1;
         for y in y0..=y1 {
-            raster.cells[y * raster.nx + x0..=y * raster.nx + x1].fill(MIXED);
+            raster.cells[y * raster.nx + x0..=y * raster.nx + x1].fill(unvisited);
+        }
+        // 1. Mixed cells: the edges of every grid that reaches the window
+        //    (marking the cells of an edge outside it changes nothing:
+        //    every such edge was there before, its cells already mixed).
+        for level in Level::ALL {
+            for ix in index.candidates_in_bbox(level, window) {
+                for polygon in &index.grid(ix).geometry.0 {
+                    for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                        for line in ring.lines() {
+                            raster.mark_segment(line.start.into(), line.end.into());
+                        }
+                    }
+                }
+            }
+        }
+        // 2. One exact walk per connected component of uniform cells in the
+        //    window, reusing the chains already numbered.
+        let mut known: HashMap<Chain, u32> = raster
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i as u32))
+            .collect();
+        let mut queue = VecDeque::new();
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                let start = y * raster.nx + x;
+                if raster.cells[start] != unvisited {
+                    continue;
+                }
+                let chain = index.locate_exact(raster.cell_centre(start));
+                let id = *known.entry(chain).or_insert_with(|| {
+                    raster.chains.push(chain);
+                    (raster.chains.len() - 1) as u32
+                });
+                raster.cells[start] = id;
+                queue.push_back(start);
+                while let Some(cell) = queue.pop_front() {
+                    let (cx, cy) = (cell % raster.nx, cell / raster.nx);
+                    let neighbours = [
+                        (cx > x0).then(|| cell - 1),
+                        (cx < x1).then(|| cell + 1),
+                        (cy > y0).then(|| cell - raster.nx),
+                        (cy < y1).then(|| cell + raster.nx),
+                    ];
+                    for n in neighbours.into_iter().flatten() {
+                        if raster.cells[n] == unvisited {
+                            raster.cells[n] = id;
+                            queue.push_back(n);
+                        }
+                    }
+                }
+            }
         }
         Some(raster)
     }

@@ -45,8 +45,9 @@ pub enum Effect {
     },
     /// An incident as committed.
     Incident {
-        /// Newly reported (rather than changed).
-        reported: bool,
+        /// What happened to it: reported, changed, or handed to another
+        /// grid's leader by a grid change.
+        kind: IncidentEvent,
         /// The incident as stored (boxed: it is far larger than the other
         /// effects).
         incident: Box<Incident>,
@@ -244,12 +245,7 @@ impl Feed {
                     changed,
                 }),
             ) => self.swap_grids(index, source, &changed),
-            (_, Some(Effect::Incident { reported, incident })) => {
-                let kind = if reported {
-                    IncidentEvent::Reported
-                } else {
-                    IncidentEvent::Changed
-                };
+            (_, Some(Effect::Incident { kind, incident })) => {
                 self.live.publish(kind, &incident, change.seq);
             }
             (_, Some(Effect::Roads(network))) => self.roads.set(network),
@@ -268,6 +264,8 @@ impl Feed {
                     if let Some(incident) = read {
                         let kind = if incident.version == 1 {
                             IncidentEvent::Reported
+                        } else if change.summary == crate::dispatch::HANDED_OVER {
+                            IncidentEvent::HandedOver
                         } else {
                             IncidentEvent::Changed
                         };

@@ -26,9 +26,11 @@ use serde::Serialize;
 
 use std::collections::BTreeMap;
 
+use crate::dispatch::events::ChangeKind as IncidentEvent;
+use crate::geom::Bbox;
 use crate::import::edit::{self, Edit, EditRefusal, Gap, Sliver, gaps_opened, slivers};
 use crate::import::{self, ImportErrors};
-use crate::index::GridIndex;
+use crate::index::{GridIndex, GridIx};
 use crate::model::{ChangeKind, EventKind, Grid, GridId, NewChange, NewRevision, RevisionState};
 use crate::services::Current;
 use crate::services::feed::{Effect, Feed};
@@ -363,13 +365,19 @@ impl GridService {
         let (index, to_write, changed_grids) = tokio::task::spawn_blocking(move || {
             let merged =
                 import::validate_upsert_removing(before.grids(), grids.clone(), mode, &remove)?;
+            let changed = match mode {
+                WriteMode::Replace => changed_grids(&before, &merged),
+                WriteMode::Upsert => upserted_grids(&before, &grids, &remove),
+            };
             let to_write = match mode {
                 WriteMode::Replace => merged.clone(),
                 WriteMode::Upsert => grids,
             };
-            // Unchanged grids keep their prepared shapes (see `rebuilt`).
-            let index = before.rebuilt(merged).with_version(version + 1);
-            let changed = changed_grids(&before, &index);
+            // Unchanged grids keep their prepared shapes and raster cells
+            // (see `rebuilt`).
+            let index = before
+                .rebuilt_changing(merged, &changed)
+                .with_version(version + 1);
             Ok::<_, ImportErrors>((Arc::new(index), to_write, changed))
         })
         .await
@@ -435,10 +443,14 @@ impl GridService {
             current = self.as_of(t).await?;
         }
         let before = current.clone();
-        let drawn =
-            tokio::task::spawn_blocking(move || edit::draw(before.grids(), &edit, &population))
-                .await
-                .expect("drawing up an edit does not panic")?;
+        let drawn = tokio::task::spawn_blocking(move || {
+            let bounds: Vec<Bbox> = (0..before.grids().len())
+                .map(|i| before.bbox_of(i as GridIx))
+                .collect();
+            edit::draw_with_bounds(before.grids(), &bounds, &edit, &population)
+        })
+        .await
+        .expect("drawing up an edit does not panic")?;
         let small = slivers(&drawn.upsert);
         if !small.is_empty() {
             return Err(GridChangeError::Slivers(small));
@@ -492,11 +504,11 @@ impl GridService {
         let before = self.index.get();
         let before_index = before.clone();
         let (source, changed_bounds) = {
-            let index = plan.index.clone();
+            let (index, changed) = (plan.index.clone(), plan.changed_grids.clone());
             tokio::task::spawn_blocking(move || {
                 // Only the changed grids are projected again.
-                let source = Arc::new(current_source.rebuilt(index.clone(), generation));
-                (source, tiles::changed_bounds(&before, &index))
+                let source = Arc::new(current_source.rebuilt(index.clone(), generation, &changed));
+                (source, tiles::bounds_of(&before, &index, &changed))
             })
             .await
             .expect("preparing tiles does not panic")
@@ -558,7 +570,14 @@ impl GridService {
                 note: Some(format!("grids redrawn (grid set version {version})")),
                 detail: serde_json::json!({ "from": before.chain, "to": after.chain }),
             };
-            moved_incidents.push(unit.update_incident(before, after, &event).await?);
+            // Handed to another grid's leader: that leader hears of it as
+            // of a new report (the `handed_over` event); otherwise a change.
+            let kind = if before.handling_grid() != after.handling_grid() {
+                IncidentEvent::HandedOver
+            } else {
+                IncidentEvent::Changed
+            };
+            moved_incidents.push((unit.update_incident(before, after, &event).await?, kind));
         }
         if !moves.hazards.is_empty() {
             unit.relocate_hazards(&moves.hazards).await?;
@@ -598,17 +617,20 @@ impl GridService {
                 changed: changed_bounds,
             }),
         );
-        for stored in moved_incidents {
+        for (stored, kind) in moved_incidents {
             change.record(
                 NewChange::new(
                     ChangeKind::Incident,
                     [stored.id.0],
                     &actor,
                     now,
-                    "moved to other grids by a grid change",
+                    match kind {
+                        IncidentEvent::HandedOver => crate::dispatch::HANDED_OVER,
+                        _ => "moved to other grids by a grid change",
+                    },
                 ),
                 Some(Effect::Incident {
-                    reported: false,
+                    kind,
                     incident: Box::new(stored),
                 }),
             );
@@ -711,20 +733,36 @@ pub(super) fn revision_summary(plan: &GridPlan) -> String {
     format!("{what}; {} grid(s) changed", plan.changed_grids.len())
 }
 
-/// Every grid added, removed or altered between two indexes, by id.
-fn changed_grids(old: &GridIndex, new: &GridIndex) -> Vec<GridId> {
-    let mut ids: Vec<GridId> = new
-        .grids()
+/// Every grid an upsert of `written`, removing `removed`, adds, alters or
+/// removes in `old`, by id (the rest of the set is carried over as it
+/// was, so only these need comparing).
+fn upserted_grids(old: &GridIndex, written: &[Grid], removed: &[GridId]) -> Vec<GridId> {
+    let mut ids: Vec<GridId> = written
         .iter()
         .filter(|g| old.get(&g.id) != Some(*g))
         .map(|g| g.id.clone())
+        .chain(removed.iter().filter(|id| old.get(id).is_some()).cloned())
         .collect();
-    ids.extend(
-        old.grids()
-            .iter()
-            .filter(|g| new.get(&g.id).is_none())
-            .map(|g| g.id.clone()),
-    );
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Every grid added, removed or altered between the grids of `old` and
+/// the set `new`, by id.
+fn changed_grids(old: &GridIndex, new: &[Grid]) -> Vec<GridId> {
+    let kept: std::collections::HashSet<&GridId> = new.iter().map(|g| &g.id).collect();
+    let mut ids: Vec<GridId> = new
+        .iter()
+        .filter(|g| old.get(&g.id) != Some(*g))
+        .map(|g| g.id.clone())
+        .chain(
+            old.grids()
+                .iter()
+                .filter(|g| !kept.contains(&g.id))
+                .map(|g| g.id.clone()),
+        )
+        .collect();
     ids.sort();
     ids
 }

@@ -153,15 +153,17 @@ pub(super) type Lying = (
     Vec<crate::model::Route>,
 );
 
-/// More grids than this in a change, and the open incidents are read
-/// whole rather than grid by grid (a whole-county import).
+/// More grids than this in a change, and the open incidents and hazards
+/// are read whole rather than grid by grid (a whole-county import).
 const GRIDS_READ_ONE_BY_ONE: usize = 64;
 
 /// What lies in the grids a change from `before` to `after` can move.
-/// Open incidents are read by grid: only those in a changed grid or in the
-/// parent of one (where a new or moved child can take them), and those
-/// outside every town, can change grid; the rest keep theirs, so a
-/// one-grid edit reads hundreds of incidents, not the county's 50,000.
+/// Open incidents and hazards are read by grid: only those in a changed
+/// grid or in the parent of one (where a new or moved child can take
+/// them), and those outside every town, can change grid; the rest keep
+/// theirs, so a one-grid edit reads hundreds of incidents and hazards, not
+/// the county's 50,000 and 5,000. (Saved routes are read whole: they are
+/// few, and one may leave the county where no grid lists it.)
 pub(super) async fn read_lying(
     unit: &mut dyn Unit,
     before: &GridIndex,
@@ -182,16 +184,19 @@ pub(super) async fn read_lying(
     }
     grids.sort();
     grids.dedup();
-    let incidents = if grids.len() > GRIDS_READ_ONE_BY_ONE {
+    // Whole, or grid by grid: the same rule for incidents and hazards.
+    let whole = grids.len() > GRIDS_READ_ONE_BY_ONE;
+    let incidents = if whole {
         unit.read_incidents_in(&open).await?
     } else {
         unit.read_incidents_in_grids(&open, &grids).await?
     };
-    Ok((
-        incidents,
-        unit.read_hazards().await?,
-        unit.read_routes().await?,
-    ))
+    let hazards = if whole {
+        unit.read_hazards().await?
+    } else {
+        unit.read_hazards_in_grids(&grids).await?
+    };
+    Ok((incidents, hazards, unit.read_routes().await?))
 }
 
 /// Where what lies in the grids lies in `after`, and what that moves.

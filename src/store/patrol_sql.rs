@@ -557,6 +557,40 @@ macro_rules! impl_patrol_store {
                 .collect()
             }
 
+            async fn read_hazards_in_grids(
+                &mut self,
+                grids: &[($crate::model::Level, Option<$crate::model::GridId>)],
+            ) -> Result<Vec<$crate::model::Hazard>, $crate::store::StoreError> {
+                let mut hazards = Vec::new();
+                for (level, grid) in grids {
+                    // The column is one of five fixed names, never input.
+                    let column = format!("grid_l{}", level.get());
+                    let test = match grid {
+                        Some(_) => format!("{column} = $1"),
+                        None => format!("{column} IS NULL"),
+                    };
+                    let sql = format!(
+                        "SELECT {} FROM hazards WHERE {test}",
+                        $crate::store::patrols::HAZARD_COLUMNS
+                    );
+                    let query = sqlx::query_as::<$db, $crate::store::patrols::StoredHazard>(
+                        sqlx::AssertSqlSafe(sql),
+                    );
+                    let query = match grid {
+                        Some(id) => query.bind(id.as_str()),
+                        None => query,
+                    };
+                    for row in query.fetch_all(&mut *self.tx).await.map_err(
+                        $crate::store::incident_sql::failed("reading the hazards in grids"),
+                    )? {
+                        hazards.push(row.into_hazard()?);
+                    }
+                }
+                hazards.sort_by_key(|h: &$crate::model::Hazard| h.id.0);
+                hazards.dedup_by_key(|h| h.id.0);
+                Ok(hazards)
+            }
+
             async fn read_routes(
                 &mut self,
             ) -> Result<Vec<$crate::model::Route>, $crate::store::StoreError> {

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 
 use crate::geom::LonLat;
 use crate::model::{
-    GridChain, GridId, Hazard, HazardDraft, HazardId, HazardStatus, Patrol, PatrolId, RiskClass,
-    Route, RouteId,
+    GridChain, GridId, Hazard, HazardDraft, HazardId, HazardStatus, Level, Patrol, PatrolId,
+    RiskClass, Route, RouteId,
 };
 use crate::model::{RoadClass, RoadLine};
 use crate::store::StoreError;
@@ -126,6 +126,14 @@ pub trait PatrolWrites: Send {
 
     /// Every hazard, by id, as this transaction sees it.
     async fn read_hazards(&mut self) -> Result<Vec<Hazard>, StoreError>;
+
+    /// The hazards, by id, whose grid at each given level is the grid
+    /// given (`None`: that have no grid at that level), as this
+    /// transaction sees them: what a boundary edit of a few grids can move.
+    async fn read_hazards_in_grids(
+        &mut self,
+        grids: &[(Level, Option<GridId>)],
+    ) -> Result<Vec<Hazard>, StoreError>;
 
     /// Every saved route, by id, as this transaction sees it.
     async fn read_routes(&mut self) -> Result<Vec<Route>, StoreError>;

@@ -60,7 +60,7 @@ mod source;
 pub mod style;
 
 pub use cache::{CacheStats, DEFAULT_BUDGET_BYTES, EncodedTile, TileKey, TileService};
-pub use changes::changed_bounds;
+pub use changes::{bounds_of, changed_bounds};
 pub use coord::{TileId, TileIdError, WorldXY};
 pub use render::{render, simplify_tolerance};
 pub use source::TileSource;

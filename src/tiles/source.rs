@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::coord::WorldXY;
 use crate::geom::{Bbox, LonLat};
 use crate::index::{GridIndex, GridIx};
+use crate::model::GridId;
 
 /// Precision of label points, degrees (about 10 m): well under a pixel at
 /// the zooms where labels show, and far cheaper than a finer search.
@@ -46,28 +47,26 @@ impl TileSource {
     }
 
     /// [`TileSource::new`] for `index`, the grids of this source's index
-    /// after a change: when it holds the same ids, only the changed grids
-    /// are projected again.
-    pub fn rebuilt(&self, index: Arc<GridIndex>, generation: u64) -> TileSource {
+    /// after a change that wrote or removed `changed` (by id): when it holds
+    /// the same ids, only those grids are projected again.
+    pub fn rebuilt(
+        &self,
+        index: Arc<GridIndex>,
+        generation: u64,
+        changed: &[GridId],
+    ) -> TileSource {
         let old = self.index.grids();
         let same_ids = old.len() == index.grids().len()
             && old.iter().zip(index.grids()).all(|(a, b)| a.id == b.id);
         if !same_ids {
             return TileSource::new(index, generation);
         }
-        let world = index
-            .grids()
-            .par_iter()
-            .zip(old.par_iter())
-            .zip(self.world.par_iter())
-            .map(|((new, old), projected)| {
-                if new.geometry == old.geometry {
-                    projected.clone()
-                } else {
-                    Arc::new(project(&new.geometry))
-                }
-            })
-            .collect();
+        let mut world = self.world.clone();
+        for id in changed {
+            if let Some(ix) = index.position(id) {
+                world[ix as usize] = Arc::new(project(&index.grid(ix).geometry));
+            }
+        }
         TileSource::with_world(index, generation, world)
     }
 
@@ -76,10 +75,9 @@ impl TileSource {
         generation: u64,
         world: Vec<Arc<MultiPolygon<f64>>>,
     ) -> TileSource {
-        let bounds = index
-            .grids()
-            .iter()
-            .filter_map(|g| Bbox::of(&g.geometry))
+        let bounds = (0..index.grids().len())
+            .map(|ix| index.bbox_of(ix as GridIx))
+            .filter(|b| !b.is_empty())
             .reduce(Bbox::union);
         TileSource {
             index,

@@ -1,12 +1,16 @@
 //! `GET /api/incidents/events`: incident changes as server-sent events, so
 //! that open dispatcher maps show new reports and changes without reloading.
 //!
-//! Events: `ready` once subscribed (data `{}`), then `reported` and
-//! `changed`, each with the incident as `GET /api/incidents/{id}` writes it
-//! (without history) and its id as the event id. A listener that fell too
-//! far behind gets `lagged` (data: how many changes it missed) and should
-//! reload its list. Comments keep the connection alive every 15 s. The
-//! stream ends when the server shuts down; browsers reconnect by themselves.
+//! Events: `ready` once subscribed (data `{}`), then `reported`, `changed`
+//! and `handed_over` (an open incident a grid change gave to another grid
+//! and its leader: news to that leader, as a report is), each with the
+//! incident as `GET /api/incidents/{id}` writes it (without history) and
+//! the change-feed sequence number as the event id. A reconnect's replay
+//! sends each incident as it now stands, under the kind of its last
+//! change. A listener that fell too far behind gets `lagged` (data: how
+//! many changes it missed) and should reload its list. Comments keep the
+//! connection alive every 15 s. The stream ends when the server shuts
+//! down; browsers reconnect by themselves.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -34,8 +38,9 @@ use crate::state::AppState;
     params(("Last-Event-ID" = Option<i64>, Header,
         description = "The id of the last event received: what was committed since is sent first")),
     responses(
-        (status = 200, description = "A `text/event-stream`: `ready`, then `reported` and \
-            `changed` events whose data is the incident (JSON) and whose id is the change-feed \
+        (status = 200, description = "A `text/event-stream`: `ready`, then `reported`, \
+            `changed` and `handed_over` (moved to another grid and its leader by a grid \
+            change) events whose data is the incident (JSON) and whose id is the change-feed \
             sequence number, and `lagged` when changes were missed. A client reconnecting \
             with `Last-Event-ID` first receives every incident changed since, as it now \
             stands", content_type = "text/event-stream"),
@@ -120,6 +125,7 @@ async fn replay(state: &AppState, seen: i64) -> (Vec<(i64, &'static str, Inciden
             let kind = match latest.get(&id) {
                 Some((_, "reported")) => "reported",
                 _ if change.summary.starts_with(crate::dispatch::REPORTED) => "reported",
+                _ if change.summary == crate::dispatch::HANDED_OVER => "handed_over",
                 _ => "changed",
             };
             latest.insert(id, (change.seq, kind));

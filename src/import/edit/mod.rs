@@ -39,13 +39,13 @@ use std::collections::{BTreeMap, HashMap};
 use geo::Coord;
 use serde_json::{Map, Value};
 
-use crate::geom::LonLat;
+use crate::geom::{Bbox, LonLat};
 use crate::model::{Grid, GridId, Level};
 
 pub use gate::{
     GAP_TOLERANCE_M2, Gap, SLIVER_MIN_M2, Sliver, gaps_opened, offending_part, slivers,
 };
-pub use split::{SNAP_M, Split};
+pub use split::{SNAP_M, Split, Straddling};
 pub use vertices::VertexMove;
 
 /// One boundary edit.
@@ -236,6 +236,22 @@ pub enum EditRefusal {
         /// The children crossed.
         children: Vec<GridId>,
     },
+    /// A child a split cuts too that its line enters more than once.
+    #[error(
+        "the split line enters {child} more than once: split it first, or draw the line across it once"
+    )]
+    CrossesTwice {
+        /// The child.
+        child: GridId,
+    },
+    /// Parts given for a child the split does not cut.
+    #[error(
+        "parts are given for {child}, which the split does not cut (the line does not cross it, or straddling is not \"split\")"
+    )]
+    NotCut {
+        /// The child named.
+        child: GridId,
+    },
     /// Grids merged that are not siblings at one level.
     #[error("{grid} is not a sibling of {first}: only grids with one parent merge")]
     NotSiblings {
@@ -289,19 +305,46 @@ pub(super) fn at(p: LonLat) -> Coord<f64> {
     Coord { x: p.lon, y: p.lat }
 }
 
+/// The box of a point.
+pub(super) fn point_box(c: Coord<f64>) -> Bbox {
+    Bbox {
+        min_lon: c.x,
+        min_lat: c.y,
+        max_lon: c.x,
+        max_lat: c.y,
+    }
+}
+
+/// The bounding box of a grid's shape (an empty shape: a box that meets
+/// nothing).
+pub(super) fn bbox(shape: &geo::MultiPolygon<f64>) -> Bbox {
+    Bbox::of(shape).unwrap_or(Bbox {
+        min_lon: f64::INFINITY,
+        min_lat: f64::INFINITY,
+        max_lon: f64::NEG_INFINITY,
+        max_lat: f64::NEG_INFINITY,
+    })
+}
+
 /// The grids as the edit leaves them so far: the stored set, with the
 /// grids changed and removed by the edit laid over it.
 pub(super) struct Working<'a> {
     base: &'a [Grid],
+    /// The bounding box of each stored grid (what `near` filters by, so
+    /// that finding the few grids at a vertex does not read the county's
+    /// every coordinate).
+    bounds: &'a [Bbox],
     by_id: HashMap<&'a GridId, usize>,
     changed: BTreeMap<GridId, Grid>,
     removed: Vec<GridId>,
 }
 
 impl<'a> Working<'a> {
-    fn new(base: &'a [Grid]) -> Working<'a> {
+    fn new(base: &'a [Grid], bounds: &'a [Bbox]) -> Working<'a> {
+        debug_assert_eq!(base.len(), bounds.len());
         Working {
             base,
+            bounds,
             by_id: base.iter().enumerate().map(|(i, g)| (&g.id, i)).collect(),
             changed: BTreeMap::new(),
             removed: Vec::new(),
@@ -341,6 +384,24 @@ impl<'a> Working<'a> {
             )
     }
 
+    /// Every grid as the edit leaves it so far whose bounding box meets
+    /// `area`.
+    fn near(&self, area: Bbox) -> impl Iterator<Item = &Grid> {
+        self.base
+            .iter()
+            .zip(self.bounds.iter())
+            .filter(move |(g, b)| {
+                b.intersects(&area)
+                    && !self.changed.contains_key(&g.id)
+                    && !self.removed.contains(&g.id)
+            })
+            .map(|(g, _)| g)
+            .chain(self.changed.values().filter(move |g| {
+                !self.removed.contains(&g.id)
+                    && Bbox::of(&g.geometry).is_some_and(|b| b.intersects(&area))
+            }))
+    }
+
     /// The children of `id` as the edit leaves them so far.
     fn children_of<'s>(&'s self, id: &'s GridId) -> impl Iterator<Item = &'s Grid> + 's {
         self.all().filter(move |g| g.parent_id.as_ref() == Some(id))
@@ -360,9 +421,11 @@ impl<'a> Working<'a> {
         }
     }
 
-    /// Refuse `id` for a new grid unless it is free or one of `replaced`.
+    /// Refuse `id` for a new grid unless it is free (neither stored nor
+    /// written by this edit so far) or one of `replaced`.
     fn check_new_id(&self, id: &GridId, replaced: &[GridId]) -> Result<(), EditRefusal> {
-        if self.stored(id).is_some() && !replaced.contains(id) {
+        let taken = self.stored(id).is_some() || self.changed.contains_key(id);
+        if taken && !replaced.contains(id) {
             return Err(EditRefusal::IdTaken { id: id.clone() });
         }
         Ok(())
@@ -386,10 +449,36 @@ pub fn draw(
     edit: &Edit,
     population: &BTreeMap<GridId, u64>,
 ) -> Result<Drawn, EditRefusal> {
-    let mut work = Working::new(grids);
+    let bounds: Vec<Bbox> = grids.iter().map(|g| bbox(&g.geometry)).collect();
+    draw_with_bounds(grids, &bounds, edit, population)
+}
+
+/// [`draw`], given the bounding box of each grid (as an index holds them),
+/// in the same order.
+pub fn draw_with_bounds(
+    grids: &[Grid],
+    bounds: &[Bbox],
+    edit: &Edit,
+    population: &BTreeMap<GridId, u64>,
+) -> Result<Drawn, EditRefusal> {
+    let mut work = Working::new(grids, bounds);
     match edit {
         Edit::MoveVertices { level, moves } => vertices::move_vertices(&mut work, *level, moves)?,
-        Edit::Split(split) => split::split(&mut work, split)?,
+        Edit::Split(split) => {
+            split::split(&mut work, split)?;
+            // Parts named for a child the split did not cut would be
+            // silently dropped: refused instead.
+            if let Some(child) = split
+                .child_parts
+                .iter()
+                .find(|(_, [_, right])| !work.changed.contains_key(&right.id))
+                .map(|(child, _)| child)
+            {
+                return Err(EditRefusal::NotCut {
+                    child: child.clone(),
+                });
+            }
+        }
         Edit::Merge { grids, into } => merge::merge(&mut work, grids, into)?,
         Edit::Reparent { grid, parent } => merge::reparent(&mut work, grid, parent)?,
         Edit::CreateSubArea(grid) => {

@@ -150,6 +150,8 @@ mod tests {
             grid: GridId::from("B"),
             line: vec![lonlat(1.5, 0.0), lonlat(1.5, 1.0)],
             parts: [part("B1"), part("B2")],
+            straddling: Default::default(),
+            child_parts: Default::default(),
         });
         let drawn = draw(&peopled(), &edit, &BTreeMap::new()).expect("split");
         assert_eq!(population(&drawn, "B1"), Some(1000));

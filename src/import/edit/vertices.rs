@@ -12,12 +12,12 @@
 
 use std::collections::HashMap;
 
-use geo::{BoundingRect, Coord, Distance, Euclidean, Intersects, Line, MapCoordsInPlace, Point};
+use geo::{Coord, Distance, Euclidean, Line, MapCoordsInPlace, Point};
 
-use crate::geom::LonLat;
+use crate::geom::{Bbox, LonLat};
 use crate::model::{Grid, GridId, Level};
 
-use super::{EditRefusal, Working, at};
+use super::{EditRefusal, Working, at, bbox, point_box};
 
 /// One vertex to move.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,7 +62,10 @@ pub(super) fn move_vertices(
                 lat: m.from.lat,
             });
         }
-        let sharing: Vec<&Grid> = work.all().filter(|g| has_vertex(g, from)).collect();
+        let sharing: Vec<&Grid> = work
+            .near(point_box(from))
+            .filter(|g| has_vertex(g, from))
+            .collect();
         if let Some(above) = sharing
             .iter()
             .filter(|g| g.level < level)
@@ -81,8 +84,13 @@ pub(super) fn move_vertices(
             });
         }
     }
+    let area = moves
+        .iter()
+        .map(|m| point_box(at(m.from)))
+        .reduce(Bbox::union)
+        .expect("one move or more");
     let touched: Vec<Grid> = work
-        .all()
+        .near(area)
         .filter(|g| {
             g.level >= level
                 && g.geometry
@@ -113,7 +121,11 @@ pub(super) fn insert_on_edge(work: &mut Working<'_>, a: Coord<f64>, b: Coord<f64
                     .any(|w| (w[0] == a && w[1] == b) || (w[0] == b && w[1] == a))
             })
     };
-    let touched: Vec<Grid> = work.all().filter(|g| has_edge(g)).cloned().collect();
+    let touched: Vec<Grid> = work
+        .near(point_box(a).union(point_box(b)))
+        .filter(|g| has_edge(g))
+        .cloned()
+        .collect();
     for mut g in touched {
         for poly in &mut g.geometry.0 {
             poly.exterior_mut(|r| insert_in_ring(&mut r.0, a, b, p));
@@ -136,18 +148,9 @@ pub(super) fn conform(work: &mut Working<'_>) {
     let written: Vec<GridId> = work.changed.keys().cloned().collect();
     for id in written {
         let Some(grid) = work.get(&id) else { continue };
-        let bounds = grid.geometry.bounding_rect();
         let siblings: Vec<GridId> = work
-            .all()
-            .filter(|s| {
-                s.id != grid.id
-                    && s.level == grid.level
-                    && s.parent_id == grid.parent_id
-                    && s.geometry
-                        .bounding_rect()
-                        .zip(bounds)
-                        .is_some_and(|(a, b)| a.intersects(&b))
-            })
+            .near(bbox(&grid.geometry))
+            .filter(|s| s.id != grid.id && s.level == grid.level && s.parent_id == grid.parent_id)
             .map(|s| s.id.clone())
             .collect();
         for sibling in siblings {
@@ -166,29 +169,51 @@ pub(super) fn conform(work: &mut Working<'_>) {
 
 /// How far from an edge a vertex lies and still counts as on it, degrees
 /// (about 0.1 mm).
-const ON_EDGE_DEG: f64 = 1e-9;
+pub(super) const ON_EDGE_DEG: f64 = 1e-9;
 
 /// A vertex of `from` lying inside an edge of `onto` (not at its ends), with
-/// that edge.
+/// that edge. Only the vertices in `onto`'s box are tried, each against
+/// the edges whose box holds it (both grown by the tolerance): siblings
+/// meet along a border, so that is a few of each.
 fn vertex_on_edge(from: &Grid, onto: &Grid) -> Option<(Coord<f64>, Coord<f64>, Coord<f64>)> {
-    let edges: Vec<Line<f64>> = onto
-        .geometry
-        .iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+    let (from_box, onto_box) = (grown(bbox(&from.geometry)), grown(bbox(&onto.geometry)));
+    if !from_box.intersects(&onto_box) {
+        return None;
+    }
+    let edges: Vec<(Line<f64>, Bbox)> = rings(onto)
         .flat_map(|r| r.lines())
+        .map(|e| (e, grown(point_box(e.start).union(point_box(e.end)))))
+        .filter(|(_, b)| b.intersects(&from_box))
         .collect();
-    from.geometry
-        .iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+    rings(from)
         .flat_map(|r| r.0.iter().copied())
+        .filter(|v| onto_box.contains(LonLat::new(v.x, v.y)))
         .find_map(|v| {
-            edges.iter().find_map(|e| {
-                let inside = v != e.start
+            edges.iter().find_map(|(e, b)| {
+                let inside = b.contains(LonLat::new(v.x, v.y))
+                    && v != e.start
                     && v != e.end
                     && Euclidean.distance(&Point::from(v), e) < ON_EDGE_DEG;
                 inside.then_some((e.start, e.end, v))
             })
         })
+}
+
+/// Every ring of a grid, outer and inner.
+fn rings(grid: &Grid) -> impl Iterator<Item = &geo::LineString<f64>> {
+    grid.geometry
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+}
+
+/// `b` grown by [`ON_EDGE_DEG`] on every side.
+pub(super) fn grown(b: Bbox) -> Bbox {
+    Bbox {
+        min_lon: b.min_lon - ON_EDGE_DEG,
+        min_lat: b.min_lat - ON_EDGE_DEG,
+        max_lon: b.max_lon + ON_EDGE_DEG,
+        max_lat: b.max_lat + ON_EDGE_DEG,
+    }
 }
 
 fn insert_in_ring(ring: &mut Vec<Coord<f64>>, a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) {

@@ -58,6 +58,11 @@ fn migrator() -> Migrator {
             "grid revisions",
             include_str!("migrations/0005_grid_revisions.sql"),
         ),
+        migration(
+            6,
+            "hazard grids",
+            include_str!("migrations/0006_hazard_grids.sql"),
+        ),
     ])
 }
 
@@ -561,6 +566,17 @@ async fn write_grids(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every file in `migrations/` is in the list (a file added and not
+    /// listed would never be applied).
+    #[test]
+    fn every_migration_file_is_applied() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/postgis/migrations");
+        let files = std::fs::read_dir(dir)
+            .expect("the migrations folder")
+            .count();
+        assert_eq!(migrator().iter().count(), files);
+    }
 
     /// Version strings as PostGIS reports them, including development builds.
     #[test]

@@ -56,6 +56,11 @@ fn migrator() -> Migrator {
             "grid revisions",
             include_str!("migrations/0005_grid_revisions.sql"),
         ),
+        migration(
+            6,
+            "hazard grids",
+            include_str!("migrations/0006_hazard_grids.sql"),
+        ),
     ])
 }
 
@@ -378,6 +383,17 @@ mod tests {
     use serde_json::Map;
 
     use super::*;
+
+    /// Every file in `migrations/` is in the list (a file added and not
+    /// listed would never be applied).
+    #[test]
+    fn every_migration_file_is_applied() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/sqlite/migrations");
+        let files = std::fs::read_dir(dir)
+            .expect("the migrations folder")
+            .count();
+        assert_eq!(migrator().iter().count(), files);
+    }
 
     async fn write_one(store: &SqliteStore) {
         let mut unit = store.begin().await.expect("begins");

@@ -49,6 +49,10 @@ export function install(ctx) {
     /** Split: the grid picked and the line's points; merge: the grids picked. */
     picked: [],
     line: [],
+    /** Split: cut the children the line crosses too, rather than refuse. */
+    splitChildren: false,
+    /** Ids and names typed into the split and merge fields, by field. */
+    typed: new Map(),
     /** The edit the preview answered for, ready to save. */
     planned: null,
     latest: 0,
@@ -194,6 +198,7 @@ function resetEdit(state) {
   state.line = [];
   state.lineDone = false;
   state.planned = null;
+  state.typed.clear();
   state.latest += 1;
 }
 
@@ -238,6 +243,9 @@ function currentEdit(state, options) {
         { id: field('edit-part-left-id'), name: field('edit-part-left-name') },
         { id: field('edit-part-right-id'), name: field('edit-part-right-name') },
       ],
+      // Children the line crosses: cut too (each keeps its id on the left,
+      // the right part gets the id with "-2"), or the split is refused.
+      straddling: state.splitChildren ? 'split' : 'refuse',
     };
   }
   if (state.picked.length < 2) return null;
@@ -249,8 +257,13 @@ function currentEdit(state, options) {
 }
 
 function renderOptions(state, options, ask = state.ask) {
+  // What the planner typed survives the re-render each click causes.
   const input = (test, value, label) => h('label', { class: 'field' }, label,
-    h('input', { type: 'text', value, dataset: { test }, onchange: () => ask?.() }));
+    h('input', {
+      type: 'text', value: state.typed.get(test) ?? value, dataset: { test },
+      oninput: (e) => state.typed.set(test, e.target.value),
+      onchange: () => ask?.(),
+    }));
   if (state.mode === 'split') {
     const grid = state.grids.get(state.picked[0]);
     const id = grid?.properties.id ?? '';
@@ -269,6 +282,12 @@ function renderOptions(state, options, ask = state.ask) {
       input('edit-part-left-name', name, '左侧名称'),
       input('edit-part-right-id', id ? `${id}-2` : '', '右侧新网格编号'),
       input('edit-part-right-name', name ? `${name}二` : '', '右侧名称'),
+      h('label', { class: 'field check' },
+        h('input', {
+          type: 'checkbox', checked: state.splitChildren, dataset: { test: 'edit-split-children' },
+          onchange: (e) => { state.splitChildren = e.target.checked; ask?.(); },
+        }),
+        '分割线穿过的下级网格一并分割（否则拒绝）'),
       finish);
   } else if (state.mode === 'merge') {
     const first = state.grids.get(state.picked[0]);
@@ -422,6 +441,8 @@ function installPicking(map, state, options, ask, active) {
     if (!hit) return;
     const id = hit.properties.id;
     if (state.mode === 'split') {
+      // Another grid: its own ids and names, not those typed for the last.
+      if (state.picked[0] !== id) state.typed.clear();
       state.picked = [id];
     } else if (!state.picked.includes(id)) {
       state.picked = [...state.picked, id];

@@ -7,7 +7,7 @@
 
 /**
  * Follow the feed: `on.reported(incident)`, `on.changed(incident)`,
- * `on.resync()`.
+ * `on.handedOver(incident)`, `on.resync()`.
  */
 export function follow(on) {
   const source = new EventSource(new URL('api/incidents/events', document.baseURI));
@@ -19,6 +19,8 @@ export function follow(on) {
   });
   source.addEventListener('reported', (event) => on.reported(JSON.parse(event.data)));
   source.addEventListener('changed', (event) => on.changed(JSON.parse(event.data)));
+  // Handed to another grid by a boundary change: news to its new leader.
+  source.addEventListener('handed_over', (event) => on.handedOver(JSON.parse(event.data)));
   source.addEventListener('lagged', () => on.resync());
   source.addEventListener('error', () => {
     document.body.dataset.incidentFeed = 'down';

@@ -44,10 +44,14 @@ export async function install(ctx) {
     '请在地图上点击事件发生的位置（Esc 取消）。');
   const work = h('div', { class: 'incident-work', dataset: { test: 'incident-work' } });
   const listRoot = h('div', { class: 'incident-list-root' });
+  // Incidents a boundary change handed to another grid: announced as news
+  // for the grid (and leader) that now has them.
+  const handedOver = h('p', { class: 'notice', role: 'status', hidden: true,
+    dataset: { test: 'handed-over' } });
   body.append(
     h('div', { class: 'incident-bar' }, h('label', { class: 'field' }, h('span', {}, '操作人'), actorInput),
       reportButton),
-    hint, work, h('h2', { class: 'section-heading' }, '事件列表'), listRoot);
+    hint, work, h('h2', { class: 'section-heading' }, '事件列表'), handedOver, listRoot);
 
   // Filled below; everything that reads it runs after that.
   const categories = new Map();
@@ -166,6 +170,15 @@ export async function install(ctx) {
       layers.refresh();
       list.reload().then(() => list.flash(incident.id));
       refreshColouring();
+    },
+    handedOver: (incident) => {
+      layers.refresh();
+      list.reload().then(() => list.flash(incident.id));
+      refreshColouring();
+      const grid = incident.grids.at(-1)?.name ?? '县外';
+      const leader = incident.responsible?.name;
+      handedOver.hidden = false;
+      handedOver.textContent = `网格调整：事件 #${incident.id} 现属${grid}${leader ? `，由${leader}负责` : ''}`;
     },
     changed: (incident) => {
       layers.refresh();
