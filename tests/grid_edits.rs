@@ -29,6 +29,7 @@ use support::TestStore;
 use support::county_world::*;
 use support::four_towns::grid;
 use support::http::{get, post_json};
+use support::sse::EventReader;
 
 conformance!(
     a_shared_border_vertex_moves_both_grids,
@@ -442,6 +443,19 @@ async fn a_grid_is_split_and_merged_back(t: &TestStore) {
             heard.incident.responsible.as_ref().map(|p| p.name.as_str())
         ),
         (ChangeKind::HandedOver, w.stays, Some("新网格长")),
+        "{}",
+        t.name
+    );
+    // A listener reconnecting from the grid change hears it too, as other
+    // servers do: by the change feed's entry.
+    let since = applied["change"].as_i64().expect("a change number");
+    let mut replay = EventReader::reconnect(&w.app, since).await;
+    assert_eq!(replay.next().await.kind, "ready");
+    let missed = replay.next().await;
+    let data: Value = serde_json::from_str(&missed.data).expect("JSON");
+    assert_eq!(
+        (missed.kind.as_str(), data["id"].as_i64()),
+        ("handed_over", Some(w.stays)),
         "{}",
         t.name
     );

@@ -8,12 +8,10 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use wangge::api::router;
@@ -26,6 +24,7 @@ use support::TestStore;
 use support::four_towns::four_towns_app;
 use support::http::{get, post_json, send};
 use support::mvt::{DecodedFeature, decode};
+use support::sse::EventReader;
 
 conformance!(
     open_incidents_are_tiled_and_clustered_below_zoom_14,
@@ -194,60 +193,6 @@ async fn open_incidents_are_tiled_and_clustered_below_zoom_14(t: &TestStore) {
     );
 }
 
-/// An event read off a `text/event-stream`.
-#[derive(Debug)]
-struct Event {
-    kind: String,
-    id: Option<String>,
-    data: String,
-}
-
-/// Reads events from a streaming body, frame by frame.
-struct EventReader {
-    body: Body,
-    buffer: String,
-}
-
-impl EventReader {
-    async fn next(&mut self) -> Event {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut event = Event {
-                    kind: "message".into(),
-                    id: None,
-                    data: String::new(),
-                };
-                let mut any = false;
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        event.kind = v.trim().to_owned();
-                        any = true;
-                    } else if let Some(v) = line.strip_prefix("id:") {
-                        event.id = Some(v.trim().to_owned());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        event.data.push_str(v.trim_start());
-                        any = true;
-                    }
-                }
-                if any {
-                    return event;
-                }
-                continue; // a keep-alive comment
-            }
-            let frame = tokio::time::timeout(Duration::from_secs(10), self.body.frame())
-                .await
-                .expect("an event within 10 s")
-                .expect("the stream is open")
-                .expect("a frame");
-            if let Ok(bytes) = frame.into_data() {
-                self.buffer
-                    .push_str(std::str::from_utf8(&bytes).expect("UTF-8"));
-            }
-        }
-    }
-}
-
 async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     let (_state, app) = app(t).await;
     let response = app
@@ -264,10 +209,7 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
         response.headers()[header::CONTENT_TYPE],
         "text/event-stream"
     );
-    let mut events = EventReader {
-        body: response.into_body(),
-        buffer: String::new(),
-    };
+    let mut events = EventReader::new(response.into_body());
     assert_eq!(events.next().await.kind, "ready");
 
     let id = report(&app, "sanitation", IN_S1).await;
@@ -327,20 +269,7 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     // A listener that reconnects with the id of the first report receives
     // what it missed, as it now stands, in feed order: the change to the
     // first incident, then the second report; then it is live again.
-    let response = app
-        .clone()
-        .oneshot(
-            Request::get("/api/incidents/events")
-                .header("last-event-id", report_seq.to_string())
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-    let mut again = EventReader {
-        body: response.into_body(),
-        buffer: String::new(),
-    };
+    let mut again = EventReader::reconnect(&app, report_seq).await;
     assert_eq!(again.next().await.kind, "ready");
     let missed_change = again.next().await;
     assert_eq!(missed_change.kind, "changed");

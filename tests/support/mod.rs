@@ -15,6 +15,7 @@ pub mod http;
 pub mod mvt;
 pub mod process;
 pub mod server;
+pub mod sse;
 pub mod webdriver;
 
 use std::sync::Arc;
