@@ -471,6 +471,61 @@ async fn body_rejections_are_problems() {
     .problem(StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// The writes that read a raw body (a grid import, hazards, roads) refuse
+/// one of a type they do not declare, `text/plain` above all (a page on
+/// another site can send that without the browser asking first), with 415
+/// and nothing changed.
+#[tokio::test]
+async fn raw_body_writes_refuse_undeclared_types() {
+    let (_dir, _state, app) = app().await;
+    let grids = serde_json::to_string(&grids_to_feature_collection(&four_towns()[..1]))
+        .expect("serialises");
+    let hazard = json!({"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [106.01, 34.61]},
+        "properties": {"name": "土坡", "category": "landslide", "risk": "major"}})
+    .to_string();
+    let roads = json!({"type": "FeatureCollection", "features": []}).to_string();
+    let before = (
+        get(&app, "/healthz").await.expect(StatusCode::OK)["grid_version"].clone(),
+        get(&app, "/api/hazards").await.expect(StatusCode::OK),
+        get(&app, "/api/roads").await.expect(StatusCode::OK),
+    );
+    for content_type in [
+        Some("text/plain"),
+        None,
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        for (method, uri, body) in [
+            (Method::POST, "/api/grids/import?mode=replace", &grids),
+            (Method::POST, "/api/hazards", &hazard),
+            (Method::PUT, "/api/roads", &roads),
+        ] {
+            let mut request = Request::builder().method(method.clone()).uri(uri);
+            if let Some(t) = content_type {
+                request = request.header(header::CONTENT_TYPE, t);
+            }
+            let doc = send(
+                &app,
+                request.body(Body::from(body.clone())).expect("a request"),
+            )
+            .await
+            .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert!(
+                doc["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("application/geo+json")),
+                "{method} {uri} as {content_type:?}: {doc}"
+            );
+        }
+    }
+    let after = (
+        get(&app, "/healthz").await.expect(StatusCode::OK)["grid_version"].clone(),
+        get(&app, "/api/hazards").await.expect(StatusCode::OK),
+        get(&app, "/api/roads").await.expect(StatusCode::OK),
+    );
+    assert_eq!(after, before, "a refused write changed something");
+}
+
 /// A body over the 16 MiB limit is a 413 problem.
 #[tokio::test]
 async fn oversized_body_is_413() {

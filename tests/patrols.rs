@@ -498,11 +498,16 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
     assert!(visits[0]["closest_m"].as_f64().expect("closest") < 11.0);
     assert_eq!(visits[1]["visited_at"], Value::Null, "H2 is 700 m away");
 
-    // GPX: on to H2 (within 5 m) and back south.
+    // GPX: on to H2 (within 5 m) and back south. Sent as text/plain (as a
+    // page on another site could, without asking), it is refused and
+    // nothing is recorded.
     let doc = gpx(&[
         ([106.035, 34.61509], "2026-05-01T08:30:00Z"),
         ([106.03504, 34.622], "2026-05-01T08:40:00Z"),
     ]);
+    post_track(&app, patrol, "text/plain", doc.clone())
+        .await
+        .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let answer = post_track(&app, patrol, "application/gpx+xml", doc)
         .await
         .expect(StatusCode::OK);

@@ -58,6 +58,33 @@ where
     }
 }
 
+/// The media type a request body declares (`Content-Type` without its
+/// parameters, in lower case), refused with 415 unless it is one of
+/// `accepted`. A write reads only bodies of the types it declares: a
+/// `text/plain` POST, which any web page can send across origins without
+/// the browser asking first, never reaches a raw-body route.
+pub(super) fn declared_media(
+    headers: &axum::http::HeaderMap,
+    accepted: &[&str],
+) -> Result<String, ApiError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match media {
+        Some(m) if accepted.contains(&m.as_str()) => Ok(m),
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type must be {}; got {}",
+            accepted.join(", "),
+            other.map_or_else(|| "none".to_owned(), |m| format!("{m:?}"))
+        ))),
+    }
+}
+
+/// GeoJSON, as the raw-body routes that read it accept it.
+pub(super) const GEOJSON_TYPES: &[&str] = &["application/geo+json", "application/json"];
+
 /// Path parameters, as `axum::extract::Path`.
 pub(super) struct Path<T>(pub T);
 

@@ -10,19 +10,26 @@ use crate::geom::PlanningCrs;
 use crate::model::Grid;
 use crate::services::grid_files::{self, GridFileFormat};
 
-/// The format a request body's `Content-Type` names (GeoJSON when it names
-/// neither a zip nor a GeoPackage).
-pub(super) fn format_of_body(headers: &HeaderMap) -> GridFileFormat {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match media.as_deref() {
-        Some("application/zip" | "application/x-zip-compressed") => GridFileFormat::Shapefile,
-        Some("application/geopackage+sqlite3") => GridFileFormat::GeoPackage,
+/// The format a request body's `Content-Type` names: GeoJSON
+/// (`application/geo+json` or `application/json`), a zipped Shapefile
+/// (`application/zip`) or a GeoPackage (`application/geopackage+sqlite3`);
+/// any other type is refused (415).
+pub(super) fn format_of_body(headers: &HeaderMap) -> Result<GridFileFormat, ApiError> {
+    let media = super::extract::declared_media(
+        headers,
+        &[
+            "application/geo+json",
+            "application/json",
+            "application/zip",
+            "application/x-zip-compressed",
+            "application/geopackage+sqlite3",
+        ],
+    )?;
+    Ok(match media.as_str() {
+        "application/zip" | "application/x-zip-compressed" => GridFileFormat::Shapefile,
+        "application/geopackage+sqlite3" => GridFileFormat::GeoPackage,
         _ => GridFileFormat::GeoJson,
-    }
+    })
 }
 
 /// The format an export's `format` parameter names.

@@ -608,6 +608,8 @@ pub(super) struct ImportSummaryDto {
             from a Shapefile or GeoPackage, the same attributes (names in any case; the \
             leader as `leader_nm`/`leader_ph` or a JSON `leader`)"),
     responses(
+        (status = 415, description = "The body is not GeoJSON (`application/geo+json`, `application/json`), a zipped Shapefile (`application/zip`) or a GeoPackage (`application/geopackage+sqlite3`); nothing changed",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "Imported (or, with `dry_run=true`, what importing would do)",
             body = ImportSummaryDto),
         (status = 400, description = "`mode`, `dry_run` or `version` is malformed",
@@ -644,7 +646,7 @@ async fn import(
             )
         })?),
     };
-    let grids = grid_files::read(format_of_body(&headers), body.to_vec(), crs)
+    let grids = grid_files::read(format_of_body(&headers)?, body.to_vec(), crs)
         .await
         .map_err(ApiError::ImportRefused)?;
     let plan = state

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
-use super::extract::{Body, Json, Path, Query};
+use super::extract::{Body, GEOJSON_TYPES, Json, Path, Query, declared_media};
 use super::params::{parse_grid, parse_time_or_now};
 use crate::geom::LonLat;
 use crate::model::{HazardId, HazardStatus, RiskClass};
@@ -70,6 +70,8 @@ struct FeatureCollectionDoc {
         Point (or small Polygon) geometry; properties name, category, risk (major, significant, \
         general, low), optional interval_days, status, description, last_inspected_at"),
     responses(
+        (status = 415, description = "The body is not `application/geo+json` or `application/json`; nothing registered",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 201, description = "Registered: the hazards as a FeatureCollection", body = FeatureCollectionDoc),
         (status = 400, description = "A feature or field is wrong; `parameter` names it. Nothing registered",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -77,8 +79,10 @@ struct FeatureCollectionDoc {
 )]
 async fn create(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
+    declared_media(&headers, GEOJSON_TYPES)?;
     let now = Timestamp::now();
     let (drafts, single) = tokio::task::spawn_blocking(move || hazards::drafts_from_geojson(&body))
         .await
@@ -345,6 +349,8 @@ struct RoadSummary {
     tag = "hazards",
     request_body(content = FeatureCollectionDoc, description = "LineStrings or MultiLineStrings"),
     responses(
+        (status = 415, description = "The body is not `application/geo+json` or `application/json`; nothing changed",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "Imported", body = RoadSummary),
         (status = 400, description = "A feature is wrong; `parameter` names it. Nothing changed",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -352,8 +358,10 @@ struct RoadSummary {
 )]
 async fn replace_roads(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     Body(body): Body,
 ) -> Result<axum::Json<RoadSummary>, ApiError> {
+    declared_media(&headers, GEOJSON_TYPES)?;
     let lines = tokio::task::spawn_blocking(move || roads::lines_from_geojson(&body))
         .await
         .map_err(|e| ApiError::internal("reading roads", e))??;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiError, ProblemDocument};
-use crate::api::extract::{Body, Json, Path, Query};
+use crate::api::extract::{Body, Json, Path, Query, declared_media};
 use crate::api::params::time_or_now;
 use crate::dispatch::{self, Report};
 use crate::geom::{InputCrs, LonLat};
@@ -213,6 +213,8 @@ pub(super) async fn one_patrol(
     params(("id" = i64, Path, description = "The patrol's number")),
     request_body(content = String, description = "GPX 1.1 or GeoJSON", content_type = "application/gpx+xml"),
     responses(
+        (status = 415, description = "The body is not GPX (`application/gpx+xml`, `application/xml`, `text/xml`) or GeoJSON (`application/geo+json`, `application/json`); nothing changed",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The patrol with the stops the track reached marked", body = PatrolDoc),
         (status = 400, description = "The track is unreadable; `parameter` says where", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The patrol is finished", body = ProblemDocument, content_type = "application/problem+json"),
@@ -224,13 +226,17 @@ pub(super) async fn post_track(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let is_gpx =
-        content_type.contains("gpx") || content_type.contains("xml") || body.starts_with(b"<");
+    let media = declared_media(
+        &headers,
+        &[
+            "application/gpx+xml",
+            "application/xml",
+            "text/xml",
+            "application/geo+json",
+            "application/json",
+        ],
+    )?;
+    let is_gpx = media.contains("xml");
     let points = tokio::task::spawn_blocking(move || {
         if is_gpx {
             tracks::from_gpx(&body)
