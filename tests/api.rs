@@ -526,6 +526,27 @@ async fn raw_body_writes_refuse_undeclared_types() {
     assert_eq!(after, before, "a refused write changed something");
 }
 
+/// Every answer (the API, the web map, an error) tells browsers not to
+/// sniff its type, to send no full address to other sites, and not to show
+/// it in another site's frame.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let (_dir, _state, app) = app().await;
+    for uri in ["/healthz", "/", "/api/grids/no-such-grid", "/no/such/page"] {
+        let answer = get(&app, uri).await;
+        assert_eq!(
+            (
+                answer.header(header::X_CONTENT_TYPE_OPTIONS),
+                answer.header(header::REFERRER_POLICY),
+                answer.header(header::X_FRAME_OPTIONS),
+            ),
+            ("nosniff", "same-origin", "DENY"),
+            "{uri} ({})",
+            answer.status
+        );
+    }
+}
+
 /// A body over the 16 MiB limit is a 413 problem.
 #[tokio::test]
 async fn oversized_body_is_413() {

@@ -44,8 +44,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, MakeSpan, OnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
@@ -86,6 +88,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Routes that need more (the import) set their own limit inside this one.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        // On every answer, errors, panics and the web map included: browsers take
+        // a body for the type it is sent as (no sniffing a JSON answer into
+        // a page), send no full address to other sites, and show the map
+        // in no other site's frame (no clickjacking a dispatcher).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         // One INFO line per request (method, path, status, latency), inside a
         // span that the handlers' own logs, such as a 500's cause, inherit.
         // Tiles and map assets log at DEBUG: one pan of the map asks for
