@@ -373,12 +373,7 @@ macro_rules! impl_incident_store {
             ) -> Result<Vec<$crate::model::Incident>, $crate::store::StoreError> {
                 let mut rows = Vec::new();
                 for (level, grid) in grids {
-                    // The column is one of five fixed names, never input.
-                    let column = format!("grid_l{}", level.get());
-                    let test = match grid {
-                        Some(_) => format!("{column} = $2"),
-                        None => format!("{column} IS NULL"),
-                    };
+                    let test = $crate::store::incident_sql::grid_test(*level, grid.is_some(), 2);
                     for status in statuses {
                         let sql = format!(
                             "SELECT {} FROM incidents WHERE status = $1 AND {test}",
@@ -510,6 +505,18 @@ macro_rules! push_filter {
 }
 
 pub(crate) use {impl_incident_store, insert_event, push_filter};
+
+/// The condition on an incident's or hazard's grid at `level`: equal to
+/// the bound parameter `$n` when `bound`, else no grid at that level. The
+/// column is one of five fixed names, never input.
+pub(crate) fn grid_test(level: crate::model::Level, bound: bool, n: usize) -> String {
+    let column = format!("grid_l{}", level.get());
+    if bound {
+        format!("{column} = ${n}")
+    } else {
+        format!("{column} IS NULL")
+    }
+}
 
 /// A database error, saying what was being done.
 pub(crate) fn failed(action: &'static str) -> impl FnOnce(sqlx::Error) -> super::StoreError {

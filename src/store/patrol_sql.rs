@@ -563,12 +563,7 @@ macro_rules! impl_patrol_store {
             ) -> Result<Vec<$crate::model::Hazard>, $crate::store::StoreError> {
                 let mut hazards = Vec::new();
                 for (level, grid) in grids {
-                    // The column is one of five fixed names, never input.
-                    let column = format!("grid_l{}", level.get());
-                    let test = match grid {
-                        Some(_) => format!("{column} = $1"),
-                        None => format!("{column} IS NULL"),
-                    };
+                    let test = $crate::store::incident_sql::grid_test(*level, grid.is_some(), 1);
                     let sql = format!(
                         "SELECT {} FROM hazards WHERE {test}",
                         $crate::store::patrols::HAZARD_COLUMNS

@@ -749,6 +749,18 @@ mod tests {
         assert_eq!(by_id("a-north-2").name, "a-north-2");
     }
 
+    /// The cut at x = 0.5 through `nested`, cutting children, with the
+    /// parts of `child` named.
+    fn cut_naming(child: &str, [left, right]: [&str; 2]) -> Result<Drawn, EditRefusal> {
+        let Edit::Split(mut s) = split_a(&[(0.5, 0.0), (0.5, 1.0)]) else {
+            unreachable!()
+        };
+        s.straddling = Straddling::Split;
+        s.child_parts
+            .insert(GridId::from(child), [part(left), part(right)]);
+        draw(&nested(), &Edit::Split(s), &Default::default())
+    }
+
     #[test]
     fn a_child_the_line_enters_twice_refuses_the_cut() {
         let zigzag = [(0.2, 0.0), (0.3, 0.7), (0.4, 0.2), (0.5, 0.7), (0.6, 1.0)];
@@ -757,28 +769,16 @@ mod tests {
             Err(EditRefusal::CrossesTwice { .. })
         ));
         // Parts named for a child the line does not cross.
-        let Edit::Split(mut s) = split_a(&[(0.5, 0.0), (0.5, 1.0)]) else {
-            unreachable!()
-        };
-        s.straddling = Straddling::Split;
-        s.child_parts
-            .insert(GridId::from("n-w"), [part("n-w"), part("n-w-east")]);
         assert_eq!(
-            draw(&nested(), &Edit::Split(s), &Default::default()),
+            cut_naming("n-w", ["n-w", "n-w-east"]),
             Err(EditRefusal::NotCut {
                 child: GridId::from("n-w")
             })
         );
         // A child's part named like a part of the grid: refused, not
         // overwritten.
-        let Edit::Split(mut s) = split_a(&[(0.5, 0.0), (0.5, 1.0)]) else {
-            unreachable!()
-        };
-        s.straddling = Straddling::Split;
-        s.child_parts
-            .insert(GridId::from("a-north"), [part("a-north"), part("A2")]);
         assert_eq!(
-            draw(&nested(), &Edit::Split(s), &Default::default()),
+            cut_naming("a-north", ["a-north", "A2"]),
             Err(EditRefusal::IdTaken {
                 id: GridId::from("A2")
             })
