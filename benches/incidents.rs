@@ -197,6 +197,32 @@ fn busiest_town(index: &GridIndex) -> String {
         .clone()
 }
 
+/// A bearer token of a county-wide dispatcher.
+async fn dispatcher_token(state: &wangge::state::AppState) -> String {
+    use wangge::model::account::{Role, Scope, UserDraft};
+    let actor = wangge::services::accounts::Actor::default();
+    let user = state
+        .accounts()
+        .create_user(
+            UserDraft {
+                login: "bench-dispatcher".into(),
+                display_name: String::new(),
+                role: Role::Dispatcher,
+                scope: Scope::County,
+            },
+            "bench password 1234",
+            &actor,
+        )
+        .await
+        .expect("a user is created");
+    state
+        .accounts()
+        .issue_token(user.id, "bench", 1, &[], &actor)
+        .await
+        .expect("a token is issued")
+        .0
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -249,11 +275,17 @@ fn bench(c: &mut Criterion) {
             .sample_size(20)
             .measurement_time(Duration::from_secs(10));
         let app = wangge::api::router(state.clone());
+        // As a county dispatcher would ask: with a bearer token (checked on
+        // every request, like the web map's session).
+        let bearer = format!("Bearer {}", rt.block_on(dispatcher_token(&state)));
         let town = busiest_town(&state.index());
         let uri = format!("/api/incidents?grid={town}&status=collected");
         let list = |uri: &str| {
             let app = app.clone();
-            let request = Request::get(uri).body(Body::empty()).expect("a request");
+            let request = Request::get(uri)
+                .header("authorization", &bearer)
+                .body(Body::empty())
+                .expect("a request");
             rt.block_on(async move {
                 let response = app.oneshot(request).await.expect("infallible");
                 assert_eq!(response.status(), StatusCode::OK);

@@ -3,7 +3,7 @@
 //! tile cache, the live incidents, the road network), each swapped only by
 //! the change feed after a commit (see [`crate::services::feed`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::dispatch::events::LiveIncidents;
@@ -14,6 +14,7 @@ use crate::model::{Category, Grid};
 use crate::patrol::service::Patrols;
 use crate::routing::{RoadLine, RoadNetwork};
 use crate::services::Current;
+use crate::services::accounts::{AccessSettings, Accounts};
 use crate::services::feed::{Effect, Feed, load_index};
 use crate::services::grids::{Applied, GridChange, GridChangeError, GridService};
 use crate::store::{IncidentFilter, Store, StoreError, WriteMode};
@@ -44,6 +45,10 @@ pub struct AppState {
     /// Set when the server begins to shut down, so that long-lived answers
     /// (the incident event streams, the feed follower) end and let it finish.
     shutting_down: tokio::sync::watch::Sender<bool>,
+    /// Users, sessions, tokens and the audit trail.
+    accounts: Arc<Accounts>,
+    /// Who may read without logging in; which proxies to believe.
+    access: RwLock<Arc<AccessSettings>>,
 }
 
 impl AppState {
@@ -104,6 +109,8 @@ impl AppState {
             patrols: Patrols::new(feed.clone()),
             live,
             shutting_down: tokio::sync::watch::Sender::new(false),
+            accounts: Arc::new(Accounts::new(store.clone())),
+            access: RwLock::new(Arc::new(AccessSettings::default())),
             store,
             index,
             tiles,
@@ -120,6 +127,24 @@ impl AppState {
     /// that every answer in it comes from the same version of the grids.
     pub fn index(&self) -> Arc<GridIndex> {
         self.index.get()
+    }
+
+    /// Users, sessions, tokens and the audit trail.
+    pub fn accounts(&self) -> &Arc<Accounts> {
+        &self.accounts
+    }
+
+    /// The access settings in force.
+    pub fn access(&self) -> Arc<AccessSettings> {
+        self.access
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replace the access settings (at start, from the command line).
+    pub fn set_access(&self, settings: AccessSettings) {
+        *self.access.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(settings);
     }
 
     /// The tiles of the current index and their cache.

@@ -20,8 +20,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
+use support::admin_app as router;
 use tempfile::TempDir;
-use wangge::api::router;
 
 mod support;
 use support::four_towns::{four_towns, grid};

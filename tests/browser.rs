@@ -56,7 +56,7 @@ async fn serves_the_page_the_style_and_problem_404s() {
         .import_grids(four_towns(), wangge::store::WriteMode::Replace)
         .await
         .expect("the four towns are a valid county");
-    let app = wangge::api::router(state);
+    let app = support::admin_app(state);
 
     let (status, content_type, body) = get(&app, "/", &[]).await;
     assert_eq!(
@@ -132,7 +132,7 @@ fn drive(
     artifacts: &Path,
 ) -> Result<(), String> {
     // 1. The page, until MapLibre has drawn the first view with both tilesets.
-    browser.navigate(&format!("{}/", server.base_url()))?;
+    server.open_map_as(browser, "admin")?;
     browser
         .wait_for(
             "the map to draw its first view (data-map-ready)",

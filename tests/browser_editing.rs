@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use wangge::model::{Grid, Level};
 
 use support::server::{DemoServer, spawn_demo_server};
-use support::webdriver::{Browser, http_json, map_error, run_in_browser};
+use support::webdriver::{Browser, map_error, run_in_browser};
 
 /// How long the first view may take to draw: software WebGL on two busy cores.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -125,7 +125,7 @@ fn pick_vertex(server: &DemoServer) -> Result<(Grid, Grid, Coord<f64>, Coord<f64
 }
 
 fn wait_ready(browser: &Browser, server: &DemoServer) -> Result<(), String> {
-    browser.navigate(&format!("{}/", server.base_url()))?;
+    server.open_map_as(browser, "planner")?;
     browser
         .wait_for(
             "the map to draw its first view",
@@ -204,8 +204,8 @@ fn drawn(browser: &Browser, id: &str) -> Result<Value, String> {
     )
 }
 
-fn grid(port: u16, id: &str) -> Result<Grid, String> {
-    let (status, doc) = http_json(port, "GET", &format!("/api/grids/{id}"), None)?;
+fn grid(server: &DemoServer, id: &str) -> Result<Grid, String> {
+    let (status, doc) = server.api("GET", &format!("/api/grids/{id}"), None)?;
     if status != 200 {
         return Err(format!("GET grid {id}: {status} {doc}"));
     }
@@ -220,8 +220,8 @@ fn has_vertex_near(g: &Grid, at: Coord<f64>, within_m: f64) -> Option<Coord<f64>
 }
 
 /// The children of `parent` cover its area within 1 m² (no gap, no overlap).
-fn covers_parent(port: u16, parent: &str) -> Result<(), String> {
-    let (_, doc) = http_json(port, "GET", &format!("/api/grids?parent={parent}"), None)?;
+fn covers_parent(server: &DemoServer, parent: &str) -> Result<(), String> {
+    let (_, doc) = server.api("GET", &format!("/api/grids?parent={parent}"), None)?;
     let children = wangge::import::parse_feature_collection(doc.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
     let sum: f64 = children
@@ -229,7 +229,7 @@ fn covers_parent(port: u16, parent: &str) -> Result<(), String> {
         .filter(|c| c.level == basic())
         .map(|c| c.geometry.chamberlain_duquette_unsigned_area())
         .sum();
-    let whole = grid(port, parent)?
+    let whole = grid(server, parent)?
         .geometry
         .chamberlain_duquette_unsigned_area();
     if (sum - whole).abs() > 1.0 {
@@ -241,7 +241,6 @@ fn covers_parent(port: u16, parent: &str) -> Result<(), String> {
 }
 
 fn drag_a_vertex(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(), String> {
-    let port = server.addr().port();
     let (a, b, vertex, target) = pick_vertex(server)?;
     let parent = a.parent_id.clone().ok_or("a parent")?;
     wait_ready(browser, server)?;
@@ -274,7 +273,7 @@ fn drag_a_vertex(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Re
     // Reload: the server draws the new border for both grids, shared.
     wait_ready(browser, server)?;
     load_editor(browser, vertex, 17.0)?;
-    let (new_a, new_b) = (grid(port, a.id.as_str())?, grid(port, b.id.as_str())?);
+    let (new_a, new_b) = (grid(server, a.id.as_str())?, grid(server, b.id.as_str())?);
     let moved = has_vertex_near(&new_a, target, 3.0)
         .ok_or_else(|| format!("{} has no vertex where it was dragged", a.id))?;
     if !coords(&new_b).contains(&moved) {
@@ -291,7 +290,7 @@ fn drag_a_vertex(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Re
             ));
         }
     }
-    covers_parent(port, parent.as_str())
+    covers_parent(server, parent.as_str())
 }
 
 /// A childless basic grid and a line across it between the midpoints of two
@@ -347,7 +346,6 @@ fn click_point(browser: &Browser, at: Coord<f64>) -> Result<(), String> {
 }
 
 fn split_and_merge(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(), String> {
-    let port = server.addr().port();
     let (original, [p, q]) = pick_split(server)?;
     let id = original.id.as_str();
     let area = original.geometry.chamberlain_duquette_unsigned_area();
@@ -399,7 +397,7 @@ fn split_and_merge(browser: &Browser, server: &DemoServer, artifacts: &Path) -> 
     browser.screenshot(&artifacts.join("edit-split.png"))?;
     browser.click("[data-test=edit-save]")?;
     preview(browser, "saved")?;
-    let parts = [grid(port, &left)?, grid(port, &right)?];
+    let parts = [grid(server, &left)?, grid(server, &right)?];
     let sum: f64 = parts
         .iter()
         .map(|g| g.geometry.chamberlain_duquette_unsigned_area())
@@ -431,7 +429,7 @@ fn split_and_merge(browser: &Browser, server: &DemoServer, artifacts: &Path) -> 
     }
     browser.click("[data-test=edit-save]")?;
     preview(browser, "saved")?;
-    let merged = grid(port, id)?;
+    let merged = grid(server, id)?;
     let merged_area = merged.geometry.chamberlain_duquette_unsigned_area();
     if (merged_area - area).abs() > 1.0 {
         return Err(format!(
@@ -448,7 +446,7 @@ fn split_and_merge(browser: &Browser, server: &DemoServer, artifacts: &Path) -> 
         }
     }
     for part in [&right] {
-        if grid(port, part).is_ok() {
+        if grid(server, part).is_ok() {
             return Err(format!("{part} is still stored after the merge"));
         }
     }

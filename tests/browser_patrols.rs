@@ -21,7 +21,7 @@ use wangge::generate::roads::settlements;
 use wangge::model::Level;
 
 use support::server::{CLICK_MARGIN_M, DemoServer, spawn_demo_server_with_patrols};
-use support::webdriver::{Browser, http_json, map_error, run_in_browser};
+use support::webdriver::{Browser, map_error, run_in_browser};
 
 /// How long the first view may take to draw: software WebGL on two busy cores.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -41,7 +41,6 @@ fn a_grid_leader_plans_saves_and_follows_a_patrol() {
 /// (its settlement, where its roads meet).
 fn pick_grid(server: &DemoServer) -> Result<(String, [f64; 2], usize), String> {
     let index = server.state().index();
-    let port = server.addr().port();
     for s in settlements(index.grids()) {
         let grid = &index.grids()[s.grid];
         let chain = index.locate(s.at);
@@ -53,8 +52,7 @@ fn pick_grid(server: &DemoServer) -> Result<(String, [f64; 2], usize), String> {
         {
             continue;
         }
-        let (_, due) = http_json(
-            port,
+        let (_, due) = server.api(
             "GET",
             &format!("/api/hazards?grid={}&due=now", grid.id.0),
             None,
@@ -97,11 +95,10 @@ fn number_in(browser: &Browser, what: &str, css: &str, key: &str) -> Result<i64,
 }
 
 fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(), String> {
-    let port = server.addr().port();
     let (grid, start, due) = pick_grid(server)?;
 
     // 1. The page; the patrol tab; pick the start on the map.
-    browser.navigate(&format!("{}/", server.base_url()))?;
+    server.open_map_as(browser, "admin")?;
     browser
         .wait_for(
             "the map to draw its first view",
@@ -172,7 +169,7 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
         "[data-test=patrol-route]",
         "routeId",
     )?;
-    let (_, doc) = http_json(port, "GET", &format!("/api/routes/{route}"), None)?;
+    let (_, doc) = server.api("GET", &format!("/api/routes/{route}"), None)?;
     let saved: Vec<i64> = doc["features"].as_array().ok_or("features")?[1..]
         .iter()
         .map(|f| f["properties"]["hazard"].as_i64().unwrap_or(-1))
@@ -226,7 +223,7 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
          const el = document.querySelector('[data-test=patrol-id]');
          return el && Number(el.dataset.visited) >= 2 || null;",
     )?;
-    let (_, answer) = http_json(port, "GET", &format!("/api/patrols/{patrol}"), None)?;
+    let (_, answer) = server.api("GET", &format!("/api/patrols/{patrol}"), None)?;
     let visited = answer["visited"].as_u64().ok_or("visited")?;
     let inspected = answer["visits"]
         .as_array()

@@ -13,7 +13,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -24,7 +24,7 @@ use wangge::index::GridIndex;
 use wangge::model::{GridId, Level};
 use wangge::tiles::TileId;
 
-use support::server::{spawn_demo_server, spawn_demo_server_with_patrols};
+use support::server::{DemoServer, spawn_demo_server, spawn_demo_server_with_patrols};
 
 /// The collection ids, level 1 first.
 const COLLECTIONS: [&str; 5] = [
@@ -61,6 +61,16 @@ fn gdal_tool(name: &str) -> Command {
 
 /// Run a command to success; return its standard output.
 #[track_caller]
+/// A GDAL command that sends the admin's bearer token with every request
+/// (GDAL's `GDAL_HTTP_HEADERS`, as a user with a token would set it).
+fn as_admin(mut command: Command, server: &DemoServer) -> Command {
+    command.env(
+        "GDAL_HTTP_HEADERS",
+        format!("Authorization: Bearer {}", server.admin_token()),
+    );
+    command
+}
+
 fn run(command: &mut Command) -> String {
     run_with_log(command).0
 }
@@ -111,8 +121,8 @@ fn index_ids(index: &GridIndex, level: Level) -> Vec<String> {
 /// the flat fields.
 #[test]
 fn ogrinfo_lists_the_grid_and_hazard_collections() {
-    let ogrinfo = || gdal_tool("ogrinfo");
     let server = spawn_demo_server_with_patrols();
+    let ogrinfo = || as_admin(gdal_tool("ogrinfo"), &server);
     let url = format!("OAPIF:{}/ogc", server.base_url());
 
     let listing = run(ogrinfo().args(["-ro", "-so", &url]));
@@ -150,7 +160,7 @@ fn ogrinfo_lists_the_grid_and_hazard_collections() {
     }
 
     // The hazard register: every hazard the store holds, as points.
-    let register: Value = serde_json::from_slice(&http_get(server.addr(), "/api/hazards"))
+    let register: Value = serde_json::from_slice(&http_get(&server, "/api/hazards"))
         .expect("the register is GeoJSON");
     let stored = register["features"].as_array().expect("features").len();
     assert!(stored > 3_000, "the demo register is loaded: {stored}");
@@ -177,9 +187,9 @@ fn ogrinfo_lists_the_grid_and_hazard_collections() {
 /// holds.
 #[test]
 fn ogr2ogr_pages_through_every_collection() {
-    let ogr2ogr = || gdal_tool("ogr2ogr");
     let started = Instant::now();
     let server = spawn_demo_server();
+    let ogr2ogr = || as_admin(gdal_tool("ogr2ogr"), &server);
     eprintln!(
         "demo server up in {:.2} s (the first in this binary also generates the county)",
         started.elapsed().as_secs_f64()
@@ -284,8 +294,8 @@ fn read_features(path: &Path) -> Vec<Value> {
 /// attribute fields, and the county seat among its features.
 #[test]
 fn gdal_reads_the_vector_tiles_over_the_county_seat() {
-    let ogrinfo = || gdal_tool("ogrinfo");
     let server = spawn_demo_server();
+    let ogrinfo = || as_admin(gdal_tool("ogrinfo"), &server);
     let index = server.state().index();
     let seat = index
         .position(&GridId::from(COUNTY_SEAT))
@@ -306,7 +316,7 @@ fn gdal_reads_the_vector_tiles_over_the_county_seat() {
     ] {
         let path = format!("/tiles/{tileset}/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
         let file = dir.path().join(format!("{tileset}.mvt"));
-        std::fs::write(&file, http_get(server.addr(), &path)).expect("the tile is saved");
+        std::fs::write(&file, http_get(&server, &path)).expect("the tile is saved");
         let info = run(ogrinfo()
             .args(["-ro", "-al"])
             .args(["-oo", &format!("Z={}", tile.z)])
@@ -342,9 +352,15 @@ fn gdal_reads_the_vector_tiles_over_the_county_seat() {
 /// GET a path over plain HTTP/1.0 (no chunked encoding to undo); the body
 /// of a 200 answer.
 #[track_caller]
-fn http_get(addr: SocketAddr, path: &str) -> Vec<u8> {
+fn http_get(server: &DemoServer, path: &str) -> Vec<u8> {
+    let addr = server.addr();
     let mut stream = TcpStream::connect(addr).expect("the server accepts connections");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("request sent");
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.admin_token()
+    )
+    .expect("request sent");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("response read");
     let split = response

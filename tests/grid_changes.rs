@@ -280,7 +280,7 @@ async fn two_changes_planned_on_one_version_cannot_both_commit(t: &TestStore) {
     let other = AppState::open(t.reopen().await)
         .await
         .expect("a second state opens");
-    let other_app = wangge::api::router(other.clone());
+    let other_app = support::admin_app(other.clone());
     let first = import(
         &w.app,
         &format!("mode=upsert&version={version}"),
@@ -347,7 +347,7 @@ async fn the_feed_lists_every_change_in_order(t: &TestStore) {
     post_json(
         &w.app,
         &format!("/api/incidents/{incident}/actions"),
-        &json!({"action": "verify", "actor": "核查员", "note": "属实"}),
+        &json!({"action": "verify", "note": "属实"}),
     )
     .await
     .expect(StatusCode::OK);
@@ -452,7 +452,7 @@ async fn a_write_located_in_old_grids_is_located_again(t: &TestStore) {
     let other = AppState::open(t.reopen().await)
         .await
         .expect("a second state opens");
-    let other_app = wangge::api::router(other.clone());
+    let other_app = support::admin_app(other.clone());
     let move_border = |border: f64| {
         let other_app = other_app.clone();
         async move {

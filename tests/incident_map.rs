@@ -13,8 +13,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
+use support::admin_app as router;
 use tower::ServiceExt;
-use wangge::api::router;
 use wangge::geom::LonLat;
 use wangge::state::AppState;
 use wangge::store::Backend;
@@ -40,12 +40,11 @@ async fn app(t: &TestStore) -> (Arc<AppState>, Router) {
 
 async fn report(app: &Router, category: &str, (lon, lat): (f64, f64)) -> i64 {
     let body = json!({
-        "category": category,
-        "description": "路灯不亮",
-        "lon": lon,
-        "lat": lat,
-        "source": "grid_member",
-        "actor": "dispatcher-1",
+    "category": category,
+    "description": "路灯不亮",
+    "lon": lon,
+    "lat": lat,
+    "source": "grid_member",
     });
     post_json(app, "/api/incidents", &body)
         .await
@@ -156,7 +155,7 @@ async fn open_incidents_are_tiled_and_clustered_below_zoom_14(t: &TestStore) {
     post_json(
         &app,
         &format!("/api/incidents/{}/actions", ids[1]),
-        &json!({"action": "dismiss", "actor": "centre-head", "note": "重复上报"}),
+        &json!({"action": "dismiss", "note": "重复上报"}),
     )
     .await
     .expect(StatusCode::OK);
@@ -235,7 +234,7 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     post_json(
         &app,
         &format!("/api/incidents/{id}/actions"),
-        &json!({"action": "verify", "actor": "checker", "note": "属实"}),
+        &json!({"action": "verify", "note": "属实"}),
     )
     .await
     .expect(StatusCode::OK);
@@ -250,7 +249,7 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     post_json(
         &app,
         &format!("/api/incidents/{id}/actions"),
-        &json!({"action": "record_feedback", "actor": "checker", "note": "x"}),
+        &json!({"action": "record_feedback", "note": "x"}),
     )
     .await
     .problem(StatusCode::CONFLICT);

@@ -50,14 +50,13 @@ const IN_S1: (f64, f64) = (106.01, 34.61);
 
 fn report_body(category: &str, (lon, lat): (f64, f64)) -> Value {
     json!({
-        "category": category,
-        "description": "楼道堆放杂物",
-        "lon": lon,
-        "lat": lat,
-        "source": "citizen",
-        "reporter": {"name": "王芳", "phone": "13800000001"},
-        "photos": ["https://photos.example/a.jpg"],
-        "actor": "dispatcher-1",
+    "category": category,
+    "description": "楼道堆放杂物",
+    "lon": lon,
+    "lat": lat,
+    "source": "citizen",
+    "reporter": {"name": "王芳", "phone": "13800000001"},
+    "photos": ["https://photos.example/a.jpg"],
     })
 }
 
@@ -121,7 +120,10 @@ async fn a_report_is_located_and_assigned_to_the_grid_leader(t: &TestStore) {
         .expect(StatusCode::OK);
     assert_eq!(doc["incident"], incident);
     assert_eq!(doc["history"][0]["kind"], "created");
-    assert_eq!(doc["history"][0]["actor"], "dispatcher-1");
+    assert_eq!(
+        doc["history"][0]["actor"], "admin",
+        "the history names the logged-in user"
+    );
 
     // A point in v-sw-e has no grid below level 2: the village handles it.
     let east = report(&app, &report_body("sanitation", (106.07, 34.65))).await;
@@ -233,7 +235,6 @@ fn full_action(action: &str) -> Value {
     let due = (Timestamp::now() + SignedDuration::from_hours(24 * 7)).to_string();
     json!({
         "action": action,
-        "actor": "centre-head",
         "note": format!("{action} done"),
         "person": {"name": "张伟", "phone": "13700000003"},
         "due": due,
@@ -354,7 +355,7 @@ async fn every_move_of_both_processes_is_allowed_or_refused_as_specified(t: &Tes
                         assert_eq!(last["action"], action);
                         assert_eq!(last["status_from"], status);
                         assert_eq!(last["status_to"], to);
-                        assert_eq!(last["actor"], "centre-head");
+                        assert_eq!(last["actor"], "admin");
                         allowed += 1;
                     }
                 }
@@ -376,12 +377,11 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
     let uri = format!("/api/incidents/{studied}");
     let before = get(&app, &uri).await.expect(StatusCode::OK);
     let cases = [
-        (json!({"action": "assign", "actor": "a"}), "person"),
+        (json!({"action": "assign"}), "person"),
         (
-            json!({"action": "assign", "actor": "a", "person": {"name": " "}}),
+            json!({"action": "assign", "person": {"name": " "}}),
             "person.name",
         ),
-        (json!({"action": "verify", "actor": ""}), "actor"),
     ];
     for (body, parameter) in cases {
         let problem = post_json(&app, &format!("{uri}/actions"), &body)
@@ -392,9 +392,9 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
     let resolved = incident_at(&app, "dispute", &DISPUTE, "found", "resolved").await;
     let resolved_uri = format!("/api/incidents/{resolved}");
     for (body, parameter) in [
-        (json!({"action": "schedule_follow_up", "actor": "a"}), "due"),
+        (json!({"action": "schedule_follow_up"}), "due"),
         (
-            json!({"action": "schedule_follow_up", "actor": "a", "due": "2000-01-01T00:00:00Z"}),
+            json!({"action": "schedule_follow_up", "due": "2000-01-01T00:00:00Z"}),
             "due",
         ),
     ] {
@@ -406,7 +406,7 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
     let mediating_closed = post_json(
         &app,
         &format!("{resolved_uri}/actions"),
-        &json!({"action": "bogus", "actor": "a"}),
+        &json!({"action": "bogus"}),
     )
     .await;
     assert_eq!(mediating_closed.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -414,7 +414,7 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
     let missing = post_json(
         &app,
         "/api/incidents/999/actions",
-        &json!({"action": "verify", "actor": "a"}),
+        &json!({"action": "verify"}),
     )
     .await;
     missing.problem(StatusCode::NOT_FOUND);
@@ -426,7 +426,7 @@ async fn escalation_walks_up_to_the_county(t: &TestStore) {
         .as_i64()
         .expect("id");
     let uri = format!("/api/incidents/{id}/escalate");
-    let body = json!({"actor": "dispatcher-1", "note": "需要上级协调"});
+    let body = json!({"note": "需要上级协调"});
     for (tier, grid, leader) in [
         ("grid", Some("b-sw-w-s"), "Leader b-sw-w-s"),
         ("group", Some("g-sw-w-s"), "Leader g-sw-w-s"),
@@ -633,7 +633,7 @@ async fn a_stale_version_is_refused(t: &TestStore) {
             .contains("version 1"),
         "{problem}"
     );
-    let escalate = json!({"actor": "b", "version": 1});
+    let escalate = json!({"version": 1});
     post_json(&app, &format!("{uri}/escalate"), &escalate)
         .await
         .problem(StatusCode::CONFLICT);
@@ -680,7 +680,7 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
     post_json(
         &app,
         &format!("/api/incidents/{}/actions", id(&in_se)),
-        &json!({"action": "dismiss", "actor": "centre-head", "note": "重复"}),
+        &json!({"action": "dismiss", "note": "重复"}),
     )
     .await
     .expect(StatusCode::OK);
@@ -728,7 +728,6 @@ async fn bad_reports_are_refused_and_record_nothing(t: &TestStore) {
         (with("description", json!("   ")), "description"),
         (with("photos", json!(["file:///etc/passwd"])), "photos"),
         (with("reporter", json!({"name": ""})), "reporter.name"),
-        (with("actor", json!("")), "actor"),
     ] {
         let problem = post_json(&app, "/api/incidents", &body)
             .await
@@ -737,6 +736,8 @@ async fn bad_reports_are_refused_and_record_nothing(t: &TestStore) {
     }
     for body in [
         with("colour", json!("red")),
+        // Who reports is the logged-in user, never a field of the request.
+        with("actor", json!("县委书记")),
         with("severity", json!("huge")),
         with("source", json!("rumour")),
         json!({"category": "sanitation"}),

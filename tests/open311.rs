@@ -162,7 +162,7 @@ async fn a_posted_request_can_be_fetched_by_id_token_and_list(t: &TestStore) {
     post_json(
         &app,
         &format!("/api/incidents/{id}/actions"),
-        &json!({"action": "dismiss", "actor": "d", "note": "已清理"}),
+        &json!({"action": "dismiss", "note": "已清理"}),
     )
     .await
     .expect(StatusCode::OK);

@@ -33,7 +33,7 @@ async fn app() -> (std::sync::Arc<AppState>, Router, tempfile::TempDir) {
         .import_grids(generate(DEMO_SEED), WriteMode::Replace)
         .await
         .expect("the demo county imports");
-    let app = wangge::api::router(state.clone());
+    let app = support::admin_app(state.clone());
     (state, app, dir)
 }
 

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use support::admin_app as router;
 use tempfile::TempDir;
-use wangge::api::router;
 use wangge::state::AppState;
 use wangge::store::WriteMode;
 

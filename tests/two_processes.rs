@@ -18,7 +18,7 @@ use wangge::model::Grid;
 use wangge::model::geojson::grids_to_feature_collection;
 
 use support::four_towns::{four_towns, grid};
-use support::process::{get_json, request, start};
+use support::process::{Endpoint, get_json, request, start};
 
 /// The schema the two servers share (created afresh by the test).
 const SCHEMA: &str = "two_servers";
@@ -79,7 +79,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> Option<Value>) {
     }
 }
 
-fn basic_grid_at(addr: &str, lon: f64, lat: f64) -> Value {
+fn basic_grid_at(addr: &Endpoint, lon: f64, lat: f64) -> Value {
     get_json(addr, &format!("/api/locate?lon={lon}&lat={lat}"))["l4"].clone()
 }
 
@@ -119,7 +119,7 @@ fn two_servers_on_one_postgresql_commit_one_of_two_changes() {
     });
 
     // Both planned on `version`, sent at the same time, one to each server.
-    let send = |addr: String, border: f64| {
+    let send = |addr: Endpoint, border: f64| {
         let body = body(&t_se_split(border));
         std::thread::spawn(move || {
             request(

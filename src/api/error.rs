@@ -39,6 +39,12 @@ pub enum ApiError {
     /// 400: the request cannot be read at all (e.g. a malformed query string).
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no credential, or one that is unknown, expired or revoked.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the caller's role (or a missing CSRF token) does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
@@ -129,6 +135,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadParameter { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::GridChangeStale { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -270,6 +278,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, super::access::CHALLENGE);
+        }
         response
     }
 }

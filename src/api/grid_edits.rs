@@ -4,6 +4,7 @@
 //! problem drawn as GeoJSON, or (`dry_run=true`) answered with its impact,
 //! or applied in one transaction like an import.
 
+use super::access::Caller;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -218,6 +219,7 @@ pub(super) const MAX_REASON: usize = 500;
 /// Who, why and when of a planner's change through the API, after checking
 /// the version it names (0 or more), its reason and its effective time.
 pub(super) fn change_note(
+    caller: &Caller,
     version: i64,
     reason_given: Option<String>,
     effective: Option<&str>,
@@ -226,7 +228,7 @@ pub(super) fn change_note(
         return Err(bad("version", "must be a grid-set version (0 or more)"));
     }
     Ok(ChangeNote {
-        actor: "api".into(),
+        actor: caller.login(),
         reason: reason(reason_given)?,
         effective: moment("effective", effective)?,
     })
@@ -383,11 +385,17 @@ impl EditOp {
 )]
 async fn edit(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<EditQuery>,
     Json(body): Json<EditBody>,
 ) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
     let dry_run = parse_dry_run(query.dry_run.as_deref())?;
-    let note = change_note(body.version, body.reason, body.effective.as_deref())?;
+    let note = change_note(
+        &caller,
+        body.version,
+        body.reason,
+        body.effective.as_deref(),
+    )?;
     if body.population.len() > MAX_ITEMS {
         return Err(bad("population", format!("at most {MAX_ITEMS} grids")));
     }

@@ -6,6 +6,7 @@
 //! earlier time, restored as a new change). Reading the grids as of a time
 //! is the `as_of` parameter of the grid, locate and tile routes.
 
+use super::access::Caller;
 use std::sync::Arc;
 
 use axum::Router;
@@ -214,6 +215,7 @@ struct CancelQuery {
 )]
 async fn cancel(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(revision): Path<String>,
     Query(query): Query<CancelQuery>,
 ) -> Result<axum::Json<crate::services::versions::Cancelled>, ApiError> {
@@ -230,8 +232,9 @@ async fn cancel(
             )
         })?;
     let applying = state.clone();
+    let actor = caller.login();
     let cancelled =
-        tokio::spawn(async move { applying.grids().cancel(revision, version, "api").await })
+        tokio::spawn(async move { applying.grids().cancel(revision, version, &actor).await })
             .await
             .map_err(|e| ApiError::internal("cancelling a grid revision", e))??;
     Ok(axum::Json(cancelled))
@@ -301,11 +304,17 @@ struct RestoreBody {
 )]
 async fn restore(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<RestoreQuery>,
     Json(body): Json<RestoreBody>,
 ) -> Result<axum::Json<ImportSummaryDto>, ApiError> {
     let dry_run = parse_dry_run(query.dry_run.as_deref())?;
-    let note = change_note(body.version, body.reason, body.effective.as_deref())?;
+    let note = change_note(
+        &caller,
+        body.version,
+        body.reason,
+        body.effective.as_deref(),
+    )?;
     let to = parse_moment("as_of", &body.as_of)?;
     let plan = state
         .grids()

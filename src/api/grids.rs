@@ -3,6 +3,7 @@
 //! grids. Reads come from the in-memory index snapshot; the import goes
 //! through the grid service (plan, then apply in one transaction).
 
+use super::access::Caller;
 use std::sync::Arc;
 
 use axum::Router;
@@ -630,6 +631,7 @@ pub(super) struct ImportSummaryDto {
 )]
 async fn import(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<ImportQuery>,
     headers: HeaderMap,
     Body(body): Body,
@@ -656,7 +658,7 @@ async fn import(
             mode,
             remove: Vec::new(),
             version,
-            actor: "api".into(),
+            actor: caller.login(),
             reason: super::grid_edits::reason(query.reason)?,
             effective: super::params::moment("effective", query.effective.as_deref())?,
         })

@@ -12,8 +12,12 @@
 //! | `GET /style.json` | `style.rs` |
 //! | `GET /`, `GET /assets/…`, `GET /fonts/…` (the web map) | [`crate::web`] |
 //! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
+//! | `POST`/`GET`/`DELETE /api/session`, `/api/users…`, `GET /api/audit` | `accounts.rs` |
 //! | `GET /healthz` | `health.rs` |
 //! | `GET /api/openapi.json` | here |
+//!
+//! Every request passes `access::guard` first: it identifies the caller
+//! and checks the route's row in [`access::RULES`].
 //!
 //! Handlers extract, call the index or the state, and map the result to a
 //! response; every error is an [`ApiError`] rendered as an RFC 9457 problem
@@ -21,6 +25,8 @@
 //! [`router`] builds the service without a socket (tests drive it with
 //! `tower::ServiceExt::oneshot`); [`serve`] runs it on a bound listener.
 
+pub mod access;
+mod accounts;
 mod changes;
 mod error;
 mod extract;
@@ -36,6 +42,7 @@ mod ogc;
 mod open311;
 mod params;
 mod patrols;
+mod scope;
 mod style;
 mod tiles;
 
@@ -68,6 +75,7 @@ pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 /// The whole HTTP surface over shared state.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .merge(accounts::routes())
         .merge(grids::routes())
         .merge(grid_edits::routes())
         .merge(grid_versions::routes())
@@ -85,6 +93,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
+        // Who is calling and whether they may (access.rs): inside the body
+        // limit and the panic handler, around every route.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         // Routes that need more (the import) set their own limit inside this one.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -149,19 +163,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = state.clone();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Event streams never end by themselves; graceful shutdown waits
-            // for every open answer.
-            closing.begin_shutdown();
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Event streams never end by themselves; graceful shutdown waits
+        // for every open answer.
+        closing.begin_shutdown();
+    })
+    .await
 }
 
 /// The OpenAPI 3 document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(accounts::AccountsApi::openapi());
     doc.merge(grids::GridsApi::openapi());
     doc.merge(grid_edits::GridEditsApi::openapi());
     doc.merge(grid_versions::GridVersionsApi::openapi());

@@ -17,6 +17,9 @@
 //!
 //! Errors are answered in GeoReport's format, `[{"code": …, "description": …}]`.
 
+use super::access::Caller;
+use super::scope::View;
+use crate::model::account::Capability;
 use std::sync::Arc;
 
 use axum::extract::{Form, State};
@@ -150,6 +153,43 @@ async fn service_definition(
     Ok(Json(serde_json::json!({"service_code": code, "attributes": []})).into_response())
 }
 
+/// The login a report is recorded under: the `api_key`'s holder (the spec
+/// puts the key in the form), or a bearer token's. 401 without either,
+/// 403 when the holder may not report.
+async fn reporting_account(
+    state: &AppState,
+    caller: &Caller,
+    api_key: Option<&str>,
+) -> Result<String, Open311Error> {
+    let principal = match (api_key, &caller.principal) {
+        (Some(key), _) => state
+            .accounts()
+            .authenticate(key)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                Open311Error(
+                    StatusCode::UNAUTHORIZED,
+                    "api_key is unknown, expired or revoked".into(),
+                )
+            })?,
+        (None, Some(p)) => p.clone(),
+        (None, None) => {
+            return Err(Open311Error(
+                StatusCode::UNAUTHORIZED,
+                "api_key is required to submit a request".into(),
+            ));
+        }
+    };
+    if !principal.may(Capability::Report) {
+        return Err(Open311Error(
+            StatusCode::FORBIDDEN,
+            "this api_key may not submit requests".into(),
+        ));
+    }
+    Ok(principal.user.login)
+}
+
 /// The value of a form field, trimmed, if present and not empty.
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
@@ -167,8 +207,10 @@ fn number(form: &[(String, String)], name: &str) -> Result<f64, Open311Error> {
 /// `POST /requests.json` (form-encoded, as the spec says): a new report.
 async fn create(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, Open311Error> {
+    let reporter_account = reporting_account(&state, &caller, field(&form, "api_key")).await?;
     let service = field(&form, "service_code")
         .ok_or_else(|| bad("service_code is required".into()))?
         .to_owned();
@@ -203,7 +245,7 @@ async fn create(
         photos: field(&form, "media_url")
             .map(|u| vec![u.to_owned()])
             .unwrap_or_default(),
-        actor: "open311".into(),
+        actor: reporter_account,
         note: None,
     };
     let reported = dispatch::report(state.dispatch(), report, Timestamp::now()).await?;
@@ -298,16 +340,23 @@ fn service_request(i: &Incident, categories: &[Category], index: &GridIndex) -> 
 /// `GET /requests.json`: by ids, or filtered by service, dates and status.
 async fn list(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Form(query): Form<Vec<(String, String)>>,
 ) -> Result<Response, Open311Error> {
     let categories = categories(&state).await?;
     let index = state.index();
+    let view = View::of(&caller, &index);
     let desk = state.dispatch();
     if let Some(ids) = field(&query, "service_request_id") {
         let mut found = Vec::new();
         for id in ids.split(',') {
             let id = parse_id(id)?;
-            if let Some(i) = desk.incident(id).await.map_err(internal)? {
+            if let Some(i) = desk
+                .incident(id)
+                .await
+                .map_err(internal)?
+                .filter(|i| view.sees(i))
+            {
                 found.push(service_request(&i, &categories, &index));
             }
         }
@@ -345,12 +394,15 @@ async fn list(
             .collect(),
         Some(other) => return Err(bad(format!("status must be open or closed, got {other:?}"))),
     };
-    let page = desk
-        .incidents(&filter, MAX_REQUESTS, 0)
-        .await
-        .map_err(internal)?;
-    let list: Vec<ServiceRequest> = page
-        .incidents
+    let incidents = if view.narrow(&mut filter, &index) {
+        desk.incidents(&filter, MAX_REQUESTS, 0)
+            .await
+            .map_err(internal)?
+            .incidents
+    } else {
+        Vec::new()
+    };
+    let list: Vec<ServiceRequest> = incidents
         .iter()
         .map(|i| service_request(i, &categories, &index))
         .collect();
@@ -369,14 +421,17 @@ fn parse_id(s: &str) -> Result<IncidentId, Open311Error> {
 /// `GET /requests/{id}.json`: one request, as a one-element array.
 async fn one(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(segment): Path<String>,
 ) -> Result<Response, Open311Error> {
     let id = parse_id(json_suffix(&segment)?)?;
+    let view = View::of(&caller, &state.index());
     let incident = state
         .dispatch()
         .incident(id)
         .await
         .map_err(internal)?
+        .filter(|i| view.sees(i))
         .ok_or_else(|| Open311Error(StatusCode::NOT_FOUND, format!("there is no request {id}")))?;
     let categories = categories(&state).await?;
     Ok(Json([service_request(&incident, &categories, &state.index())]).into_response())

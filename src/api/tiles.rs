@@ -13,6 +13,8 @@
 //! axum 0.8 cannot route a parameter with a suffix (`{y}.mvt`), so `{y}` is
 //! taken whole and the extension stripped here.
 
+use super::access::Caller;
+use super::scope::View;
 use std::sync::Arc;
 
 use axum::Router;
@@ -106,6 +108,7 @@ fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
 )]
 async fn tile(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path((name, z, x, y)): Path<(String, String, String, String)>,
     Query(query): Query<AsOfQuery>,
     headers: HeaderMap,
@@ -144,9 +147,13 @@ async fn tile(
         // Cut per request from the open incidents (a range query over
         // points): they change by the second, so they are never cached.
         // On the blocking pool: a low zoom walks every open incident.
+        // Only the caller's view: a grid leader's tiles hold their grid's.
         let live = state.live().clone();
+        let view = View::of(&caller, &state.index());
         let bytes = tokio::task::spawn_blocking(move || {
-            tiles::incidents::render_incidents(&live.open(), key.tile, Timestamp::now())
+            tiles::incidents::render_incidents(&live.open(), key.tile, Timestamp::now(), |chain| {
+                view.sees_chain(chain)
+            })
         })
         .await
         .map_err(|e| ApiError::internal("cutting an incidents tile", e))?;

@@ -1,5 +1,5 @@
 //! The `wangge` command line: `serve` (the default), `generate`, `import`,
-//! `export`, `locate` and `demo-incidents`. Each command opens what it needs (the database,
+//! `export`, `locate`, `demo-incidents` and `user`. Each command opens what it needs (the database,
 //! the index), calls the library and reports; `anyhow` is used here and
 //! nowhere else in the crate.
 //!
@@ -7,6 +7,7 @@
 //! - `grids.rs`: `generate`, `import` and `export` of GeoJSON FeatureCollections.
 //! - `locate.rs`: one point, or a CSV file of points, against the stored grids.
 //! - `incidents.rs`: `demo-incidents`, a year of synthetic incidents.
+//! - `users.rs`: `user add|list|disable|enable|password|token`.
 
 pub mod demo;
 mod grids;
@@ -14,6 +15,7 @@ mod incidents;
 mod locate;
 mod progress;
 mod serve;
+mod users;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -65,6 +67,8 @@ enum Command {
     /// Report a year of synthetic incidents over the stored grids (by
     /// population and category) and play their lives up to now.
     DemoIncidents(incidents::DemoIncidentsArgs),
+    /// Users and their tokens: add, list, disable, enable, password, token.
+    User(users::UserArgs),
 }
 
 /// Run the command line: parse the arguments, set up logging, run the
@@ -106,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Export(args)) => runtime.block_on(grids::export(&database, args)),
         Some(Command::Locate(args)) => runtime.block_on(locate::run(&database, args)),
         Some(Command::DemoIncidents(args)) => runtime.block_on(incidents::run(&database, args)),
+        Some(Command::User(args)) => runtime.block_on(users::run(&database, args)),
     }
 }
 

@@ -11,6 +11,7 @@ use clap::Args;
 use super::progress::Steps;
 use crate::dispatch::DispatchSettings;
 use crate::generate::{DEMO_SEED, generate};
+use crate::services::accounts::{AccessSettings, FIRST_ADMIN};
 use crate::services::grids::GridChangeError;
 use crate::state::AppState;
 use crate::store::WriteMode;
@@ -48,7 +49,27 @@ pub(super) struct ServeArgs {
     /// (0: never sweep).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     escalation_sweep_secs: u64,
+
+    /// Publish the grid map: anyone, logged in or not, may read the grid
+    /// outlines and labels, locate points, and read the style, the grid
+    /// tiles, the road network and the OGC grid collections.
+    #[arg(long, env = "WANGGE_PUBLIC_GRID_MAP")]
+    public_grid_map: bool,
+
+    /// A reverse proxy whose X-Forwarded-For names the client (repeat, or
+    /// comma-separate); other clients' X-Forwarded-* headers are ignored.
+    #[arg(
+        long,
+        env = "WANGGE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IP"
+    )]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
+
+/// The environment variable that sets the first admin's password (read
+/// only when the database has no users yet).
+pub const ADMIN_PASSWORD_VAR: &str = "WANGGE_ADMIN_PASSWORD";
 
 /// [`crate::tiles::DEFAULT_BUDGET_BYTES`] in MiB.
 const DEFAULT_TILE_CACHE_MB: u64 = (crate::tiles::DEFAULT_BUDGET_BYTES / (1024 * 1024)) as u64;
@@ -65,6 +86,8 @@ impl Default for ServeArgs {
             tile_cache_mb: DEFAULT_TILE_CACHE_MB,
             deadlines: None,
             escalation_sweep_secs: 60,
+            public_grid_map: false,
+            trusted_proxy: Vec::new(),
         }
     }
 }
@@ -81,6 +104,24 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::open_with(store, budget, dispatch)
         .await
         .context("loading the grids from the database")?;
+    state.set_access(AccessSettings {
+        public_grid_map: args.public_grid_map,
+        trusted_proxies: args.trusted_proxy.clone(),
+    });
+    let given = std::env::var(ADMIN_PASSWORD_VAR)
+        .ok()
+        .filter(|p| !p.is_empty());
+    if let Some(password) = state
+        .accounts()
+        .ensure_first_admin(given.as_deref())
+        .await
+        .context("creating the first admin")?
+    {
+        println!(
+            "first start: log in as \"{FIRST_ADMIN}\" with the one-time password {password}\n\
+             (shown only now; set {ADMIN_PASSWORD_VAR} before the first start to choose it)"
+        );
+    }
     let stored = state.index().grids().len();
     if stored == 0 && !args.no_demo {
         load_demo(&state).await?;

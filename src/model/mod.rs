@@ -2,6 +2,7 @@
 //! grid that cannot be accepted; incidents and their history; hazards, patrol routes and patrols. Nothing here
 //! knows about SQL or HTTP.
 
+pub mod account;
 mod change;
 pub mod geojson;
 mod grid;

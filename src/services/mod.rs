@@ -5,6 +5,8 @@
 //! in one unit of work with its change-feed entries, then, after commit and
 //! in sequence order, the in-process effects (see [`feed`]).
 //!
+//! - [`accounts`]: logins, sessions and tokens checked on every request,
+//!   users, and the audit trail of all of it;
 //! - [`feed`]: follows the change feed and applies in-process effects (index
 //!   swap, tile eviction, live incidents, road network) in sequence order,
 //!   for this process's changes and other processes' alike.
@@ -18,6 +20,7 @@
 //!   time, scheduled changes applied when they come due, restoring and
 //!   cancelling.
 
+pub mod accounts;
 pub mod feed;
 pub mod grid_files;
 pub mod grids;

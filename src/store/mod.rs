@@ -11,6 +11,8 @@ use async_trait::async_trait;
 
 use crate::model::{Change, Grid, GridId, GridRevision, RevisionGrids};
 
+mod account_sql;
+pub mod accounts;
 mod feed_sql;
 pub mod geopackage;
 mod incident_row;
@@ -24,6 +26,7 @@ mod row;
 pub mod sqlite;
 mod unit;
 
+pub use accounts::{AccountStore, AccountWrites, AuditFilter, NewCredential};
 pub use incidents::{IncidentPage, IncidentStore, IncidentWrites, NewEvent, NewIncident};
 pub use patrols::{Inspection, NewHazard, PatrolStore, PatrolWrites};
 pub(crate) use revision_sql::needed_for;
@@ -114,7 +117,7 @@ pub enum StoreError {
 /// change, all or nothing, with its change-feed entries).
 #[async_trait]
 pub trait Store:
-    ChangeFeed + GridHistory + IncidentStore + PatrolStore + Send + Sync + 'static
+    AccountStore + ChangeFeed + GridHistory + IncidentStore + PatrolStore + Send + Sync + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

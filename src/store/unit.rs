@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use crate::model::{Change, ChangeKind, Grid, GridId, NewChange, NewRevision};
-use crate::store::{IncidentWrites, PatrolWrites, StoreError, WriteMode};
+use crate::store::{AccountWrites, IncidentWrites, PatrolWrites, StoreError, WriteMode};
 
 /// What a write refused because the grids changed names: the `what` of its
 /// [`StoreError::Stale`](crate::store::StoreError::Stale).
@@ -27,7 +27,7 @@ pub const GRID_SET: &str = "the grid set";
 ///
 /// [`Store::begin`]: crate::store::Store::begin
 #[async_trait]
-pub trait Unit: IncidentWrites + PatrolWrites + Send {
+pub trait Unit: AccountWrites + IncidentWrites + PatrolWrites + Send {
     /// The version of the grid set as this transaction sees it.
     async fn grid_set_version(&mut self) -> Result<i64, StoreError>;
 

@@ -34,7 +34,7 @@ use rstar::{AABB, RTree};
 use super::coord::{TileId, WorldXY};
 use super::{EXTENT, MAX_ZOOM};
 use crate::geom::{LonLat, METRES_PER_DEGREE_LAT, metres_between};
-use crate::model::{Incident, IncidentId};
+use crate::model::{GridChain, Incident, IncidentId};
 use crate::workflow::{Severity, Status, Tier};
 
 /// The MVT layer (and tileset) name.
@@ -57,6 +57,8 @@ struct MapIncident {
     severity: Severity,
     tier: Tier,
     deadline: Timestamp,
+    /// The grids it was reported in, for cutting a tile of one caller's view.
+    chain: GridChain,
 }
 
 type Entry = GeomWithData<[f64; 2], i64>;
@@ -172,12 +174,19 @@ fn map_incident(i: &Incident) -> MapIncident {
         severity: i.severity,
         tier: i.tier,
         deadline: i.deadline,
+        chain: i.chain.clone(),
     }
 }
 
-/// Cut one tile of open incidents as they stand at `now` (which decides
+/// Cut one tile of the open incidents `shown` (by the grids they were
+/// reported in: a caller's view) as they stand at `now` (which decides
 /// `overdue`). `None` when the tile holds none.
-pub fn render_incidents(open: &OpenIncidents, tile: TileId, now: Timestamp) -> Option<Vec<u8>> {
+pub fn render_incidents(
+    open: &OpenIncidents,
+    tile: TileId,
+    now: Timestamp,
+    shown: impl Fn(&GridChain) -> bool,
+) -> Option<Vec<u8>> {
     if tile.z < INCIDENTS_MIN_ZOOM {
         return None;
     }
@@ -191,6 +200,7 @@ pub fn render_incidents(open: &OpenIncidents, tile: TileId, now: Timestamp) -> O
     let inside = open
         .tree
         .locate_in_envelope_intersecting(&envelope)
+        .filter(|entry| shown(&open.by_id[&entry.data].chain))
         .filter_map(|entry| {
             let [x, y] = *entry.geom();
             let (ux, uy) = tile.to_tile_units(WorldXY { x, y }, extent);

@@ -38,6 +38,15 @@ pub fn assets() -> &'static [Asset] {
     ASSETS
 }
 
+/// Whether a routed path is one of the web map's own files (`/` or a file
+/// of the bundle).
+pub fn serves(path: &str) -> bool {
+    path == "/"
+        || path
+            .strip_prefix('/')
+            .is_some_and(|p| ASSETS.binary_search_by(|asset| asset.path.cmp(p)).is_ok())
+}
+
 /// The routes of the web map: `/` and every file of the bundle. They need no
 /// state, so they merge into a router of any state type.
 pub fn routes<S>() -> Router<S>

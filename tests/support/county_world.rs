@@ -87,7 +87,7 @@ pub async fn world(t: &TestStore) -> World {
         .import_grids(county(), WriteMode::Replace)
         .await
         .expect("the fixture is a valid county");
-    let app = wangge::api::router(state.clone());
+    let app = crate::support::admin_app(state.clone());
     let incident = report(&app, INCIDENT_AT).await;
     let stays = report(&app, STAYS_AT).await;
     let hazard = post_json(
@@ -122,7 +122,7 @@ pub async fn world(t: &TestStore) -> World {
 
 pub async fn report(app: &Router, (lon, lat): (f64, f64)) -> i64 {
     let body = json!({"category": "sanitation", "description": "垃圾堆放", "lon": lon,
-        "lat": lat, "source": "grid_member", "actor": "网格员"});
+        "lat": lat, "source": "grid_member"});
     post_json(app, "/api/incidents", &body)
         .await
         .expect(StatusCode::CREATED)["incident"]["id"]

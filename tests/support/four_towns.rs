@@ -120,5 +120,5 @@ pub async fn four_towns_app(
         .import_grids(four_towns(), wangge::store::WriteMode::Replace)
         .await
         .expect("the fixture is a valid county");
-    (state.clone(), wangge::api::router(state))
+    (state.clone(), crate::support::admin_app(state))
 }

@@ -134,6 +134,12 @@ impl TestStore {
     /// Run SQL (one or more statements) directly against the store's
     /// database, beside the store: for tests that damage a row on purpose.
     pub async fn execute_raw(&self, sql: &str) {
+        self.try_execute_raw(sql).await.expect("raw SQL runs");
+    }
+
+    /// [`TestStore::execute_raw`], answering the database's refusal, if
+    /// any, as text.
+    pub async fn try_execute_raw(&self, sql: &str) -> Result<(), String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.location {
             Location::Sqlite(dir) => {
@@ -141,11 +147,9 @@ impl TestStore {
                 let pool = sqlx::SqlitePool::connect(&url)
                     .await
                     .expect("the SQLite file opens");
-                sqlx::raw_sql(sql)
-                    .execute(&pool)
-                    .await
-                    .expect("raw SQL runs");
+                let done = sqlx::raw_sql(sql).execute(&pool).await;
                 pool.close().await;
+                done.map(|_| ()).map_err(|e| e.to_string())
             }
             Location::Postgis(schema) => {
                 let pool = sqlx::PgPool::connect(&postgres_url())
@@ -158,12 +162,17 @@ impl TestStore {
                 .execute(&mut *tx)
                 .await
                 .expect("search_path can be set");
-                sqlx::raw_sql(sql)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("raw SQL runs");
-                tx.commit().await.expect("the raw SQL commits");
+                let done = sqlx::raw_sql(sql).execute(&mut *tx).await;
+                let done = match done {
+                    Ok(_) => tx.commit().await.map_err(|e| e.to_string()),
+                    Err(e) => {
+                        // Back to the pool before it closes (close waits for it).
+                        let _ = tx.rollback().await;
+                        Err(e.to_string())
+                    }
+                };
                 pool.close().await;
+                done
             }
         }
     }
@@ -574,4 +583,60 @@ impl DirectWrites for Arc<dyn Store> {
         unit.write_grids(grids, mode).await?;
         unit.commit().await
     }
+}
+
+/// The first admin's password in tests.
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// The API over `state`, with every request that carries no credential of
+/// its own (no `Authorization`, no cookie, no `X-Test-Anonymous`) sent as
+/// the admin: a real bearer token, issued on the first request, checked
+/// by the server like any other. Tests of who may do what send their own
+/// credentials (or `X-Test-Anonymous` to send none).
+pub fn admin_app(state: Arc<wangge::state::AppState>) -> axum::Router {
+    use axum::http::{HeaderValue, header};
+    let token: Arc<tokio::sync::OnceCell<String>> = Arc::new(tokio::sync::OnceCell::new());
+    let accounts = state.accounts().clone();
+    wangge::api::router(state).layer(axum::middleware::from_fn(
+        move |mut request: axum::extract::Request, next: axum::middleware::Next| {
+            let token = token.clone();
+            let accounts = accounts.clone();
+            async move {
+                let headers = request.headers_mut();
+                if headers.remove("x-test-anonymous").is_none()
+                    && !headers.contains_key(header::AUTHORIZATION)
+                    && !headers.contains_key(header::COOKIE)
+                {
+                    let token = token
+                        .get_or_init(|| async { admin_token(&accounts).await })
+                        .await;
+                    headers.insert(
+                        header::AUTHORIZATION,
+                        HeaderValue::from_str(&format!("Bearer {token}"))
+                            .expect("a token is ASCII"),
+                    );
+                }
+                next.run(request).await
+            }
+        },
+    ))
+}
+
+/// A bearer token of the admin (created first when there are no users).
+pub async fn admin_token(accounts: &wangge::services::accounts::Accounts) -> String {
+    accounts
+        .ensure_first_admin(Some(ADMIN_PASSWORD))
+        .await
+        .expect("the first admin is created");
+    let admin = accounts
+        .user_by_login(wangge::services::accounts::FIRST_ADMIN)
+        .await
+        .expect("users read")
+        .expect("the admin exists");
+    let actor = wangge::services::accounts::Actor::default();
+    accounts
+        .issue_token(admin.id, "tests", 1, &[], &actor)
+        .await
+        .expect("a token is issued")
+        .0
 }

@@ -1,5 +1,7 @@
 //! A `wangge serve` process, as a user starts it: the real binary on a free
-//! port, spoken to over plain HTTP/1.1. Killed when dropped.
+//! port, spoken to over plain HTTP/1.1 with a bearer token of the admin
+//! (issued by `wangge user token`, as an operator would). Killed when
+//! dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -10,8 +12,25 @@ use serde_json::Value;
 /// A running `wangge serve`, killed when dropped.
 pub struct Process {
     child: Child,
+    /// Where it listens, and the token requests carry.
+    pub addr: Endpoint,
+    /// The first admin's one-time password, when this start created it.
+    pub first_password: Option<String>,
+}
+
+/// A server's address and the admin token to call it with.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// A bearer token of the admin.
+    pub token: String,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.addr)
+    }
 }
 
 impl Drop for Process {
@@ -32,28 +51,79 @@ pub fn start(database: &str, extra: &[&str]) -> Process {
         .spawn()
         .expect("the wangge binary starts");
     let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("wangge prints where it listens");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Process { child, addr }
+    let mut lines = BufReader::new(stdout).lines();
+    let mut first_password = None;
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("wangge prints where it listens")
+            .expect("stdout reads");
+        if let Some(rest) =
+            line.strip_prefix("first start: log in as \"admin\" with the one-time password ")
+        {
+            first_password = Some(rest.trim().to_owned());
+            continue;
+        }
+        if let Some(addr) = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+        {
+            break addr.to_owned();
+        }
+    };
+    let token = admin_token(database);
+    Process {
+        child,
+        addr: Endpoint { addr, token },
+        first_password,
+    }
+}
+
+/// A token of the admin, from `wangge user token admin`.
+fn admin_token(database: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args([
+            "--database",
+            database,
+            "user",
+            "token",
+            "admin",
+            "--days",
+            "1",
+            "--label",
+            "tests",
+        ])
+        .output()
+        .expect("wangge user token runs");
+    assert!(
+        out.status.success(),
+        "wangge user token: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("a token is text")
+        .trim()
+        .to_owned()
 }
 
 /// Send one request (`Connection: close`); answers the status and the body
 /// as JSON (`Null` when it is not JSON).
-pub fn request(addr: &str, method: &str, path: &str, body: Option<(&str, &str)>) -> (u16, Value) {
+pub fn request(
+    at: &Endpoint,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> (u16, Value) {
+    let addr = &at.addr;
     let mut stream = TcpStream::connect(addr).expect("the server accepts connections");
     let (content_type, payload) = body.unwrap_or(("text/plain", ""));
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Authorization: Bearer {}\r\n\
          Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{payload}",
+        at.token,
         payload.len()
     )
     .expect("request sent");
@@ -70,8 +140,8 @@ pub fn request(addr: &str, method: &str, path: &str, body: Option<(&str, &str)>)
 }
 
 /// GET a path that must answer 200, as JSON.
-pub fn get_json(addr: &str, path: &str) -> Value {
-    let (status, body) = request(addr, "GET", path, None);
+pub fn get_json(at: &Endpoint, path: &str) -> Value {
+    let (status, body) = request(at, "GET", path, None);
     assert_eq!(status, 200, "GET {path}: {body}");
     body
 }

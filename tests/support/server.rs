@@ -16,7 +16,9 @@ use tempfile::TempDir;
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::GridIndex;
+use wangge::model::account::{Role, Scope, UserDraft};
 use wangge::model::{Grid, Level};
+use wangge::services::accounts::Actor;
 use wangge::state::AppState;
 use wangge::store::WriteMode;
 use wangge::store::sqlite::SqliteStore;
@@ -42,9 +44,24 @@ pub struct DemoServer {
     /// The thread running the server's own Tokio runtime, so that the
     /// server keeps answering while a test blocks on a child process.
     thread: Option<JoinHandle<()>>,
+    /// A bearer token of the admin, for the test's own API calls.
+    admin_token: String,
     /// The SQLite database's folder, deleted last.
     _dir: TempDir,
 }
+
+/// The password of every user [`spawn_demo_server`] creates.
+pub const USER_PASSWORD: &str = "browser-test-password";
+
+/// The users a demo server has besides `admin`: login, role, scope (a
+/// leader's grid is the first basic grid of the demo county).
+pub const USERS: [(&str, Role); 5] = [
+    ("dispatcher", Role::Dispatcher),
+    ("planner", Role::Planner),
+    ("viewer", Role::Viewer),
+    ("leader", Role::GridLeader),
+    ("member", Role::GridMember),
+];
 
 impl DemoServer {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -60,6 +77,74 @@ impl DemoServer {
     /// The state it serves: `state().index()` is what the server answers from.
     pub fn state(&self) -> &Arc<AppState> {
         &self.state
+    }
+
+    /// A bearer token of the admin.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// One JSON request to this server as the admin: status and body.
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), String> {
+        super::webdriver::http_json_with(
+            self.addr.port(),
+            method,
+            path,
+            body,
+            &[("Authorization", &format!("Bearer {}", self.admin_token))],
+        )
+    }
+
+    /// Open the web map in `browser` and log in as `login` (`admin` or one
+    /// of [`USERS`]); returns once the map's page has started (the caller
+    /// waits for what it needs drawn).
+    pub fn open_map_as(
+        &self,
+        browser: &super::webdriver::Browser,
+        login: &str,
+    ) -> Result<(), String> {
+        let timeout = std::time::Duration::from_secs(60);
+        browser.navigate(&format!("{}/", self.base_url()))?;
+        // The session cookie outlives a reload: the page may open as
+        // someone already.
+        let shown = browser.wait_for(
+            "the login page or the map",
+            timeout,
+            "if (document.body.dataset.loginReady === '1') return '';
+             const badge = document.querySelector('[data-test=user-badge]');
+             return badge ? badge.dataset.login : null;",
+        )?;
+        if shown == login {
+            return Ok(());
+        }
+        if shown != "" {
+            browser.click("[data-test=logout]")?;
+            browser.wait_for(
+                "the login page after logging out",
+                timeout,
+                "return document.body.dataset.loginReady === '1' || null",
+            )?;
+        }
+        let password = if login == "admin" {
+            super::ADMIN_PASSWORD
+        } else {
+            USER_PASSWORD
+        };
+        browser.type_into("[data-test=login-name]", login)?;
+        browser.type_into("[data-test=login-password]", password)?;
+        browser.click("[data-test=login-submit]")?;
+        browser
+            .wait_for(
+                "the map page after logging in",
+                timeout,
+                "return document.querySelector('[data-test=user-badge]') ? true : null",
+            )
+            .map(drop)
     }
 }
 
@@ -120,6 +205,34 @@ fn spawn(patrols: bool) -> DemoServer {
                     .import_grids(grids, WriteMode::Replace)
                     .await
                     .expect("the demo county passes the import checks");
+                let admin_token = super::admin_token(state.accounts()).await;
+                let leader_grid = state
+                    .index()
+                    .grids()
+                    .iter()
+                    .find(|g| g.level.get() == 4)
+                    .map(|g| g.id.clone())
+                    .expect("the demo county has basic grids");
+                for (login, role) in USERS {
+                    let scope = match role {
+                        Role::GridLeader | Role::GridMember => Scope::Grid(leader_grid.clone()),
+                        _ => Scope::County,
+                    };
+                    state
+                        .accounts()
+                        .create_user(
+                            UserDraft {
+                                login: login.into(),
+                                display_name: String::new(),
+                                role,
+                                scope,
+                            },
+                            USER_PASSWORD,
+                            &Actor::default(),
+                        )
+                        .await
+                        .expect("a demo user is created");
+                }
                 if patrols {
                     wangge::cli::demo::load_demo_roads_and_hazards(&state, jiff::Timestamp::now())
                         .await
@@ -132,7 +245,7 @@ fn spawn(patrols: bool) -> DemoServer {
                     .local_addr()
                     .expect("a bound socket has an address");
                 ready_tx
-                    .send((addr, state.clone()))
+                    .send((addr, state.clone(), admin_token))
                     .expect("the test waits for the server");
                 wangge::api::serve(listener, state, async {
                     // Stop when told, or when the handle is gone.
@@ -143,12 +256,13 @@ fn spawn(patrols: bool) -> DemoServer {
             });
         })
         .expect("a thread can be started");
-    let (addr, state) = ready_rx
+    let (addr, state, admin_token) = ready_rx
         .recv()
         .expect("the demo server starts (its panic message is above)");
     DemoServer {
         addr,
         state,
+        admin_token,
         shutdown: Some(shutdown_tx),
         thread: Some(thread),
         _dir: dir,

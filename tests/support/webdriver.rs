@@ -330,6 +330,17 @@ pub fn http_json(
     path: &str,
     body: Option<&Value>,
 ) -> Result<(u16, Value), String> {
+    http_json_with(port, method, path, body, &[])
+}
+
+/// [`http_json`] with more request headers.
+pub fn http_json_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Result<(u16, Value), String> {
     let fail = |e: std::io::Error| format!("{method} {path}: {e}");
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(fail)?;
     stream
@@ -339,8 +350,12 @@ pub fn http_json(
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
          Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
+         {}Connection: close\r\n\r\n{body}",
+        body.len(),
+        headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect::<String>()
     );
     stream.write_all(request.as_bytes()).map_err(fail)?;
     // chromedriver keeps connections open whatever the request says: read

@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The CSRF token of the session, sent with every write (see login()). */
+let csrfToken = null;
+
 /** GET a path of this server (relative, so a reverse-proxy prefix works) with query parameters. */
 async function getJson(path, params = {}, { signal } = {}) {
   const url = new URL(path, document.baseURI);
@@ -57,7 +60,11 @@ async function sendBody(method, path, body, contentType = 'application/json') {
   try {
     response = await fetch(new URL(path, document.baseURI), {
       method,
-      headers: { 'content-type': contentType, accept: 'application/json' },
+      headers: {
+        'content-type': contentType,
+        accept: 'application/json',
+        ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}),
+      },
       body: contentType === 'application/json' ? JSON.stringify(body) : body,
     });
   } catch (error) {
@@ -69,6 +76,33 @@ async function sendBody(method, path, body, contentType = 'application/json') {
     throw new ApiError(detail, response.status, answer);
   }
   return answer;
+}
+
+/**
+ * Who is logged in: `{user, capabilities, csrf_token}`; rejects with status
+ * 401 when nobody is. Remembers the CSRF token for the writes.
+ */
+export async function session() {
+  const me = await getJson('api/session');
+  csrfToken = me.csrf_token ?? null;
+  return me;
+}
+
+/** Log in (the server sets the session cookie); resolves like session(). */
+export async function login(name, password) {
+  const me = await sendBody('POST', 'api/session', { login: name, password });
+  csrfToken = me.csrf_token ?? null;
+  return me;
+}
+
+/** Log out: the session ends on the server and the cookie is cleared. */
+export async function logout() {
+  const response = await fetch(new URL('api/session', document.baseURI), {
+    method: 'DELETE',
+    headers: csrfToken ? { 'x-csrf-token': csrfToken } : {},
+  });
+  csrfToken = null;
+  return response.ok;
 }
 
 /** POST JSON to a path of this server; resolves to the JSON answer. */

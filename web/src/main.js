@@ -6,7 +6,11 @@
 //   settings  persisted user settings (settings.js)
 //   levels    the grid levels as the style describes them (names, colours, zooms)
 //   bus       an EventTarget for features to talk through ('grid-selected', …)
-// A new feature is a new module added to FEATURES below.
+//   session   who is logged in: `{user, capabilities}`; `may(c)` says
+//             whether they hold a capability (features show only what the
+//             user may do, the server refuses the rest anyway)
+// A new feature is a new module added to FEATURES below, with the
+// capability it needs in NEEDS.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './styles.css';
@@ -19,6 +23,8 @@ import * as legend from './features/legend.js';
 import * as patrols from './features/patrols/index.js';
 import * as search from './features/search.js';
 import * as settingsFeature from './features/settings.js';
+import * as api from './api.js';
+import { showLogin, userBadge } from './login.js';
 import { createMap } from './map.js';
 import { Panel } from './panel.js';
 import { loadSettings } from './settings.js';
@@ -28,30 +34,60 @@ import { loadSettings } from './settings.js';
 // edit (see their modules).
 const FEATURES = [search, incidents, patrols, editing, info, legend, settingsFeature, coords];
 
-const settings = loadSettings();
-const panel = new Panel(document.getElementById('panel'));
-const map = createMap('map');
-window.wanggeMap = map;
+/** The capability each feature needs to be shown at all. */
+const NEEDS = new Map([
+  [incidents, 'see_incidents'],
+  [patrols, 'patrol'],
+  [editing, 'edit_grids'],
+]);
 
-map.once('load', () => {
-  const ctx = {
-    map,
-    panel,
-    settings,
-    levels: map.getStyle().metadata?.['wangge:levels'] ?? [],
-    bus: new EventTarget(),
-  };
-  for (const feature of FEATURES) {
-    try {
-      // An async install (one that loads data first) fails on its own.
-      Promise.resolve(feature.install(ctx)).catch((error) => {
-        console.error('feature failed to install', error);
-      });
-    } catch (error) {
-      // One broken feature must not take the map down with it.
-      console.error('feature failed to install', error);
+start();
+
+async function start() {
+  let me;
+  try {
+    me = await api.session();
+  } catch (error) {
+    if (error.status === 401) {
+      showLogin(document.getElementById('app'));
+      document.body.dataset.loginReady = '1';
+      return;
     }
+    throw error;
   }
-  panel.show(info.SECTION_ID, { expand: false });
-  document.body.dataset.appReady = '1';
-});
+  startMap(me);
+}
+
+function startMap(me) {
+  const settings = loadSettings();
+  const panel = new Panel(document.getElementById('panel'));
+  panel.top.before(userBadge(me));
+  const map = createMap('map');
+  window.wanggeMap = map;
+
+  map.once('load', () => {
+    const ctx = {
+      map,
+      panel,
+      settings,
+      levels: map.getStyle().metadata?.['wangge:levels'] ?? [],
+      bus: new EventTarget(),
+      session: me,
+      may: (capability) => me.capabilities.includes(capability),
+    };
+    for (const feature of FEATURES) {
+      if (NEEDS.has(feature) && !ctx.may(NEEDS.get(feature))) continue;
+      try {
+        // An async install (one that loads data first) fails on its own.
+        Promise.resolve(feature.install(ctx)).catch((error) => {
+          console.error('feature failed to install', error);
+        });
+      } catch (error) {
+        // One broken feature must not take the map down with it.
+        console.error('feature failed to install', error);
+      }
+    }
+    panel.show(info.SECTION_ID, { expand: false });
+    document.body.dataset.appReady = '1';
+  });
+}

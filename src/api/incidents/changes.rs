@@ -11,7 +11,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::IncidentDto;
-use super::{PersonInput, incident_id};
+use super::{PersonInput, incident_id, visible_incident};
+use crate::api::access::Caller;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path};
 use crate::dispatch::{self, ActionRequest};
@@ -30,8 +31,6 @@ pub(super) struct ActionBody {
     /// One of the incident's `allowed_actions`.
     #[schema(value_type = String, example = "report")]
     action: Action,
-    /// Who acts.
-    actor: String,
     /// A note (required by `resolve`, `record_feedback`, `reopen`,
     /// `record_follow_up` and `dismiss`).
     note: Option<String>,
@@ -65,14 +64,16 @@ pub(super) struct ActionBody {
 )]
 pub(super) async fn action(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<ActionBody>,
 ) -> Result<axum::Json<IncidentDto>, ApiError> {
     let id = incident_id(&id)?;
+    visible_incident(&state, &caller, id).await?;
     let now = Timestamp::now();
     let request = ActionRequest {
         action: body.action,
-        actor: body.actor,
+        actor: caller.login(),
         note: body.note,
         person: body.person.map(Person::from),
         due: body.due,
@@ -86,8 +87,6 @@ pub(super) async fn action(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EscalateBody {
-    /// Who escalates.
-    actor: String,
     /// Why.
     note: Option<String>,
     /// The version read.
@@ -113,15 +112,17 @@ pub(super) struct EscalateBody {
 )]
 pub(super) async fn escalate(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<EscalateBody>,
 ) -> Result<axum::Json<IncidentDto>, ApiError> {
     let id = incident_id(&id)?;
+    visible_incident(&state, &caller, id).await?;
     let now = Timestamp::now();
     let incident = dispatch::escalate(
         state.dispatch(),
         id,
-        &body.actor,
+        &caller.login(),
         body.note,
         body.version,
         now,
@@ -136,8 +137,6 @@ pub(super) async fn escalate(
 pub(super) struct AssignBody {
     /// Who is responsible from now on.
     person: PersonInput,
-    /// Who decides.
-    actor: String,
     /// Why.
     note: Option<String>,
     /// The version read.
@@ -164,16 +163,18 @@ pub(super) struct AssignBody {
 )]
 pub(super) async fn assign(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<AssignBody>,
 ) -> Result<axum::Json<IncidentDto>, ApiError> {
     let id = incident_id(&id)?;
+    visible_incident(&state, &caller, id).await?;
     let now = Timestamp::now();
     let incident = dispatch::reassign(
         state.dispatch(),
         id,
         body.person.into(),
-        &body.actor,
+        &caller.login(),
         body.note,
         body.version,
         now,
@@ -186,8 +187,6 @@ pub(super) async fn assign(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NoteBody {
-    /// Who writes it.
-    actor: String,
     /// The note.
     note: String,
 }
@@ -210,11 +209,14 @@ pub(super) struct NoteBody {
 )]
 pub(super) async fn note(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<NoteBody>,
 ) -> Result<axum::Json<IncidentDto>, ApiError> {
     let id = incident_id(&id)?;
+    visible_incident(&state, &caller, id).await?;
     let now = Timestamp::now();
-    let incident = dispatch::add_note(state.dispatch(), id, &body.actor, &body.note, now).await?;
+    let incident =
+        dispatch::add_note(state.dispatch(), id, &caller.login(), &body.note, now).await?;
     Ok(answer(&state, &incident, now))
 }

@@ -12,6 +12,8 @@
 //! connection alive every 15 s. The stream ends when the server shuts
 //! down; browsers reconnect by themselves.
 
+use crate::api::access::Caller;
+use crate::api::scope::View;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +50,7 @@ use crate::state::AppState;
 )]
 pub(super) async fn events(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before answering (and before reading what was missed), so
@@ -66,8 +69,11 @@ pub(super) async fn events(
     let shutdown = state.shutdown_begun();
     let index = state.index();
     let now = Timestamp::now();
+    // Only the caller's view is sent (the view as of connecting).
+    let view = View::of(&caller, &index);
     let missed: Vec<Event> = missed
         .into_iter()
+        .filter(|(_, _, incident)| view.sees(incident))
         .map(|(seq, kind, incident)| incident_event(seq, kind, &incident, &index, now))
         .collect();
     // A replay that could not send everything missed says so, as a slow
@@ -79,6 +85,7 @@ pub(super) async fn events(
         .chain(changes.filter_map(move |change| {
             let event = match change {
                 Ok(change) if change.seq <= replayed_to => None,
+                Ok(change) if !view.sees(&change.incident) => None,
                 Ok(change) => Some(incident_event(
                     change.seq,
                     change.kind.name(),

@@ -17,6 +17,8 @@ mod events;
 mod query;
 mod stats;
 
+use crate::api::access::Caller;
+use crate::api::scope::View;
 use std::sync::Arc;
 
 use axum::Router;
@@ -135,8 +137,6 @@ struct ReportBody {
     /// Photo URLs.
     #[serde(default)]
     photos: Vec<String>,
-    /// Who records the report.
-    actor: String,
     /// A note for the history.
     note: Option<String>,
 }
@@ -172,6 +172,7 @@ struct Reported {
 )]
 async fn create(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Json(body): Json<ReportBody>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
@@ -184,7 +185,7 @@ async fn create(
         source: body.source,
         reporter: body.reporter.map(Person::from),
         photos: body.photos,
-        actor: body.actor,
+        actor: caller.login(),
         note: body.note,
     };
     let reported = dispatch::report(state.dispatch(), report, now).await?;
@@ -227,11 +228,20 @@ struct IncidentList {
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<axum::Json<IncidentList>, ApiError> {
     let now = Timestamp::now();
     let index = state.index();
-    let request = query::ListRequest::parse(params, &index, now)?;
+    let mut request = query::ListRequest::parse(params, &index, now)?;
+    if !View::of(&caller, &index).narrow(&mut request.filter, &index) {
+        return Ok(axum::Json(IncidentList {
+            total: 0,
+            limit: request.limit,
+            offset: request.offset,
+            incidents: Vec::new(),
+        }));
+    }
     let page = state
         .dispatch()
         .incidents(&request.filter, request.limit, request.offset)
@@ -256,6 +266,22 @@ struct IncidentWithHistory {
     incident: IncidentDto,
     /// Every change, oldest first.
     history: Vec<HistoryDto>,
+}
+
+/// An incident the caller may see; one outside their view is answered
+/// exactly as one that does not exist.
+pub(super) async fn visible_incident(
+    state: &AppState,
+    caller: &Caller,
+    id: IncidentId,
+) -> Result<crate::model::Incident, ApiError> {
+    state
+        .dispatch()
+        .incident(id)
+        .await
+        .map_err(|e| ApiError::internal("reading an incident", e))?
+        .filter(|incident| View::of(caller, &state.index()).sees(incident))
+        .ok_or_else(|| ApiError::NotFound(format!("there is no incident {id}")))
 }
 
 /// The incident number in a path.
@@ -285,15 +311,12 @@ fn incident_id(s: &str) -> Result<IncidentId, ApiError> {
 )]
 async fn one(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<axum::Json<IncidentWithHistory>, ApiError> {
     let id = incident_id(&id)?;
     let desk = state.dispatch();
-    let incident = desk
-        .incident(id)
-        .await
-        .map_err(|e| ApiError::internal("reading an incident", e))?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no incident {id}")))?;
+    let incident = visible_incident(&state, &caller, id).await?;
     let history = desk
         .history(id)
         .await

@@ -1,6 +1,8 @@
 //! `GET /api/incidents/stats`: the statistics of [`crate::dispatch::stats`]
 //! per grid of a level over a period, as JSON or CSV.
 
+use crate::api::access::Caller;
+use crate::api::scope::View;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -64,6 +66,7 @@ struct Row<'a> {
 )]
 pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let index = state.index();
@@ -100,13 +103,19 @@ pub(super) async fn stats(
             _ => unreachable!("every name in NAMES is handled"),
         }
     }
-    let page = state
-        .dispatch()
-        .incidents(&filter, u32::MAX, 0)
-        .await
-        .map_err(|e| ApiError::internal("reading incidents for statistics", e))?;
+    // Only the caller's view is counted.
+    let incidents = if View::of(&caller, &index).narrow(&mut filter, &index) {
+        state
+            .dispatch()
+            .incidents(&filter, u32::MAX, 0)
+            .await
+            .map_err(|e| ApiError::internal("reading incidents for statistics", e))?
+            .incidents
+    } else {
+        Vec::new()
+    };
     let now = Timestamp::now();
-    let stats = tokio::task::spawn_blocking(move || summarise(&page.incidents, level, now))
+    let stats = tokio::task::spawn_blocking(move || summarise(&incidents, level, now))
         .await
         .map_err(|e| ApiError::internal("summarising incidents", e))?;
     let name = |g: &GridStats| {

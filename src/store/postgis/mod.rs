@@ -63,6 +63,7 @@ fn migrator() -> Migrator {
             "hazard grids",
             include_str!("migrations/0006_hazard_grids.sql"),
         ),
+        migration(7, "accounts", include_str!("migrations/0007_accounts.sql")),
     ])
 }
 
@@ -79,6 +80,7 @@ crate::store::incident_sql::impl_incident_store!(
     sqlx::postgres::PgRow
 );
 
+crate::store::account_sql::impl_account_store!(PostgisStore, PostgisUnit, sqlx::Postgres);
 crate::store::feed_sql::impl_change_feed!(PostgisStore, sqlx::Postgres);
 crate::store::revision_sql::impl_grid_history!(PostgisStore, sqlx::Postgres);
 crate::store::revision_sql::revision_writes!(sqlx::Postgres, sqlx::PgConnection);

@@ -61,6 +61,7 @@ fn migrator() -> Migrator {
             "hazard grids",
             include_str!("migrations/0006_hazard_grids.sql"),
         ),
+        migration(7, "accounts", include_str!("migrations/0007_accounts.sql")),
     ])
 }
 
@@ -77,6 +78,7 @@ crate::store::incident_sql::impl_incident_store!(
     sqlx::sqlite::SqliteRow
 );
 
+crate::store::account_sql::impl_account_store!(SqliteStore, SqliteUnit, sqlx::Sqlite);
 crate::store::feed_sql::impl_change_feed!(SqliteStore, sqlx::Sqlite);
 crate::store::revision_sql::impl_grid_history!(SqliteStore, sqlx::Sqlite);
 crate::store::revision_sql::revision_writes!(sqlx::Sqlite, sqlx::SqliteConnection);

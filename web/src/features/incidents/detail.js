@@ -8,7 +8,7 @@ import { h, replaceChildren } from '../../dom.js';
 import { ACTION, EVENT_KIND, NEEDS, SEVERITY, SOURCE, STATUS, TIER, name, when } from './names.js';
 
 /**
- * Show incident `id` in `view`; `actor()` names who acts (the dispatcher),
+ * Show incident `id` in `view`; `may(capability)` says which steps to offer,
  * `levels` names the grid levels, `onChanged(incident)` is told of every
  * change made here (and shows it again). `stillWanted()` says whether the
  * answer should still be drawn when it comes. Returns a promise of the
@@ -47,13 +47,14 @@ function render(view, incident, history, ctx) {
     }
   };
 
-  const buttons = incident.allowed_actions.map((action) => h('button', {
+  const dispatches = ctx.may('dispatch');
+  const buttons = (dispatches ? incident.allowed_actions : []).map((action) => h('button', {
     type: 'button',
     class: action === 'dismiss' ? 'action secondary' : 'action',
     dataset: { test: `action-${action}` },
     onclick: () => openForm(form, action, incident, ctx, act),
   }, name(ACTION, action)));
-  if (incident.can_escalate) {
+  if (dispatches && incident.can_escalate) {
     buttons.push(h('button', {
       type: 'button',
       class: 'action secondary',
@@ -98,7 +99,9 @@ function render(view, incident, history, ctx) {
     })),
     buttons.length
       ? h('div', { class: 'actions', dataset: { test: 'incident-actions' } }, buttons)
-      : h('p', { class: 'muted', dataset: { test: 'incident-finished' } }, '流程已结束。'),
+      : dispatches
+        ? h('p', { class: 'muted', dataset: { test: 'incident-finished' } }, '流程已结束。')
+        : null,
     form,
     message,
     h('h3', { class: 'subheading' }, '办理记录'),
@@ -133,7 +136,7 @@ function openForm(form, action, incident, ctx, act) {
     dataset: { test: `action-form-${action}` },
     onsubmit: (event) => {
       event.preventDefault();
-      const body = { actor: ctx.actor(), version: incident.version };
+      const body = { version: incident.version };
       if (note.value.trim()) body.note = note.value.trim();
       if (action === 'escalate') {
         act(label, () => api.escalateIncident(incident.id, body));

@@ -34,12 +34,11 @@ export async function install(ctx) {
   const layers = addIncidentLayers(map);
   const refreshColouring = registerIncidentColouring(map, settings);
 
-  const actorInput = h('input', { type: 'text', value: settings.get('dispatcherName') ?? '',
-    placeholder: '操作人姓名', 'aria-label': '操作人', dataset: { test: 'dispatcher-name' } });
-  actorInput.addEventListener('change', () => settings.set('dispatcherName', actorInput.value.trim()));
-  const actor = () => actorInput.value.trim();
-  const reportButton = h('button', { type: 'button', class: 'action', dataset: { test: 'report-start' } },
-    '点选地图上报事件');
+  // Who acts is the logged-in user (the server records them); only the
+  // steps their role may take are offered.
+  const reportButton = ctx.may('report')
+    ? h('button', { type: 'button', class: 'action', dataset: { test: 'report-start' } }, '点选地图上报事件')
+    : null;
   const hint = h('p', { class: 'muted pick-hint', hidden: true, dataset: { test: 'report-hint' } },
     '请在地图上点击事件发生的位置（Esc 取消）。');
   const work = h('div', { class: 'incident-work', dataset: { test: 'incident-work' } });
@@ -49,8 +48,7 @@ export async function install(ctx) {
   const handedOver = h('p', { class: 'notice', role: 'status', hidden: true,
     dataset: { test: 'handed-over' } });
   body.append(
-    h('div', { class: 'incident-bar' }, h('label', { class: 'field' }, h('span', {}, '操作人'), actorInput),
-      reportButton),
+    h('div', { class: 'incident-bar' }, reportButton),
     hint, work, h('h2', { class: 'section-heading' }, '事件列表'), handedOver, listRoot);
 
   // Filled below; everything that reads it runs after that.
@@ -64,7 +62,7 @@ export async function install(ctx) {
   const detailCtx = {
     categories,
     levels: ctx.levels,
-    actor,
+    may: ctx.may,
     onChanged: (incident) => {
       // The list and the layer follow the feed; without it, refresh here.
       if (!feedReady()) {
@@ -106,11 +104,11 @@ export async function install(ctx) {
   const setPicking = (on) => {
     picking = on;
     hint.hidden = !on;
-    reportButton.classList.toggle('active', on);
+    reportButton?.classList.toggle('active', on);
     map.getCanvas().style.cursor = on ? 'crosshair' : '';
     document.body.dataset.reportPicking = on ? '1' : '';
   };
-  reportButton.addEventListener('click', () => {
+  reportButton?.addEventListener('click', () => {
     setPicking(!picking);
     panel.show(SECTION_ID, { expand: false });
   });

@@ -39,7 +39,6 @@ export function showReportForm(view, [lon, lat], ctx, { onReported, onCancel }) 
         lat,
         severity: severity.value,
         source: source.value,
-        actor: ctx.actor(),
       };
       if (reporterName.value.trim()) {
         report.reporter = { name: reporterName.value.trim(), phone: reporterPhone.value.trim() };

@@ -1,0 +1,976 @@
+//! Who may call what, as a table: every route × every role (and anonymous),
+//! on both backends, expecting allow or deny. The table here is written
+//! out by hand, independently of the server's own (`api::access::RULES`):
+//! a route added to the server without a row here, or a row the server no
+//! longer has, fails the test, and so does a `.route("…")` in the sources
+//! without an access rule.
+//!
+//! "Allow" means the request got past access control: any answer but 401
+//! and 403 (most requests here carry no valid body, so an allowed write is
+//! refused later, with 400, 404, 415 or 422, and changes nothing). "Deny"
+//! means 401 for anonymous callers and 403 for a logged-in role without
+//! the capability.
+//!
+//! Also here: logging in and out with the cookie, the CSRF token a cookie
+//! write needs, tokens, disabled users, the published grid map, and the
+//! audit trail.
+
+#[macro_use]
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use support::http::{Answer, get_with, send};
+use support::{TestStore, four_towns::four_towns_app};
+use wangge::model::GridId;
+use wangge::model::account::{Role, Scope, UserDraft};
+use wangge::services::accounts::{AccessSettings, Actor};
+use wangge::store::Backend;
+
+/// Who calls.
+const CALLERS: [&str; 8] = [
+    "admin",
+    "planner",
+    "dispatcher",
+    "grid_leader",
+    "grid_member",
+    "department",
+    "viewer",
+    "anonymous",
+];
+
+/// Everyone who is logged in.
+const ANY: &[&str] = &[
+    "admin",
+    "planner",
+    "dispatcher",
+    "grid_leader",
+    "grid_member",
+    "department",
+    "viewer",
+];
+/// Everyone, logged in or not.
+const ALL: &[&str] = &[
+    "admin",
+    "planner",
+    "dispatcher",
+    "grid_leader",
+    "grid_member",
+    "department",
+    "viewer",
+    "anonymous",
+];
+const ADMIN: &[&str] = &["admin"];
+const PLANNERS: &[&str] = &["admin", "planner"];
+/// Who sees incidents: everyone logged in.
+const SEE_INCIDENTS: &[&str] = ANY;
+const REPORTERS: &[&str] = &["admin", "dispatcher", "grid_leader", "grid_member"];
+const DISPATCHERS: &[&str] = &["admin", "dispatcher", "grid_leader", "department"];
+const SEE_HAZARDS: &[&str] = &[
+    "admin",
+    "planner",
+    "dispatcher",
+    "grid_leader",
+    "grid_member",
+    "viewer",
+];
+const EDIT_HAZARDS: &[&str] = &["admin", "dispatcher", "grid_leader"];
+const PATROLLERS: &[&str] = &["admin", "grid_leader", "grid_member"];
+const SEE_PATROLS: &[&str] = &[
+    "admin",
+    "planner",
+    "dispatcher",
+    "grid_leader",
+    "grid_member",
+    "viewer",
+];
+
+/// One row: method, route as the server routes it, a concrete path, who
+/// may.
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+const MATRIX: &[Row] = &[
+    ("POST", "/api/session", "/api/session", ALL),
+    ("GET", "/api/session", "/api/session", ANY),
+    ("DELETE", "/api/session", "/api/session", ALL),
+    ("GET", "/api/users", "/api/users", ADMIN),
+    ("POST", "/api/users", "/api/users", ADMIN),
+    ("GET", "/api/users/{id}", "/api/users/999", ADMIN),
+    ("PATCH", "/api/users/{id}", "/api/users/999", ADMIN),
+    (
+        "GET",
+        "/api/users/{id}/tokens",
+        "/api/users/999/tokens",
+        ADMIN,
+    ),
+    (
+        "POST",
+        "/api/users/{id}/tokens",
+        "/api/users/999/tokens",
+        ADMIN,
+    ),
+    (
+        "DELETE",
+        "/api/users/{id}/tokens/{token}",
+        "/api/users/999/tokens/1",
+        ADMIN,
+    ),
+    ("GET", "/api/audit", "/api/audit?limit=0", ADMIN),
+    ("GET", "/api/grids", "/api/grids", ANY),
+    ("GET", "/api/grids/{id}", "/api/grids/t-sw", ANY),
+    ("GET", "/api/grids/search", "/api/grids/search?q=镇", ANY),
+    (
+        "GET",
+        "/api/grids/export",
+        "/api/grids/export?format=bogus",
+        ANY,
+    ),
+    ("POST", "/api/grids/import", "/api/grids/import", PLANNERS),
+    ("POST", "/api/grids/edits", "/api/grids/edits", PLANNERS),
+    (
+        "GET",
+        "/api/grids/versions",
+        "/api/grids/versions",
+        PLANNERS,
+    ),
+    (
+        "GET",
+        "/api/grids/versions/{revision}",
+        "/api/grids/versions/1",
+        PLANNERS,
+    ),
+    (
+        "DELETE",
+        "/api/grids/versions/{revision}",
+        "/api/grids/versions/999",
+        PLANNERS,
+    ),
+    ("POST", "/api/grids/restore", "/api/grids/restore", PLANNERS),
+    ("GET", "/api/changes", "/api/changes", PLANNERS),
+    (
+        "GET",
+        "/api/locate",
+        "/api/locate?lon=106.01&lat=34.61",
+        ANY,
+    ),
+    ("POST", "/api/locate", "/api/locate", ANY),
+    ("POST", "/api/incidents", "/api/incidents", REPORTERS),
+    ("GET", "/api/incidents", "/api/incidents", SEE_INCIDENTS),
+    (
+        "GET",
+        "/api/incidents/categories",
+        "/api/incidents/categories",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/api/incidents/stats",
+        "/api/incidents/stats?level=1&format=bogus",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/api/incidents/events",
+        "/api/incidents/events",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/api/incidents/{id}",
+        "/api/incidents/999",
+        SEE_INCIDENTS,
+    ),
+    (
+        "POST",
+        "/api/incidents/{id}/actions",
+        "/api/incidents/999/actions",
+        DISPATCHERS,
+    ),
+    (
+        "POST",
+        "/api/incidents/{id}/escalate",
+        "/api/incidents/999/escalate",
+        DISPATCHERS,
+    ),
+    (
+        "POST",
+        "/api/incidents/{id}/assign",
+        "/api/incidents/999/assign",
+        DISPATCHERS,
+    ),
+    (
+        "POST",
+        "/api/incidents/{id}/notes",
+        "/api/incidents/999/notes",
+        REPORTERS,
+    ),
+    ("POST", "/api/hazards", "/api/hazards", EDIT_HAZARDS),
+    ("GET", "/api/hazards", "/api/hazards", SEE_HAZARDS),
+    ("GET", "/api/hazards/{id}", "/api/hazards/999", SEE_HAZARDS),
+    (
+        "PATCH",
+        "/api/hazards/{id}",
+        "/api/hazards/999",
+        EDIT_HAZARDS,
+    ),
+    (
+        "DELETE",
+        "/api/hazards/{id}",
+        "/api/hazards/999",
+        EDIT_HAZARDS,
+    ),
+    (
+        "GET",
+        "/api/hazards/calendar",
+        "/api/hazards/calendar?grid=nowhere",
+        SEE_HAZARDS,
+    ),
+    (
+        "GET",
+        "/api/coverage",
+        "/api/coverage?grid=nowhere",
+        SEE_HAZARDS,
+    ),
+    ("GET", "/api/roads", "/api/roads", ANY),
+    ("PUT", "/api/roads", "/api/roads", PLANNERS),
+    ("POST", "/api/patrol-plans", "/api/patrol-plans", PATROLLERS),
+    ("POST", "/api/routes", "/api/routes", PATROLLERS),
+    ("GET", "/api/routes", "/api/routes", SEE_PATROLS),
+    ("GET", "/api/routes/{id}", "/api/routes/999", SEE_PATROLS),
+    ("PUT", "/api/routes/{id}", "/api/routes/999", PATROLLERS),
+    ("DELETE", "/api/routes/{id}", "/api/routes/999", PATROLLERS),
+    (
+        "POST",
+        "/api/routes/{id}/patrols",
+        "/api/routes/999/patrols",
+        PATROLLERS,
+    ),
+    ("GET", "/api/patrols", "/api/patrols", SEE_PATROLS),
+    ("GET", "/api/patrols/{id}", "/api/patrols/999", SEE_PATROLS),
+    (
+        "POST",
+        "/api/patrols/{id}/track",
+        "/api/patrols/999/track",
+        PATROLLERS,
+    ),
+    (
+        "POST",
+        "/api/patrols/{id}/checkins",
+        "/api/patrols/999/checkins",
+        PATROLLERS,
+    ),
+    (
+        "POST",
+        "/api/patrols/{id}/finish",
+        "/api/patrols/999/finish",
+        PATROLLERS,
+    ),
+    (
+        "GET",
+        "/open311/v2/services.json",
+        "/open311/v2/services.json",
+        ALL,
+    ),
+    (
+        "GET",
+        "/open311/v2/services/{code}",
+        "/open311/v2/services/sanitation.json",
+        ALL,
+    ),
+    // The key is in the form: checked by the handler (see below).
+    (
+        "POST",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.json",
+        REPORTERS,
+    ),
+    (
+        "GET",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.json",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/open311/v2/requests/{id}",
+        "/open311/v2/requests/999.json",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/open311/v2/tokens/{token}",
+        "/open311/v2/tokens/999.json",
+        ALL,
+    ),
+    ("GET", "/ogc", "/ogc", ALL),
+    ("GET", "/ogc/conformance", "/ogc/conformance", ALL),
+    ("GET", "/ogc/collections", "/ogc/collections", ANY),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}",
+        "/ogc/collections/hazards",
+        SEE_HAZARDS,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}",
+        "/ogc/collections/towns",
+        ANY,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/hazards/items",
+        SEE_HAZARDS,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/towns/items",
+        ANY,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/items/{featureId}",
+        "/ogc/collections/hazards/items/999",
+        SEE_HAZARDS,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/items/{featureId}",
+        "/ogc/collections/towns/items/t-sw",
+        ANY,
+    ),
+    ("GET", "/tiles/{tilejson}", "/tiles/grids.json", ANY),
+    (
+        "GET",
+        "/tiles/{tilejson}",
+        "/tiles/incidents.json",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/tiles/{tileset}/{z}/{x}/{y}",
+        "/tiles/grids/10/815/408.mvt",
+        ANY,
+    ),
+    (
+        "GET",
+        "/tiles/{tileset}/{z}/{x}/{y}",
+        "/tiles/incidents/10/815/408.mvt",
+        SEE_INCIDENTS,
+    ),
+    ("GET", "/style.json", "/style.json", ANY),
+    ("GET", "/healthz", "/healthz", ALL),
+    ("GET", "/api/openapi.json", "/api/openapi.json", ALL),
+];
+
+/// The rows a published grid map opens to anonymous readers.
+const PUBLISHED: &[&str] = &[
+    "/api/grids",
+    "/api/grids/t-sw",
+    "/api/locate?lon=106.01&lat=34.61",
+    "/ogc/collections",
+    "/ogc/collections/towns/items",
+    "/tiles/grids.json",
+    "/tiles/grids/10/815/408.mvt",
+    "/style.json",
+    "/api/roads",
+];
+
+conformance!(
+    the_matrix_holds,
+    sessions_work_as_a_browser_uses_them,
+    a_grid_leader_sees_only_their_grid,
+);
+
+/// A bearer token per role (users made through the account service).
+async fn tokens(state: &wangge::state::AppState) -> BTreeMap<&'static str, String> {
+    let accounts = state.accounts();
+    let mut tokens = BTreeMap::new();
+    tokens.insert("admin", support::admin_token(accounts).await);
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+        let scope = match role {
+            Role::GridLeader | Role::GridMember => Scope::Grid(GridId::from("b-sw-w-s")),
+            Role::Department => Scope::Department("水务局".into()),
+            _ => Scope::County,
+        };
+        let user = accounts
+            .create_user(
+                UserDraft {
+                    login: format!("{}-1", role.as_str()),
+                    display_name: String::new(),
+                    role,
+                    scope,
+                },
+                "a long enough password",
+                &Actor::default(),
+            )
+            .await
+            .expect("the user is created");
+        let (token, _) = accounts
+            .issue_token(user.id, "matrix", 1, &[], &Actor::default())
+            .await
+            .expect("a token is issued");
+        tokens.insert(role.as_str(), token);
+    }
+    tokens
+}
+
+async fn call(app: &axum::Router, method: &str, path: &str, token: Option<&str>) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
+    match token {
+        Some(token) => request = request.header(header::AUTHORIZATION, format!("Bearer {token}")),
+        None => request = request.header("x-test-anonymous", "1"),
+    }
+    let body = if method == "GET" || method == "DELETE" {
+        Body::empty()
+    } else if path.starts_with("/open311/") {
+        // GeoReport v2 posts forms.
+        request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        Body::from("service_code=sanitation")
+    } else {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+        Body::from("{}")
+    };
+    let request = request.body(body).expect("a request");
+    if path.starts_with("/api/incidents/events") {
+        // An event stream never ends: its status and headers are the answer.
+        use tower::ServiceExt;
+        let response = app.clone().oneshot(request).await.expect("infallible");
+        return Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: axum::body::Bytes::new(),
+        };
+    }
+    send(app, request).await
+}
+
+async fn the_matrix_holds(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let tokens = tokens(&state).await;
+    let mut wrong = Vec::new();
+    for (method, _, path, allowed) in MATRIX {
+        for caller in CALLERS {
+            let answer = call(&app, method, path, tokens.get(caller).map(String::as_str)).await;
+            let denied = matches!(
+                answer.status,
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+            );
+            let should_allow = allowed.contains(&caller);
+            let want = if caller == "anonymous" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            if should_allow == denied || (!should_allow && answer.status != want) {
+                wrong.push(format!(
+                    "{method} {path} as {caller}: {} ({})",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                        .chars()
+                        .take(160)
+                        .collect::<String>()
+                ));
+            }
+            if answer.status.is_server_error() {
+                wrong.push(format!("{method} {path} as {caller}: {}", answer.status));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{}: {} wrong answer(s):\n{}",
+        t.name,
+        wrong.len(),
+        wrong.join("\n")
+    );
+
+    // A 401 says how to authenticate.
+    let answer = call(&app, "GET", "/api/incidents", None).await;
+    assert_eq!(
+        answer.header(header::WWW_AUTHENTICATE),
+        "Bearer realm=\"wangge\""
+    );
+    answer.problem(StatusCode::UNAUTHORIZED);
+    // A token that is not one is refused even where anonymous callers may go.
+    let answer = call(&app, "GET", "/healthz", Some("wgt_forged")).await;
+    answer.problem(StatusCode::UNAUTHORIZED);
+
+    // Published, the grid map opens to anonymous readers; nothing else does.
+    state.set_access(AccessSettings {
+        public_grid_map: true,
+        ..AccessSettings::default()
+    });
+    for path in PUBLISHED {
+        let answer = call(&app, "GET", path, None).await;
+        assert!(
+            !matches!(
+                answer.status,
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+            ),
+            "{}: {path} is published: {}",
+            t.name,
+            answer.status
+        );
+    }
+    for path in [
+        "/api/incidents",
+        "/tiles/incidents.json",
+        "/api/hazards",
+        "/ogc/collections/hazards/items",
+    ] {
+        call(&app, "GET", path, None)
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+    }
+    // A viewer still cannot write, published or not.
+    call(
+        &app,
+        "PUT",
+        "/api/roads",
+        tokens.get("viewer").map(String::as_str),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN);
+}
+
+/// The table here and the server's name the same routes, and every route
+/// the sources declare has a rule.
+#[test]
+fn the_table_covers_every_route_the_server_has() {
+    let ours: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, route, _, _)| ((*m).to_owned(), (*route).to_owned()))
+        .collect();
+    let server: BTreeSet<(String, String)> = wangge::api::access::RULES
+        .iter()
+        .map(|(m, route, _)| ((*m).to_owned(), (*route).to_owned()))
+        .collect();
+    let missing: Vec<_> = server.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&server).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "routes with a server rule but no row here: {missing:?}; rows here for no route: {extra:?}"
+    );
+    let declared = declared_routes();
+    assert!(declared.len() > 40, "found only {declared:?}");
+    let ruled: BTreeSet<String> = server.iter().map(|(_, route)| route.clone()).collect();
+    let unruled: Vec<_> = declared.difference(&ruled).collect();
+    assert!(
+        unruled.is_empty(),
+        "routes declared in src/api without an access rule: {unruled:?}"
+    );
+}
+
+/// Every path literal given to `.route(` under src/api.
+fn declared_routes() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut dirs = vec![std::path::PathBuf::from("src/api")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src/api is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            for (i, _) in text.match_indices(".route(") {
+                let rest = text[i + ".route(".len()..].trim_start();
+                if let Some(literal) = rest.strip_prefix('"') {
+                    let end = literal.find('"').expect("a closed literal");
+                    found.insert(literal[..end].to_owned());
+                }
+            }
+        }
+    }
+    found
+}
+
+async fn sessions_work_as_a_browser_uses_them(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let _ = tokens(&state).await;
+    let login = |body: Value| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                Request::post("/api/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-test-anonymous", "1")
+                    .body(Body::from(body.to_string()))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    // Wrong password and unknown user read the same.
+    let wrong = login(json!({"login": "viewer-1", "password": "wrong password!"})).await;
+    let unknown = login(json!({"login": "nobody", "password": "wrong password!"})).await;
+    assert_eq!(
+        wrong.problem(StatusCode::UNAUTHORIZED)["detail"],
+        unknown.problem(StatusCode::UNAUTHORIZED)["detail"]
+    );
+
+    let answer =
+        login(json!({"login": "dispatcher-1", "password": "a long enough password"})).await;
+    let session = answer.expect(StatusCode::OK);
+    let cookie = answer.header(header::SET_COOKIE).to_owned();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let pair = cookie.split(';').next().expect("name=value").to_owned();
+    let csrf = session["csrf_token"]
+        .as_str()
+        .expect("a CSRF token")
+        .to_owned();
+    assert_eq!(session["user"]["role"], "dispatcher");
+    assert!(
+        session["capabilities"]
+            .as_array()
+            .expect("capabilities")
+            .contains(&json!("dispatch"))
+    );
+
+    // The cookie reads; GET /api/session says who and the same CSRF token.
+    let me = get_with(&app, "/api/session", &[("cookie", &pair)]).await;
+    assert_eq!(me.expect(StatusCode::OK)["csrf_token"], csrf);
+    get_with(&app, "/api/incidents", &[("cookie", &pair)])
+        .await
+        .expect(StatusCode::OK);
+
+    // A write with the cookie but not the token is refused, as a page on
+    // another site would send it; with the token it goes through.
+    let report = json!({"category": "sanitation", "description": "垃圾堆积",
+        "lon": 106.01, "lat": 34.61, "source": "hotline"});
+    let post = |extra: Option<&str>| {
+        let mut request = Request::post("/api/incidents")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, &pair);
+        if let Some(token) = extra {
+            request = request.header("x-csrf-token", token);
+        }
+        let app = app.clone();
+        let body = report.to_string();
+        async move { send(&app, request.body(Body::from(body)).expect("a request")).await }
+    };
+    post(None).await.problem(StatusCode::FORBIDDEN);
+    post(Some("0123")).await.problem(StatusCode::FORBIDDEN);
+    let created = post(Some(&csrf)).await.expect(StatusCode::CREATED);
+    let id = created["incident"]["id"].as_i64().expect("an id");
+    let stored = get_with(&app, &format!("/api/incidents/{id}"), &[("cookie", &pair)])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        stored["history"][0]["actor"], "dispatcher-1",
+        "the history names the logged-in user: {stored}"
+    );
+
+    // Logging out ends the session.
+    let out = send(
+        &app,
+        Request::delete("/api/session")
+            .header(header::COOKIE, &pair)
+            .header("x-csrf-token", &csrf)
+            .body(Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.header(header::SET_COOKIE).contains("Max-Age=0"));
+    get_with(&app, "/api/session", &[("cookie", &pair)])
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+
+    // Disabling a user ends their tokens at once.
+    let viewer = state
+        .accounts()
+        .user_by_login("viewer-1")
+        .await
+        .expect("read")
+        .expect("the viewer");
+    let (token, _) = state
+        .accounts()
+        .issue_token(viewer.id, "t", 1, &[], &Actor::default())
+        .await
+        .expect("issued");
+    let bearer = format!("Bearer {token}");
+    get_with(&app, "/api/grids", &[("authorization", &bearer)])
+        .await
+        .expect(StatusCode::OK);
+    let changed = support::http::send(
+        &app,
+        Request::patch(format!("/api/users/{}", viewer.id))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"version": viewer.version, "disabled": true}).to_string(),
+            ))
+            .expect("a request"),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(changed["disabled"], true);
+    get_with(&app, "/api/grids", &[("authorization", &bearer)])
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+
+    // A token limited to reporting reports and reads nothing else.
+    let leader = state
+        .accounts()
+        .user_by_login("grid_leader-1")
+        .await
+        .expect("read")
+        .expect("the leader");
+    let issued = support::http::post_json(
+        &app,
+        &format!("/api/users/{}/tokens", leader.id),
+        &json!({"label": "kiosk", "days": 30, "capabilities": ["report"]}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let kiosk = format!(
+        "Bearer {}",
+        issued["token"].as_str().expect("the secret, once")
+    );
+    get_with(&app, "/api/incidents", &[("authorization", &kiosk)])
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    let listed = get_with(&app, &format!("/api/users/{}/tokens", leader.id), &[])
+        .await
+        .expect(StatusCode::OK);
+    assert!(listed.to_string().contains("kiosk") && !listed.to_string().contains("wgt_"));
+
+    // The audit trail has all of it, newest first, and no API changes it.
+    let trail = get_with(&app, "/api/audit?limit=1000", &[])
+        .await
+        .expect(StatusCode::OK);
+    let actions: Vec<&str> = trail["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "login_failed",
+        "login",
+        "logout",
+        "user_created",
+        "user_changed",
+        "token_issued",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{}: {action} in {actions:?}",
+            t.name
+        );
+    }
+    let failed = get_with(&app, "/api/audit?action=login_failed", &[])
+        .await
+        .expect(StatusCode::OK);
+    let names: BTreeSet<&str> = failed["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["actor"].as_str())
+        .collect();
+    assert_eq!(names, BTreeSet::from(["nobody", "viewer-1"]));
+    let csv = get_with(&app, "/api/audit?format=csv", &[]).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type().starts_with("text/csv"));
+    assert!(
+        String::from_utf8_lossy(&csv.body).starts_with("id,at,actor,source,action,target,detail")
+    );
+    // Not even the database lets the trail be rewritten.
+    for sql in [
+        "DELETE FROM audit",
+        "UPDATE audit SET actor = 'someone else'",
+    ] {
+        let refused = t.try_execute_raw(sql).await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{}: {sql}: {refused:?}",
+            t.name
+        );
+    }
+}
+
+/// A grid leader of one basic grid sees their grid's incidents and
+/// nothing of another's: not in lists, not one by one (404, as if it did
+/// not exist), not in statistics, tiles, the event stream or Open311.
+async fn a_grid_leader_sees_only_their_grid(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let tokens = tokens(&state).await;
+    let leader = format!("Bearer {}", tokens["grid_leader"]);
+    let as_leader = |method: &'static str, path: String| {
+        let app = app.clone();
+        let leader = leader.clone();
+        async move {
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, leader);
+            let request = if method == "POST" {
+                request
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(json!({"note": "已核实"}).to_string()))
+            } else {
+                request.body(Body::empty())
+            };
+            send(&app, request.expect("a request")).await
+        }
+    };
+    // The leader listens before anything is reported.
+    let listening = {
+        use tower::ServiceExt;
+        app.clone()
+            .oneshot(
+                Request::get("/api/incidents/events")
+                    .header(header::AUTHORIZATION, &leader)
+                    .body(Body::empty())
+                    .expect("a request"),
+            )
+            .await
+            .expect("infallible")
+    };
+    let mut events = support::sse::EventReader::new(listening.into_body());
+    assert_eq!(events.next().await.kind, "ready");
+
+    // As the admin: one incident elsewhere (another town), then one in
+    // the leader's basic grid b-sw-w-s.
+    let report = |lon: f64, lat: f64| {
+        let app = app.clone();
+        async move {
+            support::http::post_json(
+                &app,
+                "/api/incidents",
+                &json!({"category": "sanitation", "description": "垃圾堆积",
+                    "lon": lon, "lat": lat, "source": "hotline"}),
+            )
+            .await
+            .expect(StatusCode::CREATED)["incident"]["id"]
+                .as_i64()
+                .expect("an id")
+        }
+    };
+    let elsewhere = report(106.15, 34.65).await;
+    let mine = report(106.01, 34.61).await;
+
+    // The stream carries only the leader's: the first event is theirs.
+    let event = events.next().await;
+    let data: Value = serde_json::from_str(&event.data).expect("JSON");
+    assert_eq!(
+        (event.kind.as_str(), data["id"].as_i64()),
+        ("reported", Some(mine)),
+        "{}",
+        t.name
+    );
+
+    // One by one: theirs reads; the other is not found, word for word as a
+    // number never used.
+    as_leader("GET", format!("/api/incidents/{mine}"))
+        .await
+        .expect(StatusCode::OK);
+    let hidden = as_leader("GET", format!("/api/incidents/{elsewhere}"))
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(
+        hidden["detail"],
+        format!("there is no incident {elsewhere}")
+    );
+    as_leader("POST", format!("/api/incidents/{elsewhere}/notes"))
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    let unchanged = get_with(&app, &format!("/api/incidents/{elsewhere}"), &[])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        unchanged["history"].as_array().map(Vec::len),
+        Some(1),
+        "no note was added"
+    );
+
+    // Lists, with and without a grid asked for.
+    let ids = |doc: &Value| -> Vec<i64> {
+        doc["incidents"]
+            .as_array()
+            .expect("incidents")
+            .iter()
+            .filter_map(|i| i["id"].as_i64())
+            .collect()
+    };
+    let all = as_leader("GET", "/api/incidents".into())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (ids(&all), all["total"].as_u64()),
+        (vec![mine], Some(1)),
+        "{}",
+        t.name
+    );
+    let town = as_leader("GET", "/api/incidents?grid=t-sw".into())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&town), vec![mine]);
+    let other = as_leader("GET", "/api/incidents?grid=t-se".into())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(ids(&other), Vec::<i64>::new());
+    let admin_sees = get_with(&app, "/api/incidents", &[])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(admin_sees["total"], 2);
+
+    // Statistics count only theirs.
+    let stats = as_leader("GET", "/api/incidents/stats?level=1".into())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(stats["total"]["reported"], 1, "{stats}");
+
+    // The incident tile over both towns holds only theirs.
+    let features = |answer: &Answer| -> usize {
+        if answer.status == StatusCode::NO_CONTENT {
+            return 0;
+        }
+        assert_eq!(answer.status, StatusCode::OK);
+        support::mvt::decode(&answer.body)
+            .iter()
+            .map(|l| l.features.len())
+            .sum()
+    };
+    let tile = "/tiles/incidents/10/813/406.mvt";
+    assert_eq!(
+        features(&get_with(&app, tile, &[]).await),
+        2,
+        "the admin sees both"
+    );
+    assert_eq!(
+        features(&as_leader("GET", tile.into()).await),
+        1,
+        "{}",
+        t.name
+    );
+
+    // Open311 reads too.
+    let open311 = as_leader("GET", "/open311/v2/requests.json".into())
+        .await
+        .expect(StatusCode::OK);
+    let listed: Vec<&str> = open311
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|r| r["service_request_id"].as_str())
+        .collect();
+    assert_eq!(listed, vec![mine.to_string()]);
+    as_leader("GET", format!("/open311/v2/requests/{elsewhere}.json"))
+        .await
+        .expect(StatusCode::NOT_FOUND);
+}
