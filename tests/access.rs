@@ -368,6 +368,19 @@ const MATRIX: &[Row] = &[
         "/tiles/incidents/10/815/408.mvt",
         SEE_INCIDENTS,
     ),
+    // Percent-encoded names are the same tileset and collection.
+    (
+        "GET",
+        "/tiles/{tileset}/{z}/{x}/{y}",
+        "/tiles/%69ncidents/10/815/408.mvt",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/%68azards/items",
+        SEE_HAZARDS,
+    ),
     ("GET", "/style.json", "/style.json", ANY),
     ("GET", "/healthz", "/healthz", ALL),
     ("GET", "/api/openapi.json", "/api/openapi.json", ALL),
@@ -390,6 +403,7 @@ conformance!(
     the_matrix_holds,
     sessions_work_as_a_browser_uses_them,
     a_grid_leader_sees_only_their_grid,
+    failed_logins_are_throttled,
 );
 
 /// A bearer token per role (users made through the account service).
@@ -525,6 +539,8 @@ async fn the_matrix_holds(t: &TestStore) {
     }
     for path in [
         "/api/incidents",
+        "/tiles/%69ncidents.json",
+        "/ogc/collections/%68azards/items",
         "/tiles/incidents.json",
         "/api/hazards",
         "/ogc/collections/hazards/items",
@@ -959,6 +975,31 @@ async fn a_grid_leader_sees_only_their_grid(t: &TestStore) {
         t.name
     );
 
+    // A report next to another grid's incident does not show it to the
+    // leader as a possible duplicate (the admin's would).
+    let near = json!({"category": "sanitation", "description": "又见垃圾堆积",
+        "lon": 106.1501, "lat": 34.6501, "source": "hotline"});
+    let theirs = send(
+        &app,
+        Request::post("/api/incidents")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, &leader)
+            .body(Body::from(near.to_string()))
+            .expect("a request"),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(theirs["duplicates"], json!([]), "{}", t.name);
+    let admins = support::http::post_json(&app, "/api/incidents", &near)
+        .await
+        .expect(StatusCode::CREATED);
+    assert!(
+        admins["duplicates"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|i| i["id"] == elsewhere)),
+        "{admins}"
+    );
+
     // Open311 reads too.
     let open311 = as_leader("GET", "/open311/v2/requests.json".into())
         .await
@@ -973,4 +1014,51 @@ async fn a_grid_leader_sees_only_their_grid(t: &TestStore) {
     as_leader("GET", format!("/open311/v2/requests/{elsewhere}.json"))
         .await
         .expect(StatusCode::NOT_FOUND);
+}
+
+/// After five wrong passwords for one login, that login is refused with
+/// 429 and `Retry-After`, even with the right password; others still log
+/// in; the refusals are in the audit trail.
+async fn failed_logins_are_throttled(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let _ = tokens(&state).await;
+    let login = |name: &str, password: &str| {
+        let app = app.clone();
+        let body = json!({"login": name, "password": password}).to_string();
+        async move {
+            send(
+                &app,
+                Request::post("/api/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-test-anonymous", "1")
+                    .body(Body::from(body))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    for _ in 0..wangge::services::accounts::FAILURES_PER_LOGIN {
+        login("viewer-1", "a wrong password")
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+    }
+    let refused = login("viewer-1", "a long enough password").await;
+    refused.problem(StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused
+        .header(header::RETRY_AFTER)
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=900).contains(&wait), "{}: {wait}", t.name);
+    login("dispatcher-1", "a long enough password")
+        .await
+        .expect(StatusCode::OK);
+    let trail = get_with(&app, "/api/audit?action=login_failed&actor=viewer-1", &[])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        trail["entries"].as_array().map(Vec::len),
+        Some(6),
+        "{}: {trail}",
+        t.name
+    );
 }

@@ -544,6 +544,15 @@ async fn every_answer_carries_the_security_headers() {
             "{uri} ({})",
             answer.status
         );
+        // The policy allows no inline script, eval or foreign script.
+        let csp = answer.header(header::CONTENT_SECURITY_POLICY);
+        let script = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{uri}: no script-src in {csp:?}"));
+        assert_eq!(script, "script-src 'self'", "{uri}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
     }
 }
 

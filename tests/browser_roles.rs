@@ -143,5 +143,16 @@ fn drive(
         return Err("a planner should not see the report button".into());
     }
     browser.screenshot(&artifacts.join("roles-planner.png"))?;
+
+    // Nothing the page did was blocked by its Content-Security-Policy.
+    let violations = browser.execute(
+        "return document.body.dataset.cspViolations || null",
+        json!([]),
+    )?;
+    if !violations.is_null() {
+        return Err(format!(
+            "the page broke its CSP {violations} time(s) (see the console)"
+        ));
+    }
     Ok(())
 }

@@ -21,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -278,8 +278,26 @@ pub(super) async fn guard(
     let needed = match rule {
         Rule::Public | Rule::Open311Key => None,
         Rule::Needs(c) => Some(c),
-        Rule::Tileset => Some(tileset_capability(request.uri().path())),
-        Rule::Collection => Some(collection_capability(request.uri().path())),
+        // From the path parameters as the handlers read them (decoded), so
+        // that `/tiles/%69ncidents/…` is the incidents tileset here too.
+        Rule::Tileset | Rule::Collection => {
+            let (mut parts, body) = request.into_parts();
+            let params = RawPathParams::from_request_parts(&mut parts, &()).await;
+            request = Request::from_parts(parts, body);
+            let named = |wanted: &[&str]| {
+                params.as_ref().ok().and_then(|params| {
+                    params
+                        .iter()
+                        .find(|(key, _)| wanted.contains(key))
+                        .map(|(_, value)| value.to_owned())
+                })
+            };
+            Some(if rule == Rule::Tileset {
+                tileset_capability(&named(&["tileset", "tilejson"]).unwrap_or_default())
+            } else {
+                collection_capability(&named(&["collectionId"]).unwrap_or_default())
+            })
+        }
     };
     if let Some(capability) = needed {
         let open = capability == SeeGridMap && settings.public_grid_map;
@@ -339,10 +357,10 @@ async fn identify(
         .await
         .map_err(|e| ApiError::internal("checking a credential", e))?;
     match principal {
-        Some(p) => {
-            let by_cookie = (by_cookie && p.kind == CredentialKind::Session).then_some(secret);
-            Ok((Some(p), by_cookie))
-        }
+        // A cookie carries sessions only: a token put in one would skip
+        // the CSRF check, so it counts for nothing.
+        Some(p) if by_cookie && p.kind != CredentialKind::Session => Ok((None, None)),
+        Some(p) => Ok((Some(p), by_cookie.then_some(secret))),
         None if by_cookie => Ok((None, None)),
         None => Err(unauthorized_because(
             "the bearer token is unknown, expired or revoked",
@@ -377,9 +395,9 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn tileset_capability(path: &str) -> Capability {
-    let name = path.trim_start_matches("/tiles/");
-    let name = name.split(['/', '.']).next().unwrap_or_default();
+/// What a tileset (`incidents`, or its TileJSON `incidents.json`) needs.
+fn tileset_capability(tileset: &str) -> Capability {
+    let name = tileset.split('.').next().unwrap_or_default();
     if name == crate::tiles::Tileset::Incidents.name() {
         SeeIncidents
     } else {
@@ -387,12 +405,8 @@ fn tileset_capability(path: &str) -> Capability {
     }
 }
 
-fn collection_capability(path: &str) -> Capability {
-    let id = path
-        .trim_start_matches("/ogc/collections/")
-        .split('/')
-        .next()
-        .unwrap_or_default();
+/// What an OGC collection needs.
+fn collection_capability(id: &str) -> Capability {
     if id == "hazards" {
         SeeHazards
     } else {

@@ -112,6 +112,9 @@ pub(super) struct SessionDto {
         (status = 200, description = "Logged in; the session cookie is set", body = SessionDto),
         (status = 401, description = "Wrong login or password (never says which)",
             body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this name or from this \
+            address; `Retry-After` says when to try again",
+            body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 async fn login(
@@ -427,12 +430,9 @@ async fn issue_token(
         .capabilities
         .iter()
         .map(|name| {
-            Capability::ALL
-                .into_iter()
-                .find(|c| c.as_str() == name)
-                .ok_or_else(|| {
-                    ApiError::bad_parameter("capabilities", format!("{name:?} is not a capability"))
-                })
+            Capability::parse(name).ok_or_else(|| {
+                ApiError::bad_parameter("capabilities", format!("{name:?} is not a capability"))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (secret, credential) = state
@@ -551,11 +551,11 @@ async fn audit(
                     out.write_record([
                         e.id.to_string(),
                         e.at.to_string(),
-                        e.actor.clone(),
-                        e.source.clone(),
-                        e.action.clone(),
-                        e.target.clone(),
-                        e.detail.clone(),
+                        inert(&e.actor),
+                        inert(&e.source),
+                        inert(&e.action),
+                        inert(&e.target),
+                        inert(&e.detail),
                     ])?;
                 }
                 out.flush()?;
@@ -581,6 +581,16 @@ async fn audit(
             "format",
             format!("format must be json or csv, not {other:?}"),
         )),
+    }
+}
+
+/// A CSV cell a spreadsheet will not run: text that starts like a formula
+/// (a failed login records whatever name was typed) gets a leading `'`.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -631,6 +641,10 @@ fn account_error(e: AccountError) -> ApiError {
     }
     match e {
         AccountError::BadLogin => ApiError::Unauthorized(e.to_string()),
+        AccountError::Throttled(wait) => ApiError::TooManyRequests {
+            detail: e.to_string(),
+            retry_after_secs: wait.as_secs().max(1),
+        },
         AccountError::Invalid(_) | AccountError::BadToken(_) => {
             ApiError::UnprocessableEntity(e.to_string())
         }

@@ -72,6 +72,17 @@ pub const IMPORT_BODY_LIMIT: usize = grids::IMPORT_BODY_LIMIT;
 /// The most points one batch locate accepts.
 pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 
+/// The Content-Security-Policy of every answer (the web map's page above
+/// all): scripts and styles only from this server's own files, never
+/// inline, `eval` or another origin; MapLibre's workers from `blob:`; map
+/// images and tiles from here, `data:`/`blob:`, or an HTTPS base map the
+/// workstation configured; nothing may frame the map or take a form
+/// elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data: blob: https:; connect-src 'self' https:; \
+    worker-src 'self' blob:; child-src blob:; font-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 /// The whole HTTP surface over shared state.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -117,6 +128,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         // One INFO line per request (method, path, status, latency), inside a
         // span that the handlers' own logs, such as a 500's cause, inherit.

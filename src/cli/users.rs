@@ -166,10 +166,7 @@ pub(super) async fn run(database: &str, args: UserArgs) -> anyhow::Result<()> {
             let capabilities = capability
                 .iter()
                 .map(|name| {
-                    Capability::ALL
-                        .into_iter()
-                        .find(|c| c.as_str() == name)
-                        .with_context(|| format!("{name:?} is not a capability"))
+                    Capability::parse(name).with_context(|| format!("{name:?} is not a capability"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let (secret, token) = accounts

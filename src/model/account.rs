@@ -173,6 +173,11 @@ impl Capability {
         Capability::ManageUsers,
     ];
 
+    /// The capability with this name.
+    pub fn parse(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// The name in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

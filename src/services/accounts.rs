@@ -25,7 +25,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jiff::{SignedDuration, Timestamp};
-use rand::RngCore;
+use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::model::account::{
@@ -43,6 +43,16 @@ pub const MAX_TOKEN_DAYS: i64 = 366;
 
 /// How long a checked credential is trusted without asking the store again.
 pub const RECHECK_AFTER: Duration = Duration::from_secs(10);
+
+/// Failed logins allowed per login name, and per client address, in one
+/// [`THROTTLE_WINDOW`]; past them every login is refused until the window
+/// ends (a guessed password included).
+pub const FAILURES_PER_LOGIN: u32 = 5;
+/// See [`FAILURES_PER_LOGIN`]: per client address (a proxy or a shared
+/// office address covers many people, hence more).
+pub const FAILURES_PER_SOURCE: u32 = 30;
+/// The window failed logins are counted in.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Credentials remembered at most; past this the memory is cleared (every
 /// holder is asked for again once, from the store).
@@ -121,6 +131,10 @@ pub enum AccountError {
         /// Which.
         token: i64,
     },
+    /// Too many failed logins for this name or from this address: try
+    /// again after the given time.
+    #[error("too many failed logins; try again in {} s", .0.as_secs())]
+    Throttled(Duration),
     /// A token's lifetime or capabilities are out of range.
     #[error("{0}")]
     BadToken(String),
@@ -168,12 +182,22 @@ pub struct Accounts {
     store: Arc<dyn Store>,
     /// Checked credentials by secret hash.
     remembered: RwLock<HashMap<String, Remembered>>,
+    /// Bumped by every forgetting: a check that read the store before a
+    /// revocation committed must not remember what it read.
+    generation: std::sync::atomic::AtomicU64,
+    /// Failed logins by `login:NAME` and `from:ADDRESS`: how many, since when.
+    failures: std::sync::Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 /// A hash to verify against when a login names no user, so that the answer
 /// takes as long as for a wrong password (made once, on first use).
-static DECOY: LazyLock<String> =
-    LazyLock::new(|| hash_password(&new_secret("")).unwrap_or_default());
+static DECOY: LazyLock<String> = LazyLock::new(|| {
+    // Hashing a fixed-length ASCII secret with the default parameters
+    // cannot fail; if it ever did, an empty decoy would answer at once and
+    // tell which logins exist, so stop instead.
+    #[allow(clippy::expect_used)]
+    hash_password(&new_secret("")).expect("argon2 hashes a 64-character secret")
+});
 
 impl Accounts {
     /// The service over a store.
@@ -181,6 +205,8 @@ impl Accounts {
         Accounts {
             store,
             remembered: RwLock::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            failures: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -192,6 +218,7 @@ impl Accounts {
         if let Some(known) = self.recall(&hash, now) {
             return Ok(Some(known));
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let Some((credential, user)) = self.store.credential(&hash).await? else {
             return Ok(None);
         };
@@ -200,7 +227,9 @@ impl Accounts {
             return Ok(None);
         }
         let principal = principal_of(credential, user);
-        self.remember(hash, principal.clone());
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            self.remember(hash, principal.clone());
+        }
         Ok(Some(principal))
     }
 
@@ -227,6 +256,8 @@ impl Accounts {
     }
 
     fn forget(&self, hash: &str) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.remembered
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -236,6 +267,8 @@ impl Accounts {
     /// Forget every remembered credential of a user (after a change to
     /// them or their tokens).
     fn forget_user(&self, user: UserId) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.remembered
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -252,12 +285,32 @@ impl Accounts {
         password: &str,
         source: &str,
     ) -> Result<(String, Principal), AccountError> {
+        let keys = [
+            (format!("login:{login}"), FAILURES_PER_LOGIN),
+            (format!("from:{source}"), FAILURES_PER_SOURCE),
+        ];
+        if let Some(wait) = self.throttled(&keys) {
+            let mut unit = self.store.begin().await?;
+            unit.record_audit(&audit(
+                &Actor {
+                    login: truncate(login, 100),
+                    source: source.to_owned(),
+                },
+                "login_failed",
+                String::new(),
+                "refused unchecked: too many failed logins".into(),
+            ))
+            .await?;
+            unit.commit().await?;
+            return Err(AccountError::Throttled(wait));
+        }
         let found = self.store.user_for_login(login).await?;
         let stored = found.as_ref().map(|(_, hash)| hash.clone());
         let verified = verify_password(password.to_owned(), stored).await;
         let user = match found {
             Some((user, _)) if verified && !user.disabled => user,
             _ => {
+                self.count_failure(&keys);
                 let mut unit = self.store.begin().await?;
                 unit.record_audit(&audit(
                     &Actor {
@@ -273,6 +326,10 @@ impl Accounts {
                 return Err(AccountError::BadLogin);
             }
         };
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&keys[0].0);
         let secret = new_secret(SESSION_PREFIX);
         let now = Timestamp::now();
         let expires_at = now + SESSION_LIFETIME;
@@ -307,6 +364,35 @@ impl Accounts {
             expires_at,
         };
         Ok((secret, principal))
+    }
+
+    /// How long until a login under any of `keys` may be tried again, if
+    /// one of them has used up its failures.
+    fn throttled(&self, keys: &[(String, u32)]) -> Option<Duration> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter()
+            .filter_map(|(key, allowed)| {
+                let (count, since) = failures.get(key)?;
+                let elapsed = since.elapsed();
+                (*count >= *allowed && elapsed < THROTTLE_WINDOW).then(|| THROTTLE_WINDOW - elapsed)
+            })
+            .max()
+    }
+
+    /// Count a failed login under each of `keys`.
+    fn count_failure(&self, keys: &[(String, u32)]) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= MAX_REMEMBERED {
+            // Bounded memory: old windows go first.
+            failures.retain(|_, (_, since)| since.elapsed() < THROTTLE_WINDOW);
+        }
+        for (key, _) in keys {
+            let entry = failures.entry(key.clone()).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= THROTTLE_WINDOW {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
     }
 
     /// End the session a secret opened.
@@ -595,11 +681,10 @@ fn new_secret(prefix: &str) -> String {
 /// look-alikes (about 110 bits).
 pub fn one_time_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 20];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+    let mut rng = rand::rng();
+    // Uniform over the alphabet (no modulo bias).
+    (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect()
 }
 
@@ -640,7 +725,7 @@ fn principal_of(credential: Credential, user: User) -> Principal {
         credential
             .scopes
             .iter()
-            .filter_map(|name| Capability::ALL.into_iter().find(|c| c.as_str() == name))
+            .filter_map(|name| Capability::parse(name))
             .collect()
     });
     Principal {

@@ -255,7 +255,16 @@ macro_rules! impl_account_store {
                 .bind(at.as_millisecond())
                 .fetch_one(&mut *self.tx)
                 .await
-                .map_err($crate::store::incident_sql::failed("creating a user"))?;
+                .map_err(|e| match e.as_database_error() {
+                    // Another transaction took the login meanwhile.
+                    Some(db) if db.is_unique_violation() => $crate::store::StoreError::InUse(
+                        format!("login {:?} is taken", draft.login),
+                    ),
+                    _ => $crate::store::StoreError::Database {
+                        action: "creating a user".into(),
+                        source: e,
+                    },
+                })?;
                 user_from(row)
             }
 

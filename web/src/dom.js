@@ -16,6 +16,10 @@ export function h(tag, attrs = {}, ...children) {
       el.addEventListener(name.slice(2), value);
     } else if (name === 'class') {
       el.className = value;
+    } else if (name === 'style') {
+      // Through the CSSOM: the page's Content-Security-Policy refuses
+      // inline style attributes, not styles set from its own script.
+      el.style.cssText = String(value);
     } else if (value === true) {
       el.setAttribute(name, '');
     } else {

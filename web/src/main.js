@@ -41,6 +41,13 @@ const NEEDS = new Map([
   [editing, 'edit_grids'],
 ]);
 
+// Anything the Content-Security-Policy blocks is a bug of this page: said
+// in the console and counted on the body (the browser tests read it).
+document.addEventListener('securitypolicyviolation', (event) => {
+  console.error('blocked by the Content-Security-Policy:', event.violatedDirective, event.blockedURI);
+  document.body.dataset.cspViolations = String(Number(document.body.dataset.cspViolations ?? 0) + 1);
+});
+
 start();
 
 async function start() {

@@ -19,6 +19,7 @@ mod stats;
 
 use crate::api::access::Caller;
 use crate::api::scope::View;
+use crate::model::account::Capability;
 use std::sync::Arc;
 
 use axum::Router;
@@ -190,11 +191,18 @@ async fn create(
     };
     let reported = dispatch::report(state.dispatch(), report, now).await?;
     let index = state.index();
+    // Possible duplicates are other people's reports: only those the
+    // reporter may see anyway (a token limited to reporting sees none).
+    let view = match &caller.principal {
+        Some(p) if p.may(Capability::SeeIncidents) => View::of(&caller, &index),
+        _ => View::Nothing,
+    };
     let answer = Reported {
         incident: IncidentDto::new(&reported.incident, &index, now),
         duplicates: reported
             .duplicates
             .iter()
+            .filter(|i| view.sees(i))
             .map(|i| IncidentDto::new(i, &index, now))
             .collect(),
     };
