@@ -145,10 +145,22 @@ async fn severity_sets_who_handles_it_first(t: &TestStore) {
     assert_eq!(critical["tier"], "county");
     assert_eq!(critical["handling_grid"], Value::Null);
     assert_eq!(critical["responsible"]["name"], "县综治中心");
-    // Outside every grid: the county, with an empty chain.
-    let outside = report(&app, &report_body("other", (107.0, 35.0))).await;
-    assert_eq!(outside["grids"], json!([]));
-    assert_eq!(outside["tier"], "county");
+    // Outside every grid: refused, saying where and why, nothing stored.
+    let before = get(&app, "/api/incidents").await.expect(StatusCode::OK)["total"].clone();
+    for (lon, lat) in [(107.0, 35.0), (0.0, 0.0)] {
+        let problem = post_json(&app, "/api/incidents", &report_body("other", (lon, lat)))
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], "location", "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("outside the county")),
+            "{problem}"
+        );
+    }
+    let after = get(&app, "/api/incidents").await.expect(StatusCode::OK)["total"].clone();
+    assert_eq!(before, after, "a refused report stores nothing");
 }
 
 async fn gcj02_and_bd09_reports_are_located_where_they_are(t: &TestStore) {
@@ -728,6 +740,26 @@ async fn bad_reports_are_refused_and_record_nothing(t: &TestStore) {
         (with("description", json!("   ")), "description"),
         (with("photos", json!(["file:///etc/passwd"])), "photos"),
         (with("reporter", json!({"name": ""})), "reporter.name"),
+        // Every text has a length: a 10 MB note or name is refused.
+        (with("note", json!("记".repeat(10_000_000 / 3))), "note"),
+        (
+            with("reporter", json!({"name": "名".repeat(101)})),
+            "reporter.name",
+        ),
+        (
+            with("reporter", json!({"name": "王芳", "phone": "1".repeat(41)})),
+            "reporter.phone",
+        ),
+        (
+            with("photos", json!([format!("https://x/{}", "p".repeat(2001))])),
+            "photos",
+        ),
+        // Bobby Tables is refused for what it is (an unknown category),
+        // and stored nowhere.
+        (
+            with("category", json!("x'); DROP TABLE incidents;--")),
+            "category",
+        ),
     ] {
         let problem = post_json(&app, "/api/incidents", &body)
             .await

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::Dispatcher;
-use super::report::check_person;
+use super::report::{check_note, check_person};
 use super::{DispatchError, deadline, responsible_at};
 use crate::model::{EventKind, Incident, IncidentId, NewChange, Person};
 use crate::services::feed::Effect;
@@ -139,6 +139,7 @@ pub async fn act(
     now: Timestamp,
 ) -> Result<Incident, DispatchError> {
     check_actor(&request.actor)?;
+    check_note("note", request.note.as_deref())?;
     let before = load(desk, id, request.version).await?;
     let action = request.action;
     let next = before.workflow.next(before.status, action)?;
@@ -235,6 +236,7 @@ pub async fn escalate(
     now: Timestamp,
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
+    check_note("note", note.as_deref())?;
     let before = load(desk, id, version).await?;
     escalate_loaded(desk, before, actor, note, now).await
 }
@@ -337,6 +339,7 @@ pub async fn reassign(
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
     check_person("person.name", &person)?;
+    check_note("note", note.as_deref())?;
     let before = load(desk, id, version).await?;
     if before.status.is_terminal() {
         return Err(DispatchError::invalid(
@@ -376,6 +379,7 @@ pub async fn add_note(
     if note.is_empty() {
         return Err(DispatchError::invalid("note", "the note is empty"));
     }
+    check_note("note", Some(note))?;
     let before = load(desk, id, None).await?;
     let after = Incident {
         updated_at: now,

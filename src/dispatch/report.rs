@@ -19,6 +19,19 @@ const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// The most photos on one report.
 const MAX_PHOTOS: usize = 20;
 
+/// The longest photo URL, characters.
+const MAX_URL_CHARS: usize = 2000;
+
+/// The longest note (of a report, an action, escalation or reassignment),
+/// characters: a paragraph or two, as the description.
+pub(crate) const MAX_NOTE_CHARS: usize = 4000;
+
+/// The longest person's name, characters.
+const MAX_NAME_CHARS: usize = 100;
+
+/// The longest phone number, characters.
+const MAX_PHONE_CHARS: usize = 40;
+
 /// The most possible duplicates listed with a report.
 const MAX_DUPLICATES: usize = 20;
 
@@ -97,6 +110,16 @@ pub async fn report(
         let located = index.locate(wgs84);
         let chain: GridChain =
             Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone()));
+        if chain[0].is_none() {
+            return Err(DispatchError::invalid(
+                "location",
+                format!(
+                    "the location {:.6}, {:.6} (WGS84) is outside the county: no town's grid \
+                     covers it; check the coordinates and their crs",
+                    wgs84.lon, wgs84.lat
+                ),
+            ));
+        }
         let deepest = located.deepest().map(|ix| index.grid(ix).level);
         let tier = report.severity.first_tier(deepest);
         let new = NewIncident {
@@ -162,6 +185,19 @@ fn check(report: &Report) -> Result<(), DispatchError> {
             format!("at most {MAX_PHOTOS} photos, got {}", report.photos.len()),
         ));
     }
+    if let Some(long) = report
+        .photos
+        .iter()
+        .find(|u| u.chars().count() > MAX_URL_CHARS)
+    {
+        return Err(DispatchError::invalid(
+            "photos",
+            format!(
+                "a photo URL is longer than {MAX_URL_CHARS} characters ({})",
+                long.chars().count()
+            ),
+        ));
+    }
     if let Some(bad) = report.photos.iter().find(|u| !is_web_url(u)) {
         return Err(DispatchError::invalid(
             "photos",
@@ -171,6 +207,7 @@ fn check(report: &Report) -> Result<(), DispatchError> {
     if let Some(person) = &report.reporter {
         check_person("reporter.name", person)?;
     }
+    check_note("note", report.note.as_deref())?;
     if report.actor.trim().is_empty() {
         return Err(DispatchError::invalid(
             "actor",
@@ -180,10 +217,46 @@ fn check(report: &Report) -> Result<(), DispatchError> {
     Ok(())
 }
 
-/// A person must have a name.
+/// A person must have a name; name and phone are short lines of text.
 pub(super) fn check_person(field: &'static str, person: &Person) -> Result<(), DispatchError> {
     if person.name.trim().is_empty() {
         return Err(DispatchError::invalid(field, format!("{field} is empty")));
+    }
+    check_line(field, &person.name, MAX_NAME_CHARS)?;
+    let phone = if field.starts_with("reporter") {
+        "reporter.phone"
+    } else {
+        "person.phone"
+    };
+    check_line(phone, &person.phone, MAX_PHONE_CHARS)
+}
+
+/// A one-line text field: at most `max` characters, no control characters.
+fn check_line(field: &'static str, text: &str, max: usize) -> Result<(), DispatchError> {
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(DispatchError::invalid(
+            field,
+            format!("{field} is {chars} characters long; at most {max}"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(DispatchError::invalid(
+            field,
+            format!("{field} has control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A note, if given: at most [`MAX_NOTE_CHARS`] characters.
+pub(super) fn check_note(field: &'static str, note: Option<&str>) -> Result<(), DispatchError> {
+    let chars = note.map_or(0, |n| n.chars().count());
+    if chars > MAX_NOTE_CHARS {
+        return Err(DispatchError::invalid(
+            field,
+            format!("{field} is {chars} characters long; at most {MAX_NOTE_CHARS}"),
+        ));
     }
     Ok(())
 }
