@@ -23,7 +23,8 @@
 //! response; every error is an [`ApiError`] rendered as an RFC 9457 problem
 //! document, including axum's own rejections and unknown paths.
 //! [`router`] builds the service without a socket (tests drive it with
-//! `tower::ServiceExt::oneshot`); [`serve`] runs it on a bound listener.
+//! `tower::ServiceExt::oneshot`); [`serve`] runs it on a bound listener
+//! with the timeouts and connection cap of `serve.rs`.
 
 pub mod access;
 mod accounts;
@@ -43,10 +44,10 @@ mod open311;
 mod params;
 mod patrols;
 mod scope;
+mod serve;
 mod style;
 mod tiles;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
@@ -61,6 +62,7 @@ use utoipa::OpenApi;
 
 use crate::state::AppState;
 pub use error::{ApiError, PROBLEM_JSON};
+pub use serve::{ServeLimits, serve, serve_with};
 
 /// The largest request body accepted outside the import, bytes. A full
 /// batch of 100,000 points is about 4 MiB.
@@ -168,27 +170,6 @@ fn is_map_asset(path: &str) -> bool {
     ["/tiles/", "/assets/", "/fonts/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
-}
-
-/// Serve the API on a bound listener until `shutdown` completes, then stop
-/// accepting connections and let the requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let closing = state.clone();
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        // Event streams never end by themselves; graceful shutdown waits
-        // for every open answer.
-        closing.begin_shutdown();
-    })
-    .await
 }
 
 /// The OpenAPI 3 document of the API.

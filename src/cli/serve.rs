@@ -65,6 +65,17 @@ pub(super) struct ServeArgs {
         value_name = "IP"
     )]
     trusted_proxy: Vec<std::net::IpAddr>,
+
+    /// Seconds a client may take to send a request's headers (or say
+    /// anything at all on a new connection) before it is cut off.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=600))]
+    header_timeout_secs: u64,
+
+    /// Connections served at once; past it new ones are closed at once.
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
 }
 
 /// The environment variable that sets the first admin's password (read
@@ -88,6 +99,8 @@ impl Default for ServeArgs {
             escalation_sweep_secs: 60,
             public_grid_map: false,
             trusted_proxy: Vec::new(),
+            header_timeout_secs: 10,
+            max_connections: 10_000,
         }
     }
 }
@@ -143,7 +156,11 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             std::time::Duration::from_secs(args.escalation_sweep_secs),
         );
     }
-    crate::api::serve(listener, state, shutdown_signal())
+    let limits = crate::api::ServeLimits {
+        header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+    };
+    crate::api::serve_with(listener, state, shutdown_signal(), limits)
         .await
         .context("serving HTTP")?;
     tracing::info!("stopped");
