@@ -7,7 +7,9 @@
 //!    editing or patrol tab, and an incident opened shows no action
 //!    buttons;
 //! 3. after logging out, the login page again; a planner then gets the
-//!    editing tools.
+//!    editing tools;
+//! 4. a grid leader (bound to one basic grid) sees their grid's incident in
+//!    the list and not another town's, which the admin sees.
 //!
 //! Screenshots in `artifacts/browser/`: `roles-viewer.png`,
 //! `roles-planner.png`, and `roles-failure.png` when a step fails.
@@ -22,6 +24,14 @@ use support::webdriver::{Browser, run_in_browser};
 
 /// How long a page may take: software WebGL on two busy cores.
 const TIMEOUT: Duration = Duration::from_secs(90);
+
+#[test]
+fn a_grid_leader_sees_only_their_grids_incidents() {
+    let server = spawn_demo_server();
+    run_in_browser("roles-leader-failure.png", |browser, artifacts| {
+        leader_sees_their_grid(browser, &server, artifacts)
+    });
+}
 
 #[test]
 fn each_role_sees_only_what_it_may_do() {
@@ -154,5 +164,88 @@ fn drive(
             "the page broke its CSP {violations} time(s) (see the console)"
         ));
     }
+    Ok(())
+}
+
+/// A point inside a grid.
+fn inside(grid: &wangge::model::Grid) -> Result<(f64, f64), String> {
+    use geo::InteriorPoint;
+    let p = grid
+        .geometry
+        .interior_point()
+        .ok_or_else(|| format!("grid {} has no interior point", grid.id))?;
+    Ok((p.x(), p.y()))
+}
+
+fn leader_sees_their_grid(
+    browser: &Browser,
+    server: &DemoServer,
+    artifacts: &std::path::Path,
+) -> Result<(), String> {
+    // The leader's grid is the demo server's first basic grid; the other
+    // incident goes in the last basic grid, in another town.
+    let index = server.state().index();
+    let basic: Vec<_> = index
+        .grids()
+        .iter()
+        .filter(|g| g.level.get() == 4)
+        .collect();
+    let (mine_grid, other_grid) = match (basic.first(), basic.last()) {
+        (Some(a), Some(b)) if a.parent_id != b.parent_id => (*a, *b),
+        _ => return Err("the demo county should have basic grids under different parents".into()),
+    };
+    let mut ids = Vec::new();
+    for grid in [mine_grid, other_grid] {
+        let (lon, lat) = inside(grid)?;
+        let (status, reported) = server.api(
+            "POST",
+            "/api/incidents",
+            Some(
+                &json!({"category": "sanitation", "description": format!("{} 垃圾堆积", grid.name),
+                "lon": lon, "lat": lat, "source": "hotline"}),
+            ),
+        )?;
+        if status != 201 {
+            return Err(format!(
+                "the incident should be reported: {status} {reported}"
+            ));
+        }
+        ids.push(reported["incident"]["id"].as_i64().unwrap_or_default());
+    }
+    let (mine, other) = (ids[0], ids[1]);
+
+    server.open_map_as(browser, "leader")?;
+    browser.wait_for(
+        "the leader's incident in the list",
+        TIMEOUT,
+        &format!(
+            "return document.body.dataset.appReady === '1'
+                 && document.querySelector(\"[data-test=incident-item][data-incident-id='{mine}']\")
+                 || null"
+        ),
+    )?;
+    let listed = browser.execute(
+        "return [...document.querySelectorAll('[data-test=incident-item]')]
+             .map((li) => Number(li.dataset.incidentId))",
+        json!([]),
+    )?;
+    if listed != json!([mine]) {
+        return Err(format!(
+            "the leader's list should hold only incident {mine} (not {other}): {listed}"
+        ));
+    }
+    browser.screenshot(&artifacts.join("roles-leader.png"))?;
+
+    // The admin's list has both.
+    server.open_map_as(browser, "admin")?;
+    browser.wait_for(
+        "both incidents in the admin's list",
+        TIMEOUT,
+        &format!(
+            "return document.querySelector(\"[data-test=incident-item][data-incident-id='{mine}']\")
+                 && document.querySelector(\"[data-test=incident-item][data-incident-id='{other}']\")
+                 || null"
+        ),
+    )?;
     Ok(())
 }
