@@ -404,6 +404,7 @@ conformance!(
     sessions_work_as_a_browser_uses_them,
     a_grid_leader_sees_only_their_grid,
     failed_logins_are_throttled,
+    malformed_input_is_refused_and_changes_nothing,
 );
 
 /// A bearer token per role (users made through the account service).
@@ -1061,4 +1062,71 @@ async fn failed_logins_are_throttled(t: &TestStore) {
         "{}: {trail}",
         t.name
     );
+}
+
+/// Malformed input of every kind is a 4xx with a message, never a 500, and
+/// stores nothing: NaN and 1e400 coordinates, JSON nested 100,000 deep,
+/// invalid UTF-8 in JSON and in a form, an offset beyond 64 bits.
+async fn malformed_input_is_refused_and_changes_nothing(t: &TestStore) {
+    let (_state, app) = four_towns_app(t).await;
+    let raw = |uri: &'static str, content_type: &'static str, body: Vec<u8>| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                Request::post(uri)
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    let report = |lon: &str| {
+        format!(
+            r#"{{"category": "sanitation", "description": "x", "lon": {lon}, "lat": 34.61, "source": "hotline"}}"#
+        )
+        .into_bytes()
+    };
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+    let mut bad_utf8 = report("106.01");
+    let at = bad_utf8
+        .iter()
+        .position(|b| *b == b'x')
+        .expect("the description");
+    bad_utf8.splice(at..=at, [0xff, 0xfe]);
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("/api/incidents", "application/json", report("NaN")),
+        ("/api/incidents", "application/json", report("1e400")),
+        ("/api/incidents", "application/json", nested.clone()),
+        ("/api/locate", "application/json", nested),
+        ("/api/incidents", "application/json", bad_utf8),
+        (
+            "/open311/v2/requests.json",
+            "application/x-www-form-urlencoded",
+            b"service_code=sanitation&lat=34.61&long=106.01&description=\xff\xfe".to_vec(),
+        ),
+    ];
+    for (uri, content_type, body) in cases {
+        let shown = String::from_utf8_lossy(&body)
+            .chars()
+            .take(60)
+            .collect::<String>();
+        let answer = raw(uri, content_type, body).await;
+        assert!(
+            answer.status.is_client_error(),
+            "{}: {uri} {shown}: {} {}",
+            t.name,
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+        assert!(!answer.body.is_empty(), "{uri}: a 4xx says why");
+    }
+    get_with(&app, "/api/incidents?offset=18446744073709551616", &[])
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    let stored = get_with(&app, "/api/incidents", &[])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(stored["total"], 0, "{}: nothing was stored", t.name);
 }

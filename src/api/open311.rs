@@ -190,6 +190,46 @@ async fn reporting_account(
     Ok(principal.user.login)
 }
 
+/// The fields of a form body (`application/x-www-form-urlencoded`, 415
+/// otherwise). Bytes that are not UTF-8, raw or percent-encoded, are
+/// refused with 400 rather than stored as replacement characters (which
+/// is what a lenient form parser makes of them).
+fn strict_form(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, Open311Error> {
+    let media = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if media.as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(Open311Error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a request is posted as application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| bad("the form is not valid UTF-8; nothing was recorded".into()))?;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| {
+                bad(format!(
+                    "{s:?} is not valid UTF-8 once decoded; nothing was recorded"
+                ))
+            })
+    };
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
 /// The value of a form field, trimmed, if present and not empty.
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
@@ -208,8 +248,10 @@ fn number(form: &[(String, String)], name: &str) -> Result<f64, Open311Error> {
 async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Form(form): Form<Vec<(String, String)>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Response, Open311Error> {
+    let form = strict_form(&headers, &body)?;
     let reporter_account = reporting_account(&state, &caller, field(&form, "api_key")).await?;
     let service = field(&form, "service_code")
         .ok_or_else(|| bad("service_code is required".into()))?
