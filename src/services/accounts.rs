@@ -290,18 +290,8 @@ impl Accounts {
             (format!("from:{source}"), FAILURES_PER_SOURCE),
         ];
         if let Some(wait) = self.throttled(&keys) {
-            let mut unit = self.store.begin().await?;
-            unit.record_audit(&audit(
-                &Actor {
-                    login: truncate(login, 100),
-                    source: source.to_owned(),
-                },
-                "login_failed",
-                String::new(),
-                "refused unchecked: too many failed logins".into(),
-            ))
-            .await?;
-            unit.commit().await?;
+            self.record_failed_login(login, source, "refused unchecked: too many failed logins")
+                .await?;
             return Err(AccountError::Throttled(wait));
         }
         let found = self.store.user_for_login(login).await?;
@@ -311,18 +301,7 @@ impl Accounts {
             Some((user, _)) if verified && !user.disabled => user,
             _ => {
                 self.count_failure(&keys);
-                let mut unit = self.store.begin().await?;
-                unit.record_audit(&audit(
-                    &Actor {
-                        login: truncate(login, 100),
-                        source: source.to_owned(),
-                    },
-                    "login_failed",
-                    String::new(),
-                    String::new(),
-                ))
-                .await?;
-                unit.commit().await?;
+                self.record_failed_login(login, source, "").await?;
                 return Err(AccountError::BadLogin);
             }
         };
@@ -364,6 +343,28 @@ impl Accounts {
             expires_at,
         };
         Ok((secret, principal))
+    }
+
+    /// Record a failed login under the name given (cut to 100 characters:
+    /// it is whatever was typed).
+    async fn record_failed_login(
+        &self,
+        login: &str,
+        source: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut unit = self.store.begin().await?;
+        unit.record_audit(&audit(
+            &Actor {
+                login: truncate(login, 100),
+                source: source.to_owned(),
+            },
+            "login_failed",
+            String::new(),
+            detail.to_owned(),
+        ))
+        .await?;
+        unit.commit().await
     }
 
     /// How long until a login under any of `keys` may be tried again, if
