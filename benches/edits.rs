@@ -231,6 +231,10 @@ fn bench(c: &mut Criterion) {
         .collect();
     rt.block_on(wangge::patrol::hazards::register(
         state.feed(),
+        wangge::patrol::hazards::Editor {
+            actor: "bench",
+            view: &wangge::model::View::All,
+        },
         drafts,
         now,
         false,

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use support::http::{Answer, get_with, send};
 use support::{TestStore, four_towns::four_towns_app};
 use wangge::model::GridId;
-use wangge::model::account::{Role, Scope, UserDraft};
+use wangge::model::account::{Role, Scope};
 use wangge::services::accounts::{AccessSettings, Actor};
 use wangge::store::Backend;
 
@@ -418,23 +418,8 @@ async fn tokens(state: &wangge::state::AppState) -> BTreeMap<&'static str, Strin
             Role::Department => Scope::Department("水务局".into()),
             _ => Scope::County,
         };
-        let user = accounts
-            .create_user(
-                UserDraft {
-                    login: format!("{}-1", role.as_str()),
-                    display_name: String::new(),
-                    role,
-                    scope,
-                },
-                "a long enough password",
-                &Actor::default(),
-            )
-            .await
-            .expect("the user is created");
-        let (token, _) = accounts
-            .issue_token(user.id, "matrix", 1, &[], &Actor::default())
-            .await
-            .expect("a token is issued");
+        let login = format!("{}-1", role.as_str());
+        let token = support::user_token(accounts, &login, role, scope).await;
         tokens.insert(role.as_str(), token);
     }
     tokens

@@ -179,7 +179,6 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
             "the route should be saved in the adjusted order {adjusted:?}, not {saved:?}"
         ));
     }
-    browser.type_into("[data-test=patrol-member]", "网格员李四")?;
     browser.click("[data-test=patrol-start]")?;
     let patrol = number_in(
         browser,

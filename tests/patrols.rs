@@ -473,12 +473,16 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
     let started = post_json(
         &app,
         &format!("/api/routes/{route_id}/patrols"),
-        &json!({"member": "张三", "started_at": "2026-05-01T08:00:00Z"}),
+        &json!({"started_at": "2026-05-01T08:00:00Z"}),
     )
     .await
     .expect(StatusCode::CREATED);
     let patrol = started["id"].as_i64().expect("id");
     assert_eq!(started["status"], "active");
+    assert_eq!(
+        started["member"], "admin",
+        "a patrol is walked by whoever starts it, never a name in the body"
+    );
 
     // GeoJSON: from the start north then east, passing 10 m from H1 between fixes.
     let track = json!({"type": "Feature",
@@ -751,7 +755,7 @@ async fn gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value
     let started = post_json(
         &app,
         &format!("/api/routes/{route_id}/patrols"),
-        &json!({"member": "王五", "started_at": "2026-05-01T20:00:00Z"}),
+        &json!({"started_at": "2026-05-01T20:00:00Z"}),
     )
     .await
     .expect(StatusCode::CREATED);

@@ -330,10 +330,12 @@ pub(super) async fn guard(
             .into_response();
         }
     }
-    request
-        .extensions_mut()
-        .insert(Caller { principal, source });
-    next.run(request).await
+    let caller = Caller { principal, source };
+    let origin = caller.actor();
+    request.extensions_mut().insert(caller);
+    // Every change the request commits is audited as the caller's, with
+    // their address (see `services::origin`).
+    crate::services::origin::acting_as(origin, next.run(request)).await
 }
 
 /// The principal of the request's credential, and the session secret when

@@ -3,7 +3,6 @@
 //! grids. Reads come from the in-memory index snapshot; the import goes
 //! through the grid service (plan, then apply in one transaction).
 
-use super::access::Caller;
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,10 +14,12 @@ use geo::Intersects;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::access::Caller;
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, Path, Query};
 use super::grid_files::{attachment, format_of_body, parse_crs, parse_format};
 use super::params::index_as_of;
+use super::scope::sees_contacts;
 use crate::geom::Bbox;
 use crate::geom::PlanningCrs;
 use crate::index::{GridIndex, GridIx};
@@ -198,15 +199,21 @@ impl GridSelection {
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let index = index_as_of(&state, query.as_of.as_deref()).await?;
     let selection = query.parse()?;
+    let contacts = sees_contacts(&caller);
     let body = blocking("listing grids", move || {
         let positions = selection.select(&index);
-        serde_json::to_vec(&grids_to_feature_collection(
-            positions.iter().map(|&ix| index.grid(ix)),
-        ))
+        let grids = positions.iter().map(|&ix| index.grid(ix));
+        if contacts {
+            serde_json::to_vec(&grids_to_feature_collection(grids))
+        } else {
+            let published: Vec<Grid> = grids.map(Grid::without_contacts).collect();
+            serde_json::to_vec(&grids_to_feature_collection(published.iter()))
+        }
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
@@ -252,6 +259,7 @@ struct ExportQuery {
 )]
 async fn export(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let format = parse_format(query.format.as_deref())?;
@@ -263,10 +271,12 @@ async fn export(
              in a projected system",
         ));
     }
-    let grids = index_as_of(&state, query.as_of.as_deref())
-        .await?
-        .grids()
-        .to_vec();
+    let index = index_as_of(&state, query.as_of.as_deref()).await?;
+    let grids = if sees_contacts(&caller) {
+        index.grids().to_vec()
+    } else {
+        index.grids().iter().map(Grid::without_contacts).collect()
+    };
     attachment(grids, format, crs.unwrap_or(PlanningCrs::Cgcs2000)).await
 }
 
@@ -313,8 +323,9 @@ pub(super) struct GridSummary {
 }
 
 impl GridSummary {
-    /// The summary of a grid.
-    pub(super) fn of(grid: &Grid) -> GridSummary {
+    /// The summary of a grid; the leader's number only with `contacts`
+    /// (see [`sees_contacts`]).
+    pub(super) fn of(grid: &Grid, contacts: bool) -> GridSummary {
         GridSummary {
             id: grid.id.0.clone(),
             level: grid.level.get(),
@@ -322,7 +333,7 @@ impl GridSummary {
             code: grid.code().map(str::to_owned),
             leader: grid.leader().map(|l| LeaderDto {
                 name: l.name,
-                phone: l.phone,
+                phone: contacts.then_some(l.phone),
             }),
         }
     }
@@ -334,8 +345,9 @@ impl GridSummary {
 struct LeaderDto {
     /// Full name.
     name: String,
-    /// Mobile number.
-    phone: String,
+    /// Mobile number; left out for readers who are not logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
 }
 
 /// One grid, its ancestors and its children.
@@ -354,10 +366,12 @@ struct LeaderDto {
 )]
 async fn one(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<AsOfQuery>,
 ) -> Result<axum::Json<GridDetail>, ApiError> {
     let index = index_as_of(&state, query.as_of.as_deref()).await?;
+    let contacts = sees_contacts(&caller);
     let id = GridId(id);
     let ix = index
         .position(&id)
@@ -365,16 +379,21 @@ async fn one(
     let mut ancestors: Vec<GridSummary> = index
         .ancestors(ix)
         .into_iter()
-        .map(|a| GridSummary::of(index.grid(a)))
+        .map(|a| GridSummary::of(index.grid(a), contacts))
         .collect();
     ancestors.reverse();
+    let grid = index.grid(ix);
     Ok(axum::Json(GridDetail {
-        grid: grid_to_feature(index.grid(ix)),
+        grid: if contacts {
+            grid_to_feature(grid)
+        } else {
+            grid_to_feature(&grid.without_contacts())
+        },
         ancestors,
         children: index
             .children_of(ix)
             .iter()
-            .map(|&c| GridSummary::of(index.grid(c)))
+            .map(|&c| GridSummary::of(index.grid(c), contacts))
             .collect(),
     }))
 }
@@ -446,6 +465,7 @@ struct SearchAnswer {
 )]
 async fn search(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<SearchQuery>,
 ) -> Result<axum::Json<SearchAnswer>, ApiError> {
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
@@ -488,7 +508,7 @@ async fn search(
                 .collect();
             path.reverse();
             SearchResult {
-                grid: GridSummary::of(index.grid(hit.ix)),
+                grid: GridSummary::of(index.grid(hit.ix), sees_contacts(&caller)),
                 bbox: [b.min_lon, b.min_lat, b.max_lon, b.max_lat],
                 kind: hit.kind.as_str(),
                 path,

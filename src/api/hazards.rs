@@ -13,12 +13,14 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::access::Caller;
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, GEOJSON_TYPES, Json, Path, Query, declared_media};
 use super::params::{parse_grid, parse_time_or_now};
+use super::scope::View;
 use crate::geom::LonLat;
 use crate::model::{HazardId, HazardStatus, RiskClass};
-use crate::patrol::hazards::{self, HazardChange, HazardFilter};
+use crate::patrol::hazards::{self, Editor, HazardChange, HazardFilter};
 use crate::patrol::{PatrolError, roads};
 use crate::state::AppState;
 
@@ -79,6 +81,7 @@ struct FeatureCollectionDoc {
 )]
 async fn create(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     headers: axum::http::HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
@@ -87,7 +90,12 @@ async fn create(
     let (drafts, single) = tokio::task::spawn_blocking(move || hazards::drafts_from_geojson(&body))
         .await
         .map_err(|e| ApiError::internal("reading hazards", e))??;
-    let created = hazards::register(state.feed(), drafts, now, single).await?;
+    let (login, view) = editor_of(&state, &caller);
+    let editor = Editor {
+        actor: &login,
+        view: &view,
+    };
+    let created = hazards::register(state.feed(), editor, drafts, now, single).await?;
     let fc = geojson::FeatureCollection {
         bbox: None,
         foreign_members: None,
@@ -269,12 +277,18 @@ struct ChangeBody {
 )]
 async fn change(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<ChangeBody>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
+    let (login, view) = editor_of(&state, &caller);
     let changed = hazards::change(
         state.feed(),
+        Editor {
+            actor: &login,
+            view: &view,
+        },
         HazardId(id),
         body.version,
         HazardChange {
@@ -306,13 +320,22 @@ async fn change(
 )]
 async fn remove(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    if hazards::delete(state.feed(), HazardId(id), jiff::Timestamp::now()).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!("there is no hazard {id}")))
-    }
+    let (login, view) = editor_of(&state, &caller);
+    let editor = Editor {
+        actor: &login,
+        view: &view,
+    };
+    hazards::delete(state.feed(), editor, HazardId(id), Timestamp::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's login and the part of the county whose hazards they may
+/// change (a grid leader: their subtree; outside it a hazard answers 404).
+fn editor_of(state: &AppState, caller: &Caller) -> (String, View) {
+    (caller.login(), View::of(caller, &state.index()))
 }
 
 /// The road network as a GeoJSON FeatureCollection of LineStrings.
@@ -358,6 +381,7 @@ struct RoadSummary {
 )]
 async fn replace_roads(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     headers: axum::http::HeaderMap,
     Body(body): Body,
 ) -> Result<axum::Json<RoadSummary>, ApiError> {
@@ -367,7 +391,7 @@ async fn replace_roads(
         .map_err(|e| ApiError::internal("reading roads", e))??;
     let count = lines.len();
     let network = state
-        .replace_roads(lines, "api")
+        .replace_roads(lines, &caller.login())
         .await
         .map_err(|e| ApiError::internal("storing roads", e))?;
     Ok(axum::Json(RoadSummary {

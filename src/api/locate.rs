@@ -17,9 +17,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::access::Caller;
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Json, Query};
 use super::grids::GridSummary;
+use super::scope::sees_contacts;
 use crate::geom::LonLat;
 use crate::index::{Chain, GridIndex};
 use crate::state::AppState;
@@ -164,6 +166,7 @@ struct LocateAnswer<'a> {
 )]
 async fn locate_one(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<LocateQuery>,
 ) -> Result<Response, ApiError> {
     let lon = parse_degrees("lon", query.lon.as_deref(), 180.0)?;
@@ -178,7 +181,7 @@ async fn locate_one(
             .0
             .iter()
             .flatten()
-            .map(|&ix| GridSummary::of(index.grid(ix)))
+            .map(|&ix| GridSummary::of(index.grid(ix), sees_contacts(&caller)))
             .collect(),
         levels: LevelIds::of(&index, &chain),
         boundary_distance_m: with_distance.then(|| index.boundary_distance_m(point, &chain)),

@@ -1,27 +1,28 @@
-//! Where a caller's view of people's data ends: a grid leader, member or
-//! grid-bound dispatcher sees the incidents reported inside their grid's
-//! subtree and nothing else; a county-wide user sees all; a department
-//! user sees none yet (departments are not called on cases yet, so there
-//! is nothing of theirs to show).
+//! A caller's [`View`] (defined in the model, where services read it):
+//! a grid leader, member or grid-bound dispatcher sees the incidents
+//! reported inside their grid's subtree, the patrol routes and patrols of
+//! the grids in it, and changes hazards there only; a county-wide user
+//! sees all; a department user sees none yet (departments are not called
+//! on cases yet, so there is nothing of theirs to show). The grid map,
+//! hazards and roads are read county-wide: they name nobody.
 //!
 //! Outside the view, a single object answers 404 exactly as one that does
 //! not exist, and lists leave it out: nobody learns what they may not see.
+//! (These methods are the API's half of `View`: working out a caller's
+//! view needs the caller and the index, which the model does not know.)
 
 use crate::index::GridIndex;
+pub use crate::model::View;
 use crate::model::account::Scope;
-use crate::model::{GridChain, GridId, Incident, IncidentFilter, Level};
+use crate::model::{GridId, IncidentFilter};
 
 use super::access::Caller;
 
-/// What part of the county's incidents a caller sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum View {
-    /// All of them.
-    All,
-    /// Those reported inside this grid (at this level) and its subtree.
-    Subtree(Level, GridId),
-    /// None.
-    Nothing,
+/// Whether a caller may read grid leaders' mobile numbers: every logged-in
+/// user may (they work with the leaders); the published grid map, read
+/// anonymously, names each leader without their number.
+pub fn sees_contacts(caller: &Caller) -> bool {
+    caller.principal.is_some()
 }
 
 impl View {
@@ -41,18 +42,14 @@ impl View {
         }
     }
 
-    /// Whether an incident reported with this chain is in view.
-    pub fn sees_chain(&self, chain: &GridChain) -> bool {
+    /// Whether a grid (a patrol route's, a patrol's) lies in view: the
+    /// view's grid or one beneath it.
+    pub fn sees_grid(&self, grid: &GridId, index: &GridIndex) -> bool {
         match self {
             View::All => true,
-            View::Subtree(level, id) => chain[level.index()].as_ref() == Some(id),
+            View::Subtree(_, id) => index.is_within(grid, id),
             View::Nothing => false,
         }
-    }
-
-    /// Whether an incident is in view.
-    pub fn sees(&self, incident: &Incident) -> bool {
-        self.sees_chain(&incident.chain)
     }
 
     /// Narrow a list's filter to the view: a grid asked for inside the

@@ -12,7 +12,7 @@ use crate::generate::hazards::generate_hazards;
 use crate::generate::incidents::{DemoIncident, DemoStep, demo_incidents};
 use crate::generate::roads::{generate_roads, settlements};
 use crate::geom::InputCrs;
-use crate::model::Person;
+use crate::model::{Person, View};
 use crate::patrol::{PatrolError, hazards};
 use crate::state::AppState;
 
@@ -139,7 +139,11 @@ pub async fn load_demo_roads_and_hazards(
         .await
         .expect("generating the demo hazards does not panic")
     };
-    let registered = hazards::register(state.feed(), drafts, now, false).await?;
+    let editor = hazards::Editor {
+        actor: "demo",
+        view: &View::All,
+    };
+    let registered = hazards::register(state.feed(), editor, drafts, now, false).await?;
     Ok(DemoPatrolData {
         roads: network.lines().len(),
         road_km: network.length_m() / 1000.0,

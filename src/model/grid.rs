@@ -141,6 +141,16 @@ impl Grid {
             .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
+    /// The grid as published to readers who are not logged in: the
+    /// leader's name stays, their mobile number is left out.
+    pub fn without_contacts(&self) -> Grid {
+        let mut grid = self.clone();
+        if let Some(Value::Object(leader)) = grid.properties.get_mut("leader") {
+            leader.remove("phone");
+        }
+        grid
+    }
+
     /// Resident population (`population` property), if any.
     pub fn population(&self) -> Option<u64> {
         self.properties.get("population").and_then(Value::as_u64)

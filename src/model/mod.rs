@@ -13,6 +13,7 @@ mod process;
 mod query;
 mod revision;
 mod road;
+mod view;
 
 pub use change::{Change, ChangeKind, NewChange};
 pub use grid::{Grid, GridId, Leader, Level, LevelError};
@@ -31,3 +32,4 @@ pub use process::{Action, Severity, Status, Tier, WorkflowKind};
 pub use query::{GridFilter, IncidentFilter, WriteMode};
 pub use revision::{GridRevision, NewRevision, RevisionGrids, RevisionState, fold_revisions};
 pub use road::{RoadClass, RoadLine};
+pub use view::View;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::geom::{Bbox, LonLat};
 use crate::index::GridIndex;
-use crate::model::{ChangeKind, NewChange};
+use crate::model::{ChangeKind, NewChange, View};
 use crate::model::{
     GridChain, GridId, HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, RiskClass,
     hazard_category_name,
@@ -242,11 +242,41 @@ pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain,
     Ok(chain)
 }
 
+/// Who changes the register: the login the change is recorded under, and
+/// the part of the county they may change (a grid leader their subtree).
+/// A hazard outside it is refused as if it did not exist; a location
+/// outside it is refused by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Editor<'a> {
+    /// The login.
+    pub actor: &'a str,
+    /// Where they may register, change and delete hazards.
+    pub view: &'a View,
+}
+
+impl Editor<'_> {
+    /// Refuse a location (of `field`) outside the editor's view.
+    fn may_place(&self, chain: &GridChain, field: &str) -> Result<(), PatrolError> {
+        if self.view.sees_chain(chain) {
+            Ok(())
+        } else {
+            Err(PatrolError::invalid(
+                field,
+                format!(
+                    "{field} lies outside {}, where you may register hazards",
+                    self.view.describe()
+                ),
+            ))
+        }
+    }
+}
+
 /// Register hazards: locate each, then write them all in one transaction.
 /// `one_feature` says the drafts came as a single Feature (errors then name
 /// `geometry`, not `features[i].geometry`).
 pub async fn register(
     feed: &Feed,
+    editor: Editor<'_>,
     drafts: Vec<HazardDraft>,
     now: Timestamp,
     one_feature: bool,
@@ -263,6 +293,7 @@ pub async fn register(
                 format!("features[{i}].geometry")
             };
             let chain = chain_at(&index, draft.location, &field)?;
+            editor.may_place(&chain, &field)?;
             news.push(NewHazard {
                 draft: draft.clone(),
                 chain,
@@ -280,7 +311,7 @@ pub async fn register(
         };
         let created = unit.unit().create_hazards(&news).await?;
         let summary = format!("{} hazard(s) registered", created.len());
-        commit_hazard_change(unit, created.iter().map(|h| h.id.0), now, summary).await?;
+        commit_hazard_change(unit, editor, created.iter().map(|h| h.id.0), now, summary).await?;
         return Ok(created);
     }
 }
@@ -307,16 +338,13 @@ pub struct HazardChange {
 /// Apply a change to the hazard at `version`.
 pub async fn change(
     feed: &Feed,
+    editor: Editor<'_>,
     id: HazardId,
     version: i64,
     change: HazardChange,
     now: Timestamp,
 ) -> Result<Hazard, PatrolError> {
-    let mut hazard = feed
-        .store()
-        .hazard(id)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
+    let mut hazard = read_in_view(feed, editor, id).await?;
     if hazard.version != version {
         return Err(PatrolError::Conflict(format!(
             "hazard {id} is at version {}, not {version}: read it again",
@@ -380,6 +408,7 @@ pub async fn change(
         }
         let index = feed.index();
         hazard.chain = chain_at(&index, hazard.location, "location")?;
+        editor.may_place(&hazard.chain, "location")?;
         match feed.begin_located(&index).await {
             Err(e) if grids_moved(&e) && attempt < LOCATE_ATTEMPTS => {
                 feed.catch_up().await?;
@@ -391,30 +420,55 @@ pub async fn change(
         .unit()
         .update_hazard(&hazard)
         .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no hazard {id}")))?;
-    commit_hazard_change(unit, [id.0], now, format!("hazard {id} edited")).await?;
+        .ok_or_else(|| no_hazard(id))?;
+    commit_hazard_change(unit, editor, [id.0], now, format!("hazard {id} edited")).await?;
     Ok(saved)
 }
 
-/// Delete a hazard; false when there was none.
-pub async fn delete(feed: &Feed, id: HazardId, now: Timestamp) -> Result<bool, PatrolError> {
+/// Delete a hazard (its inspections stay on record); `NotFound` when
+/// there is none in the editor's view.
+pub async fn delete(
+    feed: &Feed,
+    editor: Editor<'_>,
+    id: HazardId,
+    now: Timestamp,
+) -> Result<(), PatrolError> {
+    read_in_view(feed, editor, id).await?;
     let mut unit = feed.begin().await?;
     if !unit.unit().delete_hazard(id).await? {
-        return Ok(false);
+        return Err(no_hazard(id));
     }
-    commit_hazard_change(unit, [id.0], now, format!("hazard {id} deleted")).await?;
-    Ok(true)
+    commit_hazard_change(unit, editor, [id.0], now, format!("hazard {id} deleted")).await?;
+    Ok(())
+}
+
+/// The hazard, if it exists and lies in the editor's view; the same
+/// `NotFound` otherwise, so that nobody learns of hazards outside it.
+async fn read_in_view(
+    feed: &Feed,
+    editor: Editor<'_>,
+    id: HazardId,
+) -> Result<Hazard, PatrolError> {
+    match feed.store().hazard(id).await? {
+        Some(hazard) if editor.view.sees_chain(&hazard.chain) => Ok(hazard),
+        _ => Err(no_hazard(id)),
+    }
+}
+
+fn no_hazard(id: HazardId) -> PatrolError {
+    PatrolError::NotFound(format!("there is no hazard {id}"))
 }
 
 /// Append the register's feed row for `ids` and commit the unit.
 async fn commit_hazard_change(
     mut unit: crate::services::feed::Changing<'_>,
+    editor: Editor<'_>,
     ids: impl IntoIterator<Item = i64>,
     now: Timestamp,
     summary: String,
 ) -> Result<(), PatrolError> {
     unit.record(
-        NewChange::new(ChangeKind::Hazard, ids, "hazard register", now, summary),
+        NewChange::new(ChangeKind::Hazard, ids, editor.actor, now, summary),
         None,
     );
     unit.commit().await?;

@@ -407,9 +407,10 @@ impl Changing<'_> {
         self.effects.push((change, effect));
     }
 
-    /// Append the feed entries in one statement, commit, then apply the
-    /// effects (and anything committed before them) in feed order. Answers
-    /// the last sequence number of this change.
+    /// Append the audit entries (see [`super::origin`]) and the feed
+    /// entries (these in one statement), commit, then apply the effects
+    /// (and anything committed before them) in feed order. Answers the
+    /// last sequence number of this change.
     pub async fn commit(self) -> Result<i64, StoreError> {
         let changes = self.commit_changes().await?;
         Ok(changes.last().map_or(0, |c| c.seq))
@@ -423,6 +424,9 @@ impl Changing<'_> {
             effects,
         } = self;
         let (news, effects): (Vec<NewChange>, Vec<Option<Effect>>) = effects.into_iter().unzip();
+        for entry in super::origin::audit_entries(&news) {
+            unit.record_audit(&entry).await?;
+        }
         let recorded = unit.record_changes(&news).await?;
         let mut changes = Vec::with_capacity(recorded.len());
         for (change, effect) in recorded.into_iter().zip(effects) {

@@ -14,6 +14,8 @@
 //!   applied;
 //! - [`grid_files`]: grids read from and written to the planners' files
 //!   (GeoJSON, zipped Shapefiles, GeoPackages);
+//! - [`origin`]: the caller a request's changes are made for, read by
+//!   the commit that writes their audit entries;
 //! - [`impact`]: what a grid change moves (incidents, hazards, routes,
 //!   area and population, leaders' cases), for the plan and the apply;
 //! - [`versions`]: the grid set's dated versions: the grids as of any
@@ -25,6 +27,7 @@ pub mod feed;
 pub mod grid_files;
 pub mod grids;
 pub mod impact;
+pub mod origin;
 pub mod versions;
 
 use std::sync::{Arc, RwLock};

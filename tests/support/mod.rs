@@ -622,6 +622,55 @@ pub fn admin_app(state: Arc<wangge::state::AppState>) -> axum::Router {
     ))
 }
 
+/// A user made through the account service (no name, `password`).
+#[allow(dead_code)]
+pub async fn create_user(
+    accounts: &wangge::services::accounts::Accounts,
+    login: &str,
+    role: wangge::model::account::Role,
+    scope: wangge::model::account::Scope,
+    password: &str,
+) -> wangge::model::account::User {
+    accounts
+        .create_user(
+            wangge::model::account::UserDraft {
+                login: login.into(),
+                display_name: String::new(),
+                role,
+                scope,
+            },
+            password,
+            &wangge::services::accounts::Actor::default(),
+        )
+        .await
+        .expect("the user is created")
+}
+
+/// A new user of `role` in `scope` and a bearer token of theirs (a day
+/// long, every capability of the role). The admin is made first, as
+/// [`admin_token`] does, so that the test client can still act as them.
+#[allow(dead_code)]
+pub async fn user_token(
+    accounts: &wangge::services::accounts::Accounts,
+    login: &str,
+    role: wangge::model::account::Role,
+    scope: wangge::model::account::Scope,
+) -> String {
+    admin_token(accounts).await;
+    let user = create_user(accounts, login, role, scope, "a long enough password").await;
+    accounts
+        .issue_token(
+            user.id,
+            "tests",
+            1,
+            &[],
+            &wangge::services::accounts::Actor::default(),
+        )
+        .await
+        .expect("a token is issued")
+        .0
+}
+
 /// A bearer token of the admin (created first when there are no users).
 pub async fn admin_token(accounts: &wangge::services::accounts::Accounts) -> String {
     accounts

@@ -16,9 +16,8 @@ use tempfile::TempDir;
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::GridIndex;
-use wangge::model::account::{Role, Scope, UserDraft};
+use wangge::model::account::{Role, Scope};
 use wangge::model::{Grid, Level};
-use wangge::services::accounts::Actor;
 use wangge::state::AppState;
 use wangge::store::WriteMode;
 use wangge::store::sqlite::SqliteStore;
@@ -218,20 +217,7 @@ fn spawn(patrols: bool) -> DemoServer {
                         Role::GridLeader | Role::GridMember => Scope::Grid(leader_grid.clone()),
                         _ => Scope::County,
                     };
-                    state
-                        .accounts()
-                        .create_user(
-                            UserDraft {
-                                login: login.into(),
-                                display_name: String::new(),
-                                role,
-                                scope,
-                            },
-                            USER_PASSWORD,
-                            &Actor::default(),
-                        )
-                        .await
-                        .expect("a demo user is created");
+                    super::create_user(state.accounts(), login, role, scope, USER_PASSWORD).await;
                 }
                 if patrols {
                     wangge::cli::demo::load_demo_roads_and_hazards(&state, jiff::Timestamp::now())

@@ -106,7 +106,7 @@ async fn extents(
 ) -> Result<Vec<Option<Bbox>>, ApiError> {
     let mut snapshots = Vec::with_capacity(sources.len());
     for source in sources {
-        snapshots.push(source.snapshot(state, None).await?);
+        snapshots.push(source.snapshot(state, None, false).await?);
     }
     blocking("computing collection extents", move || {
         Ok(snapshots.iter().map(|s| s.extent()).collect())

@@ -56,6 +56,7 @@ impl FeatureSource for GridLevel {
         &self,
         state: &AppState,
         datetime: Option<jiff::Timestamp>,
+        contacts: bool,
     ) -> Result<Box<dyn Snapshot>, ApiError> {
         let index = state
             .index_as_of(datetime)
@@ -64,6 +65,7 @@ impl FeatureSource for GridLevel {
         Ok(Box::new(GridLevelSnapshot {
             index,
             level: self.level,
+            contacts,
         }))
     }
 }
@@ -72,6 +74,8 @@ impl FeatureSource for GridLevel {
 struct GridLevelSnapshot {
     index: Arc<GridIndex>,
     level: Level,
+    /// Whether leaders' numbers are written.
+    contacts: bool,
 }
 
 impl GridLevelSnapshot {
@@ -131,6 +135,7 @@ impl Snapshot for GridLevelSnapshot {
             &GridFeature {
                 grid: self.index.grid(key),
                 links,
+                contacts: self.contacts,
             },
         )
     }
@@ -140,6 +145,7 @@ impl Snapshot for GridLevelSnapshot {
 struct GridFeature<'a> {
     grid: &'a Grid,
     links: &'a [Link],
+    contacts: bool,
 }
 
 impl Serialize for GridFeature<'_> {
@@ -148,7 +154,7 @@ impl Serialize for GridFeature<'_> {
         map.serialize_entry("type", "Feature")?;
         map.serialize_entry("id", self.grid.id.as_str())?;
         map.serialize_entry("geometry", &MultiPolygonGeometry(&self.grid.geometry))?;
-        map.serialize_entry("properties", &GridProperties::of(self.grid))?;
+        map.serialize_entry("properties", &GridProperties::of(self.grid, self.contacts))?;
         if !self.links.is_empty() {
             map.serialize_entry("links", self.links)?;
         }
@@ -178,16 +184,17 @@ pub(super) struct GridProperties<'a> {
     /// The grid leader's name, or null.
     #[schema(example = "王建国")]
     leader: Option<String>,
-    /// The grid leader's mobile number, or null.
+    /// The grid leader's mobile number, or null (always null for readers
+    /// who are not logged in).
     #[schema(example = "13800000000")]
     leader_phone: Option<String>,
 }
 
 impl<'a> GridProperties<'a> {
-    fn of(grid: &'a Grid) -> GridProperties<'a> {
-        let (leader, leader_phone) = grid
-            .leader()
-            .map_or((None, None), |l| (Some(l.name), Some(l.phone)));
+    fn of(grid: &'a Grid, contacts: bool) -> GridProperties<'a> {
+        let (leader, leader_phone) = grid.leader().map_or((None, None), |l| {
+            (Some(l.name), contacts.then_some(l.phone))
+        });
         GridProperties {
             code: grid.code(),
             name: &grid.name,
@@ -282,6 +289,7 @@ mod tests {
         let text = serde_json::to_string(&GridFeature {
             grid: &g,
             links: &[],
+            contacts: true,
         })
         .expect("serialises");
         let v: Value = serde_json::from_str(&text).expect("JSON");
@@ -305,7 +313,7 @@ mod tests {
     fn missing_properties_are_null() {
         let mut g = grid("1", None, MultiPolygon(vec![]));
         g.properties.clear();
-        let v = serde_json::to_value(GridProperties::of(&g)).expect("serialises");
+        let v = serde_json::to_value(GridProperties::of(&g, true)).expect("serialises");
         assert_eq!(
             v,
             json!({"code": null, "name": "网格1", "level": 1, "parent": null,

@@ -35,6 +35,7 @@ impl FeatureSource for Hazards {
         &self,
         state: &AppState,
         datetime: Option<jiff::Timestamp>,
+        _contacts: bool,
     ) -> Result<Box<dyn Snapshot>, ApiError> {
         if datetime.is_some() {
             return Err(ApiError::bad_parameter(

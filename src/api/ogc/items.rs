@@ -24,8 +24,10 @@ use super::links::{Link, Urls, items_query};
 use super::source::{self, FeatureKey, Snapshot};
 use super::{GEOJSON, JSON, QueryParams, blocking};
 use crate::api::ApiError;
+use crate::api::access::Caller;
 use crate::api::error::ProblemDocument;
 use crate::api::extract::{BaseUrl, Path, Query};
+use crate::api::scope::sees_contacts;
 use crate::geom::Bbox;
 use crate::state::AppState;
 
@@ -300,6 +302,7 @@ fn geojson_response(body: Vec<u8>) -> Response {
 )]
 pub(super) async fn list(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     BaseUrl(base): BaseUrl,
     Path(collection): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
@@ -307,7 +310,11 @@ pub(super) async fn list(
     let source = source::find(&collection)?;
     let request = ItemsRequest::parse(query)?;
     let snapshot = source
-        .snapshot(&state, request.datetime.as_ref().map(|(at, _)| *at))
+        .snapshot(
+            &state,
+            request.datetime.as_ref().map(|(at, _)| *at),
+            sees_contacts(&caller),
+        )
         .await?;
     let urls = Urls::new(base);
     let time_stamp = rfc3339(SystemTime::now());
@@ -405,6 +412,7 @@ fn write_page(
 )]
 pub(super) async fn one(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     BaseUrl(base): BaseUrl,
     Path((collection, feature)): Path<(String, String)>,
     Query(query): Query<Vec<(String, String)>>,
@@ -413,7 +421,9 @@ pub(super) async fn one(
     let params = QueryParams::accept(query, &["f", "datetime"])?;
     params.format(&FEATURE_FORMATS)?;
     let datetime = params.get("datetime").map(parse_datetime).transpose()?;
-    let snapshot = source.snapshot(&state, datetime.map(|(at, _)| at)).await?;
+    let snapshot = source
+        .snapshot(&state, datetime.map(|(at, _)| at), sees_contacts(&caller))
+        .await?;
     let key = snapshot.find(&feature).ok_or_else(|| {
         ApiError::NotFound(format!(
             "the collection {:?} has no feature with id {feature:?}",

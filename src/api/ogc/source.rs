@@ -38,10 +38,13 @@ pub(super) trait FeatureSource: Send + Sync {
     /// `datetime`; a collection without versions refuses a `datetime` (400
     /// naming it). Every answer to one request comes from one snapshot, so
     /// counts, pages and links agree with each other.
+    /// `contacts`: whether the reader may see leaders' mobile numbers
+    /// (see `api::scope::sees_contacts`).
     async fn snapshot(
         &self,
         state: &AppState,
         datetime: Option<jiff::Timestamp>,
+        contacts: bool,
     ) -> Result<Box<dyn Snapshot>, ApiError>;
 }
 

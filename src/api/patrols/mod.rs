@@ -22,9 +22,73 @@ use axum::routing::{get, post};
 use jiff::Timestamp;
 use utoipa::OpenApi;
 
+use super::access::Caller;
 use super::error::ApiError;
 use super::params::parse_time_or_now;
+use super::scope::View;
+use crate::index::GridIndex;
+use crate::model::GridId;
+use crate::model::account::Role;
 use crate::state::AppState;
+
+/// Where a caller may see and change routes and patrols: those of the
+/// grids in their view. Outside it a route or patrol answers 404 and is
+/// left out of lists; planning or saving a route for a grid outside it is
+/// refused (the grid map is no secret, so that refusal names the grid).
+struct Reach {
+    view: View,
+    index: Arc<GridIndex>,
+    caller: Caller,
+}
+
+impl Reach {
+    fn of(state: &AppState, caller: Caller) -> Reach {
+        let index = state.index();
+        Reach {
+            view: View::of(&caller, &index),
+            index,
+            caller,
+        }
+    }
+
+    /// Whether a route or patrol of this grid is in reach.
+    fn sees(&self, grid: &GridId) -> bool {
+        self.view.sees_grid(grid, &self.index)
+    }
+
+    /// Refuse to plan or save for a grid outside the caller's view.
+    fn may_plan_for(&self, grid: &GridId) -> Result<(), ApiError> {
+        if self.sees(grid) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "grid {grid} lies outside {}, where you may plan patrols",
+                self.view.describe()
+            )))
+        }
+    }
+
+    /// The login patrols are recorded under.
+    fn login(&self) -> String {
+        self.caller.login()
+    }
+
+    /// Refuse a grid member's write to a patrol someone else walks (its
+    /// leader and the centre may correct any patrol in their view).
+    fn may_record_for(&self, member: &str) -> Result<(), ApiError> {
+        let is_member = self
+            .caller
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.user.role == Role::GridMember);
+        if is_member && member != self.login() {
+            return Err(ApiError::Forbidden(format!(
+                "this patrol is walked by {member}; a grid member records their own patrols only"
+            )));
+        }
+        Ok(())
+    }
+}
 /// The routes of these resources.
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()

@@ -21,7 +21,9 @@ use crate::patrol::{execute, tracks};
 use crate::state::AppState;
 use crate::workflow::Severity;
 
-use super::period;
+use super::planning::find_route;
+use super::{Reach, period};
+use crate::api::access::Caller;
 
 /// A patrol as JSON: the visits (with the stop names), check-ins, and the
 /// track as a GeoJSON LineString with its times, for replay.
@@ -98,12 +100,11 @@ fn answer_patrol(patrol: &Patrol, status: StatusCode) -> Response {
     (status, axum::Json(patrol_json(patrol))).into_response()
 }
 
-/// Who starts a patrol.
-#[derive(Debug, Deserialize, ToSchema)]
+/// How a patrol starts. The member walking it is the caller: a patrol is
+/// recorded under the login that starts it, never a name in the body.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StartBody {
-    /// The member walking it.
-    member: String,
     /// Metres within which a stop counts as visited (default 30).
     radius_m: Option<f64>,
     /// When it started (RFC 3339); default now.
@@ -119,17 +120,21 @@ pub(super) struct StartBody {
     request_body = StartBody,
     responses(
         (status = 201, description = "Started", body = PatrolDoc),
-        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such route (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn start_patrol(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<StartBody>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
     let at = time_or_now("started_at", body.started_at.as_deref(), now)?;
-    let patrol = execute::start(state.feed(), RouteId(id), &body.member, body.radius_m, at).await?;
+    let reach = Reach::of(&state, caller);
+    find_route(&state, &reach, id).await?;
+    let member = reach.login();
+    let patrol = execute::start(state.feed(), RouteId(id), &member, body.radius_m, at).await?;
     Ok(answer_patrol(&patrol, StatusCode::CREATED))
 }
 
@@ -155,8 +160,10 @@ pub(super) struct PatrolListParams {
 )]
 pub(super) async fn list_patrols(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(params): Query<PatrolListParams>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    let reach = Reach::of(&state, caller);
     let now = Timestamp::now();
     let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
     let found = state
@@ -166,6 +173,7 @@ pub(super) async fn list_patrols(
         .map_err(|e| ApiError::internal("listing patrols", e))?;
     let list: Vec<Value> = found
         .iter()
+        .filter(|p| reach.sees(&p.grid))
         .map(|p| {
             json!({
                 "id": p.id.0, "route": p.route.0, "grid": p.grid.as_str(), "shift": p.shift,
@@ -187,20 +195,37 @@ pub(super) async fn list_patrols(
     params(("id" = i64, Path, description = "The patrol's number")),
     responses(
         (status = 200, description = "The patrol", body = PatrolDoc),
-        (status = 404, description = "No such patrol", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such patrol (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn one_patrol(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let patrol = state
+    let patrol = find_patrol(&state, &Reach::of(&state, caller), id).await?;
+    Ok(answer_patrol(&patrol, StatusCode::OK))
+}
+
+/// The patrol, if it exists and is in the caller's reach; the same 404
+/// otherwise.
+async fn find_patrol(state: &AppState, reach: &Reach, id: i64) -> Result<Patrol, ApiError> {
+    state
         .patrols()
         .patrol(PatrolId(id))
         .await
         .map_err(|e| ApiError::internal("reading a patrol", e))?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))?;
-    Ok(answer_patrol(&patrol, StatusCode::OK))
+        .filter(|patrol| reach.sees(&patrol.grid))
+        .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))
+}
+
+/// The patrol, if the caller may record on it: in reach, and their own
+/// when they are a grid member.
+async fn patrol_to_record(state: &AppState, caller: Caller, id: i64) -> Result<Patrol, ApiError> {
+    let reach = Reach::of(state, caller);
+    let patrol = find_patrol(state, &reach, id).await?;
+    reach.may_record_for(&patrol.member)?;
+    Ok(patrol)
 }
 
 /// Add GPS track points: a GPX document (`Content-Type:
@@ -213,6 +238,8 @@ pub(super) async fn one_patrol(
     params(("id" = i64, Path, description = "The patrol's number")),
     request_body(content = String, description = "GPX 1.1 or GeoJSON", content_type = "application/gpx+xml"),
     responses(
+        (status = 403, description = "A grid member may record their own patrols only", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such patrol (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "The body is not GPX (`application/gpx+xml`, `application/xml`, `text/xml`) or GeoJSON (`application/geo+json`, `application/json`); nothing changed",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The patrol with the stops the track reached marked", body = PatrolDoc),
@@ -222,10 +249,12 @@ pub(super) async fn one_patrol(
 )]
 pub(super) async fn post_track(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
+    patrol_to_record(&state, caller, id).await?;
     let media = declared_media(
         &headers,
         &[
@@ -289,6 +318,8 @@ pub(super) struct CheckInBody {
     params(("id" = i64, Path, description = "The patrol's number")),
     request_body = CheckInBody,
     responses(
+        (status = 403, description = "A grid member may record their own patrols only", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such patrol (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The patrol with the check-in", body = PatrolDoc),
         (status = 400, description = "A field is wrong", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The patrol is finished", body = ProblemDocument, content_type = "application/problem+json"),
@@ -296,9 +327,12 @@ pub(super) struct CheckInBody {
 )]
 pub(super) async fn post_checkin(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<CheckInBody>,
 ) -> Result<Response, ApiError> {
+    let actor = caller.login();
+    patrol_to_record(&state, caller, id).await?;
     let now = Timestamp::now();
     let time = time_or_now("time", body.time.as_deref(), now)?;
     let at = LonLat::new(body.point[0], body.point[1]);
@@ -306,11 +340,10 @@ pub(super) async fn post_checkin(
     // incident is raised from it, so a refused check-in raises nothing.
     // (The incident and the check-in are two writes: should the second
     // fail for another reason, the incident stands and the error says so.)
-    let member = state
+    state
         .patrols()
         .can_check_in(PatrolId(id), at, time, now)
-        .await?
-        .member;
+        .await?;
     let incident = match body.incident {
         None => None,
         Some(raise) => {
@@ -325,7 +358,7 @@ pub(super) async fn post_checkin(
                     source: ReportSource::Patrol,
                     reporter: None,
                     photos: body.photo_url.iter().cloned().collect(),
-                    actor: member,
+                    actor,
                     note: Some(format!("raised on patrol {id}")),
                 },
                 now,
@@ -369,15 +402,19 @@ pub(super) struct FinishBody {
     params(("id" = i64, Path, description = "The patrol's number")),
     request_body = FinishBody,
     responses(
+        (status = 403, description = "A grid member may record their own patrols only", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such patrol (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The finished patrol", body = PatrolDoc),
         (status = 409, description = "Already finished", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn finish_patrol(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<FinishBody>,
 ) -> Result<Response, ApiError> {
+    patrol_to_record(&state, caller, id).await?;
     let now = Timestamp::now();
     let at = time_or_now("at", body.at.as_deref(), now)?;
     let patrol = execute::finish(state.feed(), PatrolId(id), at, now).await?;

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::Reach;
+use crate::api::access::Caller;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::hazards::geo_json;
@@ -112,15 +114,18 @@ pub(super) struct PlanBody {
     tag = "patrols",
     request_body = PlanBody,
     responses(
+        (status = 403, description = "The grid lies outside yours", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The planned route, with hazards left out and notices", body = RouteDoc, content_type = "application/geo+json"),
         (status = 400, description = "A field is wrong; `parameter` names it", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn plan_route(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Json(body): Json<PlanBody>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
+    Reach::of(&state, caller).may_plan_for(&GridId(body.grid.clone()))?;
     let request = PlanRequest {
         grid: GridId(body.grid),
         shift: body.shift,
@@ -218,15 +223,18 @@ fn route_input(body: RouteBody) -> Result<RouteInput, ApiError> {
     tag = "patrols",
     request_body = RouteBody,
     responses(
+        (status = 403, description = "The grid lies outside yours", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 201, description = "Saved", body = RouteDoc, content_type = "application/geo+json"),
         (status = 400, description = "A field is wrong", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn save_route(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Json(body): Json<RouteBody>,
 ) -> Result<Response, ApiError> {
     let input = route_input(body)?;
+    Reach::of(&state, caller).may_plan_for(&input.grid)?;
     let (route, notices) =
         routes::save(state.feed(), state.roads(), input, Timestamp::now()).await?;
     let mut response = geo_json(&route_geojson(&route, &notices, &[]));
@@ -252,8 +260,10 @@ pub(super) struct RouteListParams {
 )]
 pub(super) async fn list_routes(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(params): Query<RouteListParams>,
 ) -> Result<Response, ApiError> {
+    let reach = Reach::of(&state, caller);
     let grid = params.grid.map(GridId);
     let found = state
         .patrols()
@@ -262,6 +272,7 @@ pub(super) async fn list_routes(
         .map_err(|e| ApiError::internal("listing routes", e))?;
     let features: Vec<Value> = found
         .iter()
+        .filter(|r| reach.sees(&r.grid))
         .map(|r| route_geojson(r, &[], &[])["features"][0].clone())
         .collect();
     Ok(geo_json(
@@ -269,12 +280,19 @@ pub(super) async fn list_routes(
     ))
 }
 
-async fn find_route(state: &AppState, id: i64) -> Result<Route, ApiError> {
+/// The route, if it exists and is in the caller's reach; the same 404
+/// otherwise.
+pub(super) async fn find_route(
+    state: &AppState,
+    reach: &Reach,
+    id: i64,
+) -> Result<Route, ApiError> {
     state
         .patrols()
         .route(RouteId(id))
         .await
         .map_err(|e| ApiError::internal("reading a route", e))?
+        .filter(|route| reach.sees(&route.grid))
         .ok_or_else(|| ApiError::NotFound(format!("there is no route {id}")))
 }
 
@@ -286,15 +304,17 @@ async fn find_route(state: &AppState, id: i64) -> Result<Route, ApiError> {
     params(("id" = i64, Path, description = "The route's number")),
     responses(
         (status = 200, description = "The route", body = RouteDoc, content_type = "application/geo+json"),
-        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such route (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn one_route(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
+    let reach = Reach::of(&state, caller);
     Ok(geo_json(&route_geojson(
-        &find_route(&state, id).await?,
+        &find_route(&state, &reach, id).await?,
         &[],
         &[],
     )))
@@ -308,14 +328,16 @@ pub(super) async fn one_route(
     params(("id" = i64, Path, description = "The route's number")),
     request_body = RouteBody,
     responses(
+        (status = 403, description = "The grid lies outside yours", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The edited route", body = RouteDoc, content_type = "application/geo+json"),
         (status = 400, description = "A field is wrong", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such route (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Changed since the version read", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn edit_route(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<RouteBody>,
 ) -> Result<Response, ApiError> {
@@ -323,6 +345,9 @@ pub(super) async fn edit_route(
         ApiError::bad_parameter("version", "version (the one read) is required to edit")
     })?;
     let input = route_input(body)?;
+    let reach = Reach::of(&state, caller);
+    find_route(&state, &reach, id).await?;
+    reach.may_plan_for(&input.grid)?;
     let roads = state.roads();
     let (route, notices) = routes::edit(
         state.feed(),
@@ -344,14 +369,16 @@ pub(super) async fn edit_route(
     params(("id" = i64, Path, description = "The route's number")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such route", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such route (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Patrols have walked it", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn delete_route(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
+    find_route(&state, &Reach::of(&state, caller), id).await?;
     match routes::delete(state.feed(), RouteId(id), jiff::Timestamp::now()).await {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         Ok(false) => Err(ApiError::NotFound(format!("there is no route {id}"))),

@@ -25,7 +25,7 @@ const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', 
 const DAY_MS = 86_400_000;
 
 export function install(ctx) {
-  const { map, panel, settings } = ctx;
+  const { map, panel } = ctx;
   const body = panel.addSection({ id: SECTION_ID, title: '巡查巡更', order: 20 });
   const layers = addPatrolLayers(map);
   const startMarker = new Marker({ color: '#6a3d9a', scale: 0.8 });
@@ -52,8 +52,11 @@ export function install(ctx) {
   const assignees = h('input', { type: 'text', placeholder: '网格员，逗号分隔', dataset: { test: 'route-assignees' } });
   const saveButton = h('button', { type: 'button', class: 'action', disabled: true,
     dataset: { test: 'route-save' } }, '保存路线');
-  const member = h('input', { type: 'text', value: settings.get('dispatcherName') ?? '',
-    placeholder: '巡查人', dataset: { test: 'patrol-member' } });
+  // A patrol is walked by whoever starts it: the server records the
+  // logged-in user, so the form shows who that is rather than asking.
+  const user = ctx.session.user;
+  const member = h('span', { dataset: { test: 'patrol-member', login: user.login } },
+    user.display_name ? `${user.display_name}（${user.login}）` : user.login);
   const startButton = h('button', { type: 'button', class: 'action', disabled: true,
     dataset: { test: 'patrol-start' } }, '开始巡查');
   const trackFile = h('input', { type: 'file', accept: '.gpx,.geojson,.json', disabled: true,
@@ -283,9 +286,7 @@ export function install(ctx) {
 
   // 4. Patrols.
   startButton.addEventListener('click', guard(async () => {
-    const name = member.value.trim();
-    if (!name) throw new Error('请填写巡查人。');
-    showPatrol(await api.startPatrol(state.route.id, { member: name }));
+    showPatrol(await api.startPatrol(state.route.id, {}));
     enable(patrolButtons, true);
   }, startButton));
   trackFile.addEventListener('change', guard(async () => {
