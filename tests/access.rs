@@ -1054,8 +1054,9 @@ async fn failed_logins_are_throttled(t: &TestStore) {
 /// invalid UTF-8 in JSON and in a form, an offset beyond 64 bits.
 async fn malformed_input_is_refused_and_changes_nothing(t: &TestStore) {
     let (_state, app) = four_towns_app(t).await;
-    let raw = |uri: &'static str, content_type: &'static str, body: Vec<u8>| {
+    let raw = |uri: &str, content_type: &'static str, body: Vec<u8>| {
         let app = app.clone();
+        let uri = uri.to_owned();
         async move {
             send(
                 &app,
@@ -1114,4 +1115,107 @@ async fn malformed_input_is_refused_and_changes_nothing(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert_eq!(stored["total"], 0, "{}: nothing was stored", t.name);
+
+    // Too much: a 50 MB report, 1,000,001 points to locate, a grid of
+    // 1,000,001 vertices (refused by name) and one of 10 million (past the
+    // import's body limit). The grids stay as they were.
+    let grids_before =
+        get_with(&app, "/healthz", &[]).await.expect(StatusCode::OK)["grid_version"].clone();
+    let mut huge = report("106.01");
+    huge.splice(
+        1..1,
+        format!(r#""pad": "{}", "#, "x".repeat(50 << 20)).into_bytes(),
+    );
+    raw("/api/incidents", "application/json", huge)
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE);
+    let points = format!(
+        r#"{{"points": [{}[106.01, 34.61]]}}"#,
+        "[106.01, 34.61],".repeat(1_000_000)
+    );
+    let doc = raw("/api/locate", "application/json", points.into_bytes())
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(doc["detail"].to_string().contains("100000"), "{doc}");
+    let import = format!("/api/grids/import?mode=upsert&version={grids_before}");
+    let grid_of = |vertices: usize| {
+        let mut ring = String::with_capacity(vertices * 24);
+        ring.push_str("[106.0,34.6],");
+        for i in 1..vertices - 1 {
+            // Along the south edge, then closed through the north-west.
+            let lon = 106.0 + 0.05 * i as f64 / vertices as f64;
+            ring.push_str(&format!("[{lon:.9},34.6],"));
+        }
+        ring.push_str("[106.0,34.6]");
+        format!(
+            r#"{{"type": "FeatureCollection", "features": [{{"type": "Feature",
+            "properties": {{"id": "huge", "level": 1, "name": "巨"}},
+            "geometry": {{"type": "Polygon", "coordinates": [[{ring}]]}}}}]}}"#
+        )
+        .into_bytes()
+    };
+    let doc = raw(&import, "application/geo+json", grid_of(1_000_001))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let said = doc.to_string();
+    assert!(
+        said.contains("huge") && said.contains("1000001 vertices"),
+        "{}: {said}",
+        t.name
+    );
+    raw(&import, "application/geo+json", grid_of(10_000_000))
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE);
+    let unversioned = raw(
+        "/api/grids/import?mode=upsert",
+        "application/geo+json",
+        grid_of(5),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(unversioned["parameter"], "version", "{unversioned}");
+    let grids_after =
+        get_with(&app, "/healthz", &[]).await.expect(StatusCode::OK)["grid_version"].clone();
+    assert_eq!(
+        grids_after, grids_before,
+        "{}: the grids are unchanged",
+        t.name
+    );
+
+    // A change without the version it was read at is refused by name and
+    // changes nothing.
+    let id = support::http::post_json(
+        &app,
+        "/api/incidents",
+        &serde_json::from_slice(&report("106.01")).expect("JSON"),
+    )
+    .await
+    .expect(StatusCode::CREATED)["incident"]["id"]
+        .as_i64()
+        .expect("an id");
+    for (path, body) in [
+        ("actions", json!({"action": "verify", "note": "属实"})),
+        ("escalate", json!({"note": "需要协调"})),
+        (
+            "assign",
+            json!({"person": {"name": "张伟", "phone": "13700000003"}}),
+        ),
+    ] {
+        let doc = support::http::post_json(&app, &format!("/api/incidents/{id}/{path}"), &body)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(doc["parameter"], "version", "{path}: {doc}");
+    }
+    let incident = get_with(&app, &format!("/api/incidents/{id}"), &[])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (
+            incident["incident"]["version"].as_i64(),
+            incident["history"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(1)),
+        "{}: {incident}",
+        t.name
+    );
 }

@@ -25,7 +25,7 @@ use tempfile::TempDir;
 
 mod support;
 use support::four_towns::{four_towns, grid};
-use support::http::{get, post, send};
+use support::http::{get, post, send, with_grid_version};
 use wangge::model::geojson::grids_to_feature_collection;
 use wangge::model::{Grid, Level};
 use wangge::state::AppState;
@@ -576,7 +576,7 @@ async fn imports_grids() {
     let body = serde_json::to_string(&grids_to_feature_collection([&far])).expect("serializes");
     let a = post(
         &app,
-        "/api/grids/import?mode=upsert",
+        &with_grid_version(&app, "/api/grids/import?mode=upsert").await,
         Some("application/geo+json"),
         body,
     )
@@ -632,7 +632,7 @@ async fn import_replaces_by_default() {
     let body = serde_json::to_string(&grids_to_feature_collection(&towns)).expect("serializes");
     let a = post(
         &app,
-        "/api/grids/import",
+        &with_grid_version(&app, "/api/grids/import").await,
         Some("application/geo+json"),
         body,
     )
@@ -669,7 +669,7 @@ async fn refused_import_lists_issues_and_changes_nothing() {
         .expect("serializes");
     let a = post(
         &app,
-        "/api/grids/import?mode=upsert",
+        &with_grid_version(&app, "/api/grids/import?mode=upsert").await,
         Some("application/geo+json"),
         body,
     )
@@ -706,7 +706,7 @@ async fn import_of_non_geojson_is_422() {
     let (_dir, _state, app) = app().await;
     let a = post(
         &app,
-        "/api/grids/import",
+        &with_grid_version(&app, "/api/grids/import").await,
         Some("application/geo+json"),
         "{\"type\": \"Point\"",
     )
@@ -740,7 +740,7 @@ async fn import_has_its_own_body_limit() {
     body.extend_from_slice(b"{}");
     let a = post(
         &app,
-        "/api/grids/import",
+        &with_grid_version(&app, "/api/grids/import").await,
         Some("application/geo+json"),
         body,
     )

@@ -34,7 +34,7 @@ use wangge::store::Backend;
 use support::TestStore;
 use support::county_world::*;
 use support::four_towns::grid;
-use support::http::{get, post_json, send};
+use support::http::{get, post_change, post_json, send};
 
 conformance!(
     a_border_move_is_planned_then_applied_in_one_transaction,
@@ -344,7 +344,7 @@ async fn the_feed_lists_every_change_in_order(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     let incident = report(&w.app, STAYS_AT).await;
-    post_json(
+    post_change(
         &w.app,
         &format!("/api/incidents/{incident}/actions"),
         &json!({"action": "verify", "note": "属实"}),

@@ -22,7 +22,7 @@ use wangge::tiles::TileId;
 
 use support::TestStore;
 use support::four_towns::four_towns_app;
-use support::http::{get, post_json, send};
+use support::http::{get, post_change, post_json, send};
 use support::mvt::{DecodedFeature, decode};
 use support::sse::EventReader;
 
@@ -152,7 +152,7 @@ async fn open_incidents_are_tiled_and_clustered_below_zoom_14(t: &TestStore) {
     )
     .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
-    post_json(
+    post_change(
         &app,
         &format!("/api/incidents/{}/actions", ids[1]),
         &json!({"action": "dismiss", "note": "重复上报"}),
@@ -231,7 +231,7 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     assert_eq!(incident["grids"].as_array().map(Vec::len), Some(5));
     assert_eq!(incident["responsible"]["name"], "Leader s-1");
 
-    post_json(
+    post_change(
         &app,
         &format!("/api/incidents/{id}/actions"),
         &json!({"action": "verify", "note": "属实"}),
@@ -246,7 +246,7 @@ async fn the_event_stream_tells_of_reports_and_changes(t: &TestStore) {
     assert_eq!(incident["version"], 2);
 
     // A refused move tells nobody anything.
-    post_json(
+    post_change(
         &app,
         &format!("/api/incidents/{id}/actions"),
         &json!({"action": "record_feedback", "note": "x"}),

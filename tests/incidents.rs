@@ -23,7 +23,7 @@ use wangge::workflow::Severity;
 
 use support::TestStore;
 use support::four_towns::four_towns_app;
-use support::http::{get, post_json};
+use support::http::{get, post_change, post_json};
 
 conformance!(
     a_report_is_located_and_assigned_to_the_grid_leader,
@@ -286,7 +286,7 @@ async fn incident_at(
         .as_i64()
         .expect("id");
     for action in path_to(table, start, status) {
-        post_json(
+        post_change(
             app,
             &format!("/api/incidents/{id}/actions"),
             &full_action(&action),
@@ -338,7 +338,7 @@ async fn every_move_of_both_processes_is_allowed_or_refused_as_specified(t: &Tes
                 match want {
                     None => {
                         let problem =
-                            post_json(&app, &format!("{uri}/actions"), &full_action(action))
+                            post_change(&app, &format!("{uri}/actions"), &full_action(action))
                                 .await
                                 .problem(StatusCode::CONFLICT);
                         let detail = problem["detail"].as_str().expect("detail");
@@ -350,7 +350,7 @@ async fn every_move_of_both_processes_is_allowed_or_refused_as_specified(t: &Tes
                     }
                     Some(to) => {
                         let fresh = incident_at(&app, category, table, start, status).await;
-                        let after = post_json(
+                        let after = post_change(
                             &app,
                             &format!("/api/incidents/{fresh}/actions"),
                             &full_action(action),
@@ -396,7 +396,7 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
         ),
     ];
     for (body, parameter) in cases {
-        let problem = post_json(&app, &format!("{uri}/actions"), &body)
+        let problem = post_change(&app, &format!("{uri}/actions"), &body)
             .await
             .problem(StatusCode::BAD_REQUEST);
         assert_eq!(problem["parameter"], parameter, "{body}");
@@ -410,12 +410,12 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
             "due",
         ),
     ] {
-        let problem = post_json(&app, &format!("{resolved_uri}/actions"), &body)
+        let problem = post_change(&app, &format!("{resolved_uri}/actions"), &body)
             .await
             .problem(StatusCode::BAD_REQUEST);
         assert_eq!(problem["parameter"], parameter, "{body}");
     }
-    let mediating_closed = post_json(
+    let mediating_closed = post_change(
         &app,
         &format!("{resolved_uri}/actions"),
         &json!({"action": "bogus"}),
@@ -423,7 +423,7 @@ async fn actions_refuse_missing_fields_and_change_nothing(t: &TestStore) {
     .await;
     assert_eq!(mediating_closed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(get(&app, &uri).await.expect(StatusCode::OK), before);
-    let missing = post_json(
+    let missing = post_change(
         &app,
         "/api/incidents/999/actions",
         &json!({"action": "verify"}),
@@ -446,7 +446,7 @@ async fn escalation_walks_up_to_the_county(t: &TestStore) {
         ("town", Some("t-sw"), "Leader t-sw"),
         ("county", None, "县综治中心"),
     ] {
-        let incident = post_json(&app, &uri, &body).await.expect(StatusCode::OK);
+        let incident = post_change(&app, &uri, &body).await.expect(StatusCode::OK);
         assert_eq!(incident["tier"], tier, "{}", t.name);
         assert_eq!(incident["handling_grid"], json!(grid));
         assert_eq!(incident["responsible"]["name"], leader);
@@ -459,7 +459,7 @@ async fn escalation_walks_up_to_the_county(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert_eq!(last["incident"]["can_escalate"], false);
-    let problem = post_json(&app, &uri, &body)
+    let problem = post_change(&app, &uri, &body)
         .await
         .problem(StatusCode::CONFLICT);
     assert!(
@@ -479,7 +479,7 @@ async fn escalation_walks_up_to_the_county(t: &TestStore) {
     let found = report(&app, &report_body("dispute", IN_S1)).await["id"]
         .as_i64()
         .expect("id");
-    post_json(&app, &format!("/api/incidents/{found}/escalate"), &body)
+    post_change(&app, &format!("/api/incidents/{found}/escalate"), &body)
         .await
         .problem(StatusCode::CONFLICT);
 }
@@ -512,7 +512,7 @@ async fn overdue_incidents_are_escalated_by_the_sweep(t: &TestStore) {
         .expect("reported")
         .incident;
     for action in ["verify", "study", "assign", "resolve"] {
-        post_json(
+        post_change(
             &app,
             &format!("/api/incidents/{}/actions", resolved.id),
             &full_action(action),
@@ -606,7 +606,7 @@ async fn nearby_open_reports_of_a_category_are_hinted_as_duplicates(t: &TestStor
     }
     // Dismissed incidents are not hinted.
     for id in [&first["id"], &answer["incident"]["id"]] {
-        post_json(
+        post_change(
             &app,
             &format!("/api/incidents/{id}/actions"),
             &full_action("dismiss"),
@@ -628,14 +628,14 @@ async fn a_stale_version_is_refused(t: &TestStore) {
     let uri = format!("/api/incidents/{id}");
     let mut verify = full_action("verify");
     verify["version"] = json!(1);
-    post_json(&app, &format!("{uri}/actions"), &verify)
+    post_change(&app, &format!("{uri}/actions"), &verify)
         .await
         .expect(StatusCode::OK);
     let before = get(&app, &uri).await.expect(StatusCode::OK);
     // A second dispatcher acting on version 1.
     let mut dismiss = full_action("dismiss");
     dismiss["version"] = json!(1);
-    let problem = post_json(&app, &format!("{uri}/actions"), &dismiss)
+    let problem = post_change(&app, &format!("{uri}/actions"), &dismiss)
         .await
         .problem(StatusCode::CONFLICT);
     assert!(
@@ -646,7 +646,7 @@ async fn a_stale_version_is_refused(t: &TestStore) {
         "{problem}"
     );
     let escalate = json!({"version": 1});
-    post_json(&app, &format!("{uri}/escalate"), &escalate)
+    post_change(&app, &format!("{uri}/escalate"), &escalate)
         .await
         .problem(StatusCode::CONFLICT);
     assert_eq!(get(&app, &uri).await.expect(StatusCode::OK), before);
@@ -689,7 +689,7 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
         .expect(StatusCode::OK);
     assert_eq!(doc["total"], 3);
     // `open`: every status still being worked on.
-    post_json(
+    post_change(
         &app,
         &format!("/api/incidents/{}/actions", id(&in_se)),
         &json!({"action": "dismiss", "note": "重复"}),
@@ -790,7 +790,7 @@ async fn statistics_per_grid_as_json_and_csv(t: &TestStore) {
     }
     report(&app, &report_body("sanitation", (106.15, 34.65))).await;
     for action in ["verify", "study", "assign", "resolve"] {
-        post_json(
+        post_change(
             &app,
             &format!("/api/incidents/{}/actions", sw[0]),
             &full_action(action),
@@ -798,7 +798,7 @@ async fn statistics_per_grid_as_json_and_csv(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     }
-    post_json(
+    post_change(
         &app,
         &format!("/api/incidents/{}/actions", sw[1]),
         &full_action("dismiss"),

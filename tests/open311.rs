@@ -14,7 +14,7 @@ use wangge::store::Backend;
 
 use support::TestStore;
 use support::four_towns::four_towns_app;
-use support::http::{Answer, get, post_json, send};
+use support::http::{Answer, get, post_change, send};
 
 conformance!(
     services_are_the_categories,
@@ -159,7 +159,7 @@ async fn a_posted_request_can_be_fetched_by_id_token_and_list(t: &TestStore) {
     assert_eq!(none, json!([]));
 
     // Closed through dispatch, it reads closed in Open311.
-    post_json(
+    post_change(
         &app,
         &format!("/api/incidents/{id}/actions"),
         &json!({"action": "dismiss", "note": "已清理"}),

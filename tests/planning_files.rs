@@ -48,9 +48,10 @@ async fn download(app: &Router, uri: &str) -> Vec<u8> {
 }
 
 async fn upload(app: &Router, query: &str, media: &str, body: Vec<u8>) -> Answer {
+    let uri = support::http::with_grid_version(app, &format!("/api/grids/import?{query}")).await;
     send(
         app,
-        Request::post(format!("/api/grids/import?{query}"))
+        Request::post(uri)
             .header("content-type", media)
             .body(Body::from(body))
             .expect("a request"),

@@ -534,7 +534,8 @@ struct ImportQuery {
     dry_run: Option<String>,
     /// The grid-set version the import was prepared against (from
     /// `GET /healthz` or an earlier answer); another change committed since
-    /// makes it a 409. Default: the version this server holds now.
+    /// makes it a 409. Required once the county has grids, except on a
+    /// dry run (which answers the version it planned on).
     #[param(value_type = Option<i64>, minimum = 0)]
     version: Option<String>,
     /// The coordinate system of a zipped Shapefile without a `.prj` (a
@@ -633,7 +634,8 @@ pub(super) struct ImportSummaryDto {
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "Imported (or, with `dry_run=true`, what importing would do)",
             body = ImportSummaryDto),
-        (status = 400, description = "`mode`, `dry_run` or `version` is malformed",
+        (status = 400, description = "`mode`, `dry_run` or `version` is malformed, or \
+            `version` is missing while the county has grids",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Another grid change committed after `version` \
             (`current_version` says which is stored now), or a revision scheduled later \
@@ -668,7 +670,20 @@ async fn import(
             )
         })?),
     };
-    let grids = grid_files::read(format_of_body(&headers)?, body.to_vec(), crs)
+    let format = format_of_body(&headers)?;
+    // An import changes the grids a planner read: like every other change
+    // of something that exists, it names the version it was planned on, so
+    // that another planner's change since is not overwritten unseen. (The
+    // first import into an empty county, and a dry run, change nothing
+    // that anyone read.)
+    if version.is_none() && !dry_run && !state.index().grids().is_empty() {
+        return Err(ApiError::bad_parameter(
+            "version",
+            "version is required: the grid-set version the import was planned on \
+             (GET /healthz `grid_version`, or a dry run's `version`)",
+        ));
+    }
+    let grids = grid_files::read(format, body.to_vec(), crs)
         .await
         .map_err(ApiError::ImportRefused)?;
     let plan = state

@@ -200,6 +200,12 @@ impl ImportErrors {
     }
 }
 
+/// How many vertices one grid's boundary may have. A town boundary drawn
+/// at 1:2,000 has tens of thousands; past a million, the checks and every
+/// tile cut from it would be slow for every user, so the feature is
+/// refused by name instead.
+pub const MAX_GRID_VERTICES: usize = 1_000_000;
+
 /// How many issues one refused import reports before it stops looking.
 pub const MAX_ISSUES: usize = 100;
 

@@ -278,6 +278,15 @@ fn parse_geometry(geometry: Option<&RawValue>) -> Result<MultiPolygon<f64>, Prob
             detail: "a MultiPolygon with no polygons".into(),
         });
     }
+    let vertices: usize = polygons.iter().flatten().map(Vec::len).sum();
+    if vertices > super::MAX_GRID_VERTICES {
+        return Err(Problem::InvalidPolygon {
+            detail: format!(
+                "{vertices} vertices; a grid's boundary may have at most {}",
+                super::MAX_GRID_VERTICES
+            ),
+        });
+    }
     let mut out = Vec::with_capacity(polygons.len());
     for (p, rings) in polygons.into_iter().enumerate() {
         if rings.is_empty() {

@@ -59,10 +59,13 @@ pub fn body(grids: &[Grid]) -> String {
     serde_json::to_string(&grids_to_feature_collection(grids)).expect("serialises")
 }
 
+/// Import `grids` with `query`, planned on the version the server holds
+/// now unless the query names one.
 pub async fn import(app: &Router, query: &str, grids: &[Grid]) -> super::http::Answer {
+    let uri = super::http::with_grid_version(app, &format!("/api/grids/import?{query}")).await;
     send(
         app,
-        Request::post(format!("/api/grids/import?{query}"))
+        Request::post(uri)
             .header("content-type", "application/geo+json")
             .body(Body::from(body(grids)))
             .expect("a request"),

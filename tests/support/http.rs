@@ -150,3 +150,36 @@ pub async fn post_json(app: &Router, uri: &str, body: &Value) -> Answer {
     )
     .await
 }
+
+/// `POST` a change to an incident (`…/{id}/actions`, `/escalate`,
+/// `/assign`) as a client does it: with the version it read, fetched
+/// first unless the body names one (a test of stale versions does).
+#[allow(dead_code)]
+pub async fn post_change(app: &Router, uri: &str, body: &Value) -> Answer {
+    let mut body = body.clone();
+    if body.get("version").is_none() {
+        let incident = uri.rsplit_once('/').map_or(uri, |(incident, _)| incident);
+        let read = get(app, incident).await;
+        // A number never used has no version; any will do to reach the 404.
+        let version = if read.status == StatusCode::OK {
+            read.json()["incident"]["version"].clone()
+        } else {
+            Value::from(1)
+        };
+        body["version"] = version;
+    }
+    post_json(app, uri, &body).await
+}
+
+/// A grid import's address as a planner's client sends it: with the
+/// grid-set version it was planned on (the one the server holds now),
+/// unless the query names one or asks for a dry run.
+#[allow(dead_code)]
+pub async fn with_grid_version(app: &Router, uri: &str) -> String {
+    if uri.contains("version=") || uri.contains("dry_run=true") {
+        return uri.to_owned();
+    }
+    let version = get(app, "/healthz").await.json()["grid_version"].clone();
+    let joiner = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{joiner}version={version}")
+}

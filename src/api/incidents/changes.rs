@@ -39,8 +39,8 @@ pub(super) struct ActionBody {
     /// When the follow-up visit is due (`schedule_follow_up`), RFC 3339.
     #[schema(value_type = Option<String>, format = DateTime)]
     due: Option<Timestamp>,
-    /// The version read; the action is refused if the incident has changed
-    /// since.
+    /// The version read (required); the action is refused if the incident
+    /// has changed since.
     version: Option<i64>,
 }
 
@@ -53,7 +53,7 @@ pub(super) struct ActionBody {
     request_body = ActionBody,
     responses(
         (status = 200, description = "The incident after the action", body = IncidentDto),
-        (status = 400, description = "A field the action needs is missing or wrong",
+        (status = 400, description = "A field the action needs (or `version`) is missing or wrong",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such incident",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -77,7 +77,7 @@ pub(super) async fn action(
         note: body.note,
         person: body.person.map(Person::from),
         due: body.due,
-        version: body.version,
+        version: Some(required_version(body.version)?),
     };
     let incident = dispatch::act(state.dispatch(), id, request, now).await?;
     Ok(answer(&state, &incident, now))
@@ -89,7 +89,7 @@ pub(super) async fn action(
 pub(super) struct EscalateBody {
     /// Why.
     note: Option<String>,
-    /// The version read.
+    /// The version read (required).
     version: Option<i64>,
 }
 
@@ -103,6 +103,8 @@ pub(super) struct EscalateBody {
     request_body = EscalateBody,
     responses(
         (status = 200, description = "The incident, one tier up", body = IncidentDto),
+        (status = 400, description = "`version` is missing",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such incident",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Closed, not yet reported, already at the county, or \
@@ -124,11 +126,25 @@ pub(super) async fn escalate(
         id,
         &caller.login(),
         body.note,
-        body.version,
+        Some(required_version(body.version)?),
         now,
     )
     .await?;
     Ok(answer(&state, &incident, now))
+}
+
+/// The version a change was read at, which every change of an incident
+/// must name: without it, a second dispatcher's action would silently
+/// overtake one made since they opened the incident. (Optional in the
+/// schema so that its absence is a 400 naming `version`, not a 422.)
+fn required_version(version: Option<i64>) -> Result<i64, ApiError> {
+    version.ok_or_else(|| {
+        ApiError::bad_parameter(
+            "version",
+            "version is required: the incident's version as read (GET /api/incidents/{id}), \
+             so that a change made since is not overwritten",
+        )
+    })
 }
 
 /// A new responsible person.
@@ -139,7 +155,7 @@ pub(super) struct AssignBody {
     person: PersonInput,
     /// Why.
     note: Option<String>,
-    /// The version read.
+    /// The version read (required).
     version: Option<i64>,
 }
 
@@ -153,7 +169,7 @@ pub(super) struct AssignBody {
     responses(
         (status = 200, description = "The incident with its new responsible person",
             body = IncidentDto),
-        (status = 400, description = "No name, or the incident is closed",
+        (status = 400, description = "No name, no `version`, or the incident is closed",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such incident",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -176,7 +192,7 @@ pub(super) async fn assign(
         body.person.into(),
         &caller.login(),
         body.note,
-        body.version,
+        Some(required_version(body.version)?),
         now,
     )
     .await?;
