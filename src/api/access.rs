@@ -370,6 +370,12 @@ async fn identify(
     }
 }
 
+/// The secret a request identifies itself with: its bearer token, else its
+/// session cookie (as [`identify`] reads them).
+pub(super) fn credential_secret(headers: &HeaderMap) -> Option<String> {
+    bearer(headers).or_else(|| session_cookie(headers))
+}
+
 /// The token of an `Authorization: Bearer` header.
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -74,6 +74,10 @@ pub const IMPORT_BODY_LIMIT: usize = grids::IMPORT_BODY_LIMIT;
 /// The most points one batch locate accepts.
 pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 
+/// How often an open event stream checks that its credential still holds
+/// (a stream ends within this of a logout).
+pub const EVENT_STREAM_RECHECK: std::time::Duration = incidents::events::RECHECK;
+
 /// The Content-Security-Policy of every answer (the web map's page above
 /// all): scripts and styles only from this server's own files, never
 /// inline, `eval` or another origin; MapLibre's workers from `blob:`; map

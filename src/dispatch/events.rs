@@ -14,9 +14,14 @@
 //!
 //! The feed is a broadcast channel with a bounded backlog: a listener that
 //! falls further behind than that is told it lagged (and reloads its list)
-//! rather than slowing down dispatch.
+//! rather than slowing down dispatch. Each user holds at most
+//! [`MAX_STREAMS_PER_USER`] listeners at once ([`LiveIncidents::listen_as`]);
+//! a listener's slot is given back when its stream is dropped, so a client
+//! that opens thousands of streams neither starves other users nor leaves
+//! memory behind when it goes.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use tokio::sync::broadcast;
 
@@ -25,6 +30,11 @@ use crate::tiles::incidents::OpenIncidents;
 
 /// Changes kept for a slow listener before it is told it lagged.
 const BACKLOG: usize = 1024;
+
+/// How many event streams one user may hold open at once: a dispatcher
+/// with the map open in a few tabs and on a second screen needs a handful;
+/// a client past this is refused (429) until some of its streams close.
+pub const MAX_STREAMS_PER_USER: usize = 16;
 
 /// What happened to an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +75,38 @@ pub struct IncidentChange {
 pub struct LiveIncidents {
     open: RwLock<OpenIncidents>,
     sender: broadcast::Sender<IncidentChange>,
+    /// Open streams per user; a user with none has no entry.
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A listener of the feed, holding one of its user's stream slots until
+/// dropped.
+pub struct Listener {
+    /// The changes from the moment of subscribing.
+    pub changes: broadcast::Receiver<IncidentChange>,
+    /// The user's slot: keep it as long as the stream lives.
+    pub slot: StreamSlot,
+}
+
+/// One user's open stream; gives its slot back when dropped.
+pub struct StreamSlot {
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+    user: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(open) = streams.get_mut(&self.user) {
+            *open -= 1;
+            if *open == 0 {
+                streams.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl LiveIncidents {
@@ -73,6 +115,7 @@ impl LiveIncidents {
         LiveIncidents {
             open: RwLock::new(open),
             sender: broadcast::channel(BACKLOG).0,
+            streams: Arc::default(),
         }
     }
 
@@ -102,8 +145,40 @@ impl LiveIncidents {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Listen from now on.
+    /// Listen from now on, without a user's slot (in-process followers).
     pub fn subscribe(&self) -> broadcast::Receiver<IncidentChange> {
         self.sender.subscribe()
+    }
+
+    /// Listen from now on as `user`, in one of their
+    /// [`MAX_STREAMS_PER_USER`] slots; `None` when all are taken.
+    pub fn listen_as(&self, user: &str) -> Option<Listener> {
+        let mut streams = self
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let open = streams.entry(user.to_owned()).or_default();
+        if *open >= MAX_STREAMS_PER_USER {
+            return None;
+        }
+        *open += 1;
+        Some(Listener {
+            changes: self.sender.subscribe(),
+            slot: StreamSlot {
+                streams: self.streams.clone(),
+                user: user.to_owned(),
+            },
+        })
+    }
+
+    /// How many listeners there are, and how many users hold them (for
+    /// health checks and tests: both drop to zero when every stream closed).
+    pub fn listeners(&self) -> (usize, usize) {
+        let users = self
+            .streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len();
+        (self.sender.receiver_count(), users)
     }
 }

@@ -52,6 +52,22 @@ impl EventReader {
         }
     }
 
+    /// Whether the server ends the stream within `wait` (events and
+    /// keep-alives before the end are read and dropped).
+    #[allow(dead_code)]
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => return false,
+                Ok(None) => return true,
+                Ok(Some(frame)) => {
+                    frame.expect("a frame");
+                }
+            }
+        }
+    }
+
     /// The next event (keep-alive comments skipped); panics after 10 s
     /// without one.
     pub async fn next(&mut self) -> Event {

@@ -10,10 +10,14 @@
 //! change. A listener that fell too far behind gets `lagged` (data: how
 //! many changes it missed) and should reload its list. Comments keep the
 //! connection alive every 15 s. The stream ends when the server shuts
-//! down; browsers reconnect by themselves.
+//! down, and within [`RECHECK`] of its credential ending (logout, a revoked
+//! token, a disabled user); browsers reconnect by themselves. One user holds
+//! at most [`MAX_STREAMS_PER_USER`] streams; past that, 429.
 
-use crate::api::access::Caller;
+use crate::api::ApiError;
+use crate::api::access::{Caller, credential_secret};
 use crate::api::scope::View;
+use crate::dispatch::events::MAX_STREAMS_PER_USER;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +44,8 @@ use crate::state::AppState;
     params(("Last-Event-ID" = Option<i64>, Header,
         description = "The id of the last event received: what was committed since is sent first")),
     responses(
+        (status = 429, description = "The user already holds as many streams as one user may",
+            body = crate::api::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "A `text/event-stream`: `ready`, then `reported`, \
             `changed` and `handed_over` (moved to another grid and its leader by a grid \
             change) events whose data is the incident (JSON) and whose id is the change-feed \
@@ -52,11 +58,26 @@ pub(super) async fn events(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     // Subscribe before answering (and before reading what was missed), so
     // that nothing committed after this point is lost; what the replay
     // already sent is skipped from the live stream by its sequence number.
-    let changes = BroadcastStream::new(state.live().subscribe());
+    let listener =
+        state
+            .live()
+            .listen_as(&caller.login())
+            .ok_or_else(|| ApiError::TooManyRequests {
+                detail: format!(
+                    "{} already holds {MAX_STREAMS_PER_USER} event streams, as many as one user \
+                 may: close one first",
+                    caller.login()
+                ),
+                retry_after_secs: RECHECK.as_secs(),
+            })?;
+    let changes = BroadcastStream::new(listener.changes);
+    // The slot is given back when the stream (which owns this) is dropped.
+    let slot = listener.slot;
+    let ended = credential_ended(state.clone(), credential_secret(&headers), caller.clone());
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -99,9 +120,36 @@ pub(super) async fn events(
             };
             std::future::ready(event)
         }))
-        .map(Ok)
-        .take_until(shutdown);
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .map(move |event| {
+            let _held = &slot;
+            Ok(event)
+        })
+        .take_until(shutdown)
+        .take_until(ended);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// How often an open stream checks that its credential still holds.
+pub const RECHECK: Duration = Duration::from_secs(10);
+
+/// Resolves once the credential the stream was opened with no longer
+/// names the same holder: logged out, revoked, expired or disabled. A
+/// stream must not keep showing a user's view after they left.
+async fn credential_ended(state: Arc<AppState>, secret: Option<String>, caller: Caller) {
+    let Some(secret) = secret else {
+        // Anonymous callers never reach this route; nothing to watch.
+        return std::future::pending().await;
+    };
+    let opened = caller.principal.as_ref().map(|p| p.credential);
+    loop {
+        tokio::time::sleep(RECHECK).await;
+        match state.accounts().authenticate(&secret).await {
+            Ok(Some(now)) if Some(now.credential) == opened => {}
+            // A store failure is not a logout: check again later.
+            Err(e) => tracing::warn!(error = %e, "rechecking an event stream's credential"),
+            Ok(_) => return,
+        }
+    }
 }
 
 /// The most changes one reconnect replays; a client further behind is told

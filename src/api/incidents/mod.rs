@@ -13,7 +13,7 @@
 
 mod changes;
 mod dto;
-mod events;
+pub(super) mod events;
 mod query;
 mod stats;
 
