@@ -1,8 +1,9 @@
 //! Slow and silent clients cannot take the server away from others: 5,000
 //! connections that send half a request and stop are cut off once the
 //! header timeout passes, while a normal client is answered within a
-//! second all along; past the connection cap a new connection is closed
-//! at once.
+//! second all along; a body that stops coming is refused once the body
+//! timeout passes; past the connection cap a new connection is closed at
+//! once.
 
 mod support;
 
@@ -88,6 +89,7 @@ fn five_thousand_slow_clients_are_cut_off_and_others_still_answered() {
     let (addr, _runtime, _dir) = start(ServeLimits {
         header_timeout,
         max_connections: 6_000,
+        ..ServeLimits::default()
     });
     let opened = Instant::now();
     let mut slow: Vec<TcpStream> = (0..5_000)
@@ -129,6 +131,7 @@ fn past_the_connection_cap_a_new_connection_is_closed_at_once() {
     let (addr, _runtime, _dir) = start(ServeLimits {
         header_timeout: Duration::from_secs(30),
         max_connections: 20,
+        ..ServeLimits::default()
     });
     let held: Vec<TcpStream> = (0..20)
         .map(|_| TcpStream::connect(addr).expect("the server accepts"))
@@ -143,6 +146,54 @@ fn past_the_connection_cap_a_new_connection_is_closed_at_once() {
     drop(held);
     // Once they are gone, the slots are free again.
     std::thread::sleep(Duration::from_millis(300));
+    let (status, _) = healthz(addr);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+}
+
+#[test]
+fn a_body_that_stops_coming_is_refused_after_the_body_timeout() {
+    let body_timeout = Duration::from_secs(2);
+    let (addr, _runtime, _dir) = start(ServeLimits {
+        body_timeout,
+        ..ServeLimits::default()
+    });
+    // The login reads its body before anything else: a thousand bytes
+    // announced, ten sent, then silence.
+    let mut stream = TcpStream::connect(addr).expect("the server accepts");
+    stream
+        .set_read_timeout(Some(body_timeout * 5))
+        .expect("a timeout");
+    stream
+        .write_all(
+            b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000\r\n\r\n{\"login\": ",
+        )
+        .expect("sent");
+    let sent = Instant::now();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {
+                panic!("no answer within {:?}", body_timeout * 5)
+            }
+            Err(_) => break,
+        }
+    }
+    let took = sent.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("within the designated timeout"),
+        "the refusal says why: {answer}"
+    );
+    assert!(
+        took >= body_timeout - Duration::from_millis(100) && took < body_timeout * 3,
+        "refused after {took:?}, the timeout being {body_timeout:?}"
+    );
+    // Others are served as ever.
     let (status, _) = healthz(addr);
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
 }

@@ -6,6 +6,10 @@
 //! - **Header timeout**: a request's headers must arrive within
 //!   [`ServeLimits::header_timeout`], on a new connection and between
 //!   requests of a kept-alive one; a slow or silent client is cut off.
+//! - **Body timeout**: once a request's headers are in, its body must keep
+//!   coming: a gap of more than [`ServeLimits::body_timeout`] between two
+//!   pieces ends the read, and the request is refused (400) without being
+//!   handled (tower-http's `TimeoutBody`).
 //! - **Connection cap**: at most [`ServeLimits::max_connections`] at once;
 //!   past it a new connection is closed at once (the slots are for clients
 //!   that finish their requests).
@@ -27,6 +31,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
 
 use crate::state::AppState;
 
@@ -35,6 +40,8 @@ use crate::state::AppState;
 pub struct ServeLimits {
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// The longest pause allowed while a request's body is read.
+    pub body_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
 }
@@ -43,6 +50,9 @@ impl Default for ServeLimits {
     fn default() -> Self {
         ServeLimits {
             header_timeout: Duration::from_secs(10),
+            // A 128 MiB import on a slow county link still sends something
+            // every second; thirty without a byte is a stalled client.
+            body_timeout: Duration::from_secs(30),
             // Well inside a default 20,000-descriptor limit, with room for
             // the database pool and files.
             max_connections: 10_000,
@@ -105,6 +115,7 @@ pub async fn serve_with(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let header_timeout = limits.header_timeout;
+        let body_timeout = limits.body_timeout;
         let closing = state.shutdown_begun();
         tokio::spawn(async move {
             // A client that connects and says nothing is cut off like one
@@ -122,7 +133,9 @@ pub async fn serve_with(
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(peer));
-                    router.clone().oneshot(request.map(axum::body::Body::new))
+                    let request = request
+                        .map(|body| axum::body::Body::new(TimeoutBody::new(body_timeout, body)));
+                    router.clone().oneshot(request)
                 },
             );
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

@@ -72,6 +72,12 @@ pub(super) struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=600))]
     header_timeout_secs: u64,
 
+    /// Seconds a request's body may pause (between two pieces of it)
+    /// before the request is refused and the connection closed.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout_secs: u64,
+
     /// Connections served at once; past it new ones are closed at once.
     #[arg(long, default_value_t = 10_000, value_name = "N",
         value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -100,6 +106,7 @@ impl Default for ServeArgs {
             public_grid_map: false,
             trusted_proxy: Vec::new(),
             header_timeout_secs: 10,
+            body_timeout_secs: 30,
             max_connections: 10_000,
         }
     }
@@ -158,6 +165,7 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let limits = crate::api::ServeLimits {
         header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout_secs),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
     };
     crate::api::serve_with(listener, state, shutdown_signal(), limits)
