@@ -17,6 +17,7 @@ use crate::services::Current;
 use crate::services::accounts::{AccessSettings, Accounts};
 use crate::services::feed::{Effect, Feed, load_index};
 use crate::services::grids::{Applied, GridChange, GridChangeError, GridService};
+use crate::services::throttle::ReportRate;
 use crate::store::{IncidentFilter, Store, StoreError, WriteMode};
 use crate::tiles::incidents::OpenIncidents;
 use crate::tiles::{self, TileService, TileSource};
@@ -49,6 +50,8 @@ pub struct AppState {
     accounts: Arc<Accounts>,
     /// Who may read without logging in; which proxies to believe.
     access: RwLock<Arc<AccessSettings>>,
+    /// How fast reports are taken, per account and per address.
+    report_rate: Current<ReportRate>,
 }
 
 impl AppState {
@@ -111,6 +114,7 @@ impl AppState {
             shutting_down: tokio::sync::watch::Sender::new(false),
             accounts: Arc::new(Accounts::new(store.clone())),
             access: RwLock::new(Arc::new(AccessSettings::default())),
+            report_rate: Current::new(Arc::new(ReportRate::default())),
             store,
             index,
             tiles,
@@ -145,6 +149,17 @@ impl AppState {
     /// Replace the access settings (at start, from the command line).
     pub fn set_access(&self, settings: AccessSettings) {
         *self.access.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(settings);
+    }
+
+    /// The report rate limits in force.
+    pub fn report_rate(&self) -> Arc<ReportRate> {
+        self.report_rate.get()
+    }
+
+    /// Take this many reports per minute per account (at start, from the
+    /// command line; the counts start afresh).
+    pub fn set_reports_per_minute(&self, per_minute: u32) {
+        self.report_rate.set(Arc::new(ReportRate::new(per_minute)));
     }
 
     /// The tiles of the current index and their cache.

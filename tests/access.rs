@@ -405,6 +405,7 @@ conformance!(
     a_grid_leader_sees_only_their_grid,
     failed_logins_are_throttled,
     malformed_input_is_refused_and_changes_nothing,
+    report_submission_is_rate_limited,
 );
 
 /// A bearer token per role (users made through the account service).
@@ -1216,6 +1217,79 @@ async fn malformed_input_is_refused_and_changes_nothing(t: &TestStore) {
         ),
         (Some(1), Some(1)),
         "{}: {incident}",
+        t.name
+    );
+}
+
+/// Past its rate, an account's reports are refused with 429 and
+/// `Retry-After` (Open311 in GeoReport's error format), nothing of them is
+/// stored, and other accounts still report.
+async fn report_submission_is_rate_limited(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let tokens = tokens(&state).await;
+    state.set_reports_per_minute(3);
+    let report = json!({"category": "sanitation", "description": "垃圾堆积",
+        "lon": 106.01, "lat": 34.61, "source": "hotline"});
+    for _ in 0..3 {
+        support::http::post_json(&app, "/api/incidents", &report)
+            .await
+            .expect(StatusCode::CREATED);
+    }
+    let refused = support::http::post_json(&app, "/api/incidents", &report).await;
+    assert!(
+        refused
+            .header(header::RETRY_AFTER)
+            .parse::<u64>()
+            .is_ok_and(|s| s >= 1)
+    );
+    let doc = refused.problem(StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        doc["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nothing was recorded")),
+        "{doc}"
+    );
+
+    // An Open311 client with its own key goes on, up to its own rate.
+    let form = format!(
+        "service_code=sanitation&lat=34.61&long=106.01&description=x&api_key={}",
+        tokens["dispatcher"]
+    );
+    let post_form = || {
+        let app = app.clone();
+        let form = form.clone();
+        async move {
+            send(
+                &app,
+                Request::post("/open311/v2/requests.json")
+                    .header("x-test-anonymous", "1")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    for _ in 0..3 {
+        post_form().await.expect(StatusCode::OK);
+    }
+    let refused = post_form().await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", t.name);
+    assert!(!refused.header(header::RETRY_AFTER).is_empty());
+    let errors = refused.json();
+    assert_eq!(errors[0]["code"], 429, "{errors}");
+    assert!(
+        errors[0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("too many reports"))
+    );
+
+    let stored = get_with(&app, "/api/incidents", &[])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        stored["total"], 6,
+        "{}: the refused reports were not stored",
         t.name
     );
 }

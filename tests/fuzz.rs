@@ -257,7 +257,9 @@ impl Server {
         let rt = tokio::runtime::Runtime::new().expect("a runtime");
         let (store, app) = rt.block_on(async {
             let t = TestStore::open(Backend::Sqlite).await;
-            let (_state, app) = four_towns_app(&t).await;
+            let (state, app) = four_towns_app(&t).await;
+            // Every case gets past the report rate to the checks behind it.
+            state.set_reports_per_minute(1_000_000);
             (t, app)
         });
         Server {

@@ -53,8 +53,23 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/open311/v2/tokens/{token}", get(token))
 }
 
-/// A GeoReport error answer.
-struct Open311Error(StatusCode, String);
+/// A GeoReport error answer: `[{"code", "description"}]`, and for a
+/// throttled client (429) `Retry-After`.
+struct Open311Error {
+    status: StatusCode,
+    description: String,
+    retry_after_secs: Option<u64>,
+}
+
+impl Open311Error {
+    fn new(status: StatusCode, description: String) -> Open311Error {
+        Open311Error {
+            status,
+            description,
+            retry_after_secs: None,
+        }
+    }
+}
 
 impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
@@ -64,40 +79,48 @@ impl IntoResponse for Open311Error {
             description: String,
         }
         let body = [Item {
-            code: self.0.as_u16(),
-            description: self.1,
+            code: self.status.as_u16(),
+            description: self.description,
         }];
-        (self.0, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
 impl From<DispatchError> for Open311Error {
     fn from(e: DispatchError) -> Self {
         match e {
-            DispatchError::Invalid { .. } => Open311Error(StatusCode::BAD_REQUEST, e.to_string()),
-            DispatchError::NotFound(_) => Open311Error(StatusCode::NOT_FOUND, e.to_string()),
+            DispatchError::Invalid { .. } => {
+                Open311Error::new(StatusCode::BAD_REQUEST, e.to_string())
+            }
+            DispatchError::NotFound(_) => Open311Error::new(StatusCode::NOT_FOUND, e.to_string()),
             DispatchError::Store(source) => internal(source),
-            other => Open311Error(StatusCode::CONFLICT, other.to_string()),
+            other => Open311Error::new(StatusCode::CONFLICT, other.to_string()),
         }
     }
 }
 
 fn internal(e: impl std::fmt::Display) -> Open311Error {
     tracing::error!(error = %e, "Open311 request failed");
-    Open311Error(
+    Open311Error::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "the server failed; the request was not recorded".into(),
     )
 }
 
 fn bad(description: String) -> Open311Error {
-    Open311Error(StatusCode::BAD_REQUEST, description)
+    Open311Error::new(StatusCode::BAD_REQUEST, description)
 }
 
 /// A path segment ending in `.json`, without it.
 fn json_suffix(segment: &str) -> Result<&str, Open311Error> {
     segment.strip_suffix(".json").ok_or_else(|| {
-        Open311Error(
+        Open311Error::new(
             StatusCode::NOT_FOUND,
             format!("{segment:?}: only the .json format is served"),
         )
@@ -145,7 +168,7 @@ async fn service_definition(
 ) -> Result<Response, Open311Error> {
     let code = json_suffix(&segment)?;
     if !categories(&state).await?.iter().any(|c| c.code == code) {
-        return Err(Open311Error(
+        return Err(Open311Error::new(
             StatusCode::NOT_FOUND,
             format!("there is no service {code:?}"),
         ));
@@ -168,21 +191,21 @@ async fn reporting_account(
             .await
             .map_err(internal)?
             .ok_or_else(|| {
-                Open311Error(
+                Open311Error::new(
                     StatusCode::UNAUTHORIZED,
                     "api_key is unknown, expired or revoked".into(),
                 )
             })?,
         (None, Some(p)) => p.clone(),
         (None, None) => {
-            return Err(Open311Error(
+            return Err(Open311Error::new(
                 StatusCode::UNAUTHORIZED,
                 "api_key is required to submit a request".into(),
             ));
         }
     };
     if !principal.may(Capability::Report) {
-        return Err(Open311Error(
+        return Err(Open311Error::new(
             StatusCode::FORBIDDEN,
             "this api_key may not submit requests".into(),
         ));
@@ -204,7 +227,7 @@ fn strict_form(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase());
     if media.as_deref() != Some("application/x-www-form-urlencoded") {
-        return Err(Open311Error(
+        return Err(Open311Error::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "a request is posted as application/x-www-form-urlencoded".into(),
         ));
@@ -253,6 +276,19 @@ async fn create(
 ) -> Result<Response, Open311Error> {
     let form = strict_form(&headers, &body)?;
     let reporter_account = reporting_account(&state, &caller, field(&form, "api_key")).await?;
+    super::incidents::take_report(&state, &reporter_account, &caller.source).map_err(|e| {
+        let retry_after_secs = match &e {
+            super::ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
+        Open311Error {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            description: e.to_string(),
+            retry_after_secs,
+        }
+    })?;
     let service = field(&form, "service_code")
         .ok_or_else(|| bad("service_code is required".into()))?
         .to_owned();
@@ -474,7 +510,9 @@ async fn one(
         .await
         .map_err(internal)?
         .filter(|i| view.sees(i))
-        .ok_or_else(|| Open311Error(StatusCode::NOT_FOUND, format!("there is no request {id}")))?;
+        .ok_or_else(|| {
+            Open311Error::new(StatusCode::NOT_FOUND, format!("there is no request {id}"))
+        })?;
     let categories = categories(&state).await?;
     Ok(Json([service_request(&incident, &categories, &state.index())]).into_response())
 }
@@ -493,7 +531,7 @@ async fn token(
         .map_err(internal)?
         .is_none()
     {
-        return Err(Open311Error(
+        return Err(Open311Error::new(
             StatusCode::NOT_FOUND,
             format!("there is no token {id}"),
         ));

@@ -78,6 +78,13 @@ pub(super) struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=3600))]
     body_timeout_secs: u64,
 
+    /// Reports (JSON API and Open311) one account may submit per minute;
+    /// one address may submit four times as many. Past that, 429.
+    #[arg(long, env = "WANGGE_REPORTS_PER_MINUTE",
+        default_value_t = crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
+        value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    reports_per_minute: u32,
+
     /// Connections served at once; past it new ones are closed at once.
     #[arg(long, default_value_t = 10_000, value_name = "N",
         value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -107,6 +114,7 @@ impl Default for ServeArgs {
             trusted_proxy: Vec::new(),
             header_timeout_secs: 10,
             body_timeout_secs: 30,
+            reports_per_minute: crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
             max_connections: 10_000,
         }
     }
@@ -128,6 +136,7 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_grid_map: args.public_grid_map,
         trusted_proxies: args.trusted_proxy.clone(),
     });
+    state.set_reports_per_minute(args.reports_per_minute);
     let given = std::env::var(ADMIN_PASSWORD_VAR)
         .ok()
         .filter(|p| !p.is_empty());

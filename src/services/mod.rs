@@ -16,6 +16,8 @@
 //!   (GeoJSON, zipped Shapefiles, GeoPackages);
 //! - [`origin`]: the caller a request's changes are made for, read by
 //!   the commit that writes their audit entries;
+//! - [`throttle`]: rate limits on report submission, per account and per
+//!   address;
 //! - [`impact`]: what a grid change moves (incidents, hazards, routes,
 //!   area and population, leaders' cases), for the plan and the apply;
 //! - [`versions`]: the grid set's dated versions: the grids as of any
@@ -28,6 +30,7 @@ pub mod grid_files;
 pub mod grids;
 pub mod impact;
 pub mod origin;
+pub mod throttle;
 pub mod versions;
 
 use std::sync::{Arc, RwLock};

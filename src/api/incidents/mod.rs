@@ -176,6 +176,7 @@ async fn create(
     caller: Caller,
     Json(body): Json<ReportBody>,
 ) -> Result<Response, ApiError> {
+    take_report(&state, &caller.login(), &caller.source)?;
     let now = Timestamp::now();
     let report = Report {
         category: body.category,
@@ -353,4 +354,20 @@ async fn categories(
     Ok(axum::Json(
         categories.iter().map(CategoryDto::from).collect(),
     ))
+}
+
+/// Count a report against its account's and address's rate (see
+/// [`crate::services::throttle`]); past it, 429 with `Retry-After`.
+pub(super) fn take_report(state: &AppState, account: &str, address: &str) -> Result<(), ApiError> {
+    let rate = state.report_rate();
+    rate.take(account, address)
+        .map_err(|wait| ApiError::TooManyRequests {
+            detail: format!(
+                "too many reports from {account} or this address (at most {} a minute per \
+                 account): nothing was recorded; try again in {} s",
+                rate.per_minute(),
+                wait.as_secs().max(1)
+            ),
+            retry_after_secs: wait.as_secs().max(1),
+        })
 }
