@@ -30,6 +30,7 @@ conformance!(
     a_grid_leader_changes_hazards_in_their_grid_only,
     patrols_stay_in_their_grid_and_with_their_member,
     the_published_grid_map_names_leaders_without_their_numbers,
+    a_grid_bound_planner_reads_the_feed_of_their_grid,
 );
 
 /// Where the test's requests come from, as the server sees the peer.
@@ -511,4 +512,69 @@ async fn the_published_grid_map_names_leaders_without_their_numbers(t: &TestStor
             t.name
         );
     }
+}
+
+async fn a_grid_bound_planner_reads_the_feed_of_their_grid(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let planner = token_for(
+        &state,
+        "planner-sw",
+        Role::Planner,
+        Scope::Grid(GridId::from("t-sw")),
+    )
+    .await;
+    let report = |lon: f64, lat: f64| {
+        let app = app.clone();
+        async move {
+            support::http::post_json(
+                &app,
+                "/api/incidents",
+                &json!({"category": "sanitation", "description": "垃圾堆积",
+                    "lon": lon, "lat": lat, "source": "hotline"}),
+            )
+            .await
+            .expect(StatusCode::CREATED)["incident"]["id"]
+                .as_i64()
+                .expect("an id")
+        }
+    };
+    let elsewhere = report(106.15, 34.65).await;
+    let mine = report(106.01, 34.61).await;
+    let kinds_and_ids = |doc: &Value| -> Vec<(String, Vec<String>)> {
+        doc["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .map(|c| {
+                (
+                    c["kind"].as_str().unwrap_or_default().to_owned(),
+                    serde_json::from_value(c["ids"].clone()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let theirs = call(&app, Some(&planner), "GET", "/api/changes", None)
+        .await
+        .expect(StatusCode::OK);
+    let seen = kinds_and_ids(&theirs);
+    assert!(seen.iter().any(|(kind, _)| kind == "grids"), "{seen:?}");
+    let incidents: Vec<&Vec<String>> = seen
+        .iter()
+        .filter(|(kind, _)| kind == "incident")
+        .map(|(_, ids)| ids)
+        .collect();
+    assert_eq!(incidents, vec![&vec![mine.to_string()]], "{}", t.name);
+    let all = get_with(&app, "/api/changes", &[])
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        kinds_and_ids(&all)
+            .iter()
+            .any(|(kind, ids)| kind == "incident" && ids == &vec![elsewhere.to_string()]),
+        "the admin reads every entry"
+    );
+    assert_eq!(
+        theirs["next"], all["next"],
+        "paging moves past what is left out"
+    );
 }

@@ -321,7 +321,13 @@ pub(super) async fn guard(
             .headers()
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok());
-        if sent != Some(csrf_token(&secret).as_str()) {
+        // Compared in constant time: how long a wrong guess takes must not
+        // tell how much of it was right.
+        let expected = csrf_token(&secret);
+        let matches = sent.is_some_and(|sent| {
+            subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes()).into()
+        });
+        if !matches {
             return ApiError::Forbidden(
                 "a write with a session cookie must carry the session's CSRF token in \
                  X-CSRF-Token (GET /api/session tells it)"

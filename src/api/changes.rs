@@ -1,6 +1,7 @@
 //! `/api/changes`: the change feed, in commit order. A client (another
 //! server, a sync job, a map that was offline) keeps the last sequence
-//! number it saw and asks for what came after.
+//! number it saw and asks for what came after. A reader bound to a grid
+//! sees the entries about incidents and patrols of their subtree only.
 
 use std::sync::Arc;
 
@@ -10,8 +11,10 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::access::Caller;
 use super::error::{ApiError, ProblemDocument};
-use crate::model::Change;
+use super::scope::View;
+use crate::model::{Change, ChangeKind, IncidentId, PatrolId};
 use crate::state::AppState;
 
 /// Entries per page unless `limit` says otherwise.
@@ -105,6 +108,7 @@ struct ChangesPage {
 )]
 async fn changes(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(query): Query<ChangesQuery>,
 ) -> Result<axum::Json<ChangesPage>, ApiError> {
     let since = match query.since.as_deref() {
@@ -139,9 +143,60 @@ async fn changes(
         .await
         .map_err(|e| ApiError::internal("reading the change feed", e))?;
     let next = page.last().map_or(since, |c| c.seq);
+    let view = View::of(&caller, &state.index());
+    let mut changes = Vec::with_capacity(page.len());
+    for change in page {
+        if in_view(&state, &view, &change).await? {
+            changes.push(ChangeDto::from(change));
+        }
+    }
     Ok(axum::Json(ChangesPage {
-        changes: page.into_iter().map(ChangeDto::from).collect(),
+        changes,
         next,
         latest,
     }))
+}
+
+/// Whether a grid-bound reader may see a feed entry: entries about people
+/// (incidents, patrols) only when every one they name is in the reader's
+/// subtree; the rest (grids, hazards, routes, roads) name nobody. `next`
+/// still moves past what is left out, so paging never stalls on it.
+async fn in_view(state: &AppState, view: &View, change: &Change) -> Result<bool, ApiError> {
+    if *view == View::All {
+        return Ok(true);
+    }
+    let ids = || change.ids.iter().filter_map(|id| id.parse::<i64>().ok());
+    match change.kind {
+        ChangeKind::Incident => {
+            for id in ids() {
+                let incident = state
+                    .dispatch()
+                    .incident(IncidentId(id))
+                    .await
+                    .map_err(|e| ApiError::internal("reading an incident of the feed", e))?;
+                if !incident.is_some_and(|i| view.sees(&i)) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        ChangeKind::Patrol => {
+            let index = state.index();
+            for id in ids() {
+                let patrol = state
+                    .patrols()
+                    .patrol(PatrolId(id))
+                    .await
+                    .map_err(|e| ApiError::internal("reading a patrol of the feed", e))?;
+                if !patrol.is_some_and(|p| view.sees_grid(&p.grid, &index)) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        ChangeKind::Unreadable => Ok(false),
+        ChangeKind::Grids | ChangeKind::Hazard | ChangeKind::Route | ChangeKind::Roads => {
+            Ok(*view != View::Nothing)
+        }
+    }
 }

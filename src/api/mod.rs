@@ -56,7 +56,7 @@ use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, MakeSpan, OnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
 
@@ -146,13 +146,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         // than serving a cached tile).
         .layer(
             TraceLayer::new_for_http()
+                // The path only: a query can carry a secret (an Open311
+                // client's `api_key`) or a resident's words (a search), and
+                // logs outlive both.
                 .make_span_with(|request: &axum::extract::Request| {
-                    let level = if is_map_asset(request.uri().path()) {
-                        Level::DEBUG
+                    let (method, path) = (request.method(), request.uri().path());
+                    if is_map_asset(path) {
+                        tracing::debug_span!("request", %method, path)
                     } else {
-                        Level::INFO
-                    };
-                    DefaultMakeSpan::new().level(level).make_span(request)
+                        tracing::info_span!("request", %method, path)
+                    }
                 })
                 .on_response(
                     |response: &axum::response::Response,
