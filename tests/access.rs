@@ -406,6 +406,7 @@ conformance!(
     failed_logins_are_throttled,
     malformed_input_is_refused_and_changes_nothing,
     report_submission_is_rate_limited,
+    plain_http_sessions_leave_out_secure,
 );
 
 /// A bearer token per role (users made through the account service).
@@ -1292,4 +1293,46 @@ async fn report_submission_is_rate_limited(t: &TestStore) {
         "{}: the refused reports were not stored",
         t.name
     );
+}
+
+/// `--plain-http-sessions` (a trial over plain HTTP on a local network):
+/// the session cookie comes without `Secure`, which browsers would refuse
+/// over `http://`; everything else about it is the same.
+async fn plain_http_sessions_leave_out_secure(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    let _ = tokens(&state).await;
+    let login = || {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                Request::post("/api/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-test-anonymous", "1")
+                    .body(Body::from(
+                        json!({"login": "viewer-1", "password": "a long enough password"})
+                            .to_string(),
+                    ))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    let secure = login().await;
+    assert!(
+        secure.header(header::SET_COOKIE).contains("; Secure;"),
+        "{}",
+        t.name
+    );
+    state.set_access(AccessSettings {
+        plain_http_sessions: true,
+        ..AccessSettings::default()
+    });
+    let plain = login().await;
+    let cookie = plain.header(header::SET_COOKIE);
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
 }

@@ -56,7 +56,7 @@ async fn serves_the_page_the_style_and_problem_404s() {
         .import_grids(four_towns(), wangge::store::WriteMode::Replace)
         .await
         .expect("the four towns are a valid county");
-    let app = support::admin_app(state);
+    let app = support::admin_app(state.clone());
 
     let (status, content_type, body) = get(&app, "/", &[]).await;
     assert_eq!(
@@ -66,7 +66,12 @@ async fn serves_the_page_the_style_and_problem_404s() {
     let html = String::from_utf8(body).expect("UTF-8");
     assert!(html.contains("src=\"assets/app-"), "{html}");
 
-    let (status, content_type, body) = get(
+    // Through a trusted proxy that terminates TLS.
+    state.set_access(wangge::services::accounts::AccessSettings {
+        trusted_proxies: vec![support::http::PROXY.parse().expect("an address")],
+        ..Default::default()
+    });
+    let answer = support::http::get_via_proxy(
         &app,
         "/style.json",
         &[
@@ -75,6 +80,11 @@ async fn serves_the_page_the_style_and_problem_404s() {
         ],
     )
     .await;
+    let (status, content_type, body) = (
+        answer.status.as_u16(),
+        answer.content_type().to_owned(),
+        answer.body.to_vec(),
+    );
     assert_eq!((status, content_type.as_str()), (200, "application/json"));
     let style: Value = serde_json::from_slice(&body).expect("the style is JSON");
     assert_eq!(style["version"], 8);

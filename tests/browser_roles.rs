@@ -154,6 +154,48 @@ fn drive(
     }
     browser.screenshot(&artifacts.join("roles-planner.png"))?;
 
+    // 4. A county that publishes its grid map shows it to anyone, with a
+    //    way to log in and nothing else.
+    browser.click("[data-test=logout]")?;
+    browser.wait_for(
+        "the login page after logging out",
+        TIMEOUT,
+        "return document.body.dataset.loginReady === '1' || null",
+    )?;
+    server
+        .state()
+        .set_access(wangge::services::accounts::AccessSettings {
+            public_grid_map: true,
+            ..Default::default()
+        });
+    browser.navigate(&format!("{}/", server.base_url()))?;
+    browser.wait_for(
+        "the published map",
+        TIMEOUT,
+        "return document.body.dataset.appReady === '1'
+             && document.querySelector('[data-test=user-badge][data-role=anonymous]')
+             || null",
+    )?;
+    for (css, what) in [
+        ("[data-test=tab-incidents]", "the incidents tab"),
+        ("[data-test=tab-editing]", "the editing tab"),
+        ("[data-test=tab-patrols]", "the patrol tab"),
+        ("[data-test=logout]", "a logout button"),
+    ] {
+        if present(browser, css)? {
+            return Err(format!(
+                "a visitor of the published map should not see {what}"
+            ));
+        }
+    }
+    browser.screenshot(&artifacts.join("roles-published.png"))?;
+    browser.click("[data-test=login-open]")?;
+    browser.wait_for(
+        "the login form from the published map",
+        TIMEOUT,
+        "return document.querySelector('[data-test=login-form]') || null",
+    )?;
+
     // Nothing the page did was blocked by its Content-Security-Policy.
     let violations = browser.execute(
         "return document.body.dataset.cspViolations || null",

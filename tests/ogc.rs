@@ -762,25 +762,46 @@ async fn formats_json_and_geojson_are_accepted() {
     assert_eq!(doc["parameter"], "f");
 }
 
-/// Links are built on the host and scheme a reverse proxy forwards.
+/// Links are built on the host and scheme a trusted reverse proxy
+/// forwards; the same headers from anyone else are ignored (a client must
+/// not put its host into the links the server hands others).
 #[tokio::test]
-async fn links_follow_the_forwarded_host() {
-    let (_dir, app) = app().await;
-    let doc = get_with(
-        &app,
-        "/ogc/collections/towns/items?limit=1",
-        &[
-            ("x-forwarded-proto", "https"),
-            ("x-forwarded-host", "grids.example.cn"),
-        ],
-    )
-    .await
-    .json();
-    let next = link(&doc, "next").expect("next")["href"]
-        .as_str()
-        .expect("href");
+async fn links_follow_the_forwarded_host_of_a_trusted_proxy_only() {
+    let (store, _dir) = support::sqlite_store().await;
+    let state = AppState::open(store).await.expect("state opens");
+    state
+        .import_grids(fixture(), WriteMode::Replace)
+        .await
+        .expect("the fixture is a valid county");
+    let app = router(state.clone());
+    let forwarded = [
+        ("host", HOST),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "grids.example.cn"),
+    ];
+    let next_of = |doc: &Value| {
+        link(doc, "next").expect("next")["href"]
+            .as_str()
+            .expect("href")
+            .to_owned()
+    };
+    let uri = "/ogc/collections/towns/items?limit=1";
+    let untrusted = support::http::get_via_proxy(&app, uri, &forwarded)
+        .await
+        .json();
     assert_eq!(
-        next,
+        next_of(&untrusted),
+        format!("http://{HOST}/ogc/collections/towns/items?limit=1&offset=1")
+    );
+    state.set_access(wangge::services::accounts::AccessSettings {
+        trusted_proxies: vec![support::http::PROXY.parse().expect("an address")],
+        ..Default::default()
+    });
+    let trusted = support::http::get_via_proxy(&app, uri, &forwarded)
+        .await
+        .json();
+    assert_eq!(
+        next_of(&trusted),
         "https://grids.example.cn/ogc/collections/towns/items?limit=1&offset=1"
     );
 }

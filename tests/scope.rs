@@ -246,6 +246,50 @@ async fn a_grid_leader_changes_hazards_in_their_grid_only(t: &TestStore) {
         "{}",
         t.name
     );
+    // Reports go through the writer's own task and actions through a task
+    // of their own: both are audited from the leader's address too.
+    let report = json!({"category": "sanitation", "description": "垃圾堆积",
+        "lon": 106.01, "lat": 34.61, "source": "hotline"});
+    let incident = call(
+        &app,
+        leader,
+        "POST",
+        "/api/incidents",
+        Some(("application/json", report.to_string())),
+    )
+    .await
+    .expect(StatusCode::CREATED)["incident"]["id"]
+        .as_i64()
+        .expect("an id");
+    call(
+        &app,
+        leader,
+        "POST",
+        &format!("/api/incidents/{incident}/actions"),
+        Some((
+            "application/json",
+            json!({"action": "verify", "note": "属实", "version": 1}).to_string(),
+        )),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let incident_entries = audited(&app, "incident_changed").await;
+    let sources: Vec<(&str, &str)> = incident_entries
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or_default(),
+                e["source"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        vec![("leader-sw", FROM), ("leader-sw", FROM)],
+        "{}",
+        t.name
+    );
+
     // The change feed names the leader too.
     let feed = get_with(&app, "/api/changes", &[])
         .await

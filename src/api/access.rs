@@ -251,6 +251,7 @@ pub(super) async fn guard(
     };
     let settings = state.access();
     let source = client_address(&request, &settings.trusted_proxies);
+    forget_forwarding_unless_trusted(&mut request, &settings.trusted_proxies);
     let Some(rule) = rule_for(request.method(), matched.as_str()) else {
         if RULES.iter().any(|(_, path, _)| *path == matched.as_str()) {
             // A known path with a method it does not answer: the 405 fallback.
@@ -425,6 +426,30 @@ fn collection_capability(id: &str) -> Capability {
         SeeHazards
     } else {
         SeeGridMap
+    }
+}
+
+/// Drop the `X-Forwarded-*` headers of a request whose peer is not a
+/// trusted proxy: any client could otherwise make the server write their
+/// host into the tile, style and OGC links it hands others (those are
+/// built from `X-Forwarded-Host`/`-Proto`, see `extract::BaseUrl`), or
+/// claim another address in the audit trail.
+fn forget_forwarding_unless_trusted(request: &mut Request, trusted: &[IpAddr]) {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if peer.is_some_and(|ip| trusted.contains(&ip)) {
+        return;
+    }
+    let headers = request.headers_mut();
+    for name in [
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "forwarded",
+    ] {
+        headers.remove(name);
     }
 }
 

@@ -129,7 +129,8 @@ async fn login(
         .map_err(account_error)?;
     let csrf = csrf_token(&secret);
     let cookie = format!(
-        "{SESSION_COOKIE}={secret}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={secret}; HttpOnly;{} SameSite=Strict; Path=/; Max-Age={}",
+        secure_attribute(&state),
         SESSION_LIFETIME.as_secs()
     );
     let dto = session_dto(&principal.user, Some(csrf), principal.expires_at, |c| {
@@ -211,8 +212,23 @@ async fn logout(
             .await
             .map_err(account_error)?;
     }
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
+    let clear = format!(
+        "{SESSION_COOKIE}=; HttpOnly;{} SameSite=Strict; Path=/; Max-Age=0",
+        secure_attribute(&state)
+    );
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// ` Secure` for session cookies, unless the server was started with
+/// `--plain-http-sessions` (see [`AccessSettings::plain_http_sessions`]).
+///
+/// [`AccessSettings::plain_http_sessions`]: crate::services::accounts::AccessSettings
+fn secure_attribute(state: &AppState) -> &'static str {
+    if state.access().plain_http_sessions {
+        ""
+    } else {
+        " Secure;"
+    }
 }
 
 /// `GET /api/users`.

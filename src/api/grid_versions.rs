@@ -233,10 +233,11 @@ async fn cancel(
         })?;
     let applying = state.clone();
     let actor = caller.login();
-    let cancelled =
-        tokio::spawn(async move { applying.grids().cancel(revision, version, &actor).await })
-            .await
-            .map_err(|e| ApiError::internal("cancelling a grid revision", e))??;
+    let cancelled = tokio::spawn(crate::services::origin::inherit(async move {
+        applying.grids().cancel(revision, version, &actor).await
+    }))
+    .await
+    .map_err(|e| ApiError::internal("cancelling a grid revision", e))??;
     Ok(axum::Json(cancelled))
 }
 

@@ -726,9 +726,11 @@ pub(super) async fn plan_then_apply(
     // Applied in a task of its own: a client that goes away must not drop
     // the change between its commit and the feed applying it.
     let applying = state.clone();
-    let applied = tokio::spawn(async move { applying.grids().apply(plan).await })
-        .await
-        .map_err(|e| ApiError::internal("applying a grid change", e))??;
+    let applied = tokio::spawn(crate::services::origin::inherit(async move {
+        applying.grids().apply(plan).await
+    }))
+    .await
+    .map_err(|e| ApiError::internal("applying a grid change", e))??;
     Ok(axum::Json(ImportSummaryDto {
         dry_run: false,
         imported: applied.imported,

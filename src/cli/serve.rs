@@ -78,6 +78,12 @@ pub(super) struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=3600))]
     body_timeout_secs: u64,
 
+    /// Session cookies without `Secure`, so that browsers keep them over
+    /// plain HTTP on a local network (a trial without TLS). Never on a
+    /// server reachable from outside: the session would travel in clear.
+    #[arg(long, env = "WANGGE_PLAIN_HTTP_SESSIONS")]
+    plain_http_sessions: bool,
+
     /// Reports (JSON API and Open311) one account may submit per minute;
     /// one address may submit four times as many. Past that, 429.
     #[arg(long, env = "WANGGE_REPORTS_PER_MINUTE",
@@ -115,6 +121,7 @@ impl Default for ServeArgs {
             header_timeout_secs: 10,
             body_timeout_secs: 30,
             reports_per_minute: crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
+            plain_http_sessions: false,
             max_connections: 10_000,
         }
     }
@@ -135,6 +142,7 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     state.set_access(AccessSettings {
         public_grid_map: args.public_grid_map,
         trusted_proxies: args.trusted_proxy.clone(),
+        plain_http_sessions: args.plain_http_sessions,
     });
     state.set_reports_per_minute(args.reports_per_minute);
     let given = std::env::var(ADMIN_PASSWORD_VAR)

@@ -82,7 +82,7 @@ async fn save(
 ) -> Result<Incident, DispatchError> {
     let feed = desk.feed().clone();
     let (before, after, event) = (before.clone(), after.clone(), event.clone());
-    let written = tokio::spawn(async move {
+    let written = tokio::spawn(crate::services::origin::inherit(async move {
         let mut change = feed.begin().await?;
         let saved = change
             .unit()
@@ -103,7 +103,7 @@ async fn save(
         );
         change.commit().await?;
         Ok(saved)
-    })
+    }))
     .await
     .unwrap_or_else(|_| Err(StoreError::Unavailable("saving a change panicked".into())));
     match written {

@@ -41,7 +41,18 @@ type Reply = oneshot::Sender<Result<Incident, StoreError>>;
 /// The handle reports are recorded through; cheap to clone.
 #[derive(Clone)]
 pub struct ReportWriter {
-    queue: mpsc::Sender<(NewIncident, Reply)>,
+    queue: mpsc::Sender<(Queued, Reply)>,
+}
+
+/// A report waiting for the writer, with the address of the client that
+/// sent it (the writer's own task does not know the request's; see
+/// `services::origin`).
+#[derive(Clone)]
+pub struct Queued {
+    /// The report.
+    pub new: NewIncident,
+    /// Its client's address, for the audit trail; empty when unknown.
+    pub source: String,
 }
 
 impl ReportWriter {
@@ -59,17 +70,21 @@ impl ReportWriter {
     pub async fn record(&self, new: NewIncident) -> Result<Incident, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the report writer has stopped".into());
-        self.queue.send((new, reply)).await.map_err(|_| stopped())?;
+        let source = crate::services::origin::current()
+            .map(|origin| origin.source)
+            .unwrap_or_default();
+        self.queue
+            .send((Queued { new, source }, reply))
+            .await
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
 /// Record reports in one unit of work, each with its change-feed entry;
 /// answers them as stored, once the feed has published them.
-pub async fn record_reports(
-    feed: &Feed,
-    news: &[NewIncident],
-) -> Result<Vec<Incident>, StoreError> {
+pub async fn record_reports(feed: &Feed, queued: &[Queued]) -> Result<Vec<Incident>, StoreError> {
+    let news: Vec<NewIncident> = queued.iter().map(|q| q.new.clone()).collect();
     let mut change = feed.begin().await?;
     // First: the grids the reports were located in are still the grids.
     let mut versions: Vec<i64> = news.iter().filter_map(|n| n.grid_version).collect();
@@ -77,16 +92,18 @@ pub async fn record_reports(
     for version in versions {
         change.unit().check_grid_set(version).await?;
     }
-    let created = change.unit().create_incidents(news).await?;
-    for (new, incident) in news.iter().zip(&created) {
+    let created = change.unit().create_incidents(&news).await?;
+    for ((new, incident), q) in news.iter().zip(&created).zip(queued) {
+        let mut entry = NewChange::new(
+            ChangeKind::Incident,
+            [incident.id.0],
+            &new.actor,
+            new.reported_at,
+            format!("{} ({})", super::REPORTED, new.category),
+        );
+        entry.source = q.source.clone();
         change.record(
-            NewChange::new(
-                ChangeKind::Incident,
-                [incident.id.0],
-                &new.actor,
-                new.reported_at,
-                format!("{} ({})", super::REPORTED, new.category),
-            ),
+            entry,
             Some(Effect::Incident {
                 kind: crate::dispatch::events::ChangeKind::Reported,
                 incident: Box::new(incident.clone()),
@@ -97,10 +114,10 @@ pub async fn record_reports(
     Ok(created)
 }
 
-async fn write_batches(feed: Arc<Feed>, mut pending: mpsc::Receiver<(NewIncident, Reply)>) {
+async fn write_batches(feed: Arc<Feed>, mut pending: mpsc::Receiver<(Queued, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (news, replies): (Vec<NewIncident>, Vec<Reply>) = batch.drain(..).unzip();
+        let (news, replies): (Vec<Queued>, Vec<Reply>) = batch.drain(..).unzip();
         // A panic in the store must not end the writer (and all reporting
         // with it): the group is answered with an error and the next goes on.
         let written = AssertUnwindSafe(record_reports(&feed, &news))

@@ -74,6 +74,10 @@ pub struct NewChange {
     pub at: Timestamp,
     /// A short sentence saying what changed.
     pub summary: String,
+    /// Where the request that made it came from (the client's address),
+    /// for the audit trail; empty when unknown or made on the command
+    /// line. The feed itself does not keep it.
+    pub source: String,
 }
 
 impl NewChange {
@@ -91,6 +95,7 @@ impl NewChange {
             actor: actor.into(),
             at,
             summary: summary.into(),
+            source: String::new(),
         }
     }
 }

@@ -105,7 +105,9 @@ impl fmt::Display for Level {
 pub struct Leader {
     /// Full name.
     pub name: String,
-    /// Mobile number, as dialled in China.
+    /// Mobile number, as dialled in China (empty when not given, or left
+    /// out for a reader who may not see it).
+    #[serde(default)]
     pub phone: String,
 }
 
@@ -128,6 +130,21 @@ pub struct Grid {
     pub properties: Map<String, Value>,
 }
 
+/// Whether a property names a phone number.
+fn is_contact_key(key: &str) -> bool {
+    let key = key.to_lowercase();
+    ["phone", "mobile", "电话", "手机"]
+        .iter()
+        .any(|word| key.contains(word))
+        || key == "tel"
+        || key.ends_with("_tel")
+        || key.ends_with("_ph")
+}
+
+fn strip_contacts(properties: &mut Map<String, Value>) {
+    properties.retain(|key, _| !is_contact_key(key));
+}
+
 impl Grid {
     /// The hierarchical code (`code` property), if any.
     pub fn code(&self) -> Option<&str> {
@@ -142,11 +159,21 @@ impl Grid {
     }
 
     /// The grid as published to readers who are not logged in: the
-    /// leader's name stays, their mobile number is left out.
+    /// leader's name stays, every phone number is left out, however the
+    /// import named it (`leader.phone`, a flat `leader_phone` or
+    /// `leader_ph`, `电话`, a `leader` kept as a JSON string, …).
     pub fn without_contacts(&self) -> Grid {
         let mut grid = self.clone();
-        if let Some(Value::Object(leader)) = grid.properties.get_mut("leader") {
-            leader.remove("phone");
+        strip_contacts(&mut grid.properties);
+        if let Some(leader) = grid.properties.get_mut("leader") {
+            if let Value::String(text) = leader
+                && let Ok(Value::Object(parsed)) = serde_json::from_str::<Value>(text)
+            {
+                *leader = Value::Object(parsed);
+            }
+            if let Value::Object(fields) = leader {
+                strip_contacts(fields);
+            }
         }
         grid
     }
@@ -154,5 +181,50 @@ impl Grid {
     /// Resident population (`population` property), if any.
     pub fn population(&self) -> Option<u64> {
         self.properties.get("population").and_then(Value::as_u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn with(properties: Value) -> Grid {
+        Grid {
+            id: GridId::from("g"),
+            level: Level::TOWN,
+            parent_id: None,
+            name: "镇".into(),
+            geometry: MultiPolygon(Vec::new()),
+            properties: properties.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn published_grids_keep_leaders_names_and_drop_every_number() {
+        for properties in [
+            json!({"leader": {"name": "王建国", "phone": "13800000000"}}),
+            json!({"leader": "{\"name\": \"王建国\", \"phone\": \"13800000000\"}"}),
+            json!({"leader": {"name": "王建国"}, "leader_phone": "13800000000"}),
+            json!({"leader_nm": "王建国", "leader_ph": "13800000000"}),
+            json!({"leader": {"name": "王建国", "Mobile": "13800000000"}, "联系电话": "0938-1"}),
+        ] {
+            let published = with(properties.clone()).without_contacts();
+            let text = serde_json::to_string(&published.properties).expect("JSON");
+            assert!(!text.contains("13800000000"), "{properties} → {text}");
+            assert!(!text.contains("0938"), "{properties} → {text}");
+            assert!(text.contains("王建国"), "{properties} → {text}");
+        }
+        let leader = with(json!({"leader": {"name": "王建国", "phone": "138"}}))
+            .without_contacts()
+            .leader();
+        assert_eq!(
+            leader,
+            Some(Leader {
+                name: "王建国".into(),
+                phone: String::new()
+            }),
+            "the name still reads as a leader"
+        );
     }
 }

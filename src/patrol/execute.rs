@@ -99,11 +99,17 @@ fn record_patrol(
     inspected: &[(HazardId, Timestamp)],
 ) {
     let at = Timestamp::now();
+    // Whoever made the change: the member walking it, or their leader
+    // correcting it (the request's caller); the member when no request
+    // made it.
+    let actor = crate::services::origin::current()
+        .map(|origin| origin.login)
+        .unwrap_or_else(|| patrol.member.clone());
     unit.record(
         NewChange::new(
             ChangeKind::Patrol,
             [patrol.id.0],
-            &patrol.member,
+            &actor,
             at,
             format!("{what} (route {})", patrol.route.0),
         ),
@@ -114,7 +120,7 @@ fn record_patrol(
             NewChange::new(
                 ChangeKind::Hazard,
                 inspected.iter().map(|(h, _)| h.0),
-                &patrol.member,
+                &actor,
                 at,
                 "inspected on a patrol",
             ),

@@ -72,6 +72,11 @@ pub struct AccessSettings {
     pub public_grid_map: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Session cookies without `Secure`, for a trial over plain HTTP on a
+    /// local network: browsers refuse a `Secure` cookie over `http://`
+    /// anywhere but `localhost`, so without this nobody could log in
+    /// there. Off by default; behind TLS it stays off.
+    pub plain_http_sessions: bool,
 }
 
 /// Who is asking, as a checked credential says.

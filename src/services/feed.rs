@@ -403,7 +403,13 @@ impl Changing<'_> {
     /// Add a feed entry, with what it does in this process once committed
     /// (if anything beyond the store). The entries are appended together
     /// at [`Changing::commit`], after every other write of the unit.
-    pub fn record(&mut self, change: NewChange, effect: Option<Effect>) {
+    pub fn record(&mut self, mut change: NewChange, effect: Option<Effect>) {
+        // Made for a request: from the request's client (see `origin`).
+        if change.source.is_empty()
+            && let Some(origin) = super::origin::current()
+        {
+            change.source = origin.source;
+        }
         self.effects.push((change, effect));
     }
 

@@ -1,15 +1,20 @@
-//! Who a change is made for and from where, carried beside the request
-//! rather than through every service's arguments.
+//! Where a change comes from, carried beside the request rather than
+//! through every service's arguments, and the audit entries of a commit.
 //!
 //! The API's access guard runs each request inside [`acting_as`] with the
-//! authenticated caller; [`Changing::commit`](super::feed::Changing::commit)
-//! reads it ([`current`]) to write the audit entries of the change in the
-//! same transaction as the change. A task-local is used on purpose: every
-//! write path (fifteen kinds of change, more to come) goes through that one
-//! commit, so no service can forget to pass the caller's address on, and a
-//! change made outside a request (the command line, scheduled versions
-//! coming due) simply has no origin and is audited under the actor its
-//! feed entry names, with an empty source.
+//! authenticated caller. [`Changing::record`](super::feed::Changing::record)
+//! reads it ([`current`]) and stamps each feed entry with the client's
+//! address; [`audit_entries`] then turns the entries into the audit trail,
+//! written in the same transaction as the change. A task-local is used on
+//! purpose: every write path (fifteen kinds of change, more to come) goes
+//! through that one `record`, so no service can forget the address.
+//!
+//! A task-local does not follow `tokio::spawn`: work a request hands to a
+//! task of its own (so that a client going away cannot cancel a commit
+//! halfway) is spawned through [`inherit`], and the report writer, which
+//! commits many clients' reports together, takes each report's address
+//! with it. A change made outside a request (the command line, scheduled
+//! versions coming due) has no origin and is audited with an empty source.
 
 use std::future::Future;
 
@@ -18,7 +23,8 @@ use crate::model::account::NewAudit;
 use crate::model::{ChangeKind, NewChange};
 
 /// How many feed entries of one commit get an audit entry each; the rest
-/// (a grid change that re-chains hundreds of incidents) share one.
+/// (a grid change that re-chains hundreds of incidents, a burst of
+/// reports) share one per actor, address and kind.
 const AUDITED_ONE_BY_ONE: usize = 20;
 
 /// How many ids an audit entry's target names before it counts the rest.
@@ -37,25 +43,32 @@ pub async fn acting_as<F: Future>(actor: Actor, work: F) -> F::Output {
     ORIGIN.scope(actor, work).await
 }
 
+/// `work` with the current origin (if any) carried along: for
+/// `tokio::spawn`, which starts its task without the caller's task-locals.
+pub fn inherit<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    let origin = current();
+    async move {
+        match origin {
+            Some(actor) => acting_as(actor, work).await,
+            None => work.await,
+        }
+    }
+}
+
 /// The origin of the change being made, when it is made for a request.
 pub fn current() -> Option<Actor> {
     ORIGIN.try_with(Clone::clone).ok()
 }
 
-/// The audit entries of a commit's feed entries: who (the request's caller,
-/// else the actor the entry names), from where, what kind of change, to
-/// what, and its summary.
+/// The audit entries of a commit's feed entries: who (the actor each
+/// entry names, the logged-in user for every API change), from where (the
+/// address it was stamped with), what kind of change, to what, and its
+/// summary.
 pub fn audit_entries(changes: &[NewChange]) -> Vec<NewAudit> {
-    let origin = current();
     let entry = |change: &NewChange, target: String, detail: String| NewAudit {
         at: change.at,
-        actor: origin
-            .as_ref()
-            .map_or_else(|| change.actor.clone(), |o| o.login.clone()),
-        source: origin
-            .as_ref()
-            .map(|o| o.source.clone())
-            .unwrap_or_default(),
+        actor: change.actor.clone(),
+        source: change.source.clone(),
         action: action(change.kind),
         target,
         detail: detail.chars().take(DETAIL_CHARS).collect(),
@@ -65,17 +78,28 @@ pub fn audit_entries(changes: &[NewChange]) -> Vec<NewAudit> {
         .take(AUDITED_ONE_BY_ONE)
         .map(|c| entry(c, target(c.kind, &c.ids), c.summary.clone()))
         .collect();
-    if let Some(rest) = changes.get(AUDITED_ONE_BY_ONE..)
-        && let Some(last) = rest.last()
-    {
-        let ids: Vec<String> = rest.iter().flat_map(|c| c.ids.iter().cloned()).collect();
+    // The rest, one entry per actor, address and kind, in order of first
+    // appearance: nobody's changes are counted under someone else's name.
+    let mut groups: Vec<(&NewChange, Vec<String>, usize)> = Vec::new();
+    for change in changes.iter().skip(AUDITED_ONE_BY_ONE) {
+        let same = |(first, _, _): &&mut (&NewChange, Vec<String>, usize)| {
+            first.kind == change.kind
+                && first.actor == change.actor
+                && first.source == change.source
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some((_, ids, count)) => {
+                ids.extend(change.ids.iter().cloned());
+                *count += 1;
+            }
+            None => groups.push((change, change.ids.clone(), 1)),
+        }
+    }
+    for (first, ids, count) in groups {
         entries.push(entry(
-            last,
-            target(last.kind, &ids),
-            format!(
-                "{} more changes in the same commit (the change feed lists each)",
-                rest.len()
-            ),
+            first,
+            target(first.kind, &ids),
+            format!("{count} more changes in the same commit (the change feed lists each)"),
         ));
     }
     entries
@@ -130,26 +154,21 @@ mod tests {
 mod audit_tests {
     use super::*;
 
-    fn change(kind: ChangeKind, id: i64) -> NewChange {
-        NewChange::new(
+    fn change(kind: ChangeKind, id: i64, actor: &str, source: &str) -> NewChange {
+        let mut change = NewChange::new(
             kind,
             [id],
-            "hazard register",
+            actor,
             jiff::Timestamp::UNIX_EPOCH,
             format!("{} {id} edited", kind.name()),
-        )
+        );
+        change.source = source.into();
+        change
     }
 
-    #[tokio::test]
-    async fn a_request_s_caller_and_address_are_audited() {
-        let actor = Actor {
-            login: "planner".into(),
-            source: "192.0.2.4".into(),
-        };
-        let entries = acting_as(actor, async {
-            audit_entries(&[change(ChangeKind::Hazard, 7)])
-        })
-        .await;
+    #[test]
+    fn an_entry_says_who_from_where_and_what() {
+        let entries = audit_entries(&[change(ChangeKind::Hazard, 7, "planner", "192.0.2.4")]);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].actor, "planner");
         assert_eq!(entries[0].source, "192.0.2.4");
@@ -158,29 +177,54 @@ mod audit_tests {
         assert_eq!(entries[0].detail, "hazard 7 edited");
     }
 
-    #[test]
-    fn outside_a_request_the_feed_s_actor_stands() {
-        let entries = audit_entries(&[change(ChangeKind::Roads, 1)]);
-        assert_eq!(entries[0].actor, "hazard register");
-        assert_eq!(entries[0].source, "");
+    #[tokio::test]
+    async fn spawned_work_keeps_its_request_s_origin() {
+        let actor = Actor {
+            login: "leader".into(),
+            source: "10.0.0.7".into(),
+        };
+        let seen = acting_as(actor.clone(), async {
+            tokio::spawn(inherit(async { current() }))
+                .await
+                .expect("the task ends")
+        })
+        .await;
+        assert_eq!(seen, Some(actor));
+        let lost = acting_as(Actor::default(), async {
+            tokio::spawn(async { current() })
+                .await
+                .expect("the task ends")
+        })
+        .await;
+        assert_eq!(lost, None, "without inherit, a task starts with no origin");
     }
 
     #[test]
-    fn a_commit_of_many_changes_is_audited_in_bounded_entries() {
-        let changes: Vec<NewChange> = (0..500)
-            .map(|id| change(ChangeKind::Incident, id))
+    fn a_commit_of_many_changes_is_audited_in_bounded_entries_per_actor() {
+        let mut changes: Vec<NewChange> = (0..500)
+            .map(|id| change(ChangeKind::Incident, id, "dispatcher-1", "10.0.0.1"))
             .collect();
+        changes.push(change(ChangeKind::Incident, 900, "app-2", "10.0.0.2"));
+        changes.push(change(ChangeKind::Hazard, 901, "dispatcher-1", "10.0.0.1"));
         let entries = audit_entries(&changes);
-        assert_eq!(entries.len(), AUDITED_ONE_BY_ONE + 1);
-        let last = entries.last().expect("a grouped entry");
+        assert_eq!(entries.len(), AUDITED_ONE_BY_ONE + 3);
+        let grouped = &entries[AUDITED_ONE_BY_ONE..];
         assert_eq!(
-            last.target,
+            grouped[0].target,
             "incident 20, 21, 22, 23, 24, 25, 26, 27, 28, 29 and 470 more"
         );
         assert!(
-            last.detail.starts_with("480 more changes"),
+            grouped[0].detail.starts_with("480 more changes"),
             "{}",
-            last.detail
+            grouped[0].detail
+        );
+        assert_eq!(
+            (grouped[1].actor.as_str(), grouped[1].target.as_str()),
+            ("app-2", "incident 900")
+        );
+        assert_eq!(
+            (grouped[2].action, grouped[2].target.as_str()),
+            ("hazard_changed", "hazard 901")
         );
     }
 }

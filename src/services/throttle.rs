@@ -66,16 +66,17 @@ impl ReportRate {
             self.by_address.shrink_to_fit();
         }
         let now = self.clock.now();
-        // The address first: a refusal there must not use up the account's
-        // share (and the other way round, a refused account costs its
-        // address one cell, which the burst absorbs).
-        if !address.is_empty() {
-            self.by_address
-                .check_key(&address.to_owned())
-                .map_err(|not_until| not_until.wait_time_from(now))?;
-        }
+        // The account first: one past its own rate is refused before it can
+        // spend its address's share, which would lock out everyone else
+        // behind the same address.
         self.by_account
             .check_key(&account.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(now))?;
+        if address.is_empty() {
+            return Ok(());
+        }
+        self.by_address
+            .check_key(&address.to_owned())
             .map_err(|not_until| not_until.wait_time_from(now))
     }
 
@@ -124,5 +125,20 @@ mod tests {
         }
         assert_eq!(taken, 8);
         assert_eq!(rate.take("user-99", "10.0.0.10"), Ok(()));
+    }
+
+    #[test]
+    fn an_account_hammering_past_its_rate_does_not_use_up_its_address() {
+        let rate = ReportRate::new(2);
+        for _ in 0..1_000 {
+            let _ = rate.take("greedy", "10.0.0.5");
+        }
+        // The address carried the greedy account's two, and has six left.
+        for colleague in 0..6 {
+            assert_eq!(
+                rate.take(&format!("dispatcher-{colleague}"), "10.0.0.5"),
+                Ok(())
+            );
+        }
     }
 }

@@ -183,3 +183,24 @@ pub async fn with_grid_version(app: &Router, uri: &str) -> String {
     let joiner = if uri.contains('?') { '&' } else { '?' };
     format!("{uri}{joiner}version={version}")
 }
+
+/// The address of the reverse proxy in tests that go through one (the
+/// server must be told to trust it).
+#[allow(dead_code)]
+pub const PROXY: &str = "10.9.8.7";
+
+/// `GET uri` with `headers`, arriving from [`PROXY`]: forwarding headers
+/// count only from a trusted proxy.
+#[allow(dead_code)]
+pub async fn get_via_proxy(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Body::empty()).expect("a request");
+    let peer: std::net::SocketAddr = format!("{PROXY}:443").parse().expect("an address");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    send(app, request).await
+}

@@ -88,6 +88,15 @@ export async function session() {
   return me;
 }
 
+/**
+ * Whether the county publishes its grid map (`--public-grid-map`): the
+ * style answers without a login.
+ */
+export async function gridMapIsPublic() {
+  const response = await fetch('style.json', { credentials: 'omit' });
+  return response.ok;
+}
+
 /** Log in (the server sets the session cookie); resolves like session(). */
 export async function login(name, password) {
   const me = await sendBody('POST', 'api/session', { login: name, password });

@@ -40,8 +40,19 @@ export function showLogin(root, reason) {
   name.focus();
 }
 
-/** Who the user is, and a logout button, for the panel's header. */
+/** Who the user is, and a logout button, for the panel's header; for a
+ * visitor of a published map, a login button. */
 export function userBadge(me) {
+  if (!me.user) {
+    const login = h('button', {
+      type: 'button',
+      class: 'action secondary small',
+      dataset: { test: 'login-open' },
+      onclick: () => showLogin(document.getElementById('app')),
+    }, '登录');
+    return h('div', { class: 'user-badge', dataset: { test: 'user-badge', role: 'anonymous' } },
+      h('span', { class: 'muted' }, '公开网格地图'), ' ', login);
+  }
   const out = h('button', {
     type: 'button',
     class: 'action secondary small',

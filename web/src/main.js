@@ -34,6 +34,9 @@ import { loadSettings } from './settings.js';
 // edit (see their modules).
 const FEATURES = [search, incidents, patrols, editing, info, legend, settingsFeature, coords];
 
+/** A visitor of a published grid map: the map, nothing else. */
+const ANONYMOUS = { user: null, capabilities: ['see_grid_map'] };
+
 /** The capability each feature needs to be shown at all. */
 const NEEDS = new Map([
   [incidents, 'see_incidents'],
@@ -55,12 +58,16 @@ async function start() {
   try {
     me = await api.session();
   } catch (error) {
-    if (error.status === 401) {
+    if (error.status !== 401) throw error;
+    // Nobody logged in: a published grid map is shown to anyone (with a
+    // way to log in), anything else asks for a login first.
+    if (await api.gridMapIsPublic().catch(() => false)) {
+      me = ANONYMOUS;
+    } else {
       showLogin(document.getElementById('app'));
       document.body.dataset.loginReady = '1';
       return;
     }
-    throw error;
   }
   startMap(me);
 }

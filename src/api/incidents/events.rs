@@ -11,7 +11,8 @@
 //! many changes it missed) and should reload its list. Comments keep the
 //! connection alive every 15 s. The stream ends when the server shuts
 //! down, and within [`RECHECK`] of its credential ending (logout, a revoked
-//! token, a disabled user); browsers reconnect by themselves. One user holds
+//! token, a disabled user) or its user's role or grid changing; browsers
+//! reconnect by themselves (and get their new view). One user holds
 //! at most [`MAX_STREAMS_PER_USER`] streams; past that, 429.
 
 use crate::api::ApiError;
@@ -133,18 +134,24 @@ pub(super) async fn events(
 pub const RECHECK: Duration = Duration::from_secs(10);
 
 /// Resolves once the credential the stream was opened with no longer
-/// names the same holder: logged out, revoked, expired or disabled. A
-/// stream must not keep showing a user's view after they left.
+/// names the same holder as they were: logged out, revoked, expired,
+/// disabled, or given another role or grid. A stream must not keep
+/// showing a view its user no longer has.
 async fn credential_ended(state: Arc<AppState>, secret: Option<String>, caller: Caller) {
     let Some(secret) = secret else {
         // Anonymous callers never reach this route; nothing to watch.
         return std::future::pending().await;
     };
-    let opened = caller.principal.as_ref().map(|p| p.credential);
+    let Some(opened) = caller.principal else {
+        return std::future::pending().await;
+    };
     loop {
         tokio::time::sleep(RECHECK).await;
         match state.accounts().authenticate(&secret).await {
-            Ok(Some(now)) if Some(now.credential) == opened => {}
+            // The same credential of the same user, unchanged: a new role
+            // or grid means a new view, which the client gets by
+            // reconnecting.
+            Ok(Some(now)) if now.credential == opened.credential && now.user == opened.user => {}
             // A store failure is not a logout: check again later.
             Err(e) => tracing::warn!(error = %e, "rechecking an event stream's credential"),
             Ok(_) => return,

@@ -164,6 +164,8 @@ struct Reported {
     tag = "incidents",
     request_body = ReportBody,
     responses(
+        (status = 429, description = "Too many reports from this account or address; `Retry-After` says when to try again; nothing recorded",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 201, description = "Recorded and assigned", body = Reported),
         (status = 400, description = "A field is wrong; `parameter` names it. Nothing recorded",
             body = ProblemDocument, content_type = "application/problem+json"),

@@ -13,7 +13,8 @@ use crate::model::GridId;
 use crate::patrol::coverage::{Coverage, DueDay};
 use crate::state::AppState;
 
-use super::period;
+use super::{Reach, period};
+use crate::api::access::Caller;
 
 /// Coverage of which grid, when.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -37,12 +38,16 @@ pub(super) struct CoverageParams {
     responses(
         (status = 200, description = "Coverage", body = Coverage),
         (status = 400, description = "A parameter is wrong", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "The grid lies outside yours", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn coverage_of(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     Query(params): Query<CoverageParams>,
 ) -> Result<axum::Json<Coverage>, ApiError> {
+    // Coverage is patrol data: who walked where, which stops were missed.
+    Reach::of(&state, caller).may_plan_for(&GridId(params.grid.clone()))?;
     let now = Timestamp::now();
     let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
     let index = state.index();

@@ -56,13 +56,16 @@ impl Reach {
         self.view.sees_grid(grid, &self.index)
     }
 
-    /// Refuse to plan or save for a grid outside the caller's view.
+    /// Refuse to plan, save or review patrols for a grid outside the
+    /// caller's view.
     fn may_plan_for(&self, grid: &GridId) -> Result<(), ApiError> {
-        if self.sees(grid) {
+        // A grid that does not exist is refused by the handler as such,
+        // for everyone alike.
+        if self.sees(grid) || self.index.get(grid).is_none() {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(
-                "grid {grid} lies outside {}, where you may plan patrols",
+                "grid {grid} lies outside {}, where you may plan and review patrols",
                 self.view.describe()
             )))
         }

@@ -331,7 +331,7 @@ pub(super) async fn post_checkin(
     Path(id): Path<i64>,
     Json(body): Json<CheckInBody>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.login();
+    let (actor, source) = (caller.login(), caller.source.clone());
     patrol_to_record(&state, caller, id).await?;
     let now = Timestamp::now();
     let time = time_or_now("time", body.time.as_deref(), now)?;
@@ -347,6 +347,8 @@ pub(super) async fn post_checkin(
     let incident = match body.incident {
         None => None,
         Some(raise) => {
+            // A report like any other: counted against the member's rate.
+            crate::api::incidents::take_report(&state, &actor, &source)?;
             let reported = dispatch::report(
                 state.dispatch(),
                 Report {
