@@ -1301,23 +1301,7 @@ async fn report_submission_is_rate_limited(t: &TestStore) {
 async fn plain_http_sessions_leave_out_secure(t: &TestStore) {
     let (state, app) = four_towns_app(t).await;
     let _ = tokens(&state).await;
-    let login = || {
-        let app = app.clone();
-        async move {
-            send(
-                &app,
-                Request::post("/api/session")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header("x-test-anonymous", "1")
-                    .body(Body::from(
-                        json!({"login": "viewer-1", "password": "a long enough password"})
-                            .to_string(),
-                    ))
-                    .expect("a request"),
-            )
-            .await
-        }
-    };
+    let login = || support::http::log_in(&app, "viewer-1", "a long enough password");
     let secure = login().await;
     assert!(
         secure.header(header::SET_COOKIE).contains("; Secure;"),

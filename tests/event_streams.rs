@@ -117,17 +117,7 @@ async fn a_stream_ends_when_its_session_is_logged_out() {
         Scope::County,
     )
     .await;
-    let login = send(
-        &app,
-        Request::post("/api/session")
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("x-test-anonymous", "1")
-            .body(Body::from(
-                json!({"login": "dispatcher-1", "password": "a long enough password"}).to_string(),
-            ))
-            .expect("a request"),
-    )
-    .await;
+    let login = support::http::log_in(&app, "dispatcher-1", "a long enough password").await;
     let session = login.expect(StatusCode::OK);
     let cookie = login
         .header(header::SET_COOKIE)

@@ -204,3 +204,19 @@ pub async fn get_via_proxy(app: &Router, uri: &str, headers: &[(&str, &str)]) ->
         .insert(axum::extract::ConnectInfo(peer));
     send(app, request).await
 }
+
+/// `POST /api/session` as a browser logs in (no credential of its own).
+#[allow(dead_code)]
+pub async fn log_in(app: &Router, login: &str, password: &str) -> Answer {
+    send(
+        app,
+        Request::post("/api/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-test-anonymous", "1")
+            .body(Body::from(
+                serde_json::json!({"login": login, "password": password}).to_string(),
+            ))
+            .expect("a request"),
+    )
+    .await
+}
