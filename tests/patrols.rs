@@ -31,6 +31,7 @@ conformance!(
     patrols_mark_visits_from_tracks_and_checkins_and_count_coverage,
     a_redrawn_boundary_moves_hazards_to_their_new_grids,
     gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value,
+    every_text_of_the_patrol_side_has_a_length,
 );
 
 const START: [f64; 2] = [106.005, 34.605];
@@ -803,4 +804,88 @@ async fn gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value
         "the refused posts changed nothing"
     );
     assert_eq!(read["status"], "active");
+}
+
+/// Hazard names and descriptions, route and stop names, assignees and
+/// check-in notes and photos have lengths (a 10 MB description is refused
+/// by name, not stored), and one-line texts no control characters.
+async fn every_text_of_the_patrol_side_has_a_length(t: &TestStore) {
+    let (_, app) = four_towns_app(t).await;
+    let huge = "记".repeat(10_000_000 / 3);
+    let refused = |doc: Value, parameter: &str| {
+        assert_eq!(doc["parameter"], parameter, "{doc}");
+    };
+    let long_description = hazard("土坡", H1, "major", json!({"description": huge}));
+    refused(
+        post_json(&app, "/api/hazards", &long_description)
+            .await
+            .problem(StatusCode::BAD_REQUEST),
+        "properties.description",
+    );
+    let control = hazard("土坡\u{7}", H1, "major", json!({}));
+    refused(
+        post_json(&app, "/api/hazards", &control)
+            .await
+            .problem(StatusCode::BAD_REQUEST),
+        "properties.name",
+    );
+    let stored = get(&app, "/api/hazards").await.expect(StatusCode::OK);
+    assert_eq!(
+        stored["features"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        t.name
+    );
+
+    let route = |extra: Value| {
+        let mut body = json!({"name": "巡查", "grid": "b-sw-w-s", "shift": "day", "start": START,
+            "stops": [{"name": "桥头", "location": H1}]});
+        for (k, v) in extra.as_object().expect("fields") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (extra, parameter) in [
+        (json!({"name": "路".repeat(201)}), "name"),
+        (
+            json!({"stops": [{"name": "桥".repeat(201), "location": H1}]}),
+            "stops[0].name",
+        ),
+        (json!({"assignees": vec!["张三"; 51]}), "assignees"),
+        (json!({"assignees": ["张三", "李\n四"]}), "assignees[1]"),
+    ] {
+        refused(
+            post_json(&app, "/api/routes", &route(extra))
+                .await
+                .problem(StatusCode::BAD_REQUEST),
+            parameter,
+        );
+    }
+    let saved = post_json(&app, "/api/routes", &route(json!({})))
+        .await
+        .expect(StatusCode::CREATED);
+    let route_id = saved["features"][0]["id"].as_i64().expect("an id");
+    let patrol = post_json(&app, &format!("/api/routes/{route_id}/patrols"), &json!({}))
+        .await
+        .expect(StatusCode::CREATED)["id"]
+        .as_i64()
+        .expect("an id");
+    for (body, parameter) in [
+        (json!({"point": H1, "note": huge}), "note"),
+        (
+            json!({"point": H1, "photo_url": format!("https://a.cn/{}", "p".repeat(2_000))}),
+            "photo_url",
+        ),
+    ] {
+        refused(
+            post_json(&app, &format!("/api/patrols/{patrol}/checkins"), &body)
+                .await
+                .problem(StatusCode::BAD_REQUEST),
+            parameter,
+        );
+    }
+    let unchanged = get(&app, &format!("/api/patrols/{patrol}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(unchanged["checkins"], json!([]), "{}", t.name);
 }

@@ -54,12 +54,7 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
             ),
         )
     })?;
-    if name.chars().count() > 200 {
-        return Err(PatrolError::invalid(
-            field("properties.name"),
-            format!("{} is longer than 200 characters", field("properties.name")),
-        ));
-    }
+    super::bounded(&field("properties.name"), &name, super::MAX_NAME_CHARS)?;
     let categories = HAZARD_CATEGORIES
         .iter()
         .map(|(c, _)| *c)
@@ -134,7 +129,15 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
         status,
         location,
         area,
-        description: text("description")?.unwrap_or_default(),
+        description: {
+            let description = text("description")?.unwrap_or_default();
+            super::bounded(
+                &field("properties.description"),
+                &description,
+                super::MAX_TEXT_CHARS,
+            )?;
+            description
+        },
         last_inspected_at,
     })
 }
@@ -352,6 +355,7 @@ pub async fn change(
         )));
     }
     if let Some(name) = change.name {
+        super::bounded("name", &name, super::MAX_NAME_CHARS)?;
         if name.trim().is_empty() {
             return Err(PatrolError::invalid("name", "name must not be empty"));
         }
@@ -393,6 +397,7 @@ pub async fn change(
         hazard.area = None;
     }
     if let Some(description) = change.description {
+        super::bounded("description", &description, super::MAX_TEXT_CHARS)?;
         hazard.description = description;
     }
     hazard.updated_at = now;

@@ -59,6 +59,41 @@ impl PatrolError {
     }
 }
 
+/// The longest name of a hazard, route, stop or assignee, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The longest description or note, in characters.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// The longest photo URL, in characters.
+pub const MAX_URL_CHARS: usize = 2_000;
+
+/// How many members one route may be assigned to.
+pub const MAX_ASSIGNEES: usize = 50;
+
+/// Refuse a text of more than `max` characters, or (for a one-line text,
+/// `max` at most [`MAX_NAME_CHARS`]) one with control characters.
+pub fn bounded(field: &str, text: &str, max: usize) -> Result<(), PatrolError> {
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(PatrolError::invalid(
+            field,
+            format!("{field} is {chars} characters long; at most {max}"),
+        ));
+    }
+    let one_line = max <= MAX_NAME_CHARS;
+    if text
+        .chars()
+        .any(|c| c.is_control() && (one_line || !matches!(c, '\n' | '\r' | '\t')))
+    {
+        return Err(PatrolError::invalid(
+            field,
+            format!("{field} holds control characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// A request body as GeoJSON, or a refusal naming `field` (UTF-8 first).
 fn read_geojson(bytes: &[u8], field: &str) -> Result<geojson::GeoJson, PatrolError> {
     let text = std::str::from_utf8(bytes)

@@ -171,6 +171,19 @@ async fn shape_of(
     if input.name.trim().is_empty() {
         return Err(PatrolError::invalid("name", "name must not be empty"));
     }
+    super::bounded("name", &input.name, super::MAX_NAME_CHARS)?;
+    if input.assignees.len() > super::MAX_ASSIGNEES {
+        return Err(PatrolError::invalid(
+            "assignees",
+            format!(
+                "a route is assigned to at most {} members",
+                super::MAX_ASSIGNEES
+            ),
+        ));
+    }
+    for (k, assignee) in input.assignees.iter().enumerate() {
+        super::bounded(&format!("assignees[{k}]"), assignee, super::MAX_NAME_CHARS)?;
+    }
     if !input.start.is_valid() {
         return Err(PatrolError::invalid("start", "start is not a WGS84 point"));
     }
@@ -208,6 +221,7 @@ async fn shape_of(
                 }
             }
             StopInput::Point { name, location } => {
+                super::bounded(&format!("stops[{k}].name"), &name, super::MAX_NAME_CHARS)?;
                 if !location.is_valid() {
                     return Err(PatrolError::invalid(
                         format!("stops[{k}].location"),

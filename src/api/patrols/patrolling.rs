@@ -333,6 +333,12 @@ pub(super) async fn post_checkin(
 ) -> Result<Response, ApiError> {
     let (actor, source) = (caller.login(), caller.source.clone());
     patrol_to_record(&state, caller, id).await?;
+    if let Some(note) = &body.note {
+        crate::patrol::bounded("note", note, crate::patrol::MAX_TEXT_CHARS)?;
+    }
+    if let Some(url) = &body.photo_url {
+        crate::patrol::bounded("photo_url", url, crate::patrol::MAX_URL_CHARS)?;
+    }
     let now = Timestamp::now();
     let time = time_or_now("time", body.time.as_deref(), now)?;
     let at = LonLat::new(body.point[0], body.point[1]);
