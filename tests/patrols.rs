@@ -227,13 +227,28 @@ async fn hazards_are_registered_changed_and_refused_whole(t: &TestStore) {
     );
 
     let gone = format!("/api/hazards/{}", id(3));
-    let answer = send(
-        &app,
-        Request::delete(&gone)
-            .body(Body::empty())
-            .expect("a request"),
-    )
-    .await;
+    let version = get(&app, &gone).await.expect(StatusCode::OK)["properties"]["version"]
+        .as_i64()
+        .expect("a version");
+    let delete = |query: String| {
+        let app = app.clone();
+        let uri = format!("{gone}{query}");
+        async move {
+            send(
+                &app,
+                Request::delete(uri).body(Body::empty()).expect("a request"),
+            )
+            .await
+        }
+    };
+    // Without the version read, or with an old one, nothing is deleted.
+    let missing = delete(String::new()).await.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(missing["parameter"], "version", "{missing}");
+    delete(format!("?version={}", version + 1))
+        .await
+        .problem(StatusCode::CONFLICT);
+    get(&app, &gone).await.expect(StatusCode::OK);
+    let answer = delete(format!("?version={version}")).await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
     get(&app, &gone).await.problem(StatusCode::NOT_FOUND);
 }
@@ -618,9 +633,14 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
 
     // A walked route cannot be deleted (its patrols keep it); an empty
     // route cannot be saved.
+    let route_version = get(&app, &format!("/api/routes/{route_id}"))
+        .await
+        .expect(StatusCode::OK)["features"][0]["properties"]["version"]
+        .as_i64()
+        .expect("a version");
     let refused = send(
         &app,
-        Request::delete(format!("/api/routes/{route_id}"))
+        Request::delete(format!("/api/routes/{route_id}?version={route_version}"))
             .body(Body::empty())
             .expect("a request"),
     )

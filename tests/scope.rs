@@ -170,7 +170,7 @@ async fn a_grid_leader_changes_hazards_in_their_grid_only(t: &TestStore) {
         &app,
         leader,
         "DELETE",
-        &format!("/api/hazards/{elsewhere}"),
+        &format!("/api/hazards/{elsewhere}?version=1"),
         None,
     )
     .await
@@ -364,7 +364,7 @@ async fn patrols_stay_in_their_grid_and_with_their_member(t: &TestStore) {
     assert_eq!(ids, vec![mine], "{}", t.name);
     for (method, path, body) in [
         ("GET", format!("/api/routes/{elsewhere}"), None),
-        ("DELETE", format!("/api/routes/{elsewhere}"), None),
+        ("DELETE", format!("/api/routes/{elsewhere}?version=1"), None),
         (
             "POST",
             format!("/api/routes/{elsewhere}/patrols"),

@@ -16,7 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::access::Caller;
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, GEOJSON_TYPES, Json, Path, Query, declared_media};
-use super::params::{parse_grid, parse_time_or_now};
+use super::params::{DeleteQuery, parse_grid, parse_time_or_now};
 use super::scope::View;
 use crate::geom::LonLat;
 use crate::model::{HazardId, HazardStatus, RiskClass};
@@ -312,23 +312,34 @@ async fn change(
     delete,
     path = "/api/hazards/{id}",
     tag = "hazards",
-    params(("id" = i64, Path, description = "The hazard's number")),
+    params(("id" = i64, Path, description = "The hazard's number"), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such hazard", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "`version` is missing or malformed", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such hazard (or not in your grid)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Changed since `version`", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 async fn remove(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
+    Query(query): Query<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
+    let version = query.version()?;
     let (login, view) = editor_of(&state, &caller);
     let editor = Editor {
         actor: &login,
         view: &view,
     };
-    hazards::delete(state.feed(), editor, HazardId(id), Timestamp::now()).await?;
+    hazards::delete(
+        state.feed(),
+        editor,
+        HazardId(id),
+        version,
+        Timestamp::now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -89,3 +89,35 @@ pub(super) fn parse_grid(index: &GridIndex, value: &str) -> Result<(Level, GridI
     })?;
     Ok((grid.level, id))
 }
+
+/// The `version` a delete names (`?version=`): required, as for every
+/// change of something that exists, so that a change made since is not
+/// deleted unseen.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeleteQuery {
+    /// The version read (required).
+    #[param(value_type = i64, minimum = 1)]
+    version: Option<String>,
+}
+
+impl DeleteQuery {
+    /// The version, or a 400 naming `version`.
+    pub(super) fn version(&self) -> Result<i64, super::ApiError> {
+        let text = self.version.as_deref().unwrap_or_default().trim();
+        if text.is_empty() {
+            return Err(super::ApiError::bad_parameter(
+                "version",
+                "version is required: the version as read, so that a change made since is \
+                 not deleted unseen",
+            ));
+        }
+        text.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+            super::ApiError::bad_parameter(
+                "version",
+                format!("version must be a whole number from 1, got {text:?}"),
+            )
+        })
+    }
+}

@@ -436,12 +436,13 @@ pub async fn delete(
     feed: &Feed,
     editor: Editor<'_>,
     id: HazardId,
+    version: i64,
     now: Timestamp,
 ) -> Result<(), PatrolError> {
     read_in_view(feed, editor, id).await?;
     let mut unit = feed.begin().await?;
-    if !unit.unit().delete_hazard(id).await? {
-        return Err(no_hazard(id));
+    if !unit.unit().delete_hazard(id, version).await? {
+        return Err(stale_or_gone(feed, id, version).await);
     }
     commit_hazard_change(unit, editor, [id.0], now, format!("hazard {id} deleted")).await?;
     Ok(())
@@ -457,6 +458,18 @@ async fn read_in_view(
     match feed.store().hazard(id).await? {
         Some(hazard) if editor.view.sees_chain(&hazard.chain) => Ok(hazard),
         _ => Err(no_hazard(id)),
+    }
+}
+
+/// Why a write at `version` touched nothing: changed since, or gone.
+async fn stale_or_gone(feed: &Feed, id: HazardId, version: i64) -> PatrolError {
+    match feed.store().hazard(id).await {
+        Ok(Some(hazard)) => PatrolError::Conflict(format!(
+            "hazard {id} is at version {}, not {version}: read it again",
+            hazard.version
+        )),
+        Ok(None) => no_hazard(id),
+        Err(e) => e.into(),
     }
 }
 

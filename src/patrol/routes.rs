@@ -331,17 +331,25 @@ pub async fn edit(
     Ok((saved, notices))
 }
 
-/// Delete a route no patrol has walked; false when there was none.
-pub async fn delete(feed: &Feed, id: RouteId, now: Timestamp) -> Result<bool, PatrolError> {
+/// Delete a route no patrol has walked, at the version read; false when
+/// there is none at it (gone, or changed since: the caller read it first
+/// and tells which).
+pub async fn delete(
+    feed: &Feed,
+    id: RouteId,
+    version: i64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<bool, PatrolError> {
     let mut unit = feed.begin().await?;
-    if !unit.unit().delete_route(id).await? {
+    if !unit.unit().delete_route(id, version).await? {
         return Ok(false);
     }
     unit.record(
         NewChange::new(
             ChangeKind::Route,
             [id.0],
-            "route planner",
+            actor,
             now,
             format!("route {} deleted", id.0),
         ),

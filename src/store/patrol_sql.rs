@@ -329,9 +329,11 @@ macro_rules! impl_patrol_store {
             async fn delete_hazard(
                 &mut self,
                 id: $crate::model::HazardId,
+                version: i64,
             ) -> Result<bool, $crate::store::StoreError> {
-                let done = sqlx::query::<$db>("DELETE FROM hazards WHERE id = $1")
+                let done = sqlx::query::<$db>("DELETE FROM hazards WHERE id = $1 AND version = $2")
                     .bind(id.0)
+                    .bind(version)
                     .execute(&mut *self.tx)
                     .await
                     .map_err($crate::store::incident_sql::failed("deleting a hazard"))?;
@@ -426,6 +428,7 @@ macro_rules! impl_patrol_store {
             async fn delete_route(
                 &mut self,
                 id: $crate::model::RouteId,
+                version: i64,
             ) -> Result<bool, $crate::store::StoreError> {
                 let failed = $crate::store::incident_sql::failed;
                 let tx = &mut *self.tx;
@@ -442,16 +445,22 @@ macro_rules! impl_patrol_store {
                         id.0
                     )));
                 }
+                // The grids first (they reference the route); should the
+                // route not be at `version`, the caller rolls the unit back
+                // and they are there again.
                 sqlx::query::<$db>("DELETE FROM patrol_route_grids WHERE route_id = $1")
                     .bind(id.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(failed("deleting a route's grids"))?;
-                let done = sqlx::query::<$db>("DELETE FROM patrol_routes WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(failed("deleting a route"))?;
+                let done = sqlx::query::<$db>(
+                    "DELETE FROM patrol_routes WHERE id = $1 AND version = $2",
+                )
+                .bind(id.0)
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("deleting a route"))?;
                 Ok(done.rows_affected() == 1)
             }
 

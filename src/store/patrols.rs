@@ -97,8 +97,8 @@ pub trait PatrolWrites: Send {
         moves: &[(HazardId, i64, GridChain)],
     ) -> Result<(), StoreError>;
 
-    /// Delete a hazard; false when there was none.
-    async fn delete_hazard(&mut self, id: HazardId) -> Result<bool, StoreError>;
+    /// Delete a hazard at `version`; false when there is none at it.
+    async fn delete_hazard(&mut self, id: HazardId, version: i64) -> Result<bool, StoreError>;
 
     /// Replace the whole road network.
     async fn replace_roads(&mut self, lines: &[RoadLine]) -> Result<(), StoreError>;
@@ -109,8 +109,9 @@ pub trait PatrolWrites: Send {
     /// Write a changed route if its `version` is still the stored one.
     async fn update_route(&mut self, route: &Route) -> Result<Option<Route>, StoreError>;
 
-    /// Delete a route no patrol has walked; false when there was none.
-    async fn delete_route(&mut self, id: RouteId) -> Result<bool, StoreError>;
+    /// Delete a route no patrol has walked, at `version`; false when there
+    /// is none at it (the unit must then be rolled back).
+    async fn delete_route(&mut self, id: RouteId, version: i64) -> Result<bool, StoreError>;
 
     /// Start a patrol (its id is given here).
     async fn create_patrol(&mut self, patrol: &Patrol) -> Result<Patrol, StoreError>;

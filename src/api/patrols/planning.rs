@@ -17,7 +17,7 @@ use crate::api::access::Caller;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::hazards::geo_json;
-use crate::api::params::time_or_now;
+use crate::api::params::{DeleteQuery, time_or_now};
 use crate::geom::LonLat;
 use crate::model::{GridId, HazardId, Route, RouteId, Shift, TravelMode};
 use crate::patrol::plan::{self, PlanRequest};
@@ -366,22 +366,44 @@ pub(super) async fn edit_route(
     delete,
     path = "/api/routes/{id}",
     tag = "patrols",
-    params(("id" = i64, Path, description = "The route's number")),
+    params(("id" = i64, Path, description = "The route's number"), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such route (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "Patrols have walked it", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "Patrols have walked it, or it changed since `version`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "`version` is missing or malformed", body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn delete_route(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<i64>,
+    Query(query): Query<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
-    find_route(&state, &Reach::of(&state, caller), id).await?;
-    match routes::delete(state.feed(), RouteId(id), jiff::Timestamp::now()).await {
+    let reach = Reach::of(&state, caller);
+    let route = find_route(&state, &reach, id).await?;
+    let version = query.version()?;
+    let stale = || {
+        ApiError::Conflict(format!(
+            "route {id} is at version {}, not {version}: read it again",
+            route.version
+        ))
+    };
+    if route.version != version {
+        return Err(stale());
+    }
+    let actor = reach.login();
+    match routes::delete(
+        state.feed(),
+        RouteId(id),
+        version,
+        &actor,
+        jiff::Timestamp::now(),
+    )
+    .await
+    {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
-        Ok(false) => Err(ApiError::NotFound(format!("there is no route {id}"))),
+        Ok(false) => Err(stale()),
         Err(e) => Err(e.into()),
     }
 }
