@@ -36,16 +36,6 @@ conformance!(
 /// Where the test's requests come from, as the server sees the peer.
 const FROM: &str = "192.0.2.44";
 
-/// A user of `role` bound to `scope`, and a bearer token of theirs.
-async fn token_for(
-    state: &wangge::state::AppState,
-    login: &str,
-    role: Role,
-    scope: Scope,
-) -> String {
-    support::user_token(state.accounts(), login, role, scope).await
-}
-
 /// A request as `token` (anonymous when `None`) from [`FROM`], with a JSON
 /// body when one is given.
 async fn call(
@@ -91,8 +81,8 @@ async fn audited(app: &axum::Router, action: &str) -> Vec<Value> {
 
 async fn a_grid_leader_changes_hazards_in_their_grid_only(t: &TestStore) {
     let (state, app) = four_towns_app(t).await;
-    let leader = token_for(
-        &state,
+    let leader = support::user_token(
+        state.accounts(),
         "leader-sw",
         Role::GridLeader,
         Scope::Grid(GridId::from("b-sw-w-s")),
@@ -307,9 +297,12 @@ async fn a_grid_leader_changes_hazards_in_their_grid_only(t: &TestStore) {
 async fn patrols_stay_in_their_grid_and_with_their_member(t: &TestStore) {
     let (state, app) = four_towns_app(t).await;
     let in_grid = || Scope::Grid(GridId::from("b-sw-w-s"));
-    let leader = token_for(&state, "leader-sw", Role::GridLeader, in_grid()).await;
-    let member = token_for(&state, "member-sw", Role::GridMember, in_grid()).await;
-    let other = token_for(&state, "member-sw-2", Role::GridMember, in_grid()).await;
+    let leader =
+        support::user_token(state.accounts(), "leader-sw", Role::GridLeader, in_grid()).await;
+    let member =
+        support::user_token(state.accounts(), "member-sw", Role::GridMember, in_grid()).await;
+    let other =
+        support::user_token(state.accounts(), "member-sw-2", Role::GridMember, in_grid()).await;
     let json_body = |v: Value| Some(("application/json", v.to_string()));
     let route = |grid: &str, lon: f64, lat: f64| {
         json!({"name": format!("{grid} 巡查"), "grid": grid, "shift": "day",
@@ -529,7 +522,8 @@ async fn the_published_grid_map_names_leaders_without_their_numbers(t: &TestStor
         public_grid_map: true,
         ..AccessSettings::default()
     });
-    let viewer = token_for(&state, "viewer-1", Role::Viewer, Scope::County).await;
+    let viewer =
+        support::user_token(state.accounts(), "viewer-1", Role::Viewer, Scope::County).await;
     let phone = "13800000000";
     for path in [
         "/api/grids?level=4",
@@ -560,8 +554,8 @@ async fn the_published_grid_map_names_leaders_without_their_numbers(t: &TestStor
 
 async fn a_grid_bound_planner_reads_the_feed_of_their_grid(t: &TestStore) {
     let (state, app) = four_towns_app(t).await;
-    let planner = token_for(
-        &state,
+    let planner = support::user_token(
+        state.accounts(),
         "planner-sw",
         Role::Planner,
         Scope::Grid(GridId::from("t-sw")),

@@ -162,8 +162,11 @@ async fn changes(
 /// subtree; the rest (grids, hazards, routes, roads) name nobody. `next`
 /// still moves past what is left out, so paging never stalls on it.
 async fn in_view(state: &AppState, view: &View, change: &Change) -> Result<bool, ApiError> {
-    if *view == View::All {
-        return Ok(true);
+    match view {
+        View::All => return Ok(true),
+        // Nothing to look up for a reader who sees none of it.
+        View::Nothing => return Ok(false),
+        View::Subtree(..) => {}
     }
     let ids = || change.ids.iter().filter_map(|id| id.parse::<i64>().ok());
     match change.kind {
@@ -195,8 +198,6 @@ async fn in_view(state: &AppState, view: &View, change: &Change) -> Result<bool,
             Ok(true)
         }
         ChangeKind::Unreadable => Ok(false),
-        ChangeKind::Grids | ChangeKind::Hazard | ChangeKind::Route | ChangeKind::Roads => {
-            Ok(*view != View::Nothing)
-        }
+        ChangeKind::Grids | ChangeKind::Hazard | ChangeKind::Route | ChangeKind::Roads => Ok(true),
     }
 }

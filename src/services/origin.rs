@@ -148,11 +148,6 @@ mod tests {
         assert_eq!(seen, Some(actor));
         assert_eq!(current(), None);
     }
-}
-
-#[cfg(test)]
-mod audit_tests {
-    use super::*;
 
     fn change(kind: ChangeKind, id: i64, actor: &str, source: &str) -> NewChange {
         let mut change = NewChange::new(

@@ -318,6 +318,7 @@ pub(super) struct CheckInBody {
     params(("id" = i64, Path, description = "The patrol's number")),
     request_body = CheckInBody,
     responses(
+        (status = 429, description = "Raising an incident past the member's report rate; `Retry-After` says when; nothing recorded", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 403, description = "A grid member may record their own patrols only", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such patrol (or not of your grids)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 200, description = "The patrol with the check-in", body = PatrolDoc),
