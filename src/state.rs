@@ -52,6 +52,8 @@ pub struct AppState {
     access: RwLock<Arc<AccessSettings>>,
     /// How fast reports are taken, per account and per address.
     report_rate: Current<ReportRate>,
+    /// The `jurisdiction_id` Open311 clients may name.
+    open311_jurisdiction: Current<String>,
 }
 
 impl AppState {
@@ -115,6 +117,9 @@ impl AppState {
             accounts: Arc::new(Accounts::new(store.clone())),
             access: RwLock::new(Arc::new(AccessSettings::default())),
             report_rate: Current::new(Arc::new(ReportRate::default())),
+            open311_jurisdiction: Current::new(Arc::new(
+                crate::api::OPEN311_DEFAULT_JURISDICTION.to_owned(),
+            )),
             store,
             index,
             tiles,
@@ -160,6 +165,17 @@ impl AppState {
     /// command line; the counts start afresh).
     pub fn set_reports_per_minute(&self, per_minute: u32) {
         self.report_rate.set(Arc::new(ReportRate::new(per_minute)));
+    }
+
+    /// The `jurisdiction_id` this server answers to on Open311.
+    pub fn open311_jurisdiction(&self) -> Arc<String> {
+        self.open311_jurisdiction.get()
+    }
+
+    /// Answer to this `jurisdiction_id` on Open311 (at start, from the
+    /// command line).
+    pub fn set_open311_jurisdiction(&self, id: &str) {
+        self.open311_jurisdiction.set(Arc::new(id.to_owned()));
     }
 
     /// The tiles of the current index and their cache.

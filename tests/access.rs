@@ -275,8 +275,26 @@ const MATRIX: &[Row] = &[
     ),
     (
         "GET",
+        "/open311/v2/discovery.json",
+        "/open311/v2/discovery.json",
+        ALL,
+    ),
+    (
+        "GET",
+        "/open311/v2/discovery.xml",
+        "/open311/v2/discovery.xml",
+        ALL,
+    ),
+    (
+        "GET",
         "/open311/v2/services.json",
         "/open311/v2/services.json",
+        ALL,
+    ),
+    (
+        "GET",
+        "/open311/v2/services.xml",
+        "/open311/v2/services.xml",
         ALL,
     ),
     (
@@ -293,9 +311,21 @@ const MATRIX: &[Row] = &[
         REPORTERS,
     ),
     (
+        "POST",
+        "/open311/v2/requests.xml",
+        "/open311/v2/requests.xml",
+        REPORTERS,
+    ),
+    (
         "GET",
         "/open311/v2/requests.json",
         "/open311/v2/requests.json",
+        SEE_INCIDENTS,
+    ),
+    (
+        "GET",
+        "/open311/v2/requests.xml",
+        "/open311/v2/requests.xml",
         SEE_INCIDENTS,
     ),
     (
@@ -469,7 +499,8 @@ async fn the_matrix_holds(t: &TestStore) {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
             );
             let should_allow = allowed.contains(&caller);
-            let want = if caller == "anonymous" {
+            // GeoReport answers a missing api_key with 403, as its spec says.
+            let want = if caller == "anonymous" && !path.starts_with("/open311/") {
                 StatusCode::UNAUTHORIZED
             } else {
                 StatusCode::FORBIDDEN

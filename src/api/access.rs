@@ -145,14 +145,19 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/patrols/{id}/checkins", Rule::Needs(Patrol)),
     ("POST", "/api/patrols/{id}/finish", Rule::Needs(Patrol)),
     // Open311 GeoReport v2.
+    ("GET", "/open311/v2/discovery.json", Rule::Public),
+    ("GET", "/open311/v2/discovery.xml", Rule::Public),
     ("GET", "/open311/v2/services.json", Rule::Public),
+    ("GET", "/open311/v2/services.xml", Rule::Public),
     ("GET", "/open311/v2/services/{code}", Rule::Public),
     ("POST", "/open311/v2/requests.json", Rule::Open311Key),
+    ("POST", "/open311/v2/requests.xml", Rule::Open311Key),
     (
         "GET",
         "/open311/v2/requests.json",
         Rule::Needs(SeeIncidents),
     ),
+    ("GET", "/open311/v2/requests.xml", Rule::Needs(SeeIncidents)),
     (
         "GET",
         "/open311/v2/requests/{id}",
@@ -272,7 +277,8 @@ pub(super) async fn guard(
         )
         .into_response();
     };
-    let (principal, by_cookie) = match identify(&state, request.headers()).await {
+    let query_key = open311_query_key(&request);
+    let (principal, by_cookie) = match identify(&state, request.headers(), query_key).await {
         Ok(found) => found,
         Err(e) => return e.into_response(),
     };
@@ -345,15 +351,34 @@ pub(super) async fn guard(
     crate::services::origin::acting_as(origin, next.run(request)).await
 }
 
+/// The `api_key` query parameter of an Open311 request: GeoReport clients
+/// send their key there (the spec names no header), and it counts as a
+/// bearer token. Elsewhere a key in the query counts for nothing: URLs end
+/// up in histories and proxies' logs.
+fn open311_query_key(request: &Request) -> Option<String> {
+    if !request.uri().path().starts_with("/open311/") {
+        return None;
+    }
+    let axum::extract::Query(pairs) =
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(request.uri()).ok()?;
+    pairs
+        .into_iter()
+        .find(|(name, _)| name == "api_key")
+        .map(|(_, key)| key.trim().to_owned())
+        .filter(|key| !key.is_empty())
+}
+
 /// The principal of the request's credential, and the session secret when
-/// it came in a cookie. A bearer token wins over a cookie. A credential
-/// that does not check out is a 401 even on public routes, so that a
-/// client learns at once that its token has expired.
+/// it came in a cookie. A bearer token wins over an Open311 `api_key`
+/// (`query_key`), which wins over a cookie. A credential that does not
+/// check out is a 401 even on public routes, so that a client learns at
+/// once that its token has expired.
 async fn identify(
     state: &AppState,
     headers: &HeaderMap,
+    query_key: Option<String>,
 ) -> Result<(Option<Principal>, Option<String>), ApiError> {
-    let (secret, by_cookie) = if let Some(token) = bearer(headers) {
+    let (secret, by_cookie) = if let Some(token) = bearer(headers).or(query_key) {
         (token, false)
     } else if let Some(session) = session_cookie(headers) {
         (session, true)

@@ -11,6 +11,7 @@
 //! | `GET /tiles/{tileset}/{z}/{x}/{y}.mvt`, `GET /tiles/{tileset}.json` | `tiles.rs` |
 //! | `GET /style.json` | `style.rs` |
 //! | `GET /`, `GET /assets/…`, `GET /fonts/…` (the web map) | [`crate::web`] |
+//! | `GET`/`POST /open311/v2/…` (Open311 GeoReport v2, JSON and XML) | `open311/` |
 //! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
 //! | `POST`/`GET`/`DELETE /api/session`, `/api/users…`, `GET /api/audit` | `accounts.rs` |
 //! | `GET /healthz` | `health.rs` |
@@ -71,6 +72,9 @@ pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// The largest import body accepted, bytes.
 pub const IMPORT_BODY_LIMIT: usize = grids::IMPORT_BODY_LIMIT;
 
+/// The Open311 `jurisdiction_id` a server answers to unless configured.
+pub const OPEN311_DEFAULT_JURISDICTION: &str = open311::DEFAULT_JURISDICTION;
+
 /// The most points one batch locate accepts.
 pub const MAX_BATCH_POINTS: usize = locate::MAX_BATCH_POINTS;
 
@@ -116,6 +120,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             access::guard,
         ))
+        // Open311 clients read GeoReport errors only: the guard's and the
+        // fallbacks' problem documents are rewritten on those paths.
+        .layer(axum::middleware::from_fn(open311::georeport_errors))
         // Routes that need more (the import) set their own limit inside this one.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -195,6 +202,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(hazards::HazardsApi::openapi());
     doc.merge(patrols::PatrolsApi::openapi());
     doc.merge(style::StyleApi::openapi());
+    doc.merge(open311::Open311Api::openapi());
     doc
 }
 

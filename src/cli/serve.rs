@@ -91,6 +91,12 @@ pub(super) struct ServeArgs {
         value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     reports_per_minute: u32,
 
+    /// The Open311 `jurisdiction_id` this server answers to (a request
+    /// naming another is 404; one naming none is served).
+    #[arg(long, env = "WANGGE_OPEN311_JURISDICTION",
+        default_value = crate::api::OPEN311_DEFAULT_JURISDICTION, value_name = "ID")]
+    open311_jurisdiction: String,
+
     /// Connections served at once; past it new ones are closed at once.
     #[arg(long, default_value_t = 10_000, value_name = "N",
         value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -121,6 +127,7 @@ impl Default for ServeArgs {
             header_timeout_secs: 10,
             body_timeout_secs: 30,
             reports_per_minute: crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
+            open311_jurisdiction: crate::api::OPEN311_DEFAULT_JURISDICTION.to_owned(),
             plain_http_sessions: false,
             max_connections: 10_000,
         }
@@ -145,6 +152,7 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         plain_http_sessions: args.plain_http_sessions,
     });
     state.set_reports_per_minute(args.reports_per_minute);
+    state.set_open311_jurisdiction(&args.open311_jurisdiction);
     let given = std::env::var(ADMIN_PASSWORD_VAR)
         .ok()
         .filter(|p| !p.is_empty());

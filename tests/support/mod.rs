@@ -14,6 +14,7 @@ pub mod four_towns;
 pub mod http;
 pub mod mvt;
 pub mod process;
+pub mod python;
 pub mod server;
 pub mod sse;
 pub mod webdriver;
