@@ -414,6 +414,7 @@ const MATRIX: &[Row] = &[
     ("GET", "/style.json", "/style.json", ANY),
     ("GET", "/healthz", "/healthz", ALL),
     ("GET", "/api/openapi.json", "/api/openapi.json", ALL),
+    ("GET", "/api/openapi-3.0.json", "/api/openapi-3.0.json", ALL),
 ];
 
 /// The rows a published grid map opens to anonymous readers.

@@ -186,6 +186,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     // The service itself.
     ("GET", "/healthz", Rule::Public),
     ("GET", "/api/openapi.json", Rule::Public),
+    ("GET", "/api/openapi-3.0.json", Rule::Public),
 ];
 
 /// The rule for a request: by the route it matched, or public for the web

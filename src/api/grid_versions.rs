@@ -106,6 +106,7 @@ struct RevisionList {
 #[utoipa::path(
     get,
     path = "/api/grids/versions",
+    operation_id = "list_grid_versions",
     tag = "grids",
     responses((status = 200, description = "The revisions", body = RevisionList))
 )]
@@ -147,6 +148,7 @@ struct RevisionDetailDto {
 #[utoipa::path(
     get,
     path = "/api/grids/versions/{revision}",
+    operation_id = "get_grid_version",
     tag = "grids",
     params(("revision" = i64, Path, description = "The revision's number", example = 12)),
     responses(

@@ -188,6 +188,7 @@ impl GridSelection {
 #[utoipa::path(
     get,
     path = "/api/grids",
+    operation_id = "list_grids",
     tag = "grids",
     params(ListQuery),
     responses(
@@ -354,6 +355,7 @@ struct LeaderDto {
 #[utoipa::path(
     get,
     path = "/api/grids/{id}",
+    operation_id = "get_grid",
     tag = "grids",
     params(("id" = String, Path, description = "The grid's id", example = "620521100"), AsOfQuery),
     responses(

@@ -67,6 +67,7 @@ struct FeatureCollectionDoc {
 #[utoipa::path(
     post,
     path = "/api/hazards",
+    operation_id = "create_hazard",
     tag = "hazards",
     request_body(content = FeatureCollectionDoc, description = "A Feature or FeatureCollection: \
         Point (or small Polygon) geometry; properties name, category, risk (major, significant, \
@@ -157,6 +158,7 @@ pub(super) fn geo_json<T: Serialize>(value: &T) -> Response {
 #[utoipa::path(
     get,
     path = "/api/hazards",
+    operation_id = "list_hazards",
     tag = "hazards",
     params(ListParams),
     responses(
@@ -223,6 +225,7 @@ async fn find(state: &AppState, id: i64) -> Result<crate::model::Hazard, ApiErro
 #[utoipa::path(
     get,
     path = "/api/hazards/{id}",
+    operation_id = "get_hazard",
     tag = "hazards",
     params(("id" = i64, Path, description = "The hazard's number")),
     responses(

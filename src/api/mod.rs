@@ -1,6 +1,5 @@
 //! The HTTP API: one router per resource, merged here, plus the layers every
-//! request goes through (tracing, body limits, panics to 500) and the OpenAPI
-//! document at `/api/openapi.json`.
+//! request goes through (tracing, body limits, panics to 500).
 //!
 //! | path | file |
 //! |---|---|
@@ -15,7 +14,7 @@
 //! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
 //! | `POST`/`GET`/`DELETE /api/session`, `/api/users…`, `GET /api/audit` | `accounts.rs` |
 //! | `GET /healthz` | `health.rs` |
-//! | `GET /api/openapi.json` | here |
+//! | `GET /api/openapi.json` (3.1), `GET /api/openapi-3.0.json` (3.0) | `openapi.rs` |
 //!
 //! Every request passes `access::guard` first: it identifies the caller
 //! and checks the route's row in [`access::RULES`].
@@ -42,6 +41,7 @@ mod incidents;
 mod locate;
 mod ogc;
 mod open311;
+mod openapi;
 mod params;
 mod patrols;
 mod scope;
@@ -59,10 +59,13 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
 use tracing::Level;
-use utoipa::OpenApi;
 
 use crate::state::AppState;
 pub use error::{ApiError, PROBLEM_JSON};
+pub use openapi::{
+    OPENAPI_30_MEDIA_TYPE, OPENAPI_30_PATH, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_PATH, openapi,
+    openapi_30, to_openapi_30,
+};
 pub use serve::{ServeLimits, serve, serve_with};
 
 /// The largest request body accepted outside the import, bytes. A full
@@ -111,7 +114,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(health::routes())
         .merge(style::routes())
         .merge(crate::web::routes())
-        .route("/api/openapi.json", get(openapi_json))
+        .route(openapi::OPENAPI_31_PATH, get(openapi::openapi_json))
+        .route(openapi::OPENAPI_30_PATH, get(openapi::openapi_30_json))
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         // Who is calling and whether they may (access.rs): inside the body
@@ -184,57 +188,4 @@ fn is_map_asset(path: &str) -> bool {
     ["/tiles/", "/assets/", "/fonts/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
-}
-
-/// The OpenAPI 3 document of the API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(accounts::AccountsApi::openapi());
-    doc.merge(grids::GridsApi::openapi());
-    doc.merge(grid_edits::GridEditsApi::openapi());
-    doc.merge(grid_versions::GridVersionsApi::openapi());
-    doc.merge(changes::ChangesApi::openapi());
-    doc.merge(locate::LocateApi::openapi());
-    doc.merge(ogc::OgcApi::openapi());
-    doc.merge(tiles::TilesApi::openapi());
-    doc.merge(health::HealthApi::openapi());
-    doc.merge(incidents::IncidentsApi::openapi());
-    doc.merge(hazards::HazardsApi::openapi());
-    doc.merge(patrols::PatrolsApi::openapi());
-    doc.merge(style::StyleApi::openapi());
-    doc.merge(open311::Open311Api::openapi());
-    doc
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "wangge",
-        description = "County grid governance: the county's nested grids (towns, village \
-            clusters, village-group clusters, basic grids, sub-areas) as GeoJSON, which grid \
-            covers a point, and grid import/export. Errors are RFC 9457 problem documents \
-            (`application/problem+json`)."
-    ),
-    paths(openapi_json),
-    tags(
-        (name = "grids", description = "The grids as GeoJSON; import and export"),
-        (name = "locate", description = "Which grid at each level covers a point"),
-        (name = "tiles", description = "Mapbox Vector Tiles of the grids and their TileJSON"),
-        (name = "changes", description = "The change feed: every committed change, in order"),
-        (name = "health", description = "Liveness and store reachability"),
-        (name = "meta", description = "This document"),
-    )
-)]
-struct ApiDoc;
-
-/// This OpenAPI document.
-#[utoipa::path(
-    get,
-    path = "/api/openapi.json",
-    tag = "meta",
-    responses((status = 200, description = "The OpenAPI 3 document of this API",
-        content_type = "application/json", body = Object)),
-)]
-async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(openapi())
 }

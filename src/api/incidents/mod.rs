@@ -161,6 +161,7 @@ struct Reported {
 #[utoipa::path(
     post,
     path = "/api/incidents",
+    operation_id = "create_incident",
     tag = "incidents",
     request_body = ReportBody,
     responses(
@@ -229,6 +230,7 @@ struct IncidentList {
 #[utoipa::path(
     get,
     path = "/api/incidents",
+    operation_id = "list_incidents",
     tag = "incidents",
     params(query::ListParams),
     responses(
@@ -312,6 +314,7 @@ fn incident_id(s: &str) -> Result<IncidentId, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/incidents/{id}",
+    operation_id = "get_incident",
     tag = "incidents",
     params(("id" = i64, Path, description = "The incident's number")),
     responses(

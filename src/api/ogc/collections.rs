@@ -118,6 +118,7 @@ async fn extents(
 #[utoipa::path(
     get,
     path = "/ogc/collections",
+    operation_id = "ogc_collections",
     tag = "ogc",
     params(JsonFormat),
     responses(
@@ -148,6 +149,7 @@ pub(super) async fn list(
 #[utoipa::path(
     get,
     path = "/ogc/collections/{collectionId}",
+    operation_id = "ogc_collection",
     tag = "ogc",
     params(
         ("collectionId" = String, Path, description = "The collection: towns, \

@@ -283,6 +283,7 @@ fn geojson_response(body: Vec<u8>) -> Response {
 #[utoipa::path(
     get,
     path = "/ogc/collections/{collectionId}/items",
+    operation_id = "ogc_items",
     tag = "ogc",
     params(
         ("collectionId" = String, Path, description = "The collection: towns, \
@@ -394,6 +395,7 @@ fn write_page(
 #[utoipa::path(
     get,
     path = "/ogc/collections/{collectionId}/items/{featureId}",
+    operation_id = "ogc_feature",
     tag = "ogc",
     params(
         ("collectionId" = String, Path, description = "The collection", example = "towns"),

@@ -12,12 +12,12 @@ use crate::api::error::ProblemDocument;
 use crate::api::extract::{BaseUrl, Query};
 
 /// The conformance classes of OGC API - Features Part 1 this API
-/// implements: Core and GeoJSON. Not HTML, and not "OpenAPI 3.0": the
-/// OGC paths are described in `/api/openapi.json`, but that document is
-/// OpenAPI 3.1 (what utoipa writes), and Part 1 has no class for 3.1.
-const CONFORMS_TO: [&str; 2] = [
+/// implements: Core, GeoJSON and OpenAPI 3.0 (the `service-desc` link's
+/// `/api/openapi-3.0.json`). Not HTML.
+const CONFORMS_TO: [&str; 3] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ];
 
 /// The `f` parameter of the JSON documents (landing page, conformance,
@@ -69,17 +69,19 @@ pub(super) async fn landing(
         description: "The county's nested governance grids (towns, village clusters, \
             village-group clusters, basic grids, sub-areas) as OGC API - Features, one \
             collection per level.",
-        links: vec![
-            urls.self_json(urls.landing(), "This document"),
-            urls.service_desc(),
-            Link::new(
-                urls.conformance(),
-                "conformance",
-                JSON,
-                "The conformance classes this API implements",
-            ),
-            Link::new(urls.collections(), "data", JSON, "The feature collections"),
-        ],
+        links: [urls.self_json(urls.landing(), "This document")]
+            .into_iter()
+            .chain(urls.service_descs())
+            .chain([
+                Link::new(
+                    urls.conformance(),
+                    "conformance",
+                    JSON,
+                    "The conformance classes this API implements",
+                ),
+                Link::new(urls.collections(), "data", JSON, "The feature collections"),
+            ])
+            .collect(),
     }))
 }
 
@@ -90,7 +92,7 @@ pub(super) struct Conformance {
     /// The URIs of the conformance classes implemented.
     #[serde(rename = "conformsTo")]
     #[schema(example = json!(["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]))]
-    conforms_to: [&'static str; 2],
+    conforms_to: [&'static str; 3],
 }
 
 /// The conformance classes this API implements.

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{GEOJSON, JSON, OPENAPI_JSON};
+use super::{GEOJSON, JSON};
 use crate::geom::Bbox;
 
 /// A web link (RFC 8288) as OGC API - Features writes it in JSON.
@@ -61,9 +61,9 @@ impl Urls {
         format!("{}/ogc", self.base)
     }
 
-    /// The OpenAPI document of the whole server.
-    pub(super) fn openapi(&self) -> String {
-        format!("{}/api/openapi.json", self.base)
+    /// The OpenAPI document of the whole server, 3.0 or 3.1.
+    pub(super) fn openapi(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 
     /// The conformance declaration.
@@ -97,14 +97,23 @@ impl Urls {
         Link::new(href, "self", JSON, title)
     }
 
-    /// The link to the OpenAPI document.
-    pub(super) fn service_desc(&self) -> Link {
-        Link::new(
-            self.openapi(),
-            "service-desc",
-            OPENAPI_JSON,
-            "The OpenAPI definition of this API",
-        )
+    /// The links to the OpenAPI document: 3.0 first (what OWSLib and GDAL
+    /// look for), then 3.1.
+    pub(super) fn service_descs(&self) -> [Link; 2] {
+        [
+            Link::new(
+                self.openapi(crate::api::OPENAPI_30_PATH),
+                "service-desc",
+                crate::api::OPENAPI_30_MEDIA_TYPE,
+                "The OpenAPI 3.0 definition of this API",
+            ),
+            Link::new(
+                self.openapi(crate::api::OPENAPI_31_PATH),
+                "service-desc",
+                crate::api::OPENAPI_31_MEDIA_TYPE,
+                "The OpenAPI 3.1 definition of this API",
+            ),
+        ]
     }
 
     /// A link to a collection's items as GeoJSON.

@@ -43,13 +43,6 @@ const JSON: &str = "application/json";
 /// The media type of GeoJSON (RFC 7946 §12).
 const GEOJSON: &str = "application/geo+json";
 
-/// The media type of the OpenAPI document for the `service-desc` link, in
-/// the form OGC API - Features writes it, with the version the document
-/// really is (3.1). Clients that look only for `version=3.0` (GDAL) then
-/// skip the document, which they need only for hints such as the largest
-/// `limit`, rather than misread it.
-const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.1";
-
 /// The coordinate reference system of every geometry: WGS84 longitude,
 /// latitude (the axis order of GeoJSON).
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";

@@ -280,7 +280,10 @@ mod tests {
     #[test]
     fn suffixes_choose_the_format() {
         assert_eq!(Format::strip("12.xml").expect("xml"), ("12", Format::Xml));
-        assert_eq!(Format::strip("12.json").expect("json"), ("12", Format::Json));
+        assert_eq!(
+            Format::strip("12.json").expect("json"),
+            ("12", Format::Json)
+        );
         assert_eq!(
             Format::strip("12.csv").expect_err("csv").status,
             StatusCode::NOT_FOUND

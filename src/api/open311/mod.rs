@@ -81,6 +81,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
     ),
     components(schemas(
         services::ServiceDoc,
+        services::FormatDoc,
+        services::EndpointDoc,
         services::DiscoveryDoc,
         services::ServiceDefinitionDoc,
         requests::ServiceRequestDoc,

@@ -131,9 +131,6 @@ pub(super) struct ServiceRequestDoc {
     media_url: String,
 }
 
-/// The GeoReport errors a request resource can answer, for the docs.
-type Errors = Vec<super::ErrorDoc>;
-
 /// The login a report is recorded under: the `api_key`'s holder (the spec
 /// puts the key in the form), or the credential the request came with.
 /// 403 without either, or when the holder may not report.
@@ -272,21 +269,21 @@ fn inside(shape: &geo::MultiPolygon<f64>, id: &str) -> Result<LonLat, Open311Err
     request_body(content = CreateForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Recorded: the request's id and where it was assigned",
-            content((Vec<CreatedDoc> = "application/json"), (Vec<CreatedDoc> = "text/xml"))),
+            content(([CreatedDoc] = "application/json"), ([CreatedDoc] = "text/xml"))),
         (status = 400, description = "service_code or the location is missing or malformed, \
             the location is outside the county, or a field is too long; nothing was recorded",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 403, description = "api_key was not provided, is invalid, or may not report",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "service_code or jurisdiction_id was not found",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 413, description = "The body is over 16 MiB",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 415, description = "The body is not application/x-www-form-urlencoded",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 429, description = "Too many reports from this key or address; \
             Retry-After says when to try again",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn create(
@@ -520,14 +517,14 @@ fn statuses(fields: &[(String, String)]) -> Result<Vec<Status>, Open311Error> {
     ),
     responses(
         (status = 200, description = "The requests (at most 1000), newest first",
-            content((Vec<ServiceRequestDoc> = "application/json"),
-                (Vec<ServiceRequestDoc> = "text/xml"))),
+            content(([ServiceRequestDoc] = "application/json"),
+                ([ServiceRequestDoc] = "text/xml"))),
         (status = 400, description = "A malformed id, date, status or window",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 403, description = "api_key was not provided or is invalid",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "A service_code or jurisdiction_id was not found",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn list(
@@ -651,15 +648,15 @@ fn parse_id(s: &str) -> Result<IncidentId, Open311Error> {
     ),
     responses(
         (status = 200, description = "The request",
-            content((Vec<ServiceRequestDoc> = "application/json"),
-                (Vec<ServiceRequestDoc> = "text/xml"))),
+            content(([ServiceRequestDoc] = "application/json"),
+                ([ServiceRequestDoc] = "text/xml"))),
         (status = 400, description = "The id is not a positive number",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 403, description = "api_key was not provided or is invalid",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "No such request (or not one the key may see), another \
             jurisdiction, or a format other than json or xml",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn one(
@@ -709,12 +706,12 @@ pub(super) async fn one(
     ),
     responses(
         (status = 200, description = "The request's id",
-            content((Vec<TokenDoc> = "application/json"), (Vec<TokenDoc> = "text/xml"))),
+            content(([TokenDoc] = "application/json"), ([TokenDoc] = "text/xml"))),
         (status = 400, description = "The token is not a positive number",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "No such token, another jurisdiction, or a format other \
             than json or xml",
-            content((Errors = "application/json"), (Errors = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn token(

@@ -80,7 +80,7 @@ pub(super) enum FormatDoc {
         (status = 200, description = "The discovery document",
             content((DiscoveryDoc = "application/json"), (DiscoveryDoc = "text/xml"))),
         (status = 404, description = "A format other than json or xml",
-            content((Vec<super::ErrorDoc> = "application/json"), (Vec<super::ErrorDoc> = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn discovery(uri: Uri, BaseUrl(base): BaseUrl) -> Response {
@@ -134,11 +134,11 @@ pub(super) struct ServiceDoc {
     ),
     responses(
         (status = 200, description = "The services",
-            content((Vec<ServiceDoc> = "application/json"), (Vec<ServiceDoc> = "text/xml"))),
+            content(([ServiceDoc] = "application/json"), ([ServiceDoc] = "text/xml"))),
         (status = 400, description = "The query cannot be read",
-            content((Vec<super::ErrorDoc> = "application/json"), (Vec<super::ErrorDoc> = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "Another jurisdiction, or a format other than json or xml",
-            content((Vec<super::ErrorDoc> = "application/json"), (Vec<super::ErrorDoc> = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn list(
@@ -196,10 +196,10 @@ type Object = serde_json::Map<String, Value>;
         (status = 200, description = "The service's attributes (none)",
             content((ServiceDefinitionDoc = "application/json"), (ServiceDefinitionDoc = "text/xml"))),
         (status = 400, description = "The query cannot be read",
-            content((Vec<super::ErrorDoc> = "application/json"), (Vec<super::ErrorDoc> = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "No such service, another jurisdiction, or a format other \
             than json or xml",
-            content((Vec<super::ErrorDoc> = "application/json"), (Vec<super::ErrorDoc> = "text/xml"))),
+            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
     )
 )]
 pub(super) async fn definition(
