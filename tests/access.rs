@@ -379,6 +379,18 @@ const MATRIX: &[Row] = &[
         "/ogc/collections/towns/items/t-sw",
         ANY,
     ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/queryables",
+        "/ogc/collections/hazards/queryables",
+        SEE_HAZARDS,
+    ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/queryables",
+        "/ogc/collections/towns/queryables",
+        ANY,
+    ),
     ("GET", "/tiles/{tilejson}", "/tiles/grids.json", ANY),
     (
         "GET",

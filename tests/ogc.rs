@@ -226,7 +226,8 @@ async fn landing_page_links_everything_with_a_type() {
     }
 }
 
-/// Conformance declares Core, GeoJSON and OpenAPI 3.0.
+/// Conformance declares Core, GeoJSON and OpenAPI 3.0 of Part 1, Part 2
+/// (CRS), Part 3 (filtering) and the CQL2 classes the filter takes.
 #[tokio::test]
 async fn conformance_declares_core_geojson_and_openapi_30() {
     let (_dir, app) = app().await;
@@ -237,7 +238,15 @@ async fn conformance_declares_core_geojson_and_openapi_30() {
         json!([
             format!("{base}/core"),
             format!("{base}/geojson"),
-            format!("{base}/oas30")
+            format!("{base}/oas30"),
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+            "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
         ])
     );
 }
@@ -273,7 +282,19 @@ async fn openapi_documents_the_ogc_paths() {
     let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["collectionId", "bbox", "limit", "offset", "f", "datetime"]
+        [
+            "collectionId",
+            "bbox",
+            "bbox-crs",
+            "crs",
+            "filter",
+            "filter-lang",
+            "filter-crs",
+            "limit",
+            "offset",
+            "f",
+            "datetime"
+        ]
     );
     let limit = params.iter().find(|p| p["name"] == "limit").expect("limit");
     assert_eq!(limit["schema"]["minimum"], 1);
@@ -329,7 +350,16 @@ async fn collections_are_the_five_grid_levels_and_the_hazards() {
         assert_eq!(c["itemType"], "feature", "{id}");
         assert_eq!(
             c["crs"],
-            json!(["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]),
+            json!([
+                "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                "http://www.opengis.net/def/crs/EPSG/0/4326",
+                "http://www.opengis.net/def/crs/EPSG/0/4490",
+                "http://www.opengis.net/def/crs/EPSG/0/3857"
+            ]),
+            "{id}"
+        );
+        assert_eq!(
+            c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
             "{id}"
         );
         assert_eq!(
@@ -724,7 +754,17 @@ async fn malformed_parameters_are_400_naming_them() {
         ("offset=x", "offset"),
         ("offset=99999999999999999999999", "offset"),
         ("bbox=106,34,107", "bbox"),
-        ("bbox=106,34,0,107,35,100", "bbox"),
+        ("bbox=106,34,0,107,35", "bbox"),
+        ("bbox-crs=EPSG:4547&bbox=1,2,3,4", "bbox-crs"),
+        ("crs=EPSG:4547", "crs"),
+        ("filter=name%20%3D", "filter"),
+        ("filter=leader_phone%20IS%20NULL", "filter"),
+        ("filter=level%3D1&filter-lang=ecql", "filter-lang"),
+        (
+            "datetime=2026-01-01T00:00:00Z/2027-01-01T00:00:00Z",
+            "datetime",
+        ),
+        ("datetime=soon", "datetime"),
         ("bbox=106,35,107,34", "bbox"),
         ("bbox=106,34,107,95", "bbox"),
         ("bbox=a,b,c,d", "bbox"),

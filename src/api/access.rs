@@ -179,6 +179,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "/ogc/collections/{collectionId}/items/{featureId}",
         Rule::Collection,
     ),
+    (
+        "GET",
+        "/ogc/collections/{collectionId}/queryables",
+        Rule::Collection,
+    ),
     // Tiles and the style.
     ("GET", "/tiles/{tilejson}", Rule::Tileset),
     ("GET", "/tiles/{tileset}/{z}/{x}/{y}", Rule::Tileset),

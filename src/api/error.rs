@@ -479,9 +479,26 @@ impl From<BytesRejection> for ApiError {
     }
 }
 
-/// The 404 answer for a path no route matches.
-pub(super) async fn not_found_fallback(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no resource at {}", uri.path()))
+/// The answer for a path no route matches: 404, except that an OGC API
+/// path with a trailing slash (`/ogc/`, where OWSLib lands when given a
+/// base URL ending in one) is redirected, 308, to the path without it.
+pub(super) async fn not_found_fallback(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/ogc/") && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let target = match uri.query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(location) = HeaderValue::from_str(&target) {
+            return (
+                StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, location)],
+            )
+                .into_response();
+        }
+    }
+    ApiError::NotFound(format!("no resource at {path}")).into_response()
 }
 
 /// The 405 answer for a path that exists under another method.

@@ -127,6 +127,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Open311 clients read GeoReport errors only: the guard's and the
         // fallbacks' problem documents are rewritten on those paths.
         .layer(axum::middleware::from_fn(open311::georeport_errors))
+        // Outside the guard, so that a page of another origin can read a
+        // 401 or 404 from a read-only layer too.
+        .layer(read_only_cors(&state))
         // Routes that need more (the import) set their own limit inside this one.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -181,6 +184,52 @@ pub fn router(state: Arc<AppState>) -> Router {
                 ),
         )
         .with_state(state)
+}
+
+/// CORS for the public read-only layers, for the origins the access
+/// settings name (read per request, so a change of settings holds at
+/// once). Only `GET` and `HEAD` (and their preflights) on
+/// [`is_read_only_layer`] paths get an `Access-Control-Allow-Origin`:
+/// nothing that writes is ever readable, or sendable with a preflight, from
+/// another origin.
+fn read_only_cors(state: &Arc<AppState>) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let state = state.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+            let reads = match parts.method {
+                Method::GET | Method::HEAD => true,
+                Method::OPTIONS => parts
+                    .headers
+                    .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                    .is_some_and(|m| m == "GET" || m == "HEAD"),
+                _ => false,
+            };
+            reads
+                && is_read_only_layer(parts.uri.path())
+                && origin
+                    .to_str()
+                    .is_ok_and(|o| state.access().allows_origin(o))
+        }))
+        .allow_methods([Method::GET, Method::HEAD])
+        .allow_headers([header::AUTHORIZATION, header::ACCEPT])
+        .expose_headers([HeaderName::from_static("content-crs"), header::LOCATION])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// Paths other origins may read when CORS is configured: the OGC API,
+/// tiles and their TileJSON, the style, the API description, and Open311's
+/// discovery and service list.
+fn is_read_only_layer(path: &str) -> bool {
+    path == "/ogc"
+        || path.starts_with("/ogc/")
+        || path.starts_with("/tiles/")
+        || path == "/style.json"
+        || path == OPENAPI_31_PATH
+        || path == OPENAPI_30_PATH
+        || path.starts_with("/open311/v2/discovery.")
+        || path.starts_with("/open311/v2/services")
 }
 
 /// Paths fetched in bulk by the web map: tiles, the bundle, fonts.

@@ -97,6 +97,15 @@ pub(super) struct ServeArgs {
         default_value = crate::api::OPEN311_DEFAULT_JURISDICTION, value_name = "ID")]
     open311_jurisdiction: String,
 
+    /// A web origin (`https://gis.example.cn`, or `*` for any) whose pages
+    /// may read the public read-only layers: the OGC API, tiles, the
+    /// style, the API description and Open311's discovery and services
+    /// (repeat, or comma-separate). Writes are never opened to other
+    /// origins.
+    #[arg(long, env = "WANGGE_CORS_ORIGINS", value_delimiter = ',',
+        value_name = "ORIGIN", value_parser = parse_origin)]
+    cors_origin: Vec<String>,
+
     /// Connections served at once; past it new ones are closed at once.
     #[arg(long, default_value_t = 10_000, value_name = "N",
         value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -128,6 +137,7 @@ impl Default for ServeArgs {
             body_timeout_secs: 30,
             reports_per_minute: crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
             open311_jurisdiction: crate::api::OPEN311_DEFAULT_JURISDICTION.to_owned(),
+            cors_origin: Vec::new(),
             plain_http_sessions: false,
             max_connections: 10_000,
         }
@@ -150,6 +160,7 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_grid_map: args.public_grid_map,
         trusted_proxies: args.trusted_proxy.clone(),
         plain_http_sessions: args.plain_http_sessions,
+        cors_origins: args.cors_origin.clone(),
     });
     state.set_reports_per_minute(args.reports_per_minute);
     state.set_open311_jurisdiction(&args.open311_jurisdiction);
@@ -275,4 +286,23 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// A CORS origin as browsers send it: `*`, or `scheme://host[:port]` with
+/// no path.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s == "*" {
+        return Ok(s.to_owned());
+    }
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("{s:?}: an origin starts with https:// or http://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(format!(
+            "{s:?}: an origin is scheme://host[:port], without a path (no trailing slash)"
+        ));
+    }
+    Ok(s.to_owned())
 }

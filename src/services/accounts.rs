@@ -77,6 +77,18 @@ pub struct AccessSettings {
     /// anywhere but `localhost`, so without this nobody could log in
     /// there. Off by default; behind TLS it stays off.
     pub plain_http_sessions: bool,
+    /// Web origins (`https://gis.example.cn`, or `*` for any) whose pages
+    /// may read the public read-only layers (OGC API, tiles, the style,
+    /// the API description, Open311 discovery and services) across
+    /// origins. Empty: none. Writes are never opened.
+    pub cors_origins: Vec<String>,
+}
+
+impl AccessSettings {
+    /// Whether a page of this origin may read the read-only layers.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.cors_origins.iter().any(|o| o == "*" || o == origin)
+    }
 }
 
 /// Who is asking, as a checked credential says.

@@ -9,6 +9,7 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::crs::Crs;
 use super::landing::JsonFormat;
 use super::links::{Link, Urls};
 use super::source::{self, CATALOG, FeatureSource};
@@ -50,9 +51,15 @@ pub(super) struct Collection {
     /// Always `feature`.
     #[schema(example = "feature")]
     item_type: &'static str,
-    /// The coordinate reference systems features are served in: CRS84 only.
-    #[schema(example = json!(["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]))]
-    crs: [&'static str; 1],
+    /// The coordinate reference systems features are served in (`crs`)
+    /// and boxes are read in (`bbox-crs`): CRS84, EPSG:4326, EPSG:4490
+    /// (CGCS2000) and EPSG:3857.
+    #[schema(example = json!(["http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "http://www.opengis.net/def/crs/EPSG/0/4490"]))]
+    crs: Vec<&'static str>,
+    /// The CRS the features are stored in: CRS84.
+    #[schema(example = "http://www.opengis.net/def/crs/OGC/1.3/CRS84")]
+    storage_crs: &'static str,
 }
 
 /// The extent of a collection.
@@ -86,6 +93,12 @@ fn describe(source: &dyn FeatureSource, extent: Option<Bbox>, urls: &Urls) -> Co
         links: vec![
             urls.self_json(urls.collection(id), "This collection"),
             urls.items_link(id, "items", "The features of this collection as GeoJSON"),
+            Link::new(
+                urls.queryables(id),
+                QUERYABLES_REL,
+                SCHEMA_JSON,
+                "The properties a filter may name",
+            ),
         ],
         extent: extent.map(|b| Extent {
             spatial: SpatialExtent {
@@ -94,9 +107,16 @@ fn describe(source: &dyn FeatureSource, extent: Option<Bbox>, urls: &Urls) -> Co
             },
         }),
         item_type: "feature",
-        crs: [CRS84],
+        crs: Crs::ALL.iter().map(|c| c.uri()).collect(),
+        storage_crs: CRS84,
     }
 }
+
+/// The link relation of a collection's queryables (Part 3).
+const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
+
+/// The media type of a JSON Schema.
+const SCHEMA_JSON: &str = "application/schema+json";
 
 /// The extents of some collections, computed off the runtime (every
 /// vertex of every feature is visited).
@@ -175,4 +195,45 @@ pub(super) async fn one(
     let urls = Urls::new(base);
     let extent = extents(&state, &[source]).await?.pop().flatten();
     Ok(Json(describe(source, extent, &urls)))
+}
+
+/// The queryables of a collection: the properties a `filter` may name, as
+/// a JSON Schema.
+#[utoipa::path(
+    get,
+    path = "/ogc/collections/{collectionId}/queryables",
+    operation_id = "ogc_queryables",
+    tag = "ogc",
+    params(
+        ("collectionId" = String, Path, description = "The collection", example = "towns"),
+        JsonFormat,
+    ),
+    responses(
+        (status = 200, description = "A JSON Schema of the queryable properties",
+            body = Object, content_type = "application/schema+json"),
+        (status = 400, description = "An unknown query parameter, or `f` other than json",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No collection has this id",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn queryables(
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let source = source::find(&id)?;
+    QueryParams::accept(query, &["f"])?.format(&["json"])?;
+    let urls = Urls::new(base);
+    let doc = super::filter::queryables_document(
+        urls.queryables(source.id()),
+        source.title(),
+        source.queryables(),
+    );
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, SCHEMA_JSON)],
+        doc.to_string(),
+    )
+        .into_response())
 }

@@ -18,8 +18,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use utoipa::ToSchema;
 
+use super::filter::Queryable;
 use super::links::Link;
-use super::source::{FeatureKey, FeatureSource, Snapshot};
+use super::source::{CollectionTime, FeatureKey, FeatureSource, Snapshot};
 use crate::api::ApiError;
 use crate::geom::Bbox;
 use crate::index::GridIndex;
@@ -52,6 +53,14 @@ impl FeatureSource for GridLevel {
         self.description
     }
 
+    fn queryables(&self) -> &'static [Queryable] {
+        &GRID_QUERYABLES
+    }
+
+    fn time(&self) -> CollectionTime {
+        CollectionTime::Versions
+    }
+
     async fn snapshot(
         &self,
         state: &AppState,
@@ -69,6 +78,46 @@ impl FeatureSource for GridLevel {
         }))
     }
 }
+
+/// What a filter may name in a grid collection: every flat property but
+/// the leader's mobile number, and the id.
+const GRID_QUERYABLES: [Queryable; 7] = [
+    Queryable {
+        name: "id",
+        kind: "string",
+        title: "The grid id",
+    },
+    Queryable {
+        name: "code",
+        kind: "string",
+        title: "The hierarchical code",
+    },
+    Queryable {
+        name: "name",
+        kind: "string",
+        title: "Display name",
+    },
+    Queryable {
+        name: "level",
+        kind: "integer",
+        title: "The level, 1 (towns) to 5 (sub-areas)",
+    },
+    Queryable {
+        name: "parent",
+        kind: "string",
+        title: "The parent grid's id",
+    },
+    Queryable {
+        name: "population",
+        kind: "integer",
+        title: "Residents",
+    },
+    Queryable {
+        name: "leader",
+        kind: "string",
+        title: "The grid leader's name",
+    },
+];
 
 /// The grids of one level in one version of the index.
 struct GridLevelSnapshot {
@@ -122,6 +171,14 @@ impl Snapshot for GridLevelSnapshot {
 
     fn feature_id(&self, key: FeatureKey) -> &str {
         self.index.grid(key).id.as_str()
+    }
+
+    fn filter_view(&self, key: FeatureKey) -> (serde_json::Value, serde_json::Value) {
+        let grid = self.index.grid(key);
+        (
+            serde_json::Value::from(grid.id.as_str()),
+            serde_json::to_value(GridProperties::of(grid, false)).unwrap_or_default(),
+        )
     }
 
     fn write_feature(

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::filter::Queryable;
 use super::links::Link;
-use super::source::{FeatureKey, FeatureSource, Snapshot};
+use super::source::{CollectionTime, FeatureKey, FeatureSource, Snapshot};
 use crate::api::ApiError;
 use crate::geom::Bbox;
 use crate::model::{GridId, Hazard, hazard_category_name};
@@ -31,18 +32,20 @@ impl FeatureSource for Hazards {
          inspection interval, status, the basic grid, and when the next inspection is due."
     }
 
+    fn queryables(&self) -> &'static [Queryable] {
+        &HAZARD_QUERYABLES
+    }
+
+    fn time(&self) -> CollectionTime {
+        CollectionTime::PerFeature
+    }
+
     async fn snapshot(
         &self,
         state: &AppState,
-        datetime: Option<jiff::Timestamp>,
+        _datetime: Option<jiff::Timestamp>,
         _contacts: bool,
     ) -> Result<Box<dyn Snapshot>, ApiError> {
-        if datetime.is_some() {
-            return Err(ApiError::bad_parameter(
-                "datetime",
-                "datetime: the hazards collection has no versions; leave it out",
-            ));
-        }
         let hazards = state
             .patrols()
             .hazards()
@@ -56,6 +59,75 @@ impl FeatureSource for Hazards {
         }))
     }
 }
+
+/// What a filter may name in the hazards: the id and every property.
+const HAZARD_QUERYABLES: [Queryable; 13] = [
+    Queryable {
+        name: "id",
+        kind: "integer",
+        title: "The hazard's number",
+    },
+    Queryable {
+        name: "name",
+        kind: "string",
+        title: "Name",
+    },
+    Queryable {
+        name: "category",
+        kind: "string",
+        title: "Category code",
+    },
+    Queryable {
+        name: "category_name",
+        kind: "string",
+        title: "Category name",
+    },
+    Queryable {
+        name: "risk",
+        kind: "string",
+        title: "Risk class: major, significant, general or low",
+    },
+    Queryable {
+        name: "interval_days",
+        kind: "integer",
+        title: "Days between inspections",
+    },
+    Queryable {
+        name: "status",
+        kind: "string",
+        title: "Status",
+    },
+    Queryable {
+        name: "grid",
+        kind: "string",
+        title: "The deepest grid it lies in",
+    },
+    Queryable {
+        name: "town",
+        kind: "string",
+        title: "Its town",
+    },
+    Queryable {
+        name: "registered_at",
+        kind: "string",
+        title: "When it was registered (RFC 3339; what datetime selects by)",
+    },
+    Queryable {
+        name: "last_inspected_at",
+        kind: "string",
+        title: "The last inspection (RFC 3339)",
+    },
+    Queryable {
+        name: "due_at",
+        kind: "string",
+        title: "When the next inspection is due (RFC 3339)",
+    },
+    Queryable {
+        name: "due",
+        kind: "boolean",
+        title: "Whether an inspection is due now",
+    },
+];
 
 struct HazardSnapshot {
     /// By id (the store's order).
@@ -96,6 +168,18 @@ impl Snapshot for HazardSnapshot {
         &self.ids[key as usize]
     }
 
+    fn filter_view(&self, key: FeatureKey) -> (serde_json::Value, serde_json::Value) {
+        let h = &self.hazards[key as usize];
+        (
+            serde_json::Value::from(h.id.0),
+            serde_json::to_value(self.properties(h)).unwrap_or_default(),
+        )
+    }
+
+    fn instant(&self, key: FeatureKey) -> Option<Timestamp> {
+        Some(self.hazards[key as usize].created_at)
+    }
+
     fn write_feature(
         &self,
         key: FeatureKey,
@@ -110,22 +194,29 @@ impl Snapshot for HazardSnapshot {
                 r#type: "Point",
                 coordinates: [h.location.lon, h.location.lat],
             },
-            properties: HazardProperties {
-                name: &h.name,
-                category: &h.category,
-                category_name: hazard_category_name(&h.category),
-                risk: h.risk.name(),
-                interval_days: h.interval_days,
-                status: h.status.name(),
-                grid: h.grid().map(GridId::as_str),
-                town: h.chain[0].as_ref().map(GridId::as_str),
-                last_inspected_at: h.last_inspected_at.map(|t| t.to_string()),
-                due_at: h.due_at().to_string(),
-                due: h.is_due(self.now),
-            },
+            properties: self.properties(h),
             links: (!links.is_empty()).then_some(links),
         };
         serde_json::to_writer(out, &feature)
+    }
+}
+
+impl HazardSnapshot {
+    fn properties<'a>(&self, h: &'a Hazard) -> HazardProperties<'a> {
+        HazardProperties {
+            name: &h.name,
+            category: &h.category,
+            category_name: hazard_category_name(&h.category),
+            risk: h.risk.name(),
+            interval_days: h.interval_days,
+            status: h.status.name(),
+            grid: h.grid().map(GridId::as_str),
+            town: h.chain[0].as_ref().map(GridId::as_str),
+            registered_at: h.created_at.to_string(),
+            last_inspected_at: h.last_inspected_at.map(|t| t.to_string()),
+            due_at: h.due_at().to_string(),
+            due: h.is_due(self.now),
+        }
     }
 }
 
@@ -158,6 +249,7 @@ struct HazardProperties<'a> {
     grid: Option<&'a str>,
     /// Its town.
     town: Option<&'a str>,
+    registered_at: String,
     last_inspected_at: Option<String>,
     due_at: String,
     due: bool,

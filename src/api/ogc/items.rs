@@ -19,9 +19,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::crs::Crs;
+use super::filter::Filter;
 use super::grid_levels::GridProperties;
 use super::links::{Link, Urls, items_query};
-use super::source::{self, FeatureKey, Snapshot};
+use super::source::{self, CollectionTime, FeatureKey, FeatureSource, Snapshot};
 use super::{GEOJSON, JSON, QueryParams, blocking};
 use crate::api::ApiError;
 use crate::api::access::Caller;
@@ -39,7 +41,18 @@ const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 10_000;
 
 /// The query parameters of the items resource.
-const ITEMS_PARAMS: [&str; 5] = ["bbox", "limit", "offset", "f", "datetime"];
+const ITEMS_PARAMS: [&str; 10] = [
+    "bbox",
+    "bbox-crs",
+    "limit",
+    "offset",
+    "f",
+    "datetime",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+];
 
 /// The encodings of features: both names mean GeoJSON.
 const FEATURE_FORMATS: [&str; 2] = ["json", "geojson"];
@@ -50,11 +63,36 @@ const FEATURE_FORMATS: [&str; 2] = ["json", "geojson"];
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub(super) struct ItemsParams {
-    /// `minLon,minLat,maxLon,maxLat` in CRS84 degrees: only features whose
-    /// geometry intersects this box (touching its edge counts). The
-    /// six-number (3D) form is refused.
+    /// `minLon,minLat,maxLon,maxLat` in CRS84 degrees (or four numbers in
+    /// `bbox-crs`, in its axis order): only features whose geometry
+    /// intersects this box (touching its edge counts). The six-number form
+    /// (with heights) is accepted; the heights are ignored.
     #[param(value_type = Option<String>, example = "106.10,34.70,106.20,34.76")]
     bbox: (),
+    /// The CRS of `bbox`: CRS84 (the default), EPSG:4326, EPSG:4490 or
+    /// EPSG:3857, by URI (`http://www.opengis.net/def/crs/EPSG/0/4490`) or
+    /// as `EPSG:4490`.
+    #[param(rename = "bbox-crs", value_type = Option<String>,
+        example = "http://www.opengis.net/def/crs/EPSG/0/4490")]
+    bbox_crs: (),
+    /// The CRS of the features' coordinates: CRS84 (the default),
+    /// EPSG:4326 or EPSG:4490 (latitude first) or EPSG:3857 (metres);
+    /// `Content-Crs` says which was used.
+    #[param(value_type = Option<String>, example = "http://www.opengis.net/def/crs/EPSG/0/4490")]
+    crs: (),
+    /// A CQL2 filter on the collection's queryables
+    /// (`/ogc/collections/{collectionId}/queryables`), e.g.
+    /// `population > 5000 AND name LIKE '永%'`.
+    #[param(value_type = Option<String>, example = "level = 1")]
+    filter: (),
+    /// `cql2-text` (the default) or `cql2-json`.
+    #[param(rename = "filter-lang", value_type = Option<String>,
+        pattern = "^(cql2-text|cql2-json)$", example = "cql2-text")]
+    filter_lang: (),
+    /// The CRS of geometries in `filter`: CRS84 only.
+    #[param(rename = "filter-crs", value_type = Option<String>,
+        example = "http://www.opengis.net/def/crs/OGC/1.3/CRS84")]
+    filter_crs: (),
     /// Features per page, 1 to 10,000; larger values are served as 10,000.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, default = 10, example = 100)]
     limit: (),
@@ -64,10 +102,12 @@ pub(super) struct ItemsParams {
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
     #[param(value_type = Option<String>, pattern = "^(json|geojson)$", example = "json")]
     f: (),
-    /// The grid collections: the grids in force at this instant (RFC 3339,
-    /// or a date, meaning its first moment in China Standard Time), past
-    /// or scheduled, instead of now. Intervals are not supported yet, nor
-    /// is `datetime` on `hazards`.
+    /// An instant (RFC 3339, or a date, meaning its first moment in China
+    /// Standard Time) or an interval `start/end` (either end `..` or empty
+    /// for open). The grid collections: the grids in force at the instant,
+    /// past or scheduled, instead of now (an interval is refused: a grid
+    /// collection has one version at a time). `hazards`: those registered
+    /// at the instant or within the interval.
     #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
     datetime: (),
 }
@@ -83,6 +123,9 @@ pub(super) struct FeatureFormat {
     /// As for the items: the grid as it was (or will be) at this instant.
     #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
     datetime: (),
+    /// As for the items: the CRS of the coordinates.
+    #[param(value_type = Option<String>, example = "EPSG:4490")]
+    crs: (),
 }
 
 /// Which page of the matching features: `limit` of them after the first
@@ -123,53 +166,168 @@ impl Paging {
 /// A checked items request.
 #[derive(Debug)]
 struct ItemsRequest {
+    /// In CRS84, whatever `bbox-crs` it was given in.
     bbox: Option<Bbox>,
     paging: Paging,
     /// The `f` given, repeated in links.
     f: Option<String>,
-    /// `datetime`: the instant, and its text as given (repeated in links).
-    datetime: Option<(Timestamp, String)>,
+    /// `datetime`, and its text as given (repeated in links).
+    datetime: Option<(When, String)>,
+    /// The CRS of the answer's coordinates.
+    crs: Crs,
+    /// `filter`, checked against the collection's queryables.
+    filter: Option<Filter>,
+}
+
+/// What `datetime` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    Instant(Timestamp),
+    /// Either end open (`..` or empty).
+    Interval(Option<Timestamp>, Option<Timestamp>),
+}
+
+impl When {
+    /// Whether `t` falls in it (ends included).
+    fn contains(self, t: Timestamp) -> bool {
+        match self {
+            When::Instant(at) => t == at,
+            When::Interval(from, to) => from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e),
+        }
+    }
 }
 
 impl ItemsRequest {
-    fn parse(query: Vec<(String, String)>) -> Result<ItemsRequest, ApiError> {
+    fn parse(
+        query: Vec<(String, String)>,
+        source: &dyn FeatureSource,
+    ) -> Result<ItemsRequest, ApiError> {
         let params = QueryParams::accept(query, &ITEMS_PARAMS)?;
+        let bbox_crs = params
+            .get("bbox-crs")
+            .map(|t| Crs::parse("bbox-crs", t))
+            .transpose()?
+            .unwrap_or(Crs::Crs84);
+        if let Some(t) = params.get("filter-crs")
+            && Crs::parse("filter-crs", t)? != Crs::Crs84
+        {
+            return Err(ApiError::bad_parameter(
+                "filter-crs",
+                "filter-crs: filters take CRS84 coordinates only",
+            ));
+        }
+        let datetime = params.get("datetime").map(parse_datetime).transpose()?;
+        if source.time() == CollectionTime::Versions
+            && let Some((When::Interval(..), text)) = &datetime
+        {
+            return Err(ApiError::bad_parameter(
+                "datetime",
+                format!(
+                    "datetime: the collection {:?} holds one version of the grids at a time; \
+                     give one instant such as 2027-01-01T00:00:00+08:00, not the interval {text:?}",
+                    source.id()
+                ),
+            ));
+        }
         Ok(ItemsRequest {
-            bbox: params.get("bbox").map(parse_bbox).transpose()?,
+            bbox: params
+                .get("bbox")
+                .map(|b| parse_bbox(b, bbox_crs))
+                .transpose()?,
             paging: Paging {
                 limit: params.get("limit").map_or(Ok(DEFAULT_LIMIT), parse_limit)?,
                 offset: params.get("offset").map_or(Ok(0), parse_offset)?,
             },
             f: params.format(&FEATURE_FORMATS)?,
-            datetime: params.get("datetime").map(parse_datetime).transpose()?,
+            datetime,
+            crs: params
+                .get("crs")
+                .map(|t| Crs::parse("crs", t))
+                .transpose()?
+                .unwrap_or(Crs::Crs84),
+            filter: params
+                .get("filter")
+                .map(|t| Filter::parse(t, params.get("filter-lang"), source.queryables()))
+                .transpose()?,
         })
+    }
+
+    /// The instant of the version to read, for a collection with versions.
+    fn version_at(&self, source: &dyn FeatureSource) -> Option<Timestamp> {
+        match (&self.datetime, source.time()) {
+            (Some((When::Instant(at), _)), CollectionTime::Versions) => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// The time window features must fall in, for a collection whose
+    /// features each have a time.
+    fn window(&self, source: &dyn FeatureSource) -> Option<When> {
+        match (&self.datetime, source.time()) {
+            (Some((when, _)), CollectionTime::PerFeature) => Some(*when),
+            _ => None,
+        }
     }
 
     /// The query string of another page of the same selection.
     fn query(&self, paging: Paging) -> String {
         let mut q = items_query(paging.limit, paging.offset, self.bbox, self.f.as_deref());
+        let mut add = |name: &str, value: &str| {
+            q.push('&');
+            q.push_str(name);
+            q.push('=');
+            q.push_str(&super::links::path_segment(value));
+        };
         if let Some((_, text)) = &self.datetime {
-            q.push_str("&datetime=");
-            q.push_str(&super::links::path_segment(text));
+            add("datetime", text);
+        }
+        if self.crs != Crs::Crs84 {
+            add("crs", self.crs.uri());
+        }
+        if let Some(filter) = &self.filter {
+            add("filter", &filter.text);
+            if let Some(lang) = &filter.lang {
+                add("filter-lang", lang);
+            }
         }
         q
     }
 }
 
-/// `datetime`: one instant (RFC 3339, or a date). Intervals are refused by
-/// name until a collection can answer them.
-fn parse_datetime(s: &str) -> Result<(Timestamp, String), ApiError> {
-    if s.contains('/') {
-        return Err(ApiError::bad_parameter(
-            "datetime",
-            format!(
-                "datetime: intervals are not supported yet; give one instant such as \
-                 2027-01-01T00:00:00+08:00 (got {s:?})"
-            ),
-        ));
-    }
-    let at = crate::api::params::parse_moment("datetime", s)?;
-    Ok((at, s.to_owned()))
+/// `datetime`: an instant (RFC 3339, or a date) or an interval
+/// `start/end` whose ends may be open (`..` or empty).
+fn parse_datetime(s: &str) -> Result<(When, String), ApiError> {
+    let moment = |t: &str| crate::api::params::parse_moment("datetime", t.trim());
+    let when = match s.split_once('/') {
+        None => When::Instant(moment(s)?),
+        Some((from, to)) => {
+            let end = |t: &str| -> Result<Option<Timestamp>, ApiError> {
+                match t.trim() {
+                    "" | ".." => Ok(None),
+                    t => moment(t).map(Some),
+                }
+            };
+            let (from, to) = (end(from)?, end(to)?);
+            if let (Some(f), Some(t)) = (from, to)
+                && f > t
+            {
+                return Err(ApiError::bad_parameter(
+                    "datetime",
+                    format!("datetime: the interval {s:?} ends before it starts"),
+                ));
+            }
+            if from.is_none() && to.is_none() {
+                return Err(ApiError::bad_parameter(
+                    "datetime",
+                    format!(
+                        "datetime: the interval {s:?} is open at both ends; leave datetime out"
+                    ),
+                ));
+            }
+            When::Interval(from, to)
+        }
+    };
+    Ok((when, s.to_owned()))
 }
 
 /// `limit`: a whole number of at least 1; above [`MAX_LIMIT`] (however
@@ -210,27 +368,39 @@ fn parse_offset(s: &str) -> Result<usize, ApiError> {
     ))
 }
 
-/// `bbox`: `minLon,minLat,maxLon,maxLat` in degrees. `minLon` greater than
-/// `maxLon` is a box across the antimeridian (see [`select`]).
-fn parse_bbox(s: &str) -> Result<Bbox, ApiError> {
+/// `bbox`: `minLon,minLat,maxLon,maxLat` in degrees, or four numbers in
+/// `crs`'s axis order, or six with heights (ignored); as a CRS84 box.
+/// `minLon` greater than `maxLon` is a box across the antimeridian (see
+/// [`select`]).
+fn parse_bbox(s: &str, crs: Crs) -> Result<Bbox, ApiError> {
     let bad = |why: &str| {
         ApiError::bad_parameter(
             "bbox",
-            format!("bbox must be minLon,minLat,maxLon,maxLat in degrees ({why}), got {s:?}"),
+            format!(
+                "bbox must be minLon,minLat,maxLon,maxLat in degrees, or four numbers in \
+                 bbox-crs ({why}), got {s:?}"
+            ),
         )
     };
     let numbers: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| bad("four numbers"))?;
-    let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
-        return Err(bad(if numbers.len() == 6 {
-            "boxes with heights are not supported"
-        } else {
-            "four numbers"
-        }));
+        .map_err(|_| bad("four or six numbers"))?;
+    let corners = match numbers[..] {
+        [a0, b0, a1, b1] => [a0, b0, a1, b1],
+        [a0, b0, _, a1, b1, _] => [a0, b0, a1, b1],
+        _ => return Err(bad("four or six numbers")),
     };
+    if corners.iter().any(|v| !v.is_finite()) {
+        return Err(bad("finite numbers"));
+    }
+    let Bbox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    } = crs.bbox_to_crs84(corners);
     let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
     let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
     if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
@@ -273,9 +443,20 @@ fn select(snapshot: &dyn Snapshot, bbox: Option<Bbox>) -> Vec<FeatureKey> {
     }
 }
 
-/// A GeoJSON response.
-fn geojson_response(body: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, GEOJSON)], body).into_response()
+/// A GeoJSON response whose coordinates are in `crs` (Part 2's
+/// `Content-Crs`).
+fn geojson_response(body: Vec<u8>, crs: Crs) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, GEOJSON.to_owned()),
+            (
+                header::HeaderName::from_static("content-crs"),
+                format!("<{}>", crs.uri()),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A page of a collection's features, filtered by `bbox`, in the
@@ -293,9 +474,10 @@ fn geojson_response(body: Vec<u8>) -> Response {
     responses(
         (status = 200, description = "A page of features with paging links",
             body = FeatureCollectionDoc, content_type = "application/geo+json"),
-        (status = 400, description = "`bbox`, `limit`, `offset`, `f` or \
-            `datetime` is malformed (an interval, or `datetime` on hazards, too), or a \
-            parameter is unknown; `parameter` names it",
+        (status = 400, description = "`bbox`, `bbox-crs`, `crs`, `limit`, `offset`, `f`, \
+            `datetime` (an interval on a grid collection, too), `filter` (a property that \
+            is not queryable, too) or `filter-lang` is malformed, or a parameter is \
+            unknown; `parameter` names it",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No collection has this id",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -309,22 +491,18 @@ pub(super) async fn list(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let source = source::find(&collection)?;
-    let request = ItemsRequest::parse(query)?;
+    let request = ItemsRequest::parse(query, source)?;
     let snapshot = source
-        .snapshot(
-            &state,
-            request.datetime.as_ref().map(|(at, _)| *at),
-            sees_contacts(&caller),
-        )
+        .snapshot(&state, request.version_at(source), sees_contacts(&caller))
         .await?;
     let urls = Urls::new(base);
     let time_stamp = rfc3339(SystemTime::now());
+    let crs = request.crs;
     let body = blocking("writing a page of features", move || {
-        write_page(source.id(), snapshot.as_ref(), &request, &urls, &time_stamp)
-            .map_err(|e| ApiError::internal("serialising a page of features", e))
+        write_page(source, snapshot.as_ref(), &request, &urls, &time_stamp)
     })
     .await?;
-    Ok(geojson_response(body))
+    Ok(geojson_response(body, crs))
 }
 
 /// The links of a page: itself, its collection, and its neighbours.
@@ -360,18 +538,33 @@ fn page_links(collection: &str, request: &ItemsRequest, matched: usize, urls: &U
 /// `features` come first, so a client reading a stream knows the counts
 /// before the features.
 fn write_page(
-    collection: &str,
+    source: &dyn FeatureSource,
     snapshot: &dyn Snapshot,
     request: &ItemsRequest,
     urls: &Urls,
     time_stamp: &str,
-) -> serde_json::Result<Vec<u8>> {
-    let keys = select(snapshot, request.bbox);
+) -> Result<Vec<u8>, ApiError> {
+    let failed = |e| ApiError::internal("serialising a page of features", e);
+    let collection = source.id();
+    let mut keys = select(snapshot, request.bbox);
+    if let Some(when) = request.window(source) {
+        keys.retain(|&k| snapshot.instant(k).is_some_and(|t| when.contains(t)));
+    }
+    if let Some(filter) = &request.filter {
+        let mut kept = Vec::with_capacity(keys.len());
+        for key in keys {
+            let (id, properties) = snapshot.filter_view(key);
+            if filter.matches(id, properties)? {
+                kept.push(key);
+            }
+        }
+        keys = kept;
+    }
     let matched = keys.len();
     let page = &keys[request.paging.window(matched)];
     let mut out = Vec::new();
     out.extend_from_slice(br#"{"type":"FeatureCollection","timeStamp":"#);
-    serde_json::to_writer(&mut out, time_stamp)?;
+    serde_json::to_writer(&mut out, time_stamp).map_err(failed)?;
     out.extend_from_slice(
         format!(
             r#","numberMatched":{matched},"numberReturned":{},"links":"#,
@@ -379,16 +572,34 @@ fn write_page(
         )
         .as_bytes(),
     );
-    serde_json::to_writer(&mut out, &page_links(collection, request, matched, urls))?;
+    serde_json::to_writer(&mut out, &page_links(collection, request, matched, urls))
+        .map_err(failed)?;
     out.extend_from_slice(br#","features":["#);
     for (i, &key) in page.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        snapshot.write_feature(key, &[], &mut out)?;
+        write_in(snapshot, key, &[], request.crs, &mut out).map_err(failed)?;
     }
     out.extend_from_slice(b"]}");
     Ok(out)
+}
+
+/// Append one feature in `crs`.
+fn write_in(
+    snapshot: &dyn Snapshot,
+    key: FeatureKey,
+    links: &[Link],
+    crs: Crs,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    if crs == Crs::Crs84 {
+        return snapshot.write_feature(key, links, out);
+    }
+    let mut feature = Vec::new();
+    snapshot.write_feature(key, links, &mut feature)?;
+    out.extend_from_slice(&crs.convert_feature(feature)?);
+    Ok(())
 }
 
 /// One feature, with links to itself and its collection.
@@ -406,8 +617,9 @@ fn write_page(
     responses(
         (status = 200, description = "The feature", body = FeatureDoc,
             content_type = "application/geo+json"),
-        (status = 400, description = "An unknown query parameter, or `f` other than \
-            json or geojson", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown query parameter, `f` other than \
+            json or geojson, a malformed `datetime` or an unknown `crs`",
+            body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such collection, or no such feature in it",
             body = ProblemDocument, content_type = "application/problem+json"),
     )
@@ -420,12 +632,26 @@ pub(super) async fn one(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let source = source::find(&collection)?;
-    let params = QueryParams::accept(query, &["f", "datetime"])?;
+    let params = QueryParams::accept(query, &["f", "datetime", "crs"])?;
     params.format(&FEATURE_FORMATS)?;
-    let datetime = params.get("datetime").map(parse_datetime).transpose()?;
-    let snapshot = source
-        .snapshot(&state, datetime.map(|(at, _)| at), sees_contacts(&caller))
-        .await?;
+    let crs = params
+        .get("crs")
+        .map(|t| Crs::parse("crs", t))
+        .transpose()?
+        .unwrap_or(Crs::Crs84);
+    let at = match params.get("datetime").map(parse_datetime).transpose()? {
+        Some((When::Instant(at), _)) if source.time() == CollectionTime::Versions => Some(at),
+        Some((_, text)) if source.time() == CollectionTime::Versions => {
+            return Err(ApiError::bad_parameter(
+                "datetime",
+                format!("datetime: give one instant for a grid, not the interval {text:?}"),
+            ));
+        }
+        // A feature of a collection without versions is the same at any
+        // time it is asked for.
+        _ => None,
+    };
+    let snapshot = source.snapshot(&state, at, sees_contacts(&caller)).await?;
     let key = snapshot.find(&feature).ok_or_else(|| {
         ApiError::NotFound(format!(
             "the collection {:?} has no feature with id {feature:?}",
@@ -449,10 +675,9 @@ pub(super) async fn one(
     ];
     // One feature is small enough to write here.
     let mut body = Vec::new();
-    snapshot
-        .write_feature(key, &links, &mut body)
+    write_in(snapshot.as_ref(), key, &links, crs, &mut body)
         .map_err(|e| ApiError::internal("serialising a feature", e))?;
-    Ok(geojson_response(body))
+    Ok(geojson_response(body, crs))
 }
 
 /// A time as RFC 3339 in UTC to the second, e.g. `2026-05-21T08:30:00Z`.
@@ -577,25 +802,27 @@ mod tests {
         }
     }
 
-    /// Boxes: four ordered numbers within the WGS84 ranges.
+    /// Boxes: four (or six, heights ignored) ordered numbers within the
+    /// WGS84 ranges, in the axis order of their CRS.
     #[test]
     fn bboxes_are_checked() {
-        let b = parse_bbox("106.1, 34.7,106.2,34.8").expect("a valid box");
-        assert_eq!(
-            (b.min_lon, b.min_lat, b.max_lon, b.max_lat),
-            (106.1, 34.7, 106.2, 34.8)
-        );
+        let corners = |b: Bbox| (b.min_lon, b.min_lat, b.max_lon, b.max_lat);
+        let b = parse_bbox("106.1, 34.7,106.2,34.8", Crs::Crs84).expect("a valid box");
+        assert_eq!(corners(b), (106.1, 34.7, 106.2, 34.8));
+        let b = parse_bbox("106.1,34.7,0,106.2,34.8,100", Crs::Crs84).expect("a 3D box");
+        assert_eq!(corners(b), (106.1, 34.7, 106.2, 34.8));
+        let b = parse_bbox("34.7,106.1,34.8,106.2", Crs::Epsg4490).expect("latitude first");
+        assert_eq!(corners(b), (106.1, 34.7, 106.2, 34.8));
         for bad in [
             "1,2,3",
             "1,2,3,4,5",
-            "1,2,0,3,4,1",
             "a,b,c,d",
             "181,0,182,1",
             "0,-91,1,0",
             "0,2,1,1",
             "NaN,0,1,1",
         ] {
-            assert!(parse_bbox(bad).is_err(), "{bad:?}");
+            assert!(parse_bbox(bad, Crs::Crs84).is_err(), "{bad:?}");
         }
     }
 

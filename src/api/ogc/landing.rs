@@ -11,13 +11,23 @@ use crate::api::ApiError;
 use crate::api::error::ProblemDocument;
 use crate::api::extract::{BaseUrl, Query};
 
-/// The conformance classes of OGC API - Features Part 1 this API
-/// implements: Core, GeoJSON and OpenAPI 3.0 (the `service-desc` link's
-/// `/api/openapi-3.0.json`). Not HTML.
-const CONFORMS_TO: [&str; 3] = [
+/// The conformance classes this API implements: of OGC API - Features
+/// Part 1, Core, GeoJSON and OpenAPI 3.0 (the `service-desc` link's
+/// `/api/openapi-3.0.json`), not HTML; Part 2 (CRS by reference); Part 3
+/// (queryables, `filter` on items) with CQL2 text and JSON, Basic CQL2 and
+/// the advanced comparison operators (`LIKE`, `BETWEEN`, `IN`).
+const CONFORMS_TO: [&str; 11] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
 ];
 
 /// The `f` parameter of the JSON documents (landing page, conformance,
@@ -92,7 +102,7 @@ pub(super) struct Conformance {
     /// The URIs of the conformance classes implemented.
     #[serde(rename = "conformsTo")]
     #[schema(example = json!(["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]))]
-    conforms_to: [&'static str; 3],
+    conforms_to: [&'static str; 11],
 }
 
 /// The conformance classes this API implements.

@@ -66,6 +66,11 @@ impl Urls {
         format!("{}{path}", self.base)
     }
 
+    /// A collection's queryables.
+    pub(super) fn queryables(&self, collection: &str) -> String {
+        format!("{}/queryables", self.collection(collection))
+    }
+
     /// The conformance declaration.
     pub(super) fn conformance(&self) -> String {
         format!("{}/ogc/conformance", self.base)

@@ -20,6 +20,8 @@
 //! JSON, as there is no HTML encoding.
 
 mod collections;
+mod crs;
+mod filter;
 mod grid_levels;
 mod hazards;
 mod items;
@@ -56,6 +58,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/ogc/collections/{collectionId}", get(collections::one))
         .route("/ogc/collections/{collectionId}/items", get(items::list))
         .route(
+            "/ogc/collections/{collectionId}/queryables",
+            get(collections::queryables),
+        )
+        .route(
             "/ogc/collections/{collectionId}/items/{featureId}",
             get(items::one),
         )
@@ -71,6 +77,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         landing::conformance,
         collections::list,
         collections::one,
+        collections::queryables,
         items::list,
         items::one
     ),

@@ -10,6 +10,7 @@
 
 use async_trait::async_trait;
 
+use super::filter::Queryable;
 use super::grid_levels::GridLevel;
 use super::hazards::Hazards;
 use crate::api::ApiError;
@@ -20,6 +21,17 @@ use crate::state::AppState;
 /// A feature's position inside one [`Snapshot`]: meaningful only to the
 /// snapshot that returned it.
 pub(super) type FeatureKey = u32;
+
+/// What `datetime` selects in a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CollectionTime {
+    /// The collection has versions: an instant picks the version in force
+    /// then (the grids, by their revisions).
+    Versions,
+    /// Each feature has one time (a hazard's registration): an instant or
+    /// an interval picks the features whose time falls in it.
+    PerFeature,
+}
 
 /// One collection: what it is called and where its features come from.
 #[async_trait]
@@ -34,9 +46,15 @@ pub(super) trait FeatureSource: Send + Sync {
     /// A sentence or two on what the features are.
     fn description(&self) -> &'static str;
 
-    /// The features as they are now, or as they were (or will be) at
-    /// `datetime`; a collection without versions refuses a `datetime` (400
-    /// naming it). Every answer to one request comes from one snapshot, so
+    /// The properties a `filter` may name (Part 3).
+    fn queryables(&self) -> &'static [Queryable];
+
+    /// What `datetime` means for this collection.
+    fn time(&self) -> CollectionTime;
+
+    /// The features as they are now, or, for a collection of
+    /// [`CollectionTime::Versions`], as they were (or will be) at
+    /// `datetime`. Every answer to one request comes from one snapshot, so
     /// counts, pages and links agree with each other.
     /// `contacts`: whether the reader may see leaders' mobile numbers
     /// (see `api::scope::sees_contacts`).
@@ -65,6 +83,15 @@ pub(super) trait Snapshot: Send + Sync {
 
     /// The feature's id, as it appears in its URL.
     fn feature_id(&self, key: FeatureKey) -> &str;
+
+    /// The feature's id as its features write it (a number or a string),
+    /// and its flat properties, for filters.
+    fn filter_view(&self, key: FeatureKey) -> (serde_json::Value, serde_json::Value);
+
+    /// The feature's time, for a collection of [`CollectionTime::PerFeature`].
+    fn instant(&self, _key: FeatureKey) -> Option<jiff::Timestamp> {
+        None
+    }
 
     /// Append one feature as a GeoJSON Feature (RFC 7946 §3.2) with flat
     /// properties to `out`, with `links` as its `links` member unless empty.
