@@ -342,6 +342,7 @@ const MATRIX: &[Row] = &[
     ),
     ("GET", "/ogc", "/ogc", ALL),
     ("GET", "/ogc/conformance", "/ogc/conformance", ALL),
+    ("GET", "/ogc/api", "/ogc/api", ALL),
     ("GET", "/ogc/collections", "/ogc/collections", ANY),
     (
         "GET",

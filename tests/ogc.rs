@@ -185,7 +185,7 @@ async fn landing_page_links_everything_with_a_type() {
         ("self", "/ogc", "application/json"),
         (
             "service-desc",
-            "/api/openapi-3.0.json",
+            "/ogc/api",
             "application/vnd.oai.openapi+json;version=3.0",
         ),
         ("conformance", "/ogc/conformance", "application/json"),
@@ -207,7 +207,7 @@ async fn landing_page_links_everything_with_a_type() {
         versions,
         [
             (
-                format!("{BASE}/api/openapi-3.0.json").as_str(),
+                format!("{BASE}/ogc/api").as_str(),
                 "application/vnd.oai.openapi+json;version=3.0"
             ),
             (

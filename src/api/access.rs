@@ -167,6 +167,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     // OGC API - Features.
     ("GET", "/ogc", Rule::Public),
     ("GET", "/ogc/conformance", Rule::Public),
+    ("GET", "/ogc/api", Rule::Public),
     ("GET", "/ogc/collections", Rule::Needs(SeeGridMap)),
     ("GET", "/ogc/collections/{collectionId}", Rule::Collection),
     (

@@ -63,8 +63,8 @@ use tracing::Level;
 use crate::state::AppState;
 pub use error::{ApiError, PROBLEM_JSON};
 pub use openapi::{
-    OPENAPI_30_MEDIA_TYPE, OPENAPI_30_PATH, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_PATH, openapi,
-    openapi_30, to_openapi_30,
+    OPENAPI_30_MEDIA_TYPE, OPENAPI_30_PATH, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_PATH, ogc_openapi_30,
+    openapi, openapi_30, to_openapi_30,
 };
 pub use serve::{ServeLimits, serve, serve_with};
 

@@ -55,6 +55,41 @@ pub fn openapi_30() -> Value {
     to_openapi_30(serde_json::to_value(openapi()).unwrap_or(Value::Null))
 }
 
+/// The OGC API - Features part of the document as OpenAPI 3.0.3, with
+/// paths relative to the OGC landing page and that page (`{base}/ogc`) as
+/// its server: the API definition OGC clients expect at `/ogc/api`. GDAL
+/// finds an items operation's parameters (`filter-lang` among them) by the
+/// path relative to the landing page, `/collections/{collectionId}/items`.
+pub fn ogc_openapi_30(base: &str) -> Value {
+    let mut doc = openapi_30();
+    let Some(top) = doc.as_object_mut() else {
+        return doc;
+    };
+    let paths: Map<String, Value> = top
+        .get("paths")
+        .and_then(Value::as_object)
+        .map(|paths| {
+            paths
+                .iter()
+                .filter_map(|(path, item)| {
+                    let rest = path.strip_prefix("/ogc")?;
+                    let relative = if rest.is_empty() { "/" } else { rest };
+                    relative
+                        .starts_with('/')
+                        .then(|| (relative.to_owned(), item.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    top.insert("paths".into(), Value::Object(paths));
+    top.insert("servers".into(), json!([{"url": format!("{base}/ogc")}]));
+    top.insert(
+        "tags".into(),
+        json!([{"name": "ogc", "description": "OGC API - Features"}]),
+    );
+    doc
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

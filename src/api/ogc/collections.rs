@@ -99,6 +99,14 @@ fn describe(source: &dyn FeatureSource, extent: Option<Bbox>, urls: &Urls) -> Co
                 SCHEMA_JSON,
                 "The properties a filter may name",
             ),
+            // The same under the relation name of Part 3's drafts, which
+            // GDAL's OGC API driver looks for.
+            Link::new(
+                urls.queryables(id),
+                "queryables",
+                SCHEMA_JSON,
+                "The properties a filter may name",
+            ),
         ],
         extent: extent.map(|b| Extent {
             spatial: SpatialExtent {
@@ -209,8 +217,10 @@ pub(super) async fn one(
         JsonFormat,
     ),
     responses(
-        (status = 200, description = "A JSON Schema of the queryable properties",
-            body = Object, content_type = "application/schema+json"),
+        (status = 200, description = "A JSON Schema of the queryable properties \
+            (as `application/json` to a client that accepts that but not \
+            `application/schema+json`)",
+            content((Object = "application/schema+json"), (Object = "application/json"))),
         (status = 400, description = "An unknown query parameter, or `f` other than json",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No collection has this id",
@@ -221,6 +231,7 @@ pub(super) async fn queryables(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
+    headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let source = source::find(&id)?;
@@ -231,8 +242,20 @@ pub(super) async fn queryables(
         source.title(),
         source.queryables(),
     );
+    // A client that accepts JSON but not JSON Schema by name (GDAL asks
+    // for `application/geo+json, application/json`) gets the same
+    // document as plain JSON.
+    let accept = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = if accept.contains("application/json") && !accept.contains(SCHEMA_JSON) {
+        super::JSON
+    } else {
+        SCHEMA_JSON
+    };
     Ok((
-        [(axum::http::header::CONTENT_TYPE, SCHEMA_JSON)],
+        [(axum::http::header::CONTENT_TYPE, media_type)],
         doc.to_string(),
     )
         .into_response())

@@ -31,6 +31,13 @@ pub(super) fn queryables_document(id_url: String, title: &str, queryables: &[Que
         .iter()
         .map(|q| (q.name.to_owned(), json!({"type": q.kind, "title": q.title})))
         .collect();
+    // The same list in the form of Part 3's drafts, which GDAL's OGC API
+    // driver reads to decide what it may send as a filter; JSON Schema
+    // ignores a keyword it does not know.
+    let draft: Vec<Value> = queryables
+        .iter()
+        .map(|q| json!({"id": q.name, "queryable": q.name, "type": q.kind, "title": q.title}))
+        .collect();
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": id_url,
@@ -38,6 +45,7 @@ pub(super) fn queryables_document(id_url: String, title: &str, queryables: &[Que
         "title": title,
         "properties": properties,
         "additionalProperties": false,
+        "queryables": draft,
     })
 }
 
@@ -52,15 +60,17 @@ pub(super) struct Filter {
 }
 
 impl Filter {
-    /// Parse `text` in `lang` (`cql2-text`, the default, or `cql2-json`)
-    /// and check every property it names against `queryables`.
+    /// Parse `text` in `lang` (`cql2-text`, the default, or `cql2-json`;
+    /// `cql-text`, the name in the drafts of Part 3 that GDAL still sends,
+    /// is CQL2 text) and check every property it names against
+    /// `queryables`.
     pub(super) fn parse(
         text: &str,
         lang: Option<&str>,
         queryables: &[Queryable],
     ) -> Result<Filter, ApiError> {
         let expr = match lang.unwrap_or("cql2-text") {
-            "cql2-text" => cql2::parse_text(text).map_err(|e| {
+            "cql2-text" | "cql-text" => cql2::parse_text(text).map_err(|e| {
                 ApiError::bad_parameter(
                     "filter",
                     format!("filter is not valid CQL2 text ({e}): {text:?}"),

@@ -85,9 +85,9 @@ pub(super) struct ItemsParams {
     /// `population > 5000 AND name LIKE '永%'`.
     #[param(value_type = Option<String>, example = "level = 1")]
     filter: (),
-    /// `cql2-text` (the default) or `cql2-json`.
-    #[param(rename = "filter-lang", value_type = Option<String>,
-        pattern = "^(cql2-text|cql2-json)$", example = "cql2-text")]
+    /// `cql2-text` (the default) or `cql2-json`; `cql-text`, the draft's
+    /// name that GDAL sends, is read as `cql2-text`.
+    #[param(rename = "filter-lang", value_type = Option<FilterLang>, inline, example = "cql2-text")]
     filter_lang: (),
     /// The CRS of geometries in `filter`: CRS84 only.
     #[param(rename = "filter-crs", value_type = Option<String>,
@@ -110,6 +110,18 @@ pub(super) struct ItemsParams {
     /// at the instant or within the interval.
     #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
     datetime: (),
+}
+
+/// The languages `filter` is read in.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the parameter read by `Filter::parse`
+pub(super) enum FilterLang {
+    #[schema(rename = "cql2-text")]
+    Cql2Text,
+    #[schema(rename = "cql2-json")]
+    Cql2Json,
+    #[schema(rename = "cql-text")]
+    CqlText,
 }
 
 /// The `f` parameter of a single feature.

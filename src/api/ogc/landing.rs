@@ -125,3 +125,34 @@ pub(super) async fn conformance(
         conforms_to: CONFORMS_TO,
     }))
 }
+
+/// The API definition of this OGC API: OpenAPI 3.0, paths relative to the
+/// landing page (see `api::ogc_openapi_30`).
+#[utoipa::path(
+    get,
+    path = "/ogc/api",
+    operation_id = "ogc_api",
+    tag = "ogc",
+    params(JsonFormat),
+    responses(
+        (status = 200, description = "The OpenAPI 3.0 definition of the OGC API",
+            content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object),
+        (status = 400, description = "An unknown query parameter, or `f` other than json",
+            body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn api(
+    BaseUrl(base): BaseUrl,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    QueryParams::accept(query, &["f"])?.format(&["json"])?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::api::OPENAPI_30_MEDIA_TYPE,
+        )],
+        crate::api::ogc_openapi_30(&base).to_string(),
+    )
+        .into_response())
+}

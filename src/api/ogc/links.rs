@@ -102,21 +102,21 @@ impl Urls {
         Link::new(href, "self", JSON, title)
     }
 
-    /// The links to the OpenAPI document: 3.0 first (what OWSLib and GDAL
-    /// look for), then 3.1.
+    /// The links to the API definition: the OGC API's own, 3.0, first
+    /// (what OWSLib and GDAL look for), then the whole server's in 3.1.
     pub(super) fn service_descs(&self) -> [Link; 2] {
         [
             Link::new(
-                self.openapi(crate::api::OPENAPI_30_PATH),
+                format!("{}/api", self.landing()),
                 "service-desc",
                 crate::api::OPENAPI_30_MEDIA_TYPE,
-                "The OpenAPI 3.0 definition of this API",
+                "The OpenAPI 3.0 definition of this OGC API",
             ),
             Link::new(
                 self.openapi(crate::api::OPENAPI_31_PATH),
                 "service-desc",
                 crate::api::OPENAPI_31_MEDIA_TYPE,
-                "The OpenAPI 3.1 definition of this API",
+                "The OpenAPI 3.1 definition of the whole server",
             ),
         ]
     }

@@ -54,6 +54,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/ogc", get(landing::landing))
         .route("/ogc/conformance", get(landing::conformance))
+        .route("/ogc/api", get(landing::api))
         .route("/ogc/collections", get(collections::list))
         .route("/ogc/collections/{collectionId}", get(collections::one))
         .route("/ogc/collections/{collectionId}/items", get(items::list))
@@ -75,12 +76,14 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
     paths(
         landing::landing,
         landing::conformance,
+        landing::api,
         collections::list,
         collections::one,
         collections::queryables,
         items::list,
         items::one
     ),
+    components(schemas(items::FilterLang)),
     tags((name = "ogc", description = "OGC API - Features: the grids for GIS clients, \
         one collection per level"))
 )]
