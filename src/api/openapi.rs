@@ -30,7 +30,102 @@ pub const OPENAPI_31_PATH: &str = "/api/openapi.json";
 /// The address of the 3.0 document.
 pub const OPENAPI_30_PATH: &str = "/api/openapi-3.0.json";
 
-/// The OpenAPI 3.1 document of the API.
+/// The OpenAPI 3.1 document of the API, as served: the handlers'
+/// descriptions with the answers every route shares (see
+/// [`document_shared_answers`]).
+pub fn openapi_document() -> Value {
+    let mut doc = serde_json::to_value(openapi()).unwrap_or(Value::Null);
+    document_shared_answers(&mut doc);
+    doc
+}
+
+/// The statuses the layers every request passes through can answer,
+/// added to each operation that does not describe them itself, so that
+/// the document lists every status a route can answer:
+///
+/// | status | when | operations |
+/// |---|---|---|
+/// | 400 | a query, path or body that cannot be read | with parameters or a body |
+/// | 401 | a bearer token that is unknown, expired or revoked, or none where one is needed | all but Open311's (which answer 403, as GeoReport says) |
+/// | 403 | a role without the capability, or a cookie write without its CSRF token | all |
+/// | 404 | no such resource | with path parameters |
+/// | 413, 415, 422 | a body over the limit, of another type, or not of the documented shape | with a body |
+/// | 500 | the store failed | all |
+pub fn document_shared_answers(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let georeport = path.starts_with("/open311/");
+        for (method, operation) in item.iter_mut() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let Some(operation) = operation.as_object_mut() else {
+                continue;
+            };
+            let has_params = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty());
+            let has_body = operation.contains_key("requestBody");
+            let mut shared: Vec<(&str, &str)> = Vec::new();
+            if has_params || has_body {
+                shared.push((
+                    "400",
+                    "A parameter or the body cannot be read; the detail names it",
+                ));
+            }
+            if !georeport {
+                shared.push((
+                    "401",
+                    "No credential where one is needed, or a bearer token that is unknown, \
+                     expired or revoked",
+                ));
+            }
+            shared.push((
+                "403",
+                "The caller's role may not do this (a cookie session's write also needs its \
+                 CSRF token)",
+            ));
+            if path.contains('{') {
+                shared.push(("404", "No such resource"));
+            }
+            if has_body {
+                shared.push(("413", "The body is over the route's limit"));
+                shared.push(("415", "The body is not of a documented media type"));
+                shared.push(("422", "The body does not have the documented shape"));
+            }
+            shared.push(("500", "The server failed; nothing was changed"));
+            let responses = operation
+                .entry("responses")
+                .or_insert_with(|| json!({}))
+                .as_object_mut();
+            let Some(responses) = responses else { continue };
+            for (status, description) in shared {
+                if responses.contains_key(status) {
+                    continue;
+                }
+                let content = if georeport {
+                    let errors = json!({"schema": {"type": "array",
+                        "items": {"$ref": "#/components/schemas/ErrorDoc"}}});
+                    json!({"application/json": errors.clone(), "text/xml": errors})
+                } else {
+                    json!({super::PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}})
+                };
+                responses.insert(
+                    status.to_owned(),
+                    json!({"description": description, "content": content}),
+                );
+            }
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document of the API as the handlers describe it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::accounts::AccountsApi::openapi());
@@ -52,7 +147,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The same document as OpenAPI 3.0.3.
 pub fn openapi_30() -> Value {
-    to_openapi_30(serde_json::to_value(openapi()).unwrap_or(Value::Null))
+    to_openapi_30(openapi_document())
 }
 
 /// The OGC API - Features part of the document as OpenAPI 3.0.3, with
@@ -129,7 +224,7 @@ fn document(body: String, media_type: &'static str) -> Response {
         content_type = "application/vnd.oai.openapi+json;version=3.1", body = Object)),
 )]
 pub(super) async fn openapi_json() -> Response {
-    let body = serde_json::to_string(&openapi()).unwrap_or_default();
+    let body = openapi_document().to_string();
     document(body, OPENAPI_31_MEDIA_TYPE)
 }
 
@@ -320,6 +415,35 @@ mod tests {
         assert_eq!(props["const"], json!({"type": "object"}));
         // Data is left alone.
         assert_eq!(props["e"]["example"], json!({"type": ["kept", "null"]}));
+    }
+
+    /// Every operation lists the statuses the shared layers can answer:
+    /// Open311's in GeoReport's format and without 401.
+    #[test]
+    fn shared_answers_are_documented_on_every_operation() {
+        let doc = openapi_document();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("a path item") {
+                let responses = &operation["responses"];
+                let has = |status: &str| responses.get(status).is_some();
+                assert!(has("403") && has("500"), "{method} {path}");
+                if operation.get("requestBody").is_some() {
+                    assert!(has("413") && has("415") && has("422"), "{method} {path}");
+                }
+                if path.contains('{') {
+                    assert!(has("404"), "{method} {path}");
+                }
+                if path.starts_with("/open311/") {
+                    assert!(!has("401"), "{method} {path}");
+                    assert!(
+                        responses["403"]["content"].get("text/xml").is_some(),
+                        "{method} {path}"
+                    );
+                } else {
+                    assert!(has("401"), "{method} {path}");
+                }
+            }
+        }
     }
 
     #[test]

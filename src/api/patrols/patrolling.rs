@@ -96,6 +96,42 @@ pub(super) struct PatrolDoc {
     missed: usize,
 }
 
+/// The patrols of a period.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer of `list_patrols`
+pub(super) struct PatrolListDoc {
+    /// Started in the period, of the grids the caller sees.
+    patrols: Vec<PatrolSummaryDoc>,
+}
+
+/// A patrol as listed (no track, no visits).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer of `list_patrols`
+pub(super) struct PatrolSummaryDoc {
+    /// Its number.
+    id: i64,
+    /// The route walked.
+    route: i64,
+    /// The route's grid.
+    grid: String,
+    /// `day` or `night`.
+    shift: String,
+    /// The login walking it.
+    member: String,
+    /// `active` or `finished`.
+    status: String,
+    /// RFC 3339.
+    started_at: String,
+    /// RFC 3339, or null while active.
+    finished_at: Option<String>,
+    /// Metres of track.
+    track_m: f64,
+    /// Stops on the route.
+    stops: usize,
+    /// Stops visited.
+    visited: usize,
+}
+
 fn answer_patrol(patrol: &Patrol, status: StatusCode) -> Response {
     (status, axum::Json(patrol_json(patrol))).into_response()
 }
@@ -156,7 +192,7 @@ pub(super) struct PatrolListParams {
     path = "/api/patrols",
     tag = "patrols",
     params(PatrolListParams),
-    responses((status = 200, description = "Patrols (without tracks)", body = PatrolDoc))
+    responses((status = 200, description = "Patrols (without tracks)", body = PatrolListDoc))
 )]
 pub(super) async fn list_patrols(
     State(state): State<Arc<AppState>>,

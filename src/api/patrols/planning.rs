@@ -250,13 +250,25 @@ pub(super) struct RouteListParams {
     grid: Option<String>,
 }
 
+/// The saved routes as a GeoJSON FeatureCollection.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the answer of `list_routes`
+pub(super) struct RouteListDoc {
+    /// Always `FeatureCollection`.
+    #[schema(rename = "type")]
+    kind: String,
+    /// One feature per route: its way, with the route's fields as properties.
+    features: Vec<serde_json::Map<String, Value>>,
+}
+
 /// Saved routes (each the way as a LineString with its properties).
 #[utoipa::path(
     get,
     path = "/api/routes",
     tag = "patrols",
     params(RouteListParams),
-    responses((status = 200, description = "The routes", body = RouteDoc, content_type = "application/geo+json"))
+    responses((status = 200, description = "The routes, one LineString feature each",
+        body = RouteListDoc, content_type = "application/geo+json"))
 )]
 pub(super) async fn list_routes(
     State(state): State<Arc<AppState>>,
