@@ -334,11 +334,13 @@ const MATRIX: &[Row] = &[
         "/open311/v2/requests/999.json",
         SEE_INCIDENTS,
     ),
+    // Whoever submits may follow a token; a number alone would tell
+    // anyone how many incidents there are.
     (
         "GET",
         "/open311/v2/tokens/{token}",
         "/open311/v2/tokens/999.json",
-        ALL,
+        REPORTERS,
     ),
     ("GET", "/ogc", "/ogc", ALL),
     ("GET", "/ogc/conformance", "/ogc/conformance", ALL),

@@ -367,7 +367,21 @@ async fn datetime_selects_hazards_by_registration(t: &TestStore) {
             urlencode("name = '东坡' AND risk = 'major'")
         ))
         .await,
-        [b]
+        std::slice::from_ref(&b)
+    );
+    // A date is its whole day (China Standard Time), as an instant or as
+    // the end of an interval.
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+        .to_string();
+    assert_eq!(
+        page(format!("datetime={today}")).await,
+        [a.clone(), b.clone()]
+    );
+    assert_eq!(
+        page(format!("datetime=2020-01-01/{today}")).await,
+        [a.clone(), b.clone()]
     );
     // A backwards interval is refused by name.
     get(
@@ -457,6 +471,10 @@ async fn cors_opens_the_read_only_layers_and_nothing_else(t: &TestStore) {
     assert_eq!(allow(&read), origin);
     let write = send(&app, preflight("POST", "/open311/v2/requests.json")).await;
     assert_eq!(allow(&write), "");
+    // Elsewhere OPTIONS is a method like any other: 405.
+    let private_preflight = send(&app, preflight("GET", "/api/incidents")).await;
+    assert_eq!(private_preflight.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(allow(&private_preflight), "");
     let simple_post = send(
         &app,
         Request::post("/open311/v2/requests.json")

@@ -559,6 +559,20 @@ async fn errors_come_in_georeport_format_and_record_nothing(t: &TestStore) {
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "x-www-form-urlencoded",
     );
+    // A body over the limit is refused in GeoReport's format too.
+    let huge = send(
+        &app,
+        Request::post("/open311/v2/requests.json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "service_code=sanitation&description={}",
+                "x".repeat(17 * 1024 * 1024)
+            )))
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(huge.json()[0]["code"], 413);
 
     // Reading.
     let reads = [

@@ -163,7 +163,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "/open311/v2/requests/{id}",
         Rule::Needs(SeeIncidents),
     ),
-    ("GET", "/open311/v2/tokens/{token}", Rule::Public),
+    ("GET", "/open311/v2/tokens/{token}", Rule::Needs(Report)),
     // OGC API - Features.
     ("GET", "/ogc", Rule::Public),
     ("GET", "/ogc/conformance", Rule::Public),
@@ -385,7 +385,9 @@ async fn identify(
     headers: &HeaderMap,
     query_key: Option<String>,
 ) -> Result<(Option<Principal>, Option<String>), ApiError> {
-    let (secret, by_cookie) = if let Some(token) = bearer(headers).or(query_key) {
+    let header_token = bearer(headers);
+    let from_query = header_token.is_none() && query_key.is_some();
+    let (secret, by_cookie) = if let Some(token) = header_token.or(query_key) {
         (token, false)
     } else if let Some(session) = session_cookie(headers) {
         (session, true)
@@ -401,6 +403,11 @@ async fn identify(
         // A cookie carries sessions only: a token put in one would skip
         // the CSRF check, so it counts for nothing.
         Some(p) if by_cookie && p.kind != CredentialKind::Session => Ok((None, None)),
+        // A query carries API tokens only: a session's secret in a URL
+        // would end up in histories and logs.
+        Some(p) if from_query && p.kind != CredentialKind::Token => Err(unauthorized_because(
+            "api_key must be an API token, not a session",
+        )),
         Some(p) => Ok((Some(p), by_cookie.then_some(secret))),
         None if by_cookie => Ok((None, None)),
         None => Err(unauthorized_because(

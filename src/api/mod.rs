@@ -128,8 +128,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         // fallbacks' problem documents are rewritten on those paths.
         .layer(axum::middleware::from_fn(open311::georeport_errors))
         // Outside the guard, so that a page of another origin can read a
-        // 401 or 404 from a read-only layer too.
-        .layer(read_only_cors(&state))
+        // 401 or 404 from a read-only layer too; only on those layers' paths
+        // (an `OPTIONS` anywhere else is routed like any other method).
+        .layer(axum::middleware::from_fn_with_state(
+            read_only_cors(&state),
+            cors_on_read_only_layers,
+        ))
         // Routes that need more (the import) set their own limit inside this one.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -188,7 +192,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// CORS for the public read-only layers, for the origins the access
 /// settings name (read per request, so a change of settings holds at
-/// once). Only `GET` and `HEAD` (and their preflights) on
+/// once), on the routers of those layers only. Only `GET` and `HEAD` (and their preflights) on
 /// [`is_read_only_layer`] paths get an `Access-Control-Allow-Origin`:
 /// nothing that writes is ever readable, or sendable with a preflight, from
 /// another origin.
@@ -216,6 +220,24 @@ fn read_only_cors(state: &Arc<AppState>) -> tower_http::cors::CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::ACCEPT])
         .expose_headers([HeaderName::from_static("content-crs"), header::LOCATION])
         .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// Middleware: the read-only layers' paths through `cors`, every other
+/// path straight on.
+async fn cors_on_read_only_layers(
+    axum::extract::State(cors): axum::extract::State<tower_http::cors::CorsLayer>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tower::{Layer, ServiceExt};
+    if is_read_only_layer(request.uri().path()) {
+        match cors.layer(next).oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else {
+        next.run(request).await
+    }
 }
 
 /// Paths other origins may read when CORS is configured: the OGC API,

@@ -98,8 +98,10 @@ impl Crs {
         match self {
             Crs::Crs84 => LonLat::new(a, b),
             Crs::Epsg4326 | Crs::Epsg4490 => LonLat::new(b, a),
+            // The world's edge, 20037508.342789244 m, comes back a hair
+            // past 180°: clamp what rounding put there.
             Crs::Epsg3857 => LonLat::new(
-                (a / MERCATOR_RADIUS).to_degrees(),
+                clamp_rounding((a / MERCATOR_RADIUS).to_degrees(), 180.0),
                 (2.0 * (b / MERCATOR_RADIUS).exp().atan() - std::f64::consts::FRAC_PI_2)
                     .to_degrees(),
             ),
@@ -150,6 +152,15 @@ impl Crs {
     }
 }
 
+/// `v` within `limit` of ±`limit` if only rounding put it beyond.
+fn clamp_rounding(v: f64, limit: f64) -> f64 {
+    if v.abs() > limit && v.abs() - limit < 1e-9 {
+        limit.copysign(v)
+    } else {
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +186,14 @@ mod tests {
         assert!((y - 4_129_958.83).abs() < 0.01, "{y}");
         let back = Crs::Epsg3857.to_lonlat(x, y);
         assert!((back.lon - 106.14).abs() < 1e-9 && (back.lat - 34.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_web_mercator_world_box_is_the_world() {
+        let edge = 20_037_508.342_789_244;
+        let b = Crs::Epsg3857.bbox_to_crs84([-edge, -edge, edge, edge]);
+        assert_eq!((b.min_lon, b.max_lon), (-180.0, 180.0));
+        assert!((b.max_lat - MERCATOR_MAX_LAT).abs() < 1e-9, "{}", b.max_lat);
     }
 
     #[test]

@@ -13,6 +13,15 @@ use serde_json::{Map, Value, json};
 
 use crate::api::ApiError;
 
+/// The longest `filter` read, in bytes: a page of conditions. Longer ones
+/// are refused before parsing, as are ones nested deeper than
+/// [`MAX_FILTER_DEPTH`]: the parser recurses once per level, on a worker
+/// thread's stack.
+pub(super) const MAX_FILTER_BYTES: usize = 4096;
+
+/// The deepest nesting of parentheses and `NOT`s a `filter` may have.
+pub(super) const MAX_FILTER_DEPTH: usize = 32;
+
 /// One queryable property of a collection.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Queryable {
@@ -69,6 +78,21 @@ impl Filter {
         lang: Option<&str>,
         queryables: &[Queryable],
     ) -> Result<Filter, ApiError> {
+        if text.len() > MAX_FILTER_BYTES {
+            return Err(ApiError::bad_parameter(
+                "filter",
+                format!(
+                    "filter is {} bytes long; at most {MAX_FILTER_BYTES} are read",
+                    text.len()
+                ),
+            ));
+        }
+        if nesting(text) > MAX_FILTER_DEPTH {
+            return Err(ApiError::bad_parameter(
+                "filter",
+                format!("filter nests parentheses or NOTs more than {MAX_FILTER_DEPTH} deep"),
+            ));
+        }
         let expr = match lang.unwrap_or("cql2-text") {
             "cql2-text" | "cql-text" => cql2::parse_text(text).map_err(|e| {
                 ApiError::bad_parameter(
@@ -115,19 +139,43 @@ impl Filter {
         })
     }
 
-    /// Whether a feature with this id and these properties passes. An
-    /// expression that cannot be evaluated on it (comparing text with a
+    /// Whether a feature with this id and these properties passes (a
+    /// comparison with a null property is not a match). An expression that
+    /// cannot be evaluated to true or false on it (comparing text with a
     /// number, say) is a 400: it would fail on every feature alike.
     pub(super) fn matches(&self, id: Value, properties: Value) -> Result<bool, ApiError> {
         let feature = json!({"id": id, "properties": properties});
-        match self.expr.clone().reduce(Some(&feature)) {
-            Ok(reduced) => Ok(reduced.is_true()),
+        match self.expr.clone().matches(Some(&feature)) {
+            Ok(passes) => Ok(passes),
             Err(e) => Err(ApiError::bad_parameter(
                 "filter",
                 format!("filter cannot be evaluated on this collection's features: {e}"),
             )),
         }
     }
+}
+
+/// How deep a CQL2 text nests: parentheses, and `NOT`s in a row, outside
+/// string literals (an upper bound: every `NOT` counts as a level).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest, mut nots, mut in_string) = (0usize, 0usize, 0usize, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => in_string = !in_string,
+            '(' if !in_string => depth += 1,
+            ')' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if !in_string
+            && text[i..]
+                .get(..3)
+                .is_some_and(|w| w.eq_ignore_ascii_case("not"))
+        {
+            nots += 1;
+        }
+        deepest = deepest.max(depth + nots);
+    }
+    deepest
 }
 
 /// Every property name an expression refers to.
@@ -185,6 +233,31 @@ mod tests {
         assert!(passes("code IS NULL", p.clone()));
         assert!(passes("name IN ('红堡镇', '永清镇')", p.clone()));
         assert!(passes("population BETWEEN 5000 AND 6000", p));
+    }
+
+    #[test]
+    fn long_deep_or_mistyped_filters_are_400() {
+        let deep = format!("{}name = 'x'{}", "(".repeat(1000), ")".repeat(1000));
+        assert!(Filter::parse(&deep, None, &QUERYABLES).is_err());
+        let nots = format!("{}name = 'x'", "NOT ".repeat(1000));
+        assert!(Filter::parse(&nots, None, &QUERYABLES).is_err());
+        let long = format!("name IN ({})", vec!["'x'"; 2000].join(","));
+        assert!(Filter::parse(&long, None, &QUERYABLES).is_err());
+        let mistyped = Filter::parse("name > 5", None, &QUERYABLES).expect("parses");
+        assert!(
+            mistyped
+                .matches(json!("g"), json!({"name": "永清镇"}))
+                .is_err()
+        );
+        // Nesting in a literal counts for nothing.
+        assert!(
+            Filter::parse(
+                "name = '((((((((((((((((((((((((((((((((((('",
+                None,
+                &QUERYABLES
+            )
+            .is_ok()
+        );
     }
 
     #[test]

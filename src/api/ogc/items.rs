@@ -102,12 +102,14 @@ pub(super) struct ItemsParams {
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
     #[param(value_type = Option<String>, pattern = "^(json|geojson)$", example = "json")]
     f: (),
-    /// An instant (RFC 3339, or a date, meaning its first moment in China
-    /// Standard Time) or an interval `start/end` (either end `..` or empty
-    /// for open). The grid collections: the grids in force at the instant,
-    /// past or scheduled, instead of now (an interval is refused: a grid
-    /// collection has one version at a time). `hazards`: those registered
-    /// at the instant or within the interval.
+    /// An instant (RFC 3339, or a date in China Standard Time) or an
+    /// interval `start/end` (either end `..` or empty for open). The grid
+    /// collections: the grids in force at the instant (a date: its first
+    /// moment), past or scheduled, instead of now (an interval is refused:
+    /// a grid collection has one version at a time). `hazards`: those
+    /// registered within the instant's span (a date: that day; a time
+    /// without a fraction: that second) or the interval (an end given as
+    /// a date includes that day).
     #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
     datetime: (),
 }
@@ -194,19 +196,42 @@ struct ItemsRequest {
 /// What `datetime` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum When {
-    Instant(Timestamp),
+    /// An instant, and the end of the span its text names: a date is its
+    /// whole day, a time its second (or, with a fraction, that instant).
+    Instant(Timestamp, Timestamp),
+    /// From, and until (exclusive; a date as the end includes its day).
     /// Either end open (`..` or empty).
     Interval(Option<Timestamp>, Option<Timestamp>),
 }
 
 impl When {
-    /// Whether `t` falls in it (ends included).
+    /// Whether `t` falls in it.
     fn contains(self, t: Timestamp) -> bool {
         match self {
-            When::Instant(at) => t == at,
-            When::Interval(from, to) => from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e),
+            When::Instant(from, until) => t >= from && t < until,
+            When::Interval(from, until) => {
+                from.is_none_or(|f| t >= f) && until.is_none_or(|u| t < u)
+            }
         }
     }
+}
+
+/// A moment as `datetime` gives it, and the end of the span its text
+/// names (exclusive).
+fn moment_span(text: &str) -> Result<(Timestamp, Timestamp), ApiError> {
+    let text = text.trim();
+    let at = crate::api::params::parse_moment("datetime", text)?;
+    let length = if !text.contains('T') && !text.contains('t') {
+        jiff::SignedDuration::from_hours(24)
+    } else if text.contains('.') {
+        jiff::SignedDuration::from_nanos(1)
+    } else {
+        jiff::SignedDuration::from_secs(1)
+    };
+    let until = at.checked_add(length).map_err(|_| {
+        ApiError::bad_parameter("datetime", format!("datetime: {text:?} is out of range"))
+    })?;
+    Ok((at, until))
 }
 
 impl ItemsRequest {
@@ -267,7 +292,7 @@ impl ItemsRequest {
     /// The instant of the version to read, for a collection with versions.
     fn version_at(&self, source: &dyn FeatureSource) -> Option<Timestamp> {
         match (&self.datetime, source.time()) {
-            (Some((When::Instant(at), _)), CollectionTime::Versions) => Some(*at),
+            (Some((When::Instant(at, _), _)), CollectionTime::Versions) => Some(*at),
             _ => None,
         }
     }
@@ -309,19 +334,22 @@ impl ItemsRequest {
 /// `datetime`: an instant (RFC 3339, or a date) or an interval
 /// `start/end` whose ends may be open (`..` or empty).
 fn parse_datetime(s: &str) -> Result<(When, String), ApiError> {
-    let moment = |t: &str| crate::api::params::parse_moment("datetime", t.trim());
     let when = match s.split_once('/') {
-        None => When::Instant(moment(s)?),
+        None => {
+            let (at, until) = moment_span(s)?;
+            When::Instant(at, until)
+        }
         Some((from, to)) => {
-            let end = |t: &str| -> Result<Option<Timestamp>, ApiError> {
+            let end = |t: &str| -> Result<Option<(Timestamp, Timestamp)>, ApiError> {
                 match t.trim() {
                     "" | ".." => Ok(None),
-                    t => moment(t).map(Some),
+                    t => moment_span(t).map(Some),
                 }
             };
-            let (from, to) = (end(from)?, end(to)?);
+            let from = end(from)?.map(|(start, _)| start);
+            let to = end(to)?.map(|(_, until)| until);
             if let (Some(f), Some(t)) = (from, to)
-                && f > t
+                && f >= t
             {
                 return Err(ApiError::bad_parameter(
                     "datetime",
@@ -652,7 +680,7 @@ pub(super) async fn one(
         .transpose()?
         .unwrap_or(Crs::Crs84);
     let at = match params.get("datetime").map(parse_datetime).transpose()? {
-        Some((When::Instant(at), _)) if source.time() == CollectionTime::Versions => Some(at),
+        Some((When::Instant(at, _), _)) if source.time() == CollectionTime::Versions => Some(at),
         Some((_, text)) if source.time() == CollectionTime::Versions => {
             return Err(ApiError::bad_parameter(
                 "datetime",

@@ -94,7 +94,7 @@ fn write_element(writer: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
         Value::Null => None,
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(xml_chars(s)),
         Value::Array(_) | Value::Object(_) => None,
     };
     let _ = writer.write_event(Event::Start(BytesStart::new(name)));
@@ -117,6 +117,20 @@ fn write_element(writer: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
         }
     }
     let _ = writer.write_event(Event::End(BytesEnd::new(name)));
+}
+
+/// Text with every character XML 1.0 cannot carry (control characters
+/// other than tab, newline and carriage return; unpaired surrogates cannot
+/// occur in a Rust string) replaced by U+FFFD, so that one resident's
+/// stray byte never makes a whole list unreadable.
+fn xml_chars(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
 }
 
 /// The element name of one item of a list element, as the spec's XML
@@ -275,6 +289,12 @@ mod tests {
              <description>a &lt; b &amp; &quot;c&quot;</description>\
              <account_id></account_id><lat>34.5</lat></request></service_requests>"
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_xml() {
+        let xml = to_xml("a", &serde_json::json!("bell\u{7}tab\tend"));
+        assert!(xml.ends_with("<a>bell\u{FFFD}tab\tend</a>"), "{xml}");
     }
 
     #[test]

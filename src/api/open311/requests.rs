@@ -31,6 +31,9 @@ const MAX_REQUESTS: u32 = 1000;
 /// days).
 const WINDOW: SignedDuration = SignedDuration::from_hours(90 * 24);
 
+/// The longest `address_string` read, in characters.
+const MAX_ADDRESS_CHARS: usize = 200;
+
 /// The most ids one `service_request_id` list may name.
 const MAX_IDS: usize = 1000;
 
@@ -38,8 +41,8 @@ const MAX_IDS: usize = 1000;
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // documents the form read by `create`
 pub(super) struct CreateForm {
-    /// An API token of a login that may report.
-    api_key: String,
+    /// An API token of a login that may report (or send a bearer token).
+    api_key: Option<String>,
     /// This server's jurisdiction (optional).
     jurisdiction_id: Option<String>,
     /// The service (category) code.
@@ -206,6 +209,11 @@ fn number(form: &[(String, String)], name: &str) -> Result<f64, Open311Error> {
 /// `address_id` names, else inside the grid `address_string` names. A
 /// place outside the county is refused.
 fn place(form: &[(String, String)], index: &GridIndex) -> Result<(LonLat, InputCrs), Open311Error> {
+    if field(form, "address_string").is_some_and(|a| a.chars().count() > MAX_ADDRESS_CHARS) {
+        return Err(bad(format!(
+            "address_string is longer than {MAX_ADDRESS_CHARS} characters"
+        )));
+    }
     let (point, crs) = if field(form, "lat").is_some() || field(form, "long").is_some() {
         let crs = field(form, "crs")
             .map(InputCrs::parse)
@@ -291,7 +299,9 @@ pub(super) async fn create(
     caller: Caller,
     uri: Uri,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    // The API's extractor: a body over the limit is a problem document,
+    // which `georeport_errors` rewrites like every other.
+    crate::api::extract::Body(body): crate::api::extract::Body,
 ) -> Result<Response, Open311Error> {
     let format = Format::of(uri.path());
     create_in(&state, &caller, &headers, &body, format)
@@ -309,17 +319,6 @@ async fn create_in(
     let form = strict_form(headers, body)?;
     check_jurisdiction(state, field(&form, "jurisdiction_id"), format)?;
     let reporter_account = reporting_account(state, caller, field(&form, "api_key")).await?;
-    crate::api::incidents::take_report(state, &reporter_account, &caller.source).map_err(|e| {
-        let retry_after_secs = match &e {
-            crate::api::ApiError::TooManyRequests {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
-            _ => None,
-        };
-        let mut error = Open311Error::new(StatusCode::TOO_MANY_REQUESTS, e.to_string());
-        error.retry_after_secs = retry_after_secs;
-        error
-    })?;
     let service = field(&form, "service_code")
         .ok_or_else(|| bad("service_code was not provided".into()))?
         .to_owned();
@@ -338,6 +337,19 @@ async fn create_in(
         ));
     };
     let (point, crs) = place(&form, &state.index())?;
+    // Counted once the request is whole: a client correcting a refused
+    // field does not use up its rate.
+    crate::api::incidents::take_report(state, &reporter_account, &caller.source).map_err(|e| {
+        let retry_after_secs = match &e {
+            crate::api::ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut error = Open311Error::new(StatusCode::TOO_MANY_REQUESTS, e.to_string());
+        error.retry_after_secs = retry_after_secs;
+        error
+    })?;
     let name = [field(&form, "first_name"), field(&form, "last_name")]
         .into_iter()
         .flatten()
