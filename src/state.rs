@@ -26,6 +26,10 @@ use crate::workflow::Status;
 /// How often a server looks for changes other processes committed.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
+/// The Open311 `jurisdiction_id` a server answers to unless configured
+/// (`--open311-jurisdiction`).
+pub const OPEN311_DEFAULT_JURISDICTION: &str = "wangge";
+
 /// Shared state; cheap to clone through its `Arc`.
 pub struct AppState {
     store: Arc<dyn Store>,
@@ -117,9 +121,7 @@ impl AppState {
             accounts: Arc::new(Accounts::new(store.clone())),
             access: RwLock::new(Arc::new(AccessSettings::default())),
             report_rate: Current::new(Arc::new(ReportRate::default())),
-            open311_jurisdiction: Current::new(Arc::new(
-                crate::api::OPEN311_DEFAULT_JURISDICTION.to_owned(),
-            )),
+            open311_jurisdiction: Current::new(Arc::new(OPEN311_DEFAULT_JURISDICTION.to_owned())),
             store,
             index,
             tiles,

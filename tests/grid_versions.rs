@@ -412,8 +412,9 @@ async fn a_scheduled_change_guards_its_grids_until_cancelled(t: &TestStore) {
             "/ogc/collections/basic-grids/items?datetime=2026-01-01T00:00:00Z/..",
             "datetime",
         ),
+        // A grid collection holds one version at a time: no intervals.
         (
-            "/ogc/collections/hazards/items?datetime=2026-01-01",
+            "/ogc/collections/towns/items?datetime=2026-01-01/2026-02-01",
             "datetime",
         ),
     ] {

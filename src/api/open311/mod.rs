@@ -45,7 +45,7 @@ use format::{Format, Open311Error};
 pub const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
 
 /// The jurisdiction id a server answers to unless configured otherwise.
-pub const DEFAULT_JURISDICTION: &str = "wangge";
+pub const DEFAULT_JURISDICTION: &str = crate::state::OPEN311_DEFAULT_JURISDICTION;
 
 /// The routes of this resource.
 pub(super) fn routes() -> Router<Arc<AppState>> {
