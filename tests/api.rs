@@ -785,6 +785,35 @@ async fn unknown_paths_and_methods_are_problems() {
     a.problem(StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// An optional query parameter left blank is absent (a form's empty field,
+/// a generated client's unset one); a required one left blank is missing.
+#[tokio::test]
+async fn blank_query_parameters_are_absent() {
+    let (_dir, _state, app) = app().await;
+    let all = get(&app, "/api/grids").await.expect(StatusCode::OK);
+    let blank = get(&app, "/api/grids?level=&parent=&bbox=&as_of=")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(blank, all);
+    let hazards = get(&app, "/api/hazards?grid=&category=&bbox=&due=").await;
+    assert_eq!(hazards.status, StatusCode::OK);
+    let incidents = get(
+        &app,
+        "/api/incidents?status=&category=&grid=&tier=&from=&bbox=",
+    )
+    .await;
+    assert_eq!(incidents.status, StatusCode::OK);
+    let missing = get(&app, "/api/locate?lon=&lat=34.65")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert!(
+        missing["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("lon")),
+        "{missing}"
+    );
+}
+
 /// The OpenAPI document parses and describes every path, method and the problem schema.
 #[tokio::test]
 async fn openapi_lists_every_path() {

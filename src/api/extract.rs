@@ -27,7 +27,10 @@ where
     }
 }
 
-/// A query string, as `axum::extract::Query`.
+/// A query string, as `axum::extract::Query`, except that a parameter
+/// with an empty value (`?grid=&category=`, as forms and generated clients
+/// send an optional field left blank) counts as absent: optional means
+/// blank is fine, and a required one is then missing, by name.
 pub(super) struct Query<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for Query<T>
@@ -37,11 +40,26 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) =
-            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(pairs) =
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)?;
+        let kept: Vec<String> = pairs
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+            .collect();
+        let uri: axum::http::Uri = format!("/?{}", kept.join("&"))
+            .parse()
+            .map_err(|_| ApiError::BadRequest("the query string cannot be read".into()))?;
+        let axum::extract::Query(value) = axum::extract::Query::<T>::try_from_uri(&uri)?;
         Ok(Query(value))
     }
+}
+
+/// Percent-encode a query name or value again (every byte but the
+/// unreserved ones).
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The raw body, whatever its content type, within the route's body limit.
