@@ -100,7 +100,7 @@ pub(super) struct ItemsParams {
     #[param(value_type = Option<u32>, minimum = 0, default = 0, example = 0)]
     offset: (),
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
-    #[param(value_type = Option<String>, pattern = "^(json|geojson)$", example = "json")]
+    #[param(value_type = Option<String>, pattern = "^(json|geojson)?$", example = "json")]
     f: (),
     /// An instant (RFC 3339, or a date in China Standard Time) or an
     /// interval `start/end` (either end `..` or empty for open). The grid
@@ -132,7 +132,7 @@ pub(super) enum FilterLang {
 #[allow(dead_code)]
 pub(super) struct FeatureFormat {
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
-    #[param(value_type = Option<String>, pattern = "^(json|geojson)$", example = "json")]
+    #[param(value_type = Option<String>, pattern = "^(json|geojson)?$", example = "json")]
     f: (),
     /// As for the items: the grid as it was (or will be) at this instant.
     #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]

@@ -36,8 +36,9 @@ const CONFORMS_TO: [&str; 11] = [
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub(super) struct JsonFormat {
-    /// The encoding: `json`, the only one (also the default).
-    #[param(value_type = Option<String>, pattern = "^json$", example = "json")]
+    /// The encoding: `json`, the only one (also the default, and what a
+    /// blank `f=` means).
+    #[param(value_type = Option<String>, pattern = "^(json)?$", example = "json")]
     f: (),
 }
 
