@@ -814,6 +814,20 @@ async fn blank_query_parameters_are_absent() {
     );
 }
 
+/// An incident list offset beyond what the stores count in is refused by
+/// name, as the document's maximum says.
+#[tokio::test]
+async fn an_offset_beyond_64_bits_is_refused() {
+    let (_dir, _state, app) = app().await;
+    let refused = get(&app, "/api/incidents?offset=9223372036854775808")
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(refused["parameter"], "offset", "{refused}");
+    get(&app, "/api/incidents?offset=9223372036854775807")
+        .await
+        .expect(StatusCode::OK);
+}
+
 /// The OpenAPI document parses and describes every path, method and the problem schema.
 #[tokio::test]
 async fn openapi_lists_every_path() {

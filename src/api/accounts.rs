@@ -511,6 +511,7 @@ pub(super) struct AuditParams {
     /// Entries numbered below this (the previous page's `next`).
     before: Option<i64>,
     /// At most this many (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// `json` (default) or `csv` (an export).
     format: Option<String>,

@@ -45,8 +45,10 @@ pub(super) struct ListParams {
     /// `true`: only open incidents past their deadline.
     overdue: Option<bool>,
     /// Page size, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// Incidents to skip.
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     offset: Option<u64>,
 }
 
@@ -147,9 +149,18 @@ impl ListRequest {
                         })?;
                 }
                 "offset" => {
+                    // The stores count in 64-bit signed integers: a larger
+                    // offset is refused rather than wrapped.
                     request.offset = value
-                        .parse()
-                        .map_err(|_| bad(format!("a whole number, got {value:?}")))?;
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| i64::try_from(*n).is_ok())
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "a whole number from 0 to {}, got {value:?}",
+                                i64::MAX
+                            ))
+                        })?;
                 }
                 _ => unreachable!("every name in NAMES is handled"),
             }

@@ -26,6 +26,7 @@ use crate::state::AppState;
 #[allow(dead_code)]
 pub(super) struct StatsParams {
     /// Group by the grids of this level, 1 (towns, default) to 5.
+    #[param(minimum = 1, maximum = 5)]
     level: Option<u8>,
     /// Reported at or after (RFC 3339).
     from: Option<String>,

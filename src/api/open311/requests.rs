@@ -653,7 +653,8 @@ fn parse_id(s: &str) -> Result<IncidentId, Open311Error> {
     operation_id = "open311_request",
     tag = "open311",
     params(
-        ("service_request_id" = String, Path, description = "The request's id", example = "1"),
+        ("service_request_id" = String, Path, description = "The request's id",
+            pattern = "^[1-9][0-9]{0,17}$", example = "1"),
         ("format" = super::services::FormatDoc, Path, description = "`json` or `xml`"),
         ("jurisdiction_id" = Option<String>, Query, description = "This server's jurisdiction"),
         ("api_key" = Option<String>, Query, description = "An API token that may see incidents"),
@@ -712,7 +713,8 @@ pub(super) async fn one(
     operation_id = "open311_token",
     tag = "open311",
     params(
-        ("token" = String, Path, description = "A token from a submission", example = "1"),
+        ("token" = String, Path, description = "A token from a submission",
+            pattern = "^[1-9][0-9]{0,17}$", example = "1"),
         ("format" = super::services::FormatDoc, Path, description = "`json` or `xml`"),
         ("jurisdiction_id" = Option<String>, Query, description = "This server's jurisdiction"),
     ),
