@@ -15,7 +15,7 @@ use wangge::store::Backend;
 
 use support::TestStore;
 use support::four_towns::four_towns_app;
-use support::http::{get, get_with, send};
+use support::http::{get, get_with, send, urlencode};
 
 conformance!(
     features_come_in_the_crs_asked_for,
@@ -140,18 +140,6 @@ fn mercator(lon: f64, lat: f64) -> (f64, f64) {
             .tan()
             .ln(),
     )
-}
-
-/// Percent-encode a query value.
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Which grids of the JSON API a filter should keep, by their properties.

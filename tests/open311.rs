@@ -14,7 +14,7 @@ use wangge::store::Backend;
 
 use support::TestStore;
 use support::four_towns::four_towns_app;
-use support::http::{Answer, get, get_with, post_change, send};
+use support::http::{Answer, get, get_with, post_change, send, urlencode};
 
 conformance!(
     services_are_the_categories,
@@ -45,18 +45,6 @@ async fn post_form(app: &Router, uri: &str, fields: &[(&str, &str)]) -> Answer {
             .expect("a request"),
     )
     .await
-}
-
-/// Percent-encode everything but unreserved characters.
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn services_are_the_categories(t: &TestStore) {

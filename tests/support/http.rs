@@ -220,3 +220,16 @@ pub async fn log_in(app: &Router, login: &str, password: &str) -> Answer {
     )
     .await
 }
+
+/// Percent-encode a query value: everything but unreserved characters.
+#[allow(dead_code)]
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
