@@ -119,7 +119,7 @@ const MATRIX: &[Row] = &[
     ),
     (
         "DELETE",
-        "/api/users/{id}/tokens/{token}",
+        "/api/users/{id}/tokens/{token_id}",
         "/api/users/999/tokens/1",
         ADMIN,
     ),

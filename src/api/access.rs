@@ -76,7 +76,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/users/{id}/tokens", Rule::Needs(ManageUsers)),
     (
         "DELETE",
-        "/api/users/{id}/tokens/{token}",
+        "/api/users/{id}/tokens/{token_id}",
         Rule::Needs(ManageUsers),
     ),
     ("GET", "/api/audit", Rule::Needs(ManageUsers)),

@@ -19,6 +19,7 @@ use super::ApiError;
 use super::access::{Caller, SESSION_COOKIE, session_cookie};
 use super::error::ProblemDocument;
 use super::extract::{Json, Query};
+use super::value_schemas::{CapabilityName, RoleName};
 use crate::model::account::{
     AuditEntry, Capability, Credential, Role, Scope, User, UserDraft, UserId,
 };
@@ -39,7 +40,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/users", get(list_users).post(create_user))
         .route("/api/users/{id}", get(one_user).patch(change_user))
         .route("/api/users/{id}/tokens", get(list_tokens).post(issue_token))
-        .route("/api/users/{id}/tokens/{token}", delete(revoke_token))
+        .route("/api/users/{id}/tokens/{token_id}", delete(revoke_token))
         .route("/api/audit", get(audit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -246,13 +247,17 @@ async fn list_users(State(state): State<Arc<AppState>>) -> Result<Response, ApiE
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NewUserBody {
+    #[schema(min_length = 1)]
     login: String,
     #[serde(default)]
     display_name: String,
+    #[schema(value_type = RoleName)]
     role: String,
     /// `county`, `grid:ID` or `department:NAME`
+    #[schema(pattern = "^(county|grid:.+|department:.+)$")]
     scope: String,
-    /// At least 10 characters.
+    /// At least 10 characters, at most 1024 bytes.
+    #[schema(min_length = 10, max_length = 1024)]
     password: String,
 }
 
@@ -306,11 +311,16 @@ pub(super) struct UserChangeBody {
     /// The version the user was read at.
     version: i64,
     display_name: Option<String>,
+    #[schema(value_type = Option<RoleName>)]
     role: Option<String>,
+    /// `county`, `grid:ID` or `department:NAME`
+    #[schema(pattern = "^(county|grid:.+|department:.+)$")]
     scope: Option<String>,
     /// Disabling ends every session and token of theirs.
     disabled: Option<bool>,
-    /// A new password (ends every session and token of theirs).
+    /// A new password, 10 characters to 1024 bytes (ends every session and
+    /// token of theirs).
+    #[schema(min_length = 10, max_length = 1024)]
     password: Option<String>,
 }
 
@@ -419,9 +429,11 @@ pub(super) struct TokenBody {
     #[serde(default)]
     label: String,
     /// How many days it lasts (1 to 366).
+    #[schema(minimum = 1, maximum = 366)]
     days: i64,
     /// Capabilities to limit it to; all the role allows when absent.
     #[serde(default)]
+    #[schema(value_type = Vec<CapabilityName>)]
     capabilities: Vec<String>,
 }
 
@@ -474,10 +486,10 @@ async fn issue_token(
         .into_response())
 }
 
-/// `DELETE /api/users/{id}/tokens/{token}`.
-#[utoipa::path(delete, path = "/api/users/{id}/tokens/{token}", tag = "accounts",
+/// `DELETE /api/users/{id}/tokens/{token_id}`.
+#[utoipa::path(delete, path = "/api/users/{id}/tokens/{token_id}", tag = "accounts",
     params(("id" = i64, Path, description = "The user's number"),
-        ("token" = i64, Path, description = "The token's number")),
+        ("token_id" = i64, Path, description = "The token's number")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 404, description = "No such user or live token", body = ProblemDocument,
@@ -514,6 +526,7 @@ pub(super) struct AuditParams {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// `json` (default) or `csv` (an export).
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
 }
 
@@ -529,7 +542,8 @@ pub(super) struct AuditPage {
 /// `GET /api/audit`: the audit trail, newest first (JSON or CSV).
 #[utoipa::path(get, path = "/api/audit", tag = "accounts", params(AuditParams),
     responses(
-        (status = 200, description = "A page of entries", body = AuditPage),
+        (status = 200, description = "A page of entries, or with `format=csv` the page as CSV",
+            content((AuditPage = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter is wrong", body = ProblemDocument,
             content_type = "application/problem+json"),
     ))]

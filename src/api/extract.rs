@@ -22,8 +22,46 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(Json(value))
+        // Read as JSON first (content type, syntax: axum's checks and
+        // messages), then into `T`, naming the member that does not fit.
+        let axum::Json(mut value) =
+            axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        integral_floats_to_integers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Json)
+            .map_err(|e| {
+                ApiError::UnprocessableEntity(format!(
+                    "Failed to deserialize the JSON body into the target type: {e}"
+                ))
+            })
+    }
+}
+
+/// The largest magnitude below which every integer is exact in an `f64`.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// Rewrite numbers written with a zero fraction (`196.0`, `1e3`) as
+/// integers. JSON has one number type and JSON Schema counts `196.0` as an
+/// integer, as do JavaScript and generated clients; serde would refuse it
+/// for an integer field. Floats stay floats for `f64` fields either way.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < EXACT_INTEGERS
+            {
+                // Exact: |f| < 2^53.
+                #[allow(clippy::cast_possible_truncation)]
+                let int = f as i64;
+                *value = serde_json::Value::from(int);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(members) => {
+            members.values_mut().for_each(integral_floats_to_integers)
+        }
+        _ => {}
     }
 }
 
@@ -183,4 +221,22 @@ pub(super) async fn vary_by_base_url(mut response: Response) -> Response {
         .headers_mut()
         .append(header::VARY, HeaderValue::from_static(BASE_URL_VARY));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integral_floats_to_integers;
+    use serde_json::json;
+
+    #[test]
+    fn integral_floats_become_integers_and_others_stay() {
+        let mut body = json!({"version": 3.0, "days": 1e2, "radius_m": 12.5,
+            "deep": [{"n": -4.0}], "huge": 1e300, "text": "7.0"});
+        integral_floats_to_integers(&mut body);
+        assert_eq!(
+            body,
+            json!({"version": 3, "days": 100, "radius_m": 12.5,
+                "deep": [{"n": -4}], "huge": 1e300, "text": "7.0"})
+        );
+    }
 }

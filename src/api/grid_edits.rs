@@ -5,6 +5,7 @@
 //! or applied in one transaction like an import.
 
 use super::access::Caller;
+use super::value_schemas::OptionalMoment;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -85,7 +86,7 @@ struct EditBody {
     /// that date and applied to the current grids, moving open cases, when
     /// it comes.
     #[serde(default)]
-    #[schema(example = "2027-01-01")]
+    #[schema(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     effective: Option<String>,
 }
 

@@ -7,6 +7,7 @@
 //! is the `as_of` parameter of the grid, locate and tile routes.
 
 use super::access::Caller;
+use super::value_schemas::{Moment, OptionalMoment};
 use std::sync::Arc;
 
 use axum::Router;
@@ -263,11 +264,12 @@ struct RestoreBody {
     /// Restore the grids in force at this moment: an RFC 3339 time, or a
     /// date (its first moment in China Standard Time). A revision's
     /// `effective_at` restores the grids as that revision left them.
-    #[schema(example = "2026-12-01T09:30:00+08:00")]
+    #[schema(value_type = Moment, example = "2026-12-01T09:30:00+08:00")]
     as_of: String,
-    /// When the restore takes effect: absent or not later than now, at
-    /// once; later, scheduled.
+    /// When the restore takes effect (as `as_of`): absent or not later than
+    /// now, at once; later, scheduled.
     #[serde(default)]
+    #[schema(value_type = Option<OptionalMoment>)]
     effective: Option<String>,
     /// Why, kept with the revision (at most 500 characters).
     #[serde(default)]

@@ -20,6 +20,7 @@ use super::extract::{Body, Path, Query};
 use super::grid_files::{attachment, format_of_body, parse_crs, parse_format};
 use super::params::index_as_of;
 use super::scope::sees_contacts;
+use super::value_schemas::{OptionalMoment, WgsBbox};
 use crate::geom::Bbox;
 use crate::geom::PlanningCrs;
 use crate::index::{GridIndex, GridIx};
@@ -68,12 +69,12 @@ struct ListQuery {
     parent: Option<String>,
     /// `minLon,minLat,maxLon,maxLat` in WGS84 degrees: only grids whose
     /// boundary intersects this box (touching its edge counts).
-    #[param(example = "106.10,34.70,106.20,34.76")]
+    #[param(value_type = Option<WgsBbox>, example = "106.10,34.70,106.20,34.76")]
     bbox: Option<String>,
     /// Answer with the grids in force at this moment instead of now: an
     /// RFC 3339 time, or a date (its first moment in China Standard Time);
     /// past, or a date a scheduled change takes effect.
-    #[param(value_type = Option<String>, example = "2027-01-01")]
+    #[param(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     as_of: Option<String>,
 }
 
@@ -84,7 +85,7 @@ pub(super) struct AsOfQuery {
     /// Answer with the grids in force at this moment instead of now: an
     /// RFC 3339 time, or a date (its first moment in China Standard Time);
     /// past, or a date a scheduled change takes effect.
-    #[param(value_type = Option<String>, example = "2027-01-01")]
+    #[param(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     pub(super) as_of: Option<String>,
 }
 
@@ -225,18 +226,19 @@ async fn list(
 #[into_params(parameter_in = Query)]
 struct ExportQuery {
     /// `geojson` (default), `shapefile` (a zipped Shapefile) or `geopackage`.
-    #[param(value_type = Option<String>, pattern = "^(geojson|shapefile|geopackage)$")]
+    #[param(value_type = Option<String>, pattern = "^(geojson|shapefile|geopackage)?$")]
     format: Option<String>,
     /// The coordinate system of a Shapefile or GeoPackage: `EPSG:4490`
     /// (CGCS2000, the default), `EPSG:4326`, or a CGCS2000 3-degree
     /// Gauss–Krüger projection `EPSG:4513`–`EPSG:4554` (Qingshui: 4544).
     /// GeoJSON is always longitude/latitude.
-    #[param(value_type = Option<String>, example = "EPSG:4544")]
+    #[param(value_type = Option<String>, example = "EPSG:4544",
+        pattern = "^(EPSG:(4490|4326|45(1[3-9]|[2-4][0-9]|5[0-4])))?$")]
     crs: Option<String>,
     /// Answer with the grids in force at this moment instead of now: an
     /// RFC 3339 time, or a date (its first moment in China Standard Time);
     /// past, or a date a scheduled change takes effect.
-    #[param(value_type = Option<String>, example = "2027-01-01")]
+    #[param(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     as_of: Option<String>,
 }
 
@@ -252,7 +254,11 @@ struct ExportQuery {
             sent as the attachment `grids.geojson`, `grids.zip` (a Shapefile layer `grids` \
             with `id`, `level`, `parent_id`, `name`, `code`, `population`, `leader_nm`, \
             `leader_ph`, UTF-8) or `grids.gpkg` (a layer `grids`)",
-            body = FeatureCollectionDoc, content_type = "application/geo+json"),
+            content(
+                (FeatureCollectionDoc = "application/geo+json"),
+                (Vec<u8> = "application/zip"),
+                (Vec<u8> = "application/geopackage+sqlite3"),
+            )),
         (status = 400, description = "`format` or `crs` is not one wangge writes (GeoJSON \
             takes no projected `crs`)",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -413,7 +419,7 @@ const SEARCH_MAX_QUERY_CHARS: usize = 100;
 struct SearchQuery {
     /// Part of a grid's name, or the start of its id or code; at most 100
     /// characters. Case and full-width digits do not matter.
-    #[param(example = "永清")]
+    #[param(value_type = String, required = true, min_length = 1, max_length = 100, example = "永清")]
     q: Option<String>,
     /// How many results at most, 1 to 50 (default 10).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 50, example = 10)]
@@ -542,7 +548,8 @@ struct ImportQuery {
     version: Option<String>,
     /// The coordinate system of a zipped Shapefile without a `.prj` (a
     /// `.prj` says it otherwise), as `EPSG:…`.
-    #[param(value_type = Option<String>, example = "EPSG:4544")]
+    #[param(value_type = Option<String>, example = "EPSG:4544",
+        pattern = "^(EPSG:(4490|4326|45(1[3-9]|[2-4][0-9]|5[0-4])))?$")]
     crs: Option<String>,
     /// Why, kept with the revision (at most 500 characters).
     #[param(example = "2027年网格调整")]
@@ -550,7 +557,7 @@ struct ImportQuery {
     /// When the import takes effect: an RFC 3339 time or a date (its first
     /// moment in China Standard Time); absent or not later than now, at
     /// once; later, scheduled.
-    #[param(value_type = Option<String>, example = "2027-01-01")]
+    #[param(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     effective: Option<String>,
 }
 

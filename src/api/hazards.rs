@@ -18,6 +18,7 @@ use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, GEOJSON_TYPES, Json, Path, Query, declared_media};
 use super::params::{DeleteQuery, parse_grid, parse_time_or_now};
 use super::scope::View;
+use super::value_schemas::{HazardFeatures, Name, Position, RoadLines, TimeOrNow, WgsBbox};
 use crate::geom::LonLat;
 use crate::model::{HazardId, HazardStatus, RiskClass};
 use crate::patrol::hazards::{self, Editor, HazardChange, HazardFilter};
@@ -69,7 +70,7 @@ struct FeatureCollectionDoc {
     path = "/api/hazards",
     operation_id = "create_hazard",
     tag = "hazards",
-    request_body(content = FeatureCollectionDoc, description = "A Feature or FeatureCollection: \
+    request_body(content = HazardFeatures, description = "A Feature or FeatureCollection: \
         Point (or small Polygon) geometry; properties name, category, risk (major, significant, \
         general, low), optional interval_days, status, description, last_inspected_at"),
     responses(
@@ -115,14 +116,19 @@ struct ListParams {
     /// Only hazards in this grid (any level) or below it.
     grid: Option<String>,
     /// Only these statuses, comma-separated (open, mitigated, closed).
+    #[param(pattern = "^((open|mitigated|closed)(,(open|mitigated|closed))*)?$")]
     status: Option<String>,
-    /// Only these risk classes, comma-separated.
+    /// Only these risk classes, comma-separated (major, significant,
+    /// general, low).
+    #[param(pattern = "^((major|significant|general|low)(,(major|significant|general|low))*)?$")]
     risk: Option<String>,
     /// Only this category.
     category: Option<String>,
     /// Only in this box: minLon,minLat,maxLon,maxLat.
+    #[param(value_type = Option<WgsBbox>)]
     bbox: Option<String>,
     /// Only hazards due for inspection at this time (RFC 3339), or `now`.
+    #[param(value_type = Option<TimeOrNow>)]
     due: Option<String>,
 }
 
@@ -249,16 +255,19 @@ struct ChangeBody {
     /// The version read (the change is refused if it moved on).
     version: i64,
     /// New name.
+    #[schema(value_type = Option<Name>)]
     name: Option<String>,
     /// New category code.
     category: Option<String>,
     /// New risk class; the interval follows it unless `interval_days` is given.
     risk: Option<RiskClass>,
-    /// New interval, days.
+    /// New interval, days (1 to 366).
+    #[schema(minimum = 1, maximum = 366)]
     interval_days: Option<u32>,
     /// New status.
     status: Option<HazardStatus>,
     /// New location: `[lon, lat]` (located again).
+    #[schema(value_type = Option<Position>)]
     location: Option<[f64; 2]>,
     /// New description.
     description: Option<String>,
@@ -384,7 +393,7 @@ struct RoadSummary {
     put,
     path = "/api/roads",
     tag = "hazards",
-    request_body(content = FeatureCollectionDoc, description = "LineStrings or MultiLineStrings"),
+    request_body(content = RoadLines, description = "LineStrings or MultiLineStrings"),
     responses(
         (status = 415, description = "The body is not `application/geo+json` or `application/json`; nothing changed",
             body = ProblemDocument, content_type = "application/problem+json"),

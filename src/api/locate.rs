@@ -22,6 +22,7 @@ use super::error::{ApiError, ProblemDocument};
 use super::extract::{Json, Query};
 use super::grids::GridSummary;
 use super::scope::sees_contacts;
+use super::value_schemas::{OptionalMoment, Position};
 use crate::geom::LonLat;
 use crate::index::{Chain, GridIndex};
 use crate::state::AppState;
@@ -48,10 +49,10 @@ pub(super) struct LocateApi;
 #[into_params(parameter_in = Query)]
 struct LocateQuery {
     /// Longitude, WGS84 degrees east, -180 to 180.
-    #[param(value_type = f64, required = true, example = 106.14)]
+    #[param(value_type = f64, required = true, minimum = -180, maximum = 180, example = 106.14)]
     lon: Option<String>,
     /// Latitude, WGS84 degrees north, -90 to 90.
-    #[param(value_type = f64, required = true, example = 34.73)]
+    #[param(value_type = f64, required = true, minimum = -90, maximum = 90, example = 34.73)]
     lat: Option<String>,
     /// `true` to add `boundary_distance_m`: metres to the nearest boundary
     /// of the deepest grid, i.e. how close the point is to a change of
@@ -61,7 +62,7 @@ struct LocateQuery {
     /// Answer with the grids in force at this moment instead of now: an
     /// RFC 3339 time, or a date (its first moment in China Standard Time);
     /// past, or a date a scheduled change takes effect.
-    #[param(value_type = Option<String>, example = "2027-01-01")]
+    #[param(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     as_of: Option<String>,
 }
 
@@ -193,7 +194,8 @@ async fn locate_one(
 #[derive(Deserialize, ToSchema)]
 struct BatchRequest {
     /// `[lon, lat]` pairs in WGS84 degrees, at most 100,000.
-    #[schema(value_type = Vec<Vec<f64>>, example = json!([[106.14, 34.73], [105.0, 34.0]]))]
+    #[schema(value_type = Vec<Position>, max_items = 100_000,
+        example = json!([[106.14, 34.73], [105.0, 34.0]]))]
     points: PointList,
 }
 

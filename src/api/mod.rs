@@ -48,6 +48,7 @@ mod scope;
 mod serve;
 mod style;
 mod tiles;
+mod value_schemas;
 
 use std::sync::Arc;
 

@@ -36,7 +36,60 @@ pub const OPENAPI_30_PATH: &str = "/api/openapi-3.0.json";
 pub fn openapi_document() -> Value {
     let mut doc = serde_json::to_value(openapi()).unwrap_or(Value::Null);
     document_shared_answers(&mut doc);
+    define_value_schemas(&mut doc);
+    document_blank_query_values(&mut doc);
     doc
+}
+
+/// A query parameter left blank (`?level=`) is absent (`extract::Query`,
+/// and the OGC and Open311 readers alike): each optional query
+/// parameter's schema also admits the empty string, so that the document
+/// says what the server accepts.
+fn document_blank_query_values(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in parameters {
+            let optional_query = parameter.get("in").is_some_and(|i| i == "query")
+                && !parameter
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+            if !optional_query {
+                continue;
+            }
+            if let Some(schema) = parameter.get_mut("schema") {
+                let inner = schema.take();
+                *schema = json!({"anyOf": [inner, {"type": "string", "maxLength": 0}]});
+            }
+        }
+    }
+}
+
+/// Put the definitions of [`super::value_schemas`] into the document's
+/// components, where the handlers' `$ref`s point (utoipa wrote a
+/// placeholder there, or nothing).
+fn define_value_schemas(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, definition) in super::value_schemas::definitions() {
+        schemas.insert(name.to_owned(), definition);
+    }
 }
 
 /// The statuses the layers every request passes through can answer,

@@ -72,13 +72,16 @@ pub(super) fn parse_time_or_now(
     }
 }
 
-/// An optional time (RFC 3339 or `now`); `now` when absent.
+/// An optional time (RFC 3339 or `now`); `now` when absent or blank.
 pub(super) fn time_or_now(
     name: &str,
     value: Option<&str>,
     now: Timestamp,
 ) -> Result<Timestamp, ApiError> {
-    value.map_or(Ok(now), |v| parse_time_or_now(name, v, now))
+    match value {
+        None | Some("") => Ok(now),
+        Some(v) => parse_time_or_now(name, v, now),
+    }
 }
 
 /// `grid`: a grid of the current index, as the (level, id) of its subtree.

@@ -164,7 +164,17 @@ fn place(
             }
             Ok((at, None))
         }
-        GeometryValue::Polygon { .. } => {
+        GeometryValue::Polygon { coordinates } => {
+            // geo's conversion indexes [0] and [1] of every position.
+            if let Some((r, p)) = coordinates
+                .iter()
+                .enumerate()
+                .find_map(|(r, ring)| ring.iter().position(|p| p.len() < 2).map(|p| (r, p)))
+            {
+                return Err(bad(format!(
+                    "ring {r} position {p} needs a longitude and a latitude"
+                )));
+            }
             let polygon: geo::Polygon<f64> = geometry
                 .value
                 .clone()

@@ -32,27 +32,36 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
     let mut lines = Vec::with_capacity(fc.features.len());
     for (i, feature) in fc.features.iter().enumerate() {
         let field = |name: &str| format!("features[{i}].{name}");
-        let prop = |name: &str| {
-            feature
-                .properties
-                .as_ref()
-                .and_then(|p| p.get(name))
-                .and_then(|v| v.as_str())
-        };
-        let class = match prop("class").or(prop("highway")) {
-            None => RoadClass::Village,
-            Some(s) => RoadClass::parse(s).ok_or_else(|| {
-                PatrolError::invalid(
-                    field("properties.class"),
+        let prop = |name: &str| -> Result<Option<&str>, PatrolError> {
+            match feature.properties.as_ref().and_then(|p| p.get(name)) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
+                Some(other) => Err(PatrolError::invalid(
+                    field(&format!("properties.{name}")),
                     format!(
-                        "{} {s:?} is not a road class: use main, village or path (or an \
-                         OpenStreetMap highway value such as residential or footway)",
-                        field("properties.class")
+                        "{} must be a string, got {other}",
+                        field(&format!("properties.{name}"))
                     ),
-                )
-            })?,
+                )),
+            }
         };
-        let name = prop("name").map(str::to_owned);
+        // `class` wins over `highway`; each, when given, must be a class.
+        let mut class = RoadClass::Village;
+        for name in ["highway", "class"] {
+            if let Some(s) = prop(name)? {
+                class = RoadClass::parse(s).ok_or_else(|| {
+                    let at = field(&format!("properties.{name}"));
+                    PatrolError::invalid(
+                        at.clone(),
+                        format!(
+                            "{at} {s:?} is not a road class: use main, village or path (or \
+                             an OpenStreetMap highway value such as residential or footway)"
+                        ),
+                    )
+                })?;
+            }
+        }
+        let name = prop("name")?.map(str::to_owned);
         let geometry = feature.geometry.as_ref().ok_or_else(|| {
             PatrolError::invalid(
                 field("geometry"),
@@ -73,6 +82,12 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
                 ));
             }
         };
+        if parts.is_empty() {
+            return Err(PatrolError::invalid(
+                field("geometry"),
+                format!("{} holds no line", field("geometry")),
+            ));
+        }
         for (k, part) in parts.into_iter().enumerate() {
             let mut coords: Vec<LonLat> = Vec::with_capacity(part.len());
             for (j, position) in part.iter().enumerate() {

@@ -12,15 +12,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
 
-use tempfile::TempDir;
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::GridIndex;
 use wangge::model::account::{Role, Scope};
 use wangge::model::{Grid, Level};
 use wangge::state::AppState;
-use wangge::store::WriteMode;
-use wangge::store::sqlite::SqliteStore;
+use wangge::store::{Backend, WriteMode};
 
 /// The demo county (seed [`DEMO_SEED`], 2,403 grids), as `wangge serve`
 /// loads it on first start. Generated once per test binary: it takes
@@ -32,7 +30,7 @@ pub fn demo_county() -> &'static [Grid] {
 
 /// A running wangge server. It serves until dropped; dropping it stops the
 /// server (requests in flight finish), joins its thread and deletes its
-/// database.
+/// data (the SQLite file, or the PostgreSQL schema).
 pub struct DemoServer {
     /// Where it listens.
     addr: SocketAddr,
@@ -45,8 +43,6 @@ pub struct DemoServer {
     thread: Option<JoinHandle<()>>,
     /// A bearer token of the admin, for the test's own API calls.
     admin_token: String,
-    /// The SQLite database's folder, deleted last.
-    _dir: TempDir,
 }
 
 /// The password of every user [`spawn_demo_server`] creates.
@@ -162,7 +158,8 @@ impl Drop for DemoServer {
 
 /// Start a wangge server on `127.0.0.1` on a free port, in a background
 /// thread with its own Tokio runtime, over a fresh SQLite database in a
-/// temporary folder into which the demo county ([`demo_county`]) was
+/// temporary folder (see [`spawn_demo_server_on`] for PostGIS) into which
+/// the demo county ([`demo_county`]) was
 /// imported through [`AppState::import_grids`] (the same checks as
 /// `wangge serve`'s first start). Returns once the server accepts
 /// connections. Panics, saying why, if it cannot start.
@@ -170,19 +167,24 @@ impl Drop for DemoServer {
 /// Each call starts its own server; the county is generated once per test
 /// binary.
 pub fn spawn_demo_server() -> DemoServer {
-    spawn(false)
+    spawn(Backend::Sqlite, false)
 }
 
 /// [`spawn_demo_server`] with the demo road network and hazard register
 /// loaded too (as `wangge serve` loads them on a first start).
 pub fn spawn_demo_server_with_patrols() -> DemoServer {
-    spawn(true)
+    spawn(Backend::Sqlite, true)
 }
 
-fn spawn(patrols: bool) -> DemoServer {
+/// [`spawn_demo_server_with_patrols`] over a fresh store of `backend`: a
+/// SQLite file, or a PostGIS schema of its own (dropped when the server
+/// is; a test that fails leaves it for `sweep_stale_schemas`).
+pub fn spawn_demo_server_on(backend: Backend) -> DemoServer {
+    spawn(backend, true)
+}
+
+fn spawn(backend: Backend, patrols: bool) -> DemoServer {
     let grids = demo_county().to_vec();
-    let dir = tempfile::tempdir().expect("a temporary folder can be created");
-    let database = dir.path().join("wangge.sqlite");
     let (ready_tx, ready_rx) = mpsc::channel();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -194,10 +196,8 @@ fn spawn(patrols: bool) -> DemoServer {
                 .build()
                 .expect("a Tokio runtime starts");
             runtime.block_on(async move {
-                let store = SqliteStore::open(database)
-                    .await
-                    .expect("a SQLite file in a temporary folder opens");
-                let state = AppState::open(Arc::new(store))
+                let store = super::TestStore::open(backend).await;
+                let state = AppState::open(store.store.clone())
                     .await
                     .expect("an empty store loads");
                 state
@@ -239,6 +239,7 @@ fn spawn(patrols: bool) -> DemoServer {
                 })
                 .await
                 .expect("the server runs");
+                store.cleanup().await;
             });
         })
         .expect("a thread can be started");
@@ -251,7 +252,6 @@ fn spawn(patrols: bool) -> DemoServer {
         admin_token,
         shutdown: Some(shutdown_tx),
         thread: Some(thread),
-        _dir: dir,
     }
 }
 

@@ -15,6 +15,7 @@ use super::{PersonInput, incident_id, visible_incident};
 use crate::api::access::Caller;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path};
+use crate::api::value_schemas::ActionName;
 use crate::dispatch::{self, ActionRequest};
 use crate::model::{Incident, Person};
 use crate::state::AppState;
@@ -29,7 +30,7 @@ fn answer(state: &AppState, incident: &Incident, now: Timestamp) -> axum::Json<I
 #[serde(deny_unknown_fields)]
 pub(super) struct ActionBody {
     /// One of the incident's `allowed_actions`.
-    #[schema(value_type = String, example = "report")]
+    #[schema(value_type = ActionName, example = "report")]
     action: Action,
     /// A note (required by `resolve`, `record_feedback`, `reopen`,
     /// `record_follow_up` and `dismiss`).

@@ -42,8 +42,10 @@ use crate::state::AppState;
     get,
     path = "/api/incidents/events",
     tag = "incidents",
-    params(("Last-Event-ID" = Option<i64>, Header,
-        description = "The id of the last event received: what was committed since is sent first")),
+    params(("Last-Event-ID" = Option<String>, Header,
+        description = "The id of the last event received: what was committed since is sent \
+            first. As browsers send back whatever id they were given, a value that is not a \
+            64-bit event id is ignored (the stream starts from now)")),
     responses(
         (status = 429, description = "The user already holds as many streams as one user may",
             body = crate::api::error::ProblemDocument, content_type = "application/problem+json"),

@@ -19,6 +19,7 @@ mod stats;
 
 use crate::api::access::Caller;
 use crate::api::scope::View;
+use crate::api::value_schemas::{InputCrsName, SeverityName, SourceName};
 use crate::model::account::Capability;
 use std::sync::Arc;
 
@@ -124,14 +125,14 @@ struct ReportBody {
     /// `wgs84` (default; also `cgcs2000`), `gcj02` (Amap, Tencent, WeChat) or
     /// `bd09` (Baidu).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "gcj02")]
-    crs: InputCrs,
+    #[schema(value_type = Option<InputCrsName>, example = "gcj02")]
+    crs: Option<InputCrs>,
     /// `minor` (default), `major` or `critical`.
-    #[serde(default = "minor")]
-    #[schema(value_type = Option<String>)]
-    severity: Severity,
+    #[serde(default)]
+    #[schema(value_type = Option<SeverityName>)]
+    severity: Option<Severity>,
     /// `grid_member`, `hotline`, `citizen` or `patrol`.
-    #[schema(value_type = String)]
+    #[schema(value_type = SourceName)]
     source: ReportSource,
     /// Who reported it.
     reporter: Option<PersonInput>,
@@ -140,10 +141,6 @@ struct ReportBody {
     photos: Vec<String>,
     /// A note for the history.
     note: Option<String>,
-}
-
-fn minor() -> Severity {
-    Severity::Minor
 }
 
 /// The answer to a report.
@@ -185,8 +182,8 @@ async fn create(
         category: body.category,
         description: body.description,
         point: LonLat::new(body.lon, body.lat),
-        crs: body.crs,
-        severity: body.severity,
+        crs: body.crs.unwrap_or_default(),
+        severity: body.severity.unwrap_or(Severity::Minor),
         source: body.source,
         reporter: body.reporter.map(Person::from),
         photos: body.photos,

@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 use crate::api::ApiError;
 use crate::api::params::{parse_grid, parse_time};
+use crate::api::value_schemas::{StatusList, TierName, Time, WgsBbox};
 use crate::index::GridIndex;
 use crate::model::IncidentFilter;
 use crate::workflow::{Status, Tier};
@@ -28,6 +29,7 @@ pub(super) struct ListParams {
     /// Statuses, comma-separated (any of them), e.g. `found,reported`;
     /// `open` stands for every status still being worked on (all but
     /// resolved, follow_up, closed and dismissed).
+    #[param(value_type = Option<StatusList>)]
     status: Option<String>,
     /// A category code.
     category: Option<String>,
@@ -35,12 +37,16 @@ pub(super) struct ListParams {
     grid: Option<String>,
     /// The tier handling them now: `county`, `town`, `village`, `group`,
     /// `grid` or `patch`.
+    #[param(value_type = Option<TierName>)]
     tier: Option<String>,
     /// Reported at or after (RFC 3339).
+    #[param(value_type = Option<Time>)]
     from: Option<String>,
     /// Reported before (RFC 3339).
+    #[param(value_type = Option<Time>)]
     to: Option<String>,
     /// `minLon,minLat,maxLon,maxLat`, WGS84 degrees.
+    #[param(value_type = Option<WgsBbox>)]
     bbox: Option<String>,
     /// `true`: only open incidents past their deadline.
     overdue: Option<bool>,

@@ -3,6 +3,7 @@
 
 use crate::api::access::Caller;
 use crate::api::scope::View;
+use crate::api::value_schemas::Time;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -29,14 +30,17 @@ pub(super) struct StatsParams {
     #[param(minimum = 1, maximum = 5)]
     level: Option<u8>,
     /// Reported at or after (RFC 3339).
+    #[param(value_type = Option<Time>)]
     from: Option<String>,
     /// Reported before (RFC 3339).
+    #[param(value_type = Option<Time>)]
     to: Option<String>,
     /// Only this category.
     category: Option<String>,
     /// Only incidents reported inside this grid.
     grid: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
 }
 

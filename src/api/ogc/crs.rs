@@ -33,6 +33,23 @@ const MERCATOR_RADIUS: f64 = 6_378_137.0;
 /// The latitude beyond which Web Mercator is not defined, degrees.
 const MERCATOR_MAX_LAT: f64 = 85.051_128_779_806_59;
 
+/// The schema of a `crs` or `bbox-crs` parameter: the names [`Crs::parse`]
+/// reads (each URI, `EPSG:n`, `CRS84`), for the OpenAPI document.
+pub(super) struct CrsName;
+
+impl utoipa::PartialSchema for CrsName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut names: Vec<&str> = Crs::ALL.map(Crs::uri).to_vec();
+        names.extend(["CRS84", "OGC:CRS84", "EPSG:4326", "EPSG:4490", "EPSG:3857"]);
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CrsName {}
+
 impl Crs {
     /// Every CRS, the default first, as collections list them.
     pub(super) const ALL: [Crs; 4] = [Crs::Crs84, Crs::Epsg4326, Crs::Epsg4490, Crs::Epsg3857];

@@ -69,6 +69,15 @@ pub(super) struct Filter {
 }
 
 impl Filter {
+    /// `filter-lang` given without a filter: one of the names [`Filter::parse`]
+    /// reads, or a 400 naming it.
+    pub(super) fn check_lang(lang: Option<&str>) -> Result<(), ApiError> {
+        match lang {
+            None | Some("cql2-text" | "cql-text" | "cql2-json") => Ok(()),
+            Some(other) => Err(bad_lang(other)),
+        }
+    }
+
     /// Parse `text` in `lang` (`cql2-text`, the default, or `cql2-json`;
     /// `cql-text`, the name in the drafts of Part 3 that GDAL still sends,
     /// is CQL2 text) and check every property it names against
@@ -106,12 +115,7 @@ impl Filter {
                     format!("filter is not valid CQL2 JSON ({e}): {text:?}"),
                 )
             })?,
-            other => {
-                return Err(ApiError::bad_parameter(
-                    "filter-lang",
-                    format!("filter-lang must be cql2-text or cql2-json, got {other:?}"),
-                ));
-            }
+            other => return Err(bad_lang(other)),
         };
         let mut named = Vec::new();
         properties(&expr, &mut named);
@@ -191,6 +195,14 @@ fn properties(expr: &cql2::Expr, out: &mut Vec<String>) {
         Expr::Date { date } => properties(date, out),
         Expr::Float(_) | Expr::Literal(_) | Expr::Bool(_) | Expr::Geometry(_) | Expr::Null => {}
     }
+}
+
+/// The refusal of an unknown `filter-lang`.
+fn bad_lang(lang: &str) -> ApiError {
+    ApiError::bad_parameter(
+        "filter-lang",
+        format!("filter-lang must be cql2-text or cql2-json, got {lang:?}"),
+    )
 }
 
 #[cfg(test)]

@@ -237,8 +237,9 @@ struct PointGeometry {
 }
 
 /// The flat properties of a hazard feature.
-#[derive(Serialize)]
-struct HazardProperties<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OgcHazardProperties)]
+pub(super) struct HazardProperties<'a> {
     name: &'a str,
     category: &'a str,
     category_name: Option<&'static str>,

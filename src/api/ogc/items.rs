@@ -20,6 +20,7 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::crs::Crs;
+use super::crs::CrsName;
 use super::filter::Filter;
 use super::grid_levels::GridProperties;
 use super::links::{Link, Urls, items_query};
@@ -30,6 +31,7 @@ use crate::api::access::Caller;
 use crate::api::error::ProblemDocument;
 use crate::api::extract::{BaseUrl, Path, Query};
 use crate::api::scope::sees_contacts;
+use crate::api::value_schemas::{FeatureId, OptionalMoment, PageLimit};
 use crate::geom::Bbox;
 use crate::state::AppState;
 
@@ -72,13 +74,14 @@ pub(super) struct ItemsParams {
     /// The CRS of `bbox`: CRS84 (the default), EPSG:4326, EPSG:4490 or
     /// EPSG:3857, by URI (`http://www.opengis.net/def/crs/EPSG/0/4490`) or
     /// as `EPSG:4490`.
-    #[param(rename = "bbox-crs", value_type = Option<String>,
-        example = "http://www.opengis.net/def/crs/EPSG/0/4490")]
+    #[param(rename = "bbox-crs", value_type = Option<CrsName>, inline,
+        example = "http://www.opengis.net/def/crs/OGC/1.3/CRS84")]
     bbox_crs: (),
     /// The CRS of the features' coordinates: CRS84 (the default),
     /// EPSG:4326 or EPSG:4490 (latitude first) or EPSG:3857 (metres);
     /// `Content-Crs` says which was used.
-    #[param(value_type = Option<String>, example = "http://www.opengis.net/def/crs/EPSG/0/4490")]
+    #[param(value_type = Option<CrsName>, inline,
+        example = "http://www.opengis.net/def/crs/EPSG/0/4490")]
     crs: (),
     /// A CQL2 filter on the collection's queryables
     /// (`/ogc/collections/{collectionId}/queryables`), e.g.
@@ -91,13 +94,16 @@ pub(super) struct ItemsParams {
     filter_lang: (),
     /// The CRS of geometries in `filter`: CRS84 only.
     #[param(rename = "filter-crs", value_type = Option<String>,
+        pattern = "^(http://www\\.opengis\\.net/def/crs/OGC/1\\.3/CRS84|CRS84|OGC:CRS84)?$",
         example = "http://www.opengis.net/def/crs/OGC/1.3/CRS84")]
     filter_crs: (),
-    /// Features per page, 1 to 10,000; larger values are served as 10,000.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, default = 10, example = 100)]
+    /// Features per page, from 1; values over 10,000 are served as 10,000
+    /// (as OGC API - Features says of a limit over the server's maximum).
+    #[param(value_type = Option<PageLimit>, default = 10, example = 100)]
     limit: (),
     /// How many matching features to skip, in the collection's order (by id).
-    #[param(value_type = Option<u32>, minimum = 0, default = 0, example = 0)]
+    #[param(value_type = Option<i64>, minimum = 0,
+        default = 0, example = 0)]
     offset: (),
     /// The encoding: `json` or `geojson`, both GeoJSON (the default).
     #[param(value_type = Option<String>, pattern = "^(json|geojson)?$", example = "json")]
@@ -135,10 +141,10 @@ pub(super) struct FeatureFormat {
     #[param(value_type = Option<String>, pattern = "^(json|geojson)?$", example = "json")]
     f: (),
     /// As for the items: the grid as it was (or will be) at this instant.
-    #[param(value_type = Option<String>, example = "2027-01-01T00:00:00+08:00")]
+    #[param(value_type = Option<OptionalMoment>, example = "2027-01-01T00:00:00+08:00")]
     datetime: (),
     /// As for the items: the CRS of the coordinates.
-    #[param(value_type = Option<String>, example = "EPSG:4490")]
+    #[param(value_type = Option<CrsName>, inline, example = "EPSG:4490")]
     crs: (),
 }
 
@@ -282,10 +288,19 @@ impl ItemsRequest {
                 .map(|t| Crs::parse("crs", t))
                 .transpose()?
                 .unwrap_or(Crs::Crs84),
-            filter: params
-                .get("filter")
-                .map(|t| Filter::parse(t, params.get("filter-lang"), source.queryables()))
-                .transpose()?,
+            filter: match params.get("filter") {
+                Some(t) => Some(Filter::parse(
+                    t,
+                    params.get("filter-lang"),
+                    source.queryables(),
+                )?),
+                None => {
+                    // Checked without a filter too: a wrong name is a
+                    // mistake to report, not to ignore.
+                    Filter::check_lang(params.get("filter-lang"))?;
+                    None
+                }
+            },
         })
     }
 
@@ -377,8 +392,8 @@ fn parse_limit(s: &str) -> Result<usize, ApiError> {
         ApiError::bad_parameter(
             "limit",
             format!(
-                "limit must be a whole number from 1 to {MAX_LIMIT} (larger values are \
-                 served as {MAX_LIMIT}), got {s:?}"
+                "limit must be a whole number from 1 (values over {MAX_LIMIT} are served as \
+                 {MAX_LIMIT}), got {s:?}"
             ),
         )
     };
@@ -394,17 +409,22 @@ fn parse_limit(s: &str) -> Result<usize, ApiError> {
     }
 }
 
-/// `offset`: a whole number, 0 or more.
+/// `offset`: a whole number from 0 to 2^63 − 1 (as documented, and as
+/// the JSON API's incident list).
 fn parse_offset(s: &str) -> Result<usize, ApiError> {
     if !s.is_empty()
         && s.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(n) = s.parse::<usize>()
+        && let Ok(n) = s.parse::<i64>()
+        && let Ok(n) = usize::try_from(n)
     {
         return Ok(n);
     }
     Err(ApiError::bad_parameter(
         "offset",
-        format!("offset must be a whole number, 0 or more, got {s:?}"),
+        format!(
+            "offset must be a whole number from 0 to {}, got {s:?}",
+            i64::MAX
+        ),
     ))
 }
 
@@ -762,16 +782,28 @@ struct FeatureDoc {
     #[serde(rename = "type")]
     #[schema(example = "Feature")]
     kind: String,
-    /// The feature's id: for grids, the grid id.
-    #[schema(example = "620521100")]
+    /// The feature's id: for grids, the grid id (a string); for hazards,
+    /// the hazard's number.
+    #[schema(value_type = FeatureId, example = "620521100")]
     id: String,
-    /// A GeoJSON MultiPolygon for grids.
+    /// A GeoJSON MultiPolygon for grids, a Point or Polygon for hazards.
     #[schema(value_type = Object)]
     geometry: (),
-    /// Flat properties; for the grid collections, these.
-    properties: GridProperties<'static>,
+    /// Flat properties: a grid's or a hazard's.
+    properties: PropertiesDoc,
     /// `self` and `collection`: on a single feature only.
     links: Option<Vec<Link>>,
+}
+
+/// The properties of a feature of either kind of collection.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum PropertiesDoc {
+    /// The grid collections.
+    Grid(GridProperties<'static>),
+    /// `hazards`.
+    Hazard(super::hazards::HazardProperties<'static>),
 }
 
 /// A page of features.

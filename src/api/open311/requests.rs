@@ -16,6 +16,7 @@ use super::{check_jurisdiction, field};
 use crate::api::access::Caller;
 use crate::api::extract::{Path, Query};
 use crate::api::scope::View;
+use crate::api::value_schemas::OptionalMoment;
 use crate::dispatch::{self, Report};
 use crate::geom::{InputCrs, LonLat};
 use crate::index::GridIndex;
@@ -46,6 +47,7 @@ pub(super) struct CreateForm {
     /// This server's jurisdiction (optional).
     jurisdiction_id: Option<String>,
     /// The service (category) code.
+    #[schema(min_length = 1)]
     service_code: String,
     /// Latitude, WGS84 (with `long`; or send `address_id` or `address_string`).
     #[schema(minimum = -90, maximum = 90)]
@@ -433,7 +435,7 @@ fn service_request(i: &Incident, categories: &[Category], index: &GridIndex) -> 
 }
 
 /// A W3C date-time (`2026-01-01T00:00:00Z`, an offset, or a date alone,
-/// taken as midnight UTC).
+/// its first moment in China Standard Time, UTC+08:00).
 fn w3c_time(fields: &[(String, String)], name: &str) -> Result<Option<Timestamp>, Open311Error> {
     let Some(text) = field(fields, name) else {
         return Ok(None);
@@ -441,7 +443,12 @@ fn w3c_time(fields: &[(String, String)], name: &str) -> Result<Option<Timestamp>
     let parsed = text.parse::<Timestamp>().ok().or_else(|| {
         text.parse::<jiff::civil::Date>()
             .ok()
-            .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+            // A bare date is the county's day (China Standard Time), as
+            // everywhere else in wangge.
+            .and_then(|d| {
+                d.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                    .ok()
+            })
             .map(|z| z.timestamp())
     });
     parsed.map(Some).ok_or_else(|| {
@@ -454,9 +461,13 @@ fn w3c_time(fields: &[(String, String)], name: &str) -> Result<Option<Timestamp>
 /// The reporting window of a list: the spec's defaults (the last 90 days;
 /// 90 days from a start or up to an end), at most 90 days.
 fn window(fields: &[(String, String)]) -> Result<(Timestamp, Timestamp), Open311Error> {
-    let shift = |t: Timestamp, by: SignedDuration| {
-        t.checked_add(by)
-            .map_err(|_| bad("start_date or end_date is out of range".into()))
+    // A window reaching past the last (or first) time there is ends there.
+    let shift = |t: Timestamp, by: SignedDuration| -> Result<Timestamp, Open311Error> {
+        Ok(t.checked_add(by).unwrap_or(if by.is_negative() {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        }))
     };
     let (from, to) = match (
         w3c_time(fields, "start_date")?,
@@ -519,13 +530,15 @@ fn statuses(fields: &[(String, String)]) -> Result<Vec<Status>, Open311Error> {
         ("api_key" = Option<String>, Query, description = "An API token that may see \
             incidents (or send it as a bearer token)"),
         ("service_request_id" = Option<String>, Query, description = "Comma-separated \
-            request ids (at most 1000); overrides every other filter"),
+            request ids (at most 1000); overrides every other filter",
+            pattern = "^(\\s*[1-9][0-9]{0,17}\\s*(,\\s*[1-9][0-9]{0,17}\\s*)*|\\s*)$"),
         ("service_code" = Option<String>, Query, description = "Comma-separated service codes"),
-        ("start_date" = Option<String>, Query, description = "Earliest report time (W3C); \
+        ("start_date" = Option<OptionalMoment>, Query, description = "Earliest report time (W3C); \
             default 90 days before end_date or now"),
-        ("end_date" = Option<String>, Query, description = "Latest report time (W3C); \
+        ("end_date" = Option<OptionalMoment>, Query, description = "Latest report time (W3C); \
             default 90 days after start_date or now; the window spans at most 90 days"),
-        ("status" = Option<String>, Query, description = "`open`, `closed` or `open,closed`"),
+        ("status" = Option<String>, Query, description = "`open`, `closed` or `open,closed`",
+            pattern = "^(\\s*(open|closed)\\s*(,\\s*(open|closed)\\s*)*|\\s*)$"),
     ),
     responses(
         (status = 200, description = "The requests (at most 1000), newest first",
@@ -564,6 +577,11 @@ async fn list_in(
     let desk = state.dispatch();
     let mut found: Vec<Incident> = Vec::new();
     if let Some(ids) = field(query, "service_request_id") {
+        // The ids override the other filters (GeoReport v2), but a
+        // malformed one is still a mistake to report.
+        statuses(query)?;
+        w3c_time(query, "start_date")?;
+        w3c_time(query, "end_date")?;
         let ids = ids
             .split(',')
             .map(parse_id)
@@ -713,16 +731,14 @@ pub(super) async fn one(
     operation_id = "open311_token",
     tag = "open311",
     params(
-        ("token" = String, Path, description = "A token from a submission",
-            pattern = "^[1-9][0-9]{0,17}$", example = "1"),
+        ("token" = String, Path, description = "A token from a submission (opaque to \
+            clients; wangge's are the request's number)", example = "1"),
         ("format" = super::services::FormatDoc, Path, description = "`json` or `xml`"),
         ("jurisdiction_id" = Option<String>, Query, description = "This server's jurisdiction"),
     ),
     responses(
         (status = 200, description = "The request's id",
             content(([TokenDoc] = "application/json"), ([TokenDoc] = "text/xml"))),
-        (status = 400, description = "The token is not a positive number",
-            content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
         (status = 404, description = "No such token, another jurisdiction, or a format other \
             than json or xml",
             content(([super::ErrorDoc] = "application/json"), ([super::ErrorDoc] = "text/xml"))),
@@ -736,7 +752,12 @@ pub(super) async fn token(
     let (stem, format) = Format::strip(&segment)?;
     let found = async {
         check_jurisdiction(&state, field(&query, "jurisdiction_id"), format)?;
-        let id = parse_id(stem)?;
+        // A token is opaque to clients: one wangge did not hand out
+        // (not a request's number) is as unknown as a number without a
+        // request.
+        let not_found =
+            || Open311Error::new(StatusCode::NOT_FOUND, format!("token {stem} was not found"));
+        let id = parse_id(stem).map_err(|_| not_found())?;
         if state
             .dispatch()
             .incident(id)
@@ -744,10 +765,7 @@ pub(super) async fn token(
             .map_err(internal)?
             .is_none()
         {
-            return Err(Open311Error::new(
-                StatusCode::NOT_FOUND,
-                format!("token {id} was not found"),
-            ));
+            return Err(not_found());
         }
         Ok(format.answer(
             "service_requests",

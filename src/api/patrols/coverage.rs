@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
 use crate::api::params::time_or_now;
+use crate::api::value_schemas::TimeOrNow;
 use crate::model::GridId;
 use crate::patrol::coverage::{Coverage, DueDay};
 use crate::state::AppState;
@@ -21,10 +22,13 @@ use crate::api::access::Caller;
 #[serde(deny_unknown_fields)]
 pub(super) struct CoverageParams {
     /// The grid (any level; its subtree counts).
+    #[param(min_length = 1)]
     grid: String,
-    /// Period start (RFC 3339); default 30 days before `to`.
+    /// Period start (RFC 3339) or `now`; default 30 days before `to`.
+    #[param(value_type = Option<TimeOrNow>)]
     from: Option<String>,
-    /// Period end (RFC 3339); default now.
+    /// Period end (RFC 3339) or `now`; default now.
+    #[param(value_type = Option<TimeOrNow>)]
     to: Option<String>,
 }
 
@@ -64,8 +68,10 @@ pub(super) async fn coverage_of(
 #[serde(deny_unknown_fields)]
 pub(super) struct CalendarParams {
     /// The grid (any level).
+    #[param(min_length = 1)]
     grid: String,
-    /// First day's start (RFC 3339); default now.
+    /// First day's start (RFC 3339) or `now`; default now.
+    #[param(value_type = Option<TimeOrNow>)]
     from: Option<String>,
     /// How many days (1–366, default 14).
     days: Option<u32>,

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Body, Json, Path, Query, declared_media};
 use crate::api::params::time_or_now;
+use crate::api::value_schemas::{Position, SeverityName, TimeOrNow};
 use crate::dispatch::{self, Report};
 use crate::geom::{InputCrs, LonLat};
 use crate::model::{CheckIn, Patrol, PatrolId, ReportSource, RouteId};
@@ -143,7 +144,8 @@ fn answer_patrol(patrol: &Patrol, status: StatusCode) -> Response {
 pub(super) struct StartBody {
     /// Metres within which a stop counts as visited (default 30).
     radius_m: Option<f64>,
-    /// When it started (RFC 3339); default now.
+    /// When it started (RFC 3339) or `now`; default now.
+    #[schema(value_type = Option<TimeOrNow>)]
     started_at: Option<String>,
 }
 
@@ -180,9 +182,11 @@ pub(super) async fn start_patrol(
 pub(super) struct PatrolListParams {
     /// Only patrols of this route.
     route: Option<i64>,
-    /// Started at or after (RFC 3339); default 30 days ago.
+    /// Started at or after (RFC 3339) or `now`; default 30 days ago.
+    #[param(value_type = Option<TimeOrNow>)]
     from: Option<String>,
-    /// Started before (RFC 3339); default now.
+    /// Started before (RFC 3339) or `now`; default now.
+    #[param(value_type = Option<TimeOrNow>)]
     to: Option<String>,
 }
 
@@ -325,7 +329,7 @@ pub(super) struct RaiseBody {
     description: String,
     /// `minor` (default), `major` or `critical`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<SeverityName>)]
     severity: Option<Severity>,
 }
 
@@ -334,8 +338,10 @@ pub(super) struct RaiseBody {
 #[serde(deny_unknown_fields)]
 pub(super) struct CheckInBody {
     /// Where, `[lon, lat]` WGS84.
+    #[schema(value_type = Position)]
     point: [f64; 2],
-    /// When (RFC 3339); default now.
+    /// When (RFC 3339) or `now`; default now.
+    #[schema(value_type = Option<TimeOrNow>)]
     time: Option<String>,
     /// A photo's URL.
     photo_url: Option<String>,
@@ -435,7 +441,8 @@ pub(super) async fn post_checkin(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FinishBody {
-    /// When (RFC 3339); default now.
+    /// When (RFC 3339) or `now`; default now.
+    #[schema(value_type = Option<TimeOrNow>)]
     at: Option<String>,
 }
 

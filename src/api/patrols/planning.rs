@@ -18,6 +18,7 @@ use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::hazards::geo_json;
 use crate::api::params::{DeleteQuery, time_or_now};
+use crate::api::value_schemas::{Name, Position, Stop, TimeOrNow};
 use crate::geom::LonLat;
 use crate::model::{GridId, HazardId, Route, RouteId, Shift, TravelMode};
 use crate::patrol::plan::{self, PlanRequest};
@@ -90,6 +91,7 @@ pub(super) struct RouteDoc {
 #[serde(deny_unknown_fields)]
 pub(super) struct PlanBody {
     /// The grid (any level) whose hazards are visited.
+    #[schema(min_length = 1)]
     grid: String,
     /// `day` (巡查: due hazards) or `night` (巡更: major and significant hazards).
     shift: Shift,
@@ -97,8 +99,10 @@ pub(super) struct PlanBody {
     #[serde(default)]
     mode: TravelMode,
     /// Start and end point, `[lon, lat]` WGS84.
+    #[schema(value_type = Position)]
     start: [f64; 2],
-    /// When the shift starts (RFC 3339); default now.
+    /// When the shift starts (RFC 3339) or `now`; default now.
+    #[schema(value_type = Option<TimeOrNow>)]
     start_time: Option<String>,
     /// Longest acceptable round, metres.
     max_length_m: Option<f64>,
@@ -160,6 +164,7 @@ pub(super) struct StopBody {
     /// A key point's name (when no hazard).
     name: Option<String>,
     /// A key point's place `[lon, lat]` (when no hazard).
+    #[schema(value_type = Option<Position>)]
     location: Option<[f64; 2]>,
 }
 
@@ -169,9 +174,11 @@ pub(super) struct StopBody {
 pub(super) struct RouteBody {
     /// The version read (editing only).
     version: Option<i64>,
-    /// Its name.
+    /// Its name (at most 200 characters).
+    #[schema(value_type = Name)]
     name: String,
     /// The grid it is for.
+    #[schema(min_length = 1)]
     grid: String,
     /// `day` or `night`.
     shift: Shift,
@@ -179,8 +186,10 @@ pub(super) struct RouteBody {
     #[serde(default)]
     mode: TravelMode,
     /// Start and end `[lon, lat]`.
+    #[schema(value_type = Position)]
     start: [f64; 2],
     /// Stops in the order to walk them.
+    #[schema(value_type = Vec<Stop>)]
     stops: Vec<StopBody>,
     /// Members it is assigned to.
     #[serde(default)]
