@@ -155,6 +155,14 @@ fn schemathesis_finds_nothing(backend: Backend) {
     );
     assert_eq!(summary("Tested:"), operations.to_string(), "{said}");
     assert!(!said.contains('❌') && !said.contains('🚫'), "{said}");
+    // The run did not lock itself out (which would turn every later case
+    // into a 401 that counts as an answer): its token still works.
+    let (status, me) = server
+        .api("GET", &format!("/api/users/{admin_id}"), None)
+        .expect("the admin reads itself");
+    assert_eq!(status, 200, "the run's token works at its end: {me}");
+    assert_eq!(me["role"], "admin", "{me}");
+    assert_eq!(me["disabled"], false, "{me}");
 }
 
 #[test]

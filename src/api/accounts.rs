@@ -247,9 +247,13 @@ async fn list_users(State(state): State<Arc<AppState>>) -> Result<Response, ApiE
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NewUserBody {
-    #[schema(min_length = 1)]
+    /// 1 to 64 letters, digits, `.`, `_` or `-`.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[\\w.-]+$")]
     login: String,
+    /// At most 100 characters, none a control character; the login when
+    /// blank.
     #[serde(default)]
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     display_name: String,
     #[schema(value_type = RoleName)]
     role: String,

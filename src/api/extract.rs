@@ -3,6 +3,7 @@
 //! query string is answered with a problem document like every other error.
 
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
@@ -22,29 +23,88 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // Read as JSON first (content type, syntax: axum's checks and
-        // messages), then into `T`, naming the member that does not fit.
-        let axum::Json(mut value) =
-            axum::Json::<serde_json::Value>::from_request(req, state).await?;
-        integral_floats_to_integers(&mut value);
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "Expected request with `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await?;
+        if has_escaped_nul(&bytes) {
+            return Err(ApiError::bad_parameter(
+                "body",
+                "the body holds a NUL character (\\u0000) in a string, which no text may",
+            ));
+        }
+        // Straight into `T`, as axum::Json does (a batch of points streams
+        // through its visitor without a tree of the whole body).
+        let shape_error = match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => return Ok(Json(value)),
+            Err(JsonRejection::JsonDataError(e)) => e,
+            Err(other) => return Err(other.into()),
+        };
+        // The shape was wrong. If a whole number was written with a zero
+        // fraction (`196.0`), read it again with those as integers; any
+        // other mistake is answered as it was found, with its place.
+        let refused = || ApiError::from(JsonRejection::from(shape_error));
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            return Err(refused());
+        };
+        if !integral_floats_to_integers(&mut value) {
+            return Err(refused());
+        }
         serde_path_to_error::deserialize(value)
             .map(Json)
-            .map_err(|e| {
-                ApiError::UnprocessableEntity(format!(
-                    "Failed to deserialize the JSON body into the target type: {e}"
-                ))
-            })
+            .map_err(|_| refused())
     }
+}
+
+/// Whether a JSON text holds the escape `\u0000` (the only way JSON can
+/// carry a NUL character, which PostgreSQL cannot store): a backslash
+/// that is not itself escaped, then `u0000`.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    let mut backslashes = 0usize;
+    for (i, &b) in json.iter().enumerate() {
+        if b == b'\\' {
+            backslashes += 1;
+            continue;
+        }
+        if b == b'u' && backslashes % 2 == 1 && json[i + 1..].starts_with(b"0000") {
+            return true;
+        }
+        backslashes = 0;
+    }
+    false
+}
+
+/// Whether `Content-Type` is JSON: `application/json` or
+/// `application/…+json`, as axum::Json accepts.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub == "json" || sub.ends_with("+json"))
 }
 
 /// The largest magnitude below which every integer is exact in an `f64`.
 const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
 
 /// Rewrite numbers written with a zero fraction (`196.0`, `1e3`) as
-/// integers. JSON has one number type and JSON Schema counts `196.0` as an
-/// integer, as do JavaScript and generated clients; serde would refuse it
-/// for an integer field. Floats stay floats for `f64` fields either way.
-fn integral_floats_to_integers(value: &mut serde_json::Value) {
+/// integers; whether any was. JSON has one number type and JSON Schema
+/// counts `196.0` as an integer, as do JavaScript and generated clients;
+/// serde would refuse it for an integer field. Floats stay floats for
+/// `f64` fields either way.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
     match value {
         serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
             if let Some(f) = n.as_f64()
@@ -55,13 +115,17 @@ fn integral_floats_to_integers(value: &mut serde_json::Value) {
                 #[allow(clippy::cast_possible_truncation)]
                 let int = f as i64;
                 *value = serde_json::Value::from(int);
+                return true;
             }
+            false
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
-        serde_json::Value::Object(members) => {
-            members.values_mut().for_each(integral_floats_to_integers)
-        }
-        _ => {}
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, v| integral_floats_to_integers(v) | any),
+        serde_json::Value::Object(members) => members
+            .values_mut()
+            .fold(false, |any, v| integral_floats_to_integers(v) | any),
+        _ => false,
     }
 }
 
@@ -81,6 +145,17 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let axum::extract::Query(pairs) =
             axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)?;
+        // No text wangge keeps or matches holds a NUL character, and
+        // PostgreSQL refuses one in a parameter: refused here, by name.
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(n, v)| n.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::bad_parameter(
+                name.replace('\0', "\\0"),
+                format!("{name:?} holds a NUL character, which no parameter may"),
+            ));
+        }
         let kept: Vec<String> = pairs
             .iter()
             .filter(|(_, value)| !value.is_empty())
@@ -225,14 +300,39 @@ pub(super) async fn vary_by_base_url(mut response: Response) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::integral_floats_to_integers;
+    use super::{integral_floats_to_integers, is_json};
+    use axum::http::{HeaderMap, HeaderValue, header};
     use serde_json::json;
+
+    #[test]
+    fn only_an_escaped_nul_is_found() {
+        assert!(super::has_escaped_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(super::has_escaped_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a":"\\u0000"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a":"\u000"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a":"\u0001 u0000"}"#));
+    }
+
+    #[test]
+    fn json_content_types_are_told_apart() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(v));
+            is_json(&h)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/json"));
+        assert!(!with("application/jsonp"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
 
     #[test]
     fn integral_floats_become_integers_and_others_stay() {
         let mut body = json!({"version": 3.0, "days": 1e2, "radius_m": 12.5,
             "deep": [{"n": -4.0}], "huge": 1e300, "text": "7.0"});
-        integral_floats_to_integers(&mut body);
+        assert!(integral_floats_to_integers(&mut body));
         assert_eq!(
             body,
             json!({"version": 3, "days": 100, "radius_m": 12.5,

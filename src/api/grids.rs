@@ -419,7 +419,8 @@ const SEARCH_MAX_QUERY_CHARS: usize = 100;
 struct SearchQuery {
     /// Part of a grid's name, or the start of its id or code; at most 100
     /// characters. Case and full-width digits do not matter.
-    #[param(value_type = String, required = true, min_length = 1, max_length = 100, example = "永清")]
+    #[param(value_type = String, required = true, min_length = 1, max_length = 100,
+        pattern = "\\S", example = "永清")]
     q: Option<String>,
     /// How many results at most, 1 to 50 (default 10).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 50, example = 10)]

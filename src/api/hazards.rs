@@ -116,11 +116,13 @@ struct ListParams {
     /// Only hazards in this grid (any level) or below it.
     grid: Option<String>,
     /// Only these statuses, comma-separated (open, mitigated, closed).
-    #[param(pattern = "^((open|mitigated|closed)(,(open|mitigated|closed))*)?$")]
+    #[param(pattern = "^(\\s*(open|mitigated|closed)\\s*(,\\s*(open|mitigated|closed)\\s*)*)?$")]
     status: Option<String>,
     /// Only these risk classes, comma-separated (major, significant,
     /// general, low).
-    #[param(pattern = "^((major|significant|general|low)(,(major|significant|general|low))*)?$")]
+    #[param(
+        pattern = "^(\\s*(major|significant|general|low)\\s*(,\\s*(major|significant|general|low)\\s*)*)?$"
+    )]
     risk: Option<String>,
     /// Only this category.
     category: Option<String>,

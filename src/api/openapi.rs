@@ -69,10 +69,20 @@ fn document_blank_query_values(doc: &mut Value) {
             if !optional_query {
                 continue;
             }
-            if let Some(schema) = parameter.get_mut("schema") {
-                let inner = schema.take();
-                *schema = json!({"anyOf": [inner, {"type": "string", "maxLength": 0}]});
+            let Some(schema) = parameter.get_mut("schema") else {
+                continue;
+            };
+            // An enumeration takes `""` as one more value, where clients
+            // look for it (GDAL reads `filter-lang`'s enum to decide to
+            // send filters); anything else becomes "this, or blank".
+            if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+                if !values.iter().any(|v| v == "") {
+                    values.push(json!(""));
+                }
+                continue;
             }
+            let inner = schema.take();
+            *schema = json!({"anyOf": [inner, {"type": "string", "maxLength": 0}]});
         }
     }
 }

@@ -12,7 +12,9 @@
 //! `anyOf` of formats or `prefixItems`, and JSON is how the document reads.
 //!
 //! A query parameter left blank is absent (`extract::Query`), so the
-//! schemas of query values also accept `""`; body values do not.
+//! schemas of query values also accept `""` (as do the optional body
+//! times, `OptionalMoment` and `TimeOrNow`, which read `""` as absent too);
+//! `Moment`, for a required time, does not.
 
 use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
@@ -37,10 +39,11 @@ fn or_blank(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]})
 }
 
-/// A comma-separated list of `words` (any of them, at least one).
+/// A comma-separated list of `words` (any of them, at least one; spaces
+/// around each are trimmed).
 fn word_list_pattern<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
     let one = words.into_iter().collect::<Vec<_>>().join("|");
-    format!("^({one})(,({one}))*$")
+    format!(r"^\s*({one})\s*(,\s*({one})\s*)*$")
 }
 
 /// An RFC 3339 time.
@@ -63,11 +66,17 @@ fn one_line(max: usize) -> Value {
     })
 }
 
-/// A GeoJSON Feature with `geometry` and `properties` schemas.
+/// A GeoJSON Feature with `geometry` and `properties` schemas (required
+/// when `properties` may not be null).
 fn feature(geometry: Value, properties: Value) -> Value {
+    let required = if properties["type"] == "object" {
+        json!(["type", "geometry", "properties"])
+    } else {
+        json!(["type", "geometry"])
+    };
     json!({
         "type": "object",
-        "required": ["type", "geometry"],
+        "required": required,
         "properties": {
             "type": {"enum": ["Feature"]},
             "id": {"type": ["string", "number", "null"]},
@@ -89,13 +98,23 @@ fn feature_collection(feature: Value, max: usize) -> Value {
     })
 }
 
-/// A line's positions: two or more, all different.
+/// A line's positions: two or more (that two of them differ is checked by
+/// the server; a loop repeats its first position, so no array rule says it).
 fn line_positions() -> Value {
     json!({
         "type": "array",
-        "items": {"$ref": "#/components/schemas/Position"},
-        "minItems": 2,
-        "uniqueItems": true
+        "items": {"$ref": "#/components/schemas/GeoJsonPosition"},
+        "minItems": 2
+    })
+}
+
+/// A multi-line text: no control characters but line breaks and tabs
+/// (`patrol::bounded` for texts longer than a name).
+fn text(max: usize) -> Value {
+    json!({
+        "type": "string",
+        "maxLength": max,
+        "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
     })
 }
 
@@ -104,7 +123,7 @@ fn line_positions() -> Value {
 fn road_class() -> Value {
     json!({"enum": ["main", "village", "path", "motorway", "trunk", "primary", "secondary",
         "tertiary", "residential", "unclassified", "service", "living_street", "track", "road",
-        "footway", "pedestrian", "steps", "bridleway", "cycleway", null]})
+        "footway", "pedestrian", "steps", "bridleway", "cycleway"]})
 }
 
 /// One hazard as a GeoJSON Feature (`patrol::hazards::draft_from_feature`).
@@ -120,12 +139,13 @@ fn hazard_feature() -> Value {
         json!({"oneOf": [
             {"type": "object", "required": ["type", "coordinates"], "properties": {
                 "type": {"enum": ["Point"]},
-                "coordinates": {"$ref": "#/components/schemas/Position"}}},
+                "coordinates": {"$ref": "#/components/schemas/GeoJsonPosition"}}},
             {"type": "object", "required": ["type", "coordinates"], "properties": {
                 "type": {"enum": ["Polygon"]},
+                // Three positions make a ring: it is closed when read.
                 "coordinates": {"type": "array", "minItems": 1, "items": {
-                    "type": "array", "minItems": 4,
-                    "items": {"$ref": "#/components/schemas/Position"}}}}}
+                    "type": "array", "minItems": 3,
+                    "items": {"$ref": "#/components/schemas/GeoJsonPosition"}}}}}
         ]}),
         json!({
             "type": "object",
@@ -135,9 +155,8 @@ fn hazard_feature() -> Value {
                 "category": {"enum": categories},
                 "risk": {"enum": RiskClass::ALL.map(RiskClass::name)},
                 "interval_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 366},
-                "status": {"enum": statuses},
-                "description": {"type": ["string", "null"],
-                    "maxLength": crate::patrol::MAX_TEXT_CHARS},
+                "status": {"anyOf": [{"enum": statuses}, {"type": "null"}]},
+                "description": {"anyOf": [text(crate::patrol::MAX_TEXT_CHARS), {"type": "null"}]},
                 "last_inspected_at": {"oneOf": [time(), {"type": "null"}]}
             }
         }),
@@ -206,6 +225,19 @@ value_schemas! {
     /// A GeoJSON feature's id as served: a string (grids) or a number
     /// (hazards).
     FeatureId => json!({"type": ["string", "integer"]});
+    /// A GeoJSON position: longitude and latitude in WGS84 degrees, and
+    /// an altitude or more that are ignored (RFC 7946 §3.1.1). Named only
+    /// by the GeoJSON bodies' own JSON, never as a Rust type.
+    #[allow(dead_code)]
+    GeoJsonPosition => json!({
+        "type": "array",
+        "items": {"type": "number"},
+        "prefixItems": [
+            {"type": "number", "minimum": -180, "maximum": 180},
+            {"type": "number", "minimum": -90, "maximum": 90}
+        ],
+        "minItems": 2
+    });
     /// A role's name.
     RoleName => json!({"enum": Role::ALL.map(Role::as_str)});
     /// A capability's name.
@@ -243,11 +275,19 @@ value_schemas! {
                     "type": {"enum": ["MultiLineString"]},
                     "coordinates": {"type": "array", "minItems": 1, "items": line_positions()}}}
             ]}),
-            json!({"type": ["object", "null"], "properties": {
-                "class": road_class(),
-                "highway": road_class(),
-                "name": {"type": ["string", "null"]}
-            }}),
+            json!({
+                "type": ["object", "null"],
+                "properties": {
+                    "class": {"anyOf": [road_class(), {"type": "null"}]},
+                    "highway": {"type": ["string", "null"]},
+                    "name": {"type": ["string", "null"]}
+                },
+                // Without a `class`, `highway` must name one.
+                "anyOf": [
+                    {"required": ["class"], "properties": {"class": road_class()}},
+                    {"properties": {"highway": {"anyOf": [road_class(), {"type": "null"}]}}}
+                ]
+            }),
         ),
         crate::patrol::roads::MAX_LINES
     );

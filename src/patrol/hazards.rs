@@ -83,7 +83,14 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
     let interval_days = match props.get("interval_days") {
         None | Some(serde_json::Value::Null) => None,
         Some(v) => Some(
+            // A whole number, also when written `30.0` (JSON has one
+            // number type).
             v.as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && (1.0..=366.0).contains(f))
+                        .map(|f| f as u64)
+                })
                 .filter(|d| (1..=MAX_INTERVAL_DAYS).contains(d))
                 .ok_or_else(|| {
                     PatrolError::invalid(

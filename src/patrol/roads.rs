@@ -45,22 +45,25 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
                 )),
             }
         };
-        // `class` wins over `highway`; each, when given, must be a class.
-        let mut class = RoadClass::Village;
-        for name in ["highway", "class"] {
-            if let Some(s) = prop(name)? {
-                class = RoadClass::parse(s).ok_or_else(|| {
-                    let at = field(&format!("properties.{name}"));
-                    PatrolError::invalid(
-                        at.clone(),
-                        format!(
-                            "{at} {s:?} is not a road class: use main, village or path (or \
-                             an OpenStreetMap highway value such as residential or footway)"
-                        ),
-                    )
-                })?;
-            }
-        }
+        // `class`, or else OpenStreetMap's `highway` (an export's own
+        // values, such as `primary_link`, are overridden by a `class`).
+        let (name, given) = match prop("class")? {
+            Some(class) => ("class", Some(class)),
+            None => ("highway", prop("highway")?),
+        };
+        let class = match given {
+            None => RoadClass::Village,
+            Some(s) => RoadClass::parse(s).ok_or_else(|| {
+                let at = field(&format!("properties.{name}"));
+                PatrolError::invalid(
+                    at.clone(),
+                    format!(
+                        "{at} {s:?} is not a road class: use main, village or path (or an \
+                         OpenStreetMap highway value such as residential or footway)"
+                    ),
+                )
+            })?,
+        };
         let name = prop("name")?.map(str::to_owned);
         let geometry = feature.geometry.as_ref().ok_or_else(|| {
             PatrolError::invalid(

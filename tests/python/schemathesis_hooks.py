@@ -35,6 +35,28 @@ def _ordered_bbox(text):
     return ",".join([lon[0][1], lat[0][1], lon[1][1], lat[1][1]])
 
 
+def _lines_with_two_places(body):
+    """A road line needs two different positions (a loop may repeat its
+    first one, so the schema cannot say it): a line generated with one
+    place only gets its last position moved by 0.001 degree."""
+    features = body.get("features") if isinstance(body, dict) else None
+    for feature in features if isinstance(features, list) else []:
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict):
+            continue
+        coordinates = geometry.get("coordinates")
+        if not isinstance(coordinates, list):
+            continue
+        lines = coordinates if geometry.get("type") == "MultiLineString" else [coordinates]
+        for line in lines:
+            if not isinstance(line, list) or len(line) < 2:
+                continue
+            places = {tuple(p[:2]) for p in line if isinstance(p, list)}
+            if len(places) == 1 and isinstance(line[-1], list) and len(line[-1]) >= 2:
+                lon = line[-1][0]
+                line[-1] = [lon + 0.001 if lon < 179 else lon - 0.001] + line[-1][1:]
+
+
 def _when(text):
     if text == "now":
         return datetime.datetime.now(datetime.timezone.utc)
@@ -55,7 +77,7 @@ def _protect_own_credentials(case):
     user = os.environ.get("WANGGE_ST_USER_ID")
     token = os.environ.get("WANGGE_ST_TOKEN_ID")
     params = case.path_parameters
-    if not isinstance(params, dict) or str(params.get("id")) != user:
+    if not isinstance(params, dict) or not _same_number(params.get("id"), user):
         return
     path, method = case.operation.path, case.method.upper()
     if method == "PATCH" and path == "/api/users/{id}":
@@ -63,9 +85,20 @@ def _protect_own_credentials(case):
     elif (
         method == "DELETE"
         and path == "/api/users/{id}/tokens/{token_id}"
-        and str(params.get("token_id")) == token
+        and _same_number(params.get("token_id"), token)
     ):
         params["id"] = NOBODY
+
+
+def _same_number(value, number):
+    """Whether a path value names `number` as the server reads it (`01`,
+    `+1` and ` 1` are 1 too)."""
+    if value is None or number is None:
+        return False
+    try:
+        return int(str(value).strip()) == int(number)
+    except ValueError:
+        return False
 
 
 @schemathesis.hook
@@ -91,6 +124,8 @@ def before_call(context, case, kwargs):
         elif not end and a and a.tzinfo and a >= _when("now"):
             # `to` defaults to now: a start later than that is no period.
             del query["from"]
+    if path == "/api/roads" and case.method.upper() == "PUT":
+        _lines_with_two_places(case.body)
     if path == "/api/grids/export" and query.get("format") in (None, "", "geojson"):
         query.pop("crs", None)
     if path == "/open311/v2/requests.{format}":

@@ -177,8 +177,9 @@ pub fn spawn_demo_server_with_patrols() -> DemoServer {
 }
 
 /// [`spawn_demo_server_with_patrols`] over a fresh store of `backend`: a
-/// SQLite file, or a PostGIS schema of its own (dropped when the server
-/// is; a test that fails leaves it for `sweep_stale_schemas`).
+/// SQLite file, or a PostGIS schema of its own, dropped when the server
+/// stops (also when the test fails; only a panic in the server's own
+/// thread leaves it, for `sweep_stale_schemas`).
 pub fn spawn_demo_server_on(backend: Backend) -> DemoServer {
     spawn(backend, true)
 }

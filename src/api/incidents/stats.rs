@@ -11,7 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Serialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
@@ -55,6 +55,68 @@ struct Row<'a> {
     stats: &'a GridStats,
 }
 
+// The three types below describe the JSON answer in the OpenAPI
+// document; it is written from `dispatch::stats` by `stats`.
+
+/// Incident statistics per grid of a level.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IncidentStats)]
+#[allow(dead_code)]
+struct StatsDoc {
+    /// The level grouped by, 1 (towns) to 5.
+    level: u8,
+    /// `from` as given (RFC 3339), or null.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    from: (),
+    /// `to` as given (RFC 3339), or null.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    to: (),
+    /// One row per grid with incidents (those outside every grid of the
+    /// level last, with `grid` null).
+    grids: Vec<StatsRowDoc>,
+    /// Everything selected (`grid` null, no `name`).
+    total: StatsRowDoc,
+}
+
+/// One grid's figures (or the total's).
+#[derive(Serialize, ToSchema)]
+#[schema(as = IncidentStatsRow)]
+#[allow(dead_code)]
+struct StatsRowDoc {
+    /// The grid's id; null for the total and for incidents outside every
+    /// grid of the level.
+    grid: Option<String>,
+    /// The grid's name (rows of `grids` only).
+    name: Option<String>,
+    /// All categories together.
+    #[serde(flatten)]
+    counts: CountsDoc,
+    /// The same per category code.
+    by_category: std::collections::BTreeMap<String, CountsDoc>,
+}
+
+/// Counts of incidents reported in a grid.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IncidentCounts)]
+#[allow(dead_code)]
+struct CountsDoc {
+    /// Reported in the period.
+    reported: u64,
+    /// Of those, resolved.
+    resolved: u64,
+    /// Of those, dismissed as false or duplicate.
+    dismissed: u64,
+    /// Of those, still being handled.
+    open: u64,
+    /// Of the open ones, past their deadline now.
+    overdue: u64,
+    /// `resolved / (reported - dismissed)`, 0 to 1; null with nothing to
+    /// resolve.
+    resolution_rate: Option<f64>,
+    /// Median hours from report to resolution, over the resolved.
+    median_hours_to_resolve: Option<f64>,
+}
+
 /// Incident statistics per grid of a level.
 #[utoipa::path(
     get,
@@ -64,7 +126,8 @@ struct Row<'a> {
     responses(
         (status = 200, description = "Per grid (`grids`) and overall (`total`): reported, \
             resolved, dismissed, open, overdue, resolution_rate, median_hours_to_resolve, \
-            and the same by_category; or CSV with one row per grid"),
+            and the same by_category; or with `format=csv` CSV with one row per grid",
+            content((StatsDoc = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter is wrong; `parameter` names it",
             body = ProblemDocument, content_type = "application/problem+json"),
     )

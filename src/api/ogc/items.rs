@@ -533,7 +533,9 @@ fn geojson_response(body: Vec<u8>, crs: Crs) -> Response {
     ),
     responses(
         (status = 200, description = "A page of features with paging links",
-            body = FeatureCollectionDoc, content_type = "application/geo+json"),
+            body = FeatureCollectionDoc, content_type = "application/geo+json",
+            headers(("Content-Crs" = String, description = "The CRS of the coordinates, \
+                as a URI in angle brackets (OGC API - Features Part 2)"))),
         (status = 400, description = "`bbox`, `bbox-crs`, `crs`, `limit`, `offset`, `f`, \
             `datetime` (an interval on a grid collection, too), `filter` (a property that \
             is not queryable, too) or `filter-lang` is malformed, or a parameter is \
@@ -676,7 +678,9 @@ fn write_in(
     ),
     responses(
         (status = 200, description = "The feature", body = FeatureDoc,
-            content_type = "application/geo+json"),
+            content_type = "application/geo+json",
+            headers(("Content-Crs" = String, description = "The CRS of the coordinates, \
+                as a URI in angle brackets (OGC API - Features Part 2)"))),
         (status = 400, description = "An unknown query parameter, `f` other than \
             json or geojson, a malformed `datetime` or an unknown `crs`",
             body = ProblemDocument, content_type = "application/problem+json"),

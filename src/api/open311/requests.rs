@@ -193,7 +193,14 @@ fn strict_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode(name)?, decode(value)?))
+            let (name, value) = (decode(name)?, decode(value)?);
+            // No text wangge keeps holds a NUL (PostgreSQL cannot store one).
+            if name.contains('\0') || value.contains('\0') {
+                return Err(bad(format!(
+                    "{name:?} holds a NUL character, which no field may; nothing was recorded"
+                )));
+            }
+            Ok((name, value))
         })
         .collect()
 }
@@ -440,7 +447,10 @@ fn w3c_time(fields: &[(String, String)], name: &str) -> Result<Option<Timestamp>
     let Some(text) = field(fields, name) else {
         return Ok(None);
     };
+    // A date alone is exactly ten characters: jiff would also read the
+    // date of a date-time without an offset and drop its time.
     let parsed = text.parse::<Timestamp>().ok().or_else(|| {
+        (text.len() == 10).then_some(())?;
         text.parse::<jiff::civil::Date>()
             .ok()
             // A bare date is the county's day (China Standard Time), as
