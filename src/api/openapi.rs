@@ -13,6 +13,8 @@
 //! numeric exclusive bounds the boolean form, and a `$ref` with siblings an
 //! `allOf` (3.0 ignores a `$ref`'s siblings).
 
+use std::sync::LazyLock;
+
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -34,6 +36,18 @@ pub const OPENAPI_30_PATH: &str = "/api/openapi-3.0.json";
 /// descriptions with the answers every route shares (see
 /// [`document_shared_answers`]).
 pub fn openapi_document() -> Value {
+    DOCUMENT_31.clone()
+}
+
+/// The 3.1 document, built once: the handlers' descriptions do not change
+/// while the process runs.
+static DOCUMENT_31: LazyLock<Value> = LazyLock::new(build_document);
+
+/// The 3.1 and 3.0 documents as served, serialised once.
+static TEXT_31: LazyLock<String> = LazyLock::new(|| DOCUMENT_31.to_string());
+static TEXT_30: LazyLock<String> = LazyLock::new(|| openapi_30().to_string());
+
+fn build_document() -> Value {
     let mut doc = serde_json::to_value(openapi()).unwrap_or(Value::Null);
     document_shared_answers(&mut doc);
     define_value_schemas(&mut doc);
@@ -289,8 +303,7 @@ fn document(body: String, media_type: &'static str) -> Response {
         content_type = "application/vnd.oai.openapi+json;version=3.1", body = Object)),
 )]
 pub(super) async fn openapi_json() -> Response {
-    let body = openapi_document().to_string();
-    document(body, OPENAPI_31_MEDIA_TYPE)
+    document(TEXT_31.clone(), OPENAPI_31_MEDIA_TYPE)
 }
 
 /// This OpenAPI document as 3.0.3, for clients that read no later version.
@@ -303,7 +316,7 @@ pub(super) async fn openapi_json() -> Response {
         content_type = "application/vnd.oai.openapi+json;version=3.0", body = Object)),
 )]
 pub(super) async fn openapi_30_json() -> Response {
-    document(openapi_30().to_string(), OPENAPI_30_MEDIA_TYPE)
+    document(TEXT_30.clone(), OPENAPI_30_MEDIA_TYPE)
 }
 
 /// An OpenAPI 3.1 document as 3.0.3: the rewrites this module's doc lists.

@@ -25,6 +25,20 @@ use crate::model::{
     Action, HAZARD_CATEGORIES, HazardStatus, ReportSource, RiskClass, Severity, Status, Tier,
 };
 
+/// An array of numbers starting with a longitude and a latitude in WGS84
+/// degrees (at least those two).
+fn lon_lat_first() -> Value {
+    json!({
+        "type": "array",
+        "items": {"type": "number"},
+        "prefixItems": [
+            {"type": "number", "minimum": -180, "maximum": 180},
+            {"type": "number", "minimum": -90, "maximum": 90}
+        ],
+        "minItems": 2
+    })
+}
+
 /// A number pattern within ±`whole` degrees: `180`, `-12.5`, `179.99`.
 fn degrees_pattern(whole: u32) -> String {
     let below = match whole {
@@ -188,16 +202,11 @@ macro_rules! value_schemas {
 
 value_schemas! {
     /// `[lon, lat]`: WGS84 degrees, exactly two numbers.
-    Position => json!({
-        "type": "array",
-        "items": {"type": "number"},
-        "prefixItems": [
-            {"type": "number", "minimum": -180, "maximum": 180},
-            {"type": "number", "minimum": -90, "maximum": 90}
-        ],
-        "minItems": 2,
-        "maxItems": 2
-    });
+    Position => {
+        let mut pair = lon_lat_first();
+        pair["maxItems"] = json!(2);
+        pair
+    };
     /// An RFC 3339 time, or a date `YYYY-MM-DD` (its first moment in China
     /// Standard Time): `params::parse_moment`. Required body fields.
     Moment => moment();
@@ -229,15 +238,7 @@ value_schemas! {
     /// an altitude or more that are ignored (RFC 7946 §3.1.1). Named only
     /// by the GeoJSON bodies' own JSON, never as a Rust type.
     #[allow(dead_code)]
-    GeoJsonPosition => json!({
-        "type": "array",
-        "items": {"type": "number"},
-        "prefixItems": [
-            {"type": "number", "minimum": -180, "maximum": 180},
-            {"type": "number", "minimum": -90, "maximum": 90}
-        ],
-        "minItems": 2
-    });
+    GeoJsonPosition => lon_lat_first();
     /// A role's name.
     RoleName => json!({"enum": Role::ALL.map(Role::as_str)});
     /// A capability's name.
