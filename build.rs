@@ -8,7 +8,8 @@
 //!    `cargo test` and an editor's `cargo check` with another target folder,
 //!    must not install at once);
 //! 2. `node web/build.mjs $OUT_DIR/web` (esbuild: well under a second);
-//! 3. the table: each file's path, bytes and ETag.
+//! 3. the table: each file's path, bytes and ETag, with its brotli and gzip
+//!    encodings when `build.mjs` wrote them (`FILE.br`, `FILE.gz`).
 //!
 //! Cargo reruns this only when the web sources, the npm manifest or the lock
 //! file change. It needs Node.js 20 or later and npm on `PATH`, and the npm
@@ -178,16 +179,39 @@ fn write_asset_table(bundle: &Path, table: &Path) -> Result<(), String> {
          /// Every file of the web bundle, sorted by path.\n\
          static ASSETS: &[Asset] = &[\n",
     );
-    for (name, path) in &files {
-        let bytes = fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let path_text = path
+    let names: std::collections::HashSet<&str> =
+        files.iter().map(|(name, _)| name.as_str()).collect();
+    // `FILE.br` and `FILE.gz` (web/build.mjs writes them for text files)
+    // are encodings of FILE, not files of their own.
+    let is_encoding = |name: &str| {
+        [".br", ".gz"]
+            .iter()
+            .any(|ext| name.strip_suffix(ext).is_some_and(|f| names.contains(f)))
+    };
+    let include = |path: &Path| -> Result<String, String> {
+        let text = path
             .to_str()
             .ok_or_else(|| format!("{} is not valid UTF-8", path.display()))?;
         // `{:?}` writes a Rust string literal with any quotes or backslashes escaped.
+        Ok(format!("include_bytes!({text:?})"))
+    };
+    for (name, path) in files.iter().filter(|(name, _)| !is_encoding(name)) {
+        let bytes = fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let encoded = |ext: &str| -> Result<String, String> {
+            let sibling = PathBuf::from(format!("{}.{ext}", path.display()));
+            if names.contains(format!("{name}.{ext}").as_str()) {
+                Ok(format!("Some({})", include(&sibling)?))
+            } else {
+                Ok("None".to_owned())
+            }
+        };
         let _ = writeln!(
             out,
-            "    Asset {{ path: {name:?}, bytes: include_bytes!({path_text:?}), etag: \"\\\"{:016x}\\\"\" }},",
-            fnv1a(&bytes)
+            "    Asset {{ path: {name:?}, bytes: {}, etag: \"\\\"{:016x}\\\"\", brotli: {}, gzip: {} }},",
+            include(path)?,
+            fnv1a(&bytes),
+            encoded("br")?,
+            encoded("gz")?,
         );
     }
     out.push_str("];\n");

@@ -3,7 +3,7 @@
 //! **Scenario.** Twenty patrols of 50 to 200 stops: for each, a town seat as
 //! the start and the hazards nearest to it (50, 58, … 200 of them, the demo
 //! register's hazards), ordered into a round trip over the demo road network.
-//! **wangge** plans each the way `POST /api/patrol/plan` does: snap to the
+//! **wangge** plans each the way `POST /api/patrol-plans` does by car: snap to the
 //! roads, a shortest-path search from every stop for the distance matrix,
 //! then the tour search with its default limits (150 ms). **Baseline:**
 //! OR-Tools (PyPI `ortools`, guided local search, 10 s per instance, run by
@@ -32,7 +32,7 @@ use wangge::generate::hazards::generate_hazards;
 use wangge::generate::roads::{generate_roads, settlements, town_seats};
 use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
-use wangge::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, shortest_tour};
+use wangge::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, Ways, shortest_tour};
 
 /// Patrols in the comparison.
 const INSTANCES: usize = 20;
@@ -70,9 +70,10 @@ fn instances(network: &RoadNetwork) -> Vec<Instance> {
         .collect()
 }
 
-/// What `POST /api/patrol/plan` does for the ordering, timed as a whole.
+/// What `POST /api/patrol-plans` does for the ordering by car (over the
+/// roads only), timed as a whole.
 fn plan(network: &RoadNetwork, points: &[LonLat]) -> (DistanceMatrix, Vec<usize>) {
-    let travel = Travel::between(Some(network), points.to_vec());
+    let travel = Travel::between(Some(network), points.to_vec(), Ways::Roads);
     let tour = shortest_tour(travel.matrix(), 0, SearchLimits::default());
     (travel.matrix().clone(), tour.order)
 }

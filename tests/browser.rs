@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use support::four_towns::four_towns;
 use support::server::{DemoServer, Target, pick_point, spawn_demo_server};
 use support::webdriver::{Browser, map_error, run_in_browser};
+use support::wire::CountingRelay;
 
 /// How long the first view may take to draw: software WebGL on two busy cores.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -141,8 +142,10 @@ fn drive(
     target: &Target,
     artifacts: &Path,
 ) -> Result<(), String> {
-    // 1. The page, until MapLibre has drawn the first view with both tilesets.
-    server.open_map_as(browser, "admin")?;
+    // 1. The page, until MapLibre has drawn the first view with both
+    // tilesets; through a relay that counts what the first visit costs.
+    let relay = CountingRelay::start(server.addr());
+    server.open_map_at(browser, &relay.base_url(), "admin")?;
     browser
         .wait_for(
             "the map to draw its first view (data-map-ready)",
@@ -156,6 +159,7 @@ fn drive(
     {
         return Err(format!("the map reported an error: {error}"));
     }
+    first_load_is_light(browser, &relay, artifacts)?;
 
     // 2. The county is on the map: every town's outline, and their names.
     let drawn = browser.execute(
@@ -246,6 +250,58 @@ fn drive(
          return sheet ? {width: innerWidth, height: innerHeight, sheet: r.height} : null;",
     )?;
     browser.screenshot(&artifacts.join("phone.png"))?;
+    Ok(())
+}
+
+/// What a first visit may cost on the wire, page to first drawn view: on a
+/// 1.6 Mbit/s phone connection 600 KB is three seconds.
+const FIRST_LOAD_LIMIT_BYTES: u64 = 600_000;
+
+/// The first load so far (the login page, logging in, the map's first view
+/// with its tiles, and the API answers it asked for) came to less than
+/// [`FIRST_LOAD_LIMIT_BYTES`] on the wire, counted by the relay the browser
+/// went through once the traffic has settled; the total and the page's own
+/// requests (DevTools' log: it misses the worker's tile requests, which the
+/// relay counts) are written to `first-load.txt` beside the screenshots.
+fn first_load_is_light(
+    browser: &Browser,
+    relay: &CountingRelay,
+    artifacts: &Path,
+) -> Result<(), String> {
+    // Settled: nothing more for a second and a half.
+    let mut last = relay.bytes_to_client();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(1_500));
+        let now = relay.bytes_to_client();
+        if now == last || std::time::Instant::now() > deadline {
+            break;
+        }
+        last = now;
+    }
+    let total = relay.bytes_to_client();
+    let origin = relay.base_url();
+    let requests: Vec<(String, u64)> = browser
+        .network_bytes()?
+        .into_iter()
+        .filter(|(url, _)| url.starts_with(&origin))
+        .collect();
+    let mut report = format!(
+        "first load: {total} bytes on the wire over {} connections (limit \
+         {FIRST_LOAD_LIMIT_BYTES}); the page's own requests:\n",
+        relay.connections()
+    );
+    for (url, bytes) in &requests {
+        report.push_str(&format!("{bytes:>9}  {url}\n"));
+    }
+    std::fs::write(artifacts.join("first-load.txt"), &report).map_err(|e| e.to_string())?;
+    eprintln!("{}", report.lines().next().unwrap_or_default());
+    if total < 100_000 {
+        return Err(format!("the relay missed the first load: {report}"));
+    }
+    if total >= FIRST_LOAD_LIMIT_BYTES {
+        return Err(format!("the first load is too heavy: {report}"));
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@ mod support;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
@@ -32,6 +32,7 @@ conformance!(
     every_move_of_both_processes_is_allowed_or_refused_as_specified,
     actions_refuse_missing_fields_and_change_nothing,
     escalation_walks_up_to_the_county,
+    escalating_and_reassigning_need_a_reason_and_say_from_whom_to_whom,
     overdue_incidents_are_escalated_by_the_sweep,
     nearby_open_reports_of_a_category_are_hinted_as_duplicates,
     a_stale_version_is_refused,
@@ -484,6 +485,65 @@ async fn escalation_walks_up_to_the_county(t: &TestStore) {
         .problem(StatusCode::CONFLICT);
 }
 
+/// 上移 and 改派 are a dispatcher's decisions outside the process: the
+/// server refuses them without a reason (missing or blank), changing
+/// nothing, and the history says who had the incident before and who has
+/// it now.
+async fn escalating_and_reassigning_need_a_reason_and_say_from_whom_to_whom(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let id = report(&app, &report_body("infrastructure", IN_S1)).await["id"]
+        .as_i64()
+        .expect("id");
+    let uri = format!("/api/incidents/{id}");
+    let before = get(&app, &uri).await.expect(StatusCode::OK);
+    for body in [json!({}), json!({"note": "  \n "}), json!({"note": null})] {
+        let problem = post_change(&app, &format!("{uri}/escalate"), &body)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], "note", "{}: {problem}", t.name);
+        let mut assign = body.clone();
+        assign["person"] = json!({"name": "李四", "phone": "13900000002"});
+        let problem = post_change(&app, &format!("{uri}/assign"), &assign)
+            .await
+            .problem(StatusCode::BAD_REQUEST);
+        assert_eq!(problem["parameter"], "note", "{}: {problem}", t.name);
+    }
+    assert_eq!(
+        get(&app, &uri).await.expect(StatusCode::OK),
+        before,
+        "{}: a refused change changes nothing",
+        t.name
+    );
+
+    post_change(
+        &app,
+        &format!("{uri}/escalate"),
+        &json!({"note": "需要村里协调"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    post_change(
+        &app,
+        &format!("{uri}/assign"),
+        &json!({"note": "熟悉该片区", "person": {"name": "李四", "phone": "13900000002"}}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let after = get(&app, &uri).await.expect(StatusCode::OK);
+    let history = after["history"].as_array().expect("history");
+    let escalated = &history[history.len() - 2];
+    assert_eq!(escalated["kind"], "escalated");
+    assert_eq!(escalated["person_from"]["name"], "Leader s-1");
+    assert_eq!(escalated["person_to"]["name"], "Leader b-sw-w-s");
+    assert_eq!(escalated["note"], "需要村里协调");
+    let reassigned = &history[history.len() - 1];
+    assert_eq!(reassigned["kind"], "reassigned");
+    assert_eq!(reassigned["person_from"]["name"], "Leader b-sw-w-s");
+    assert_eq!(reassigned["person_to"]["name"], "李四");
+    assert_eq!(reassigned["note"], "熟悉该片区");
+    assert_eq!(after["incident"]["responsible"]["name"], "李四");
+}
+
 fn report_at(category: &str) -> Report {
     Report {
         category: category.into(),
@@ -645,7 +705,7 @@ async fn a_stale_version_is_refused(t: &TestStore) {
             .contains("version 1"),
         "{problem}"
     );
-    let escalate = json!({"version": 1});
+    let escalate = json!({"version": 1, "note": "需要上级协调"});
     post_change(&app, &format!("{uri}/escalate"), &escalate)
         .await
         .problem(StatusCode::CONFLICT);
@@ -869,9 +929,79 @@ async fn statistics_per_grid_as_json_and_csv(t: &TestStore) {
         "{}",
         lines[3]
     );
+    // For people: Chinese headers and names, with a byte-order mark so
+    // that Excel reads the CSV as UTF-8.
+    let csv = support::http::get(&app, "/api/incidents/stats?level=1&format=csv&lang=zh").await;
+    let text = String::from_utf8(csv.body.to_vec()).expect("UTF-8");
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "网格编码,网格名称,层级,上报,办结,作废,在办,超期,办结率,办结用时中位数（小时）,\
+         矛盾纠纷上报,矛盾纠纷办结,环境卫生上报,环境卫生办结"
+    );
+    assert!(
+        lines[3].starts_with("合计,,1,4,1,1,2,0,0.3333,"),
+        "{}",
+        lines[3]
+    );
+
+    // The workbook, read back as a spreadsheet program reads it.
+    let xlsx = support::http::get_with(
+        &app,
+        "/api/incidents/stats?level=1&format=xlsx",
+        &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")],
+    )
+    .await;
+    assert_eq!(xlsx.status, StatusCode::OK, "{}", t.name);
+    assert_eq!(
+        xlsx.content_type(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        xlsx.header(header::CONTENT_DISPOSITION)
+            .contains("incident-stats.xlsx")
+    );
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body.to_vec()))
+            .expect("an XLSX workbook");
+    use calamine::Reader;
+    assert_eq!(book.sheet_names(), ["按网格", "按月", "条件"]);
+    let table = book.worksheet_range("按网格").expect("the table");
+    let cell = |r: usize, c: usize| table.get((r, c)).map(|d| d.to_string()).unwrap_or_default();
+    assert_eq!(
+        (cell(0, 0), cell(0, 3), cell(0, 4), cell(0, 8)),
+        (
+            "网格编码".into(),
+            "上报".into(),
+            "办结".into(),
+            "办结率".into()
+        )
+    );
+    assert_eq!(
+        (cell(2, 0), cell(2, 1), cell(2, 3), cell(2, 4)),
+        ("t-sw".into(), "西南镇".into(), "3".into(), "1".into())
+    );
+    assert_eq!(
+        table.get((2, 8)),
+        Some(&calamine::Data::Float(0.5)),
+        "a rate is a number"
+    );
+    assert_eq!((cell(3, 0), cell(3, 3)), ("合计".into(), "4".into()));
+    let months = book.worksheet_range("按月").expect("the trend");
+    let this_month = wangge::dispatch::stats::county_month(jiff::Timestamp::now());
+    assert_eq!(months.get((1, 0)).map(|d| d.to_string()), Some(this_month));
+    assert_eq!(months.get((1, 1)), Some(&calamine::Data::Float(4.0)));
+    // JSON has the same trend.
+    let doc = get(&app, "/api/incidents/stats?level=1")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(doc["months"][0]["reported"], 4);
+
     for (query, parameter) in [
         ("?level=9", "level"),
         ("?format=xml", "format"),
+        ("?lang=fr", "lang"),
         ("?by=town", "by"),
     ] {
         get(&app, &format!("/api/incidents/stats{query}"))

@@ -746,8 +746,9 @@ async fn a_redrawn_boundary_moves_hazards_to_their_new_grids(t: &TestStore) {
 }
 
 /// A straight line across a two-hour GPS dropout does not visit what it
-/// passes; a time from a wrong clock, a finish before the start and a stop
-/// no road reaches are refused, naming the field, and change nothing.
+/// passes; a time from a wrong clock, a finish before the start and, by
+/// car, a stop no road reaches are refused, naming the field, and change
+/// nothing. (On foot the same stop is reached across country.)
 async fn gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value(t: &TestStore) {
     let (app, ids) = with_roads_and_hazards(t).await;
     // An isolated stretch of road in t-ne, connected to nothing.
@@ -757,8 +758,8 @@ async fn gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value
     put_json(&app, "/api/roads", &roads)
         .await
         .expect(StatusCode::OK);
-    let cut_off = json!({"name": "孤路", "grid": "b-sw-w-s", "shift": "day", "start": START,
-        "stops": [{"hazard": ids[0]}, {"name": "孤岛", "location": [106.1005, 34.7002]}]});
+    let cut_off = json!({"name": "孤路", "grid": "b-sw-w-s", "shift": "day", "mode": "drive",
+        "start": START, "stops": [{"hazard": ids[0]}, {"name": "孤岛", "location": [106.1005, 34.7002]}]});
     let problem = post_json(&app, "/api/routes", &cut_off)
         .await
         .problem(StatusCode::BAD_REQUEST);
@@ -767,6 +768,38 @@ async fn gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value
         get(&app, "/api/routes").await.expect(StatusCode::OK)["features"],
         json!([])
     );
+    // On foot the cut-off stop is reached across country, and the plan
+    // says which legs leave the roads.
+    let mut on_foot = cut_off.clone();
+    on_foot["mode"] = json!("walk");
+    let walked = post_json(&app, "/api/routes", &on_foot)
+        .await
+        .expect(StatusCode::CREATED);
+    let walked_route = route_of(&walked);
+    assert!(
+        walked_route["properties"]["legs_off_road"]
+            .as_array()
+            .is_some_and(|legs| legs.iter().any(|leg| leg == true)),
+        "{walked}"
+    );
+    assert!(
+        walked["notices"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("leave the roads")))),
+        "{walked}"
+    );
+    let walked_id = walked_route["id"].as_i64().expect("id");
+    let walked_version = walked_route["properties"]["version"]
+        .as_i64()
+        .expect("version");
+    let deleted = send(
+        &app,
+        axum::http::Request::delete(format!("/api/routes/{walked_id}?version={walked_version}"))
+            .body(axum::body::Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    assert!(deleted.status.is_success(), "{:?}", deleted.status);
 
     let body = json!({"name": "南社", "grid": "b-sw-w-s", "shift": "day", "start": START, "stops": [{"hazard": ids[0]}]});
     let route = post_json(&app, "/api/routes", &body)

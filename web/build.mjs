@@ -7,10 +7,15 @@
 //
 //   index.html                              the page; names the hashed JS and CSS below
 //   assets/app-HASH.js, assets/app-HASH.css src/main.js and all it imports, MapLibre included
+//   assets/chunk-HASH.js                    code loaded on demand (the statistics charts)
 //   assets/app-HASH.js.LEGAL.txt            the licence headers of the bundled code
 //   assets/maplibre-gl-worker-HASH.mjs      MapLibre 6's worker, a separate ES module (see below)
 //   fonts/noto-sans-latin-{400,700}.woff2   the style's `font-faces` for Latin text (see below)
 //   fonts/OFL.txt                           the fonts' licence
+//   FILE.br, FILE.gz                        each text file above (HTML, JS, CSS, text)
+//                                           compressed once here, brotli at its best
+//                                           quality and gzip at 9, so the server sends
+//                                           them as they are to browsers that accept them
 //
 // Everything under assets/ is named by its content, so the server sends it as
 // immutable; index.html and the fonts keep stable names (the style document
@@ -18,13 +23,15 @@
 //
 // Steps: 1. empty OUT_DIR; 2. copy MapLibre's worker under a hashed name;
 // 3. bundle the app with esbuild, telling it the worker's name; 4. copy the
-// fonts; 5. write index.html with the hashed names.
+// fonts; 5. write index.html with the hashed names; 6. pre-compress.
 
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 
 import * as esbuild from 'esbuild';
 
@@ -72,6 +79,10 @@ const result = await esbuild.build({
   minify: true,
   entryNames: '[name]-[hash]',
   assetNames: '[name]-[hash]',
+  // Code only some views need (the statistics charts) is imported
+  // dynamically and lands in chunks of its own, loaded when first used.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   outdir: assetsDir,
   metafile: true,
   // Licence headers of MapLibre and its dependencies go into one file beside
@@ -107,5 +118,29 @@ const html = template
 const unknown = html.match(/%[A-Z_]+%/);
 if (unknown) throw new Error(`index.html has an unknown placeholder ${unknown[0]}`);
 await writeFile(path.join(outDir, 'index.html'), html);
+
+// 6. Brotli at quality 11 is too slow to run per request but costs nothing
+// once at build time; it makes MapLibre's bundle about a fifth of its size.
+// Files already compressed (woff2) and tiny ones are left as they are.
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
+const COMPRESSIBLE = /\.(html|js|mjs|css|txt|json|svg)$/;
+const MIN_COMPRESSED_SIZE = 1024;
+const written = await readdir(outDir, { recursive: true, withFileTypes: true });
+for (const entry of written) {
+  if (!entry.isFile() || !COMPRESSIBLE.test(entry.name)) continue;
+  const file = path.join(entry.parentPath, entry.name);
+  const bytes = await readFile(file);
+  if (bytes.length < MIN_COMPRESSED_SIZE) continue;
+  const br = await brotli(bytes, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+    },
+  });
+  await writeFile(`${file}.br`, br);
+  await writeFile(`${file}.gz`, await gzip(bytes, { level: 9 }));
+}
 
 console.log(`web bundle in ${outDir}: index.html, assets/{${appJs},${appCss},${workerName}}, fonts/`);

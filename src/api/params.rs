@@ -1,5 +1,5 @@
-//! Parameters several resources read the same way: times and grids. Each
-//! refusal is a 400 naming the parameter.
+//! Parameters several resources read the same way: times, grids and the
+//! language a person reads. Each refusal is a 400 naming the parameter.
 
 use jiff::Timestamp;
 
@@ -122,5 +122,57 @@ impl DeleteQuery {
                 format!("version must be a whole number from 1, got {text:?}"),
             )
         })
+    }
+}
+
+/// True when the client's `Accept-Language` prefers Chinese: of the
+/// languages it lists, one with the highest quality (the first of equals)
+/// is `zh` or a `zh-…` tag. No header, or one that cannot be read, is not
+/// a preference for Chinese: API clients get English.
+pub(super) fn prefers_chinese(headers: &axum::http::HeaderMap) -> bool {
+    let mut best: Option<(f32, bool)> = None;
+    for item in headers
+        .get_all(axum::http::header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';').map(str::trim);
+        let tag = parts.next().unwrap_or("").to_ascii_lowercase();
+        let quality = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
+            .unwrap_or(0.0);
+        if tag.is_empty() || quality <= 0.0 {
+            continue;
+        }
+        let chinese = tag == "zh" || tag.starts_with("zh-");
+        if best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, chinese));
+        }
+    }
+    best.is_some_and(|(_, chinese)| chinese)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefers_chinese;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    fn prefers(value: &'static str) -> bool {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static(value));
+        prefers_chinese(&headers)
+    }
+
+    #[test]
+    fn accept_language_is_read_by_quality() {
+        assert!(prefers("zh-CN,zh;q=0.9,en;q=0.8"));
+        assert!(prefers("zh"));
+        assert!(prefers("en;q=0.5, zh-Hans-CN"));
+        assert!(!prefers("en-US,en;q=0.9,zh-CN;q=0.8"));
+        assert!(!prefers("zh;q=0, en"));
+        assert!(!prefers("zhx"));
+        assert!(!prefers_chinese(&HeaderMap::new()));
     }
 }

@@ -209,6 +209,13 @@ pub async fn act(
     }
     let mut detail = json!({});
     if let Some(p) = &person {
+        // Whom the step names, and whom it replaces (assign: the
+        // responsible person; name_owner: the case owner).
+        let replaced = match action {
+            Action::NameOwner => &before.owner,
+            _ => &before.responsible,
+        };
+        detail["from"] = json!(replaced);
         detail["person"] = json!(p);
     }
     if let Some(due) = due {
@@ -236,9 +243,23 @@ pub async fn escalate(
     now: Timestamp,
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
-    check_note("note", note.as_deref())?;
+    let note = required_reason(note, "escalating an incident")?;
     let before = load(desk, id, version).await?;
-    escalate_loaded(desk, before, actor, note, now).await
+    escalate_loaded(desk, before, actor, Some(note), now).await
+}
+
+/// The reason a dispatcher must give for a step outside the process
+/// (escalating, reassigning): checked like any note, and not blank. The
+/// history keeps it, so whoever picks the incident up next knows why.
+fn required_reason(note: Option<String>, doing: &str) -> Result<String, DispatchError> {
+    check_note("note", note.as_deref())?;
+    match note.as_deref().map(str::trim) {
+        Some(reason) if !reason.is_empty() => Ok(reason.to_owned()),
+        _ => Err(DispatchError::invalid(
+            "note",
+            format!("{doing} needs a note saying why"),
+        )),
+    }
 }
 
 async fn escalate_loaded(
@@ -286,7 +307,12 @@ async fn escalate_loaded(
         kind: EventKind::Escalated,
         action: None,
         note,
+        // From which tier, grid and person to which: the history reads
+        // "县 ← 乡镇, 张三 → 李四" without looking anything up.
         detail: json!({
+            "from": before.tier.name(),
+            "from_grid": before.handling_grid().map(|g| g.as_str()),
+            "from_responsible": before.responsible,
             "to": target.name(),
             "grid": after.handling_grid().map(|g| g.as_str()),
             "responsible": responsible,
@@ -339,7 +365,7 @@ pub async fn reassign(
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
     check_person("person.name", &person)?;
-    check_note("note", note.as_deref())?;
+    let note = required_reason(note, "reassigning an incident")?;
     let before = load(desk, id, version).await?;
     if before.status.is_terminal() {
         return Err(DispatchError::invalid(
@@ -360,8 +386,8 @@ pub async fn reassign(
         actor: actor.to_owned(),
         kind: EventKind::Reassigned,
         action: None,
-        note,
-        detail: json!({ "person": person }),
+        note: Some(note),
+        detail: json!({ "from": before.responsible, "person": person }),
     };
     save(desk, &before, &after, &event).await
 }

@@ -46,15 +46,35 @@ pub struct GridStats {
     pub by_category: BTreeMap<String, Counts>,
 }
 
-/// The table: one row per grid with incidents, and the total.
+/// One calendar month's figures (of the incidents reported in it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthStats {
+    /// `YYYY-MM`, in China Standard Time (UTC+08:00), the county's calendar.
+    pub month: String,
+    /// All categories together.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Per category code.
+    pub by_category: BTreeMap<String, Counts>,
+}
+
+/// The table: one row per grid with incidents, one per month, and the total.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
     /// The level grouped by.
     pub level: Level,
     /// Per grid, by grid id (incidents outside every grid last).
     pub grids: Vec<GridStats>,
+    /// Per month reported in, oldest first (months with no report left out).
+    pub months: Vec<MonthStats>,
     /// Everything selected.
     pub total: GridStats,
+}
+
+/// The county's calendar month of a moment (UTC+08:00), `YYYY-MM`.
+pub fn county_month(at: Timestamp) -> String {
+    let date = jiff::tz::offset(8).to_datetime(at).date();
+    format!("{:04}-{:02}", date.year(), date.month())
 }
 
 /// Whether an incident counts as resolved: it reached resolution (closing
@@ -149,10 +169,15 @@ pub fn summarise<'a>(
     now: Timestamp,
 ) -> Stats {
     let mut groups: BTreeMap<Option<GridId>, GroupTally> = BTreeMap::new();
+    let mut months: BTreeMap<String, GroupTally> = BTreeMap::new();
     let mut total = GroupTally::default();
     for i in incidents {
         let grid = i.chain[level.index()].clone();
         groups.entry(grid).or_default().add(i, now);
+        months
+            .entry(county_month(i.reported_at))
+            .or_default()
+            .add(i, now);
         total.add(i, now);
     }
     // BTreeMap puts `None` first; outside-the-grids goes last.
@@ -162,9 +187,25 @@ pub fn summarise<'a>(
         .collect();
     let outside_first = grids.first().is_some_and(|g| g.grid.is_none());
     grids.rotate_left(usize::from(outside_first));
+    let months = months
+        .into_iter()
+        .map(|(month, tally)| {
+            let GridStats {
+                counts,
+                by_category,
+                ..
+            } = tally.finish(None);
+            MonthStats {
+                month,
+                counts,
+                by_category,
+            }
+        })
+        .collect();
     Stats {
         level,
         grids,
+        months,
         total: total.finish(None),
     }
 }
@@ -242,6 +283,30 @@ mod tests {
             12_432
         );
         assert_eq!(stats.total.by_category["dispute"].resolved, 12_360);
+    }
+
+    /// Months follow the county's calendar: 2024-01-31T16:00Z is already
+    /// 1 February in Qingshui.
+    #[test]
+    fn months_are_the_countys_calendar_months() {
+        let mut late_january = incident(1, "a", "dispute", Status::Resolved, 5);
+        late_january.reported_at = "2024-01-31T15:59:59Z".parse().expect("time");
+        let mut early_february = incident(2, "b", "sanitation", Status::Collected, 0);
+        early_february.reported_at = "2024-01-31T16:00:00Z".parse().expect("time");
+        let mut march = incident(3, "a", "dispute", Status::Closed, 5);
+        march.reported_at = "2024-03-10T00:00:00Z".parse().expect("time");
+        let now: Timestamp = "2024-04-01T00:00:00Z".parse().expect("time");
+        let stats = summarise(&[early_february, march, late_january], Level::TOWN, now);
+        let months: Vec<(&str, u64, u64)> = stats
+            .months
+            .iter()
+            .map(|m| (m.month.as_str(), m.counts.reported, m.counts.resolved))
+            .collect();
+        assert_eq!(
+            months,
+            [("2024-01", 1, 1), ("2024-02", 1, 0), ("2024-03", 1, 1)]
+        );
+        assert_eq!(stats.months[1].by_category["sanitation"].open, 1);
     }
 
     #[test]

@@ -95,6 +95,11 @@ pub struct Route {
     pub path: Vec<LonLat>,
     /// Metres of each leg: start → first stop, …, last stop → start.
     pub legs_m: Vec<f64>,
+    /// For each leg, true when it leaves the roads (on foot, across fields
+    /// and lanes the road network does not hold; drawn straight). Routes
+    /// saved before walkers could leave the roads read back as all false.
+    #[serde(default)]
+    pub legs_off_road: Vec<bool>,
     /// Total metres.
     pub length_m: f64,
     /// Estimated seconds: walking or driving time plus time at each stop.

@@ -23,7 +23,7 @@ use crate::model::{
 };
 use crate::patrol::PatrolError;
 use crate::patrol::routes::assemble;
-use crate::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, shortest_tour};
+use crate::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, Ways, shortest_tour};
 
 /// At most this many stops are ordered in one plan; more due hazards than
 /// this are left out, lowest priority first, and the plan says so.
@@ -147,10 +147,11 @@ pub fn plan(
     }
     let mut points = vec![request.start];
     points.extend(chosen.iter().map(|h| h.location));
-    let travel = Travel::between(network, points);
+    let travel = Travel::between(network, points, Ways::of(request.mode));
     let matrix = travel.matrix();
 
-    // Hazards the start cannot reach by road are left out.
+    // Hazards the start cannot reach are left out (by road: on foot every
+    // hazard can be reached across country).
     let reachable: Vec<usize> = (1..matrix.len())
         .filter(|&i| {
             let ok = travel.connected(0, i);
@@ -202,7 +203,7 @@ pub fn plan(
             Shift::Night => "夜间巡更",
         }
     );
-    // Unreachable hazards were left out above, so every leg has a road.
+    // Unreachable hazards were left out above, so every leg has a way.
     let (route, mut notices) = assemble(
         network,
         index,

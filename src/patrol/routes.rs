@@ -13,7 +13,7 @@ use crate::model::{ChangeKind, NewChange};
 use crate::model::{GridId, HazardId, Route, RouteId, RouteStop, Shift, TravelMode};
 use crate::patrol::PatrolError;
 use crate::patrol::plan::{RouteShape, UNSAVED, dwell_s};
-use crate::routing::{RoadNetwork, Travel};
+use crate::routing::{OFF_ROAD_FACTOR, RoadNetwork, Travel, Ways};
 use crate::services::feed::{Changing, Feed, LOCATE_ATTEMPTS, grids_moved};
 use crate::store::Store;
 
@@ -29,7 +29,7 @@ pub fn assemble(
 ) -> Result<(Route, Vec<String>), PatrolError> {
     let mut points = vec![shape.start];
     points.extend(shape.stops.iter().map(|s| s.location));
-    let travel = Travel::between_legs(network, points);
+    let travel = Travel::between_legs(network, points, Ways::of(shape.mode));
     let mut notices = Vec::new();
     if network.is_none_or(|n| n.graph().edge_count() == 0) {
         notices.push(
@@ -51,6 +51,7 @@ pub fn assemble(
     let n = shape.stops.len() + 1;
     let mut path: Vec<LonLat> = vec![shape.start];
     let mut legs_m = Vec::with_capacity(n);
+    let mut legs_off_road = Vec::with_capacity(n);
     if n > 1 {
         for k in 0..n {
             let leg = travel.leg(k, (k + 1) % n);
@@ -71,8 +72,28 @@ pub fn assemble(
                 ));
             }
             legs_m.push(leg.length_m);
+            legs_off_road.push(leg.off_road);
             path.extend(leg.coords.into_iter().skip(1));
         }
+    }
+    let off_road: Vec<String> = (0..legs_off_road.len())
+        .filter(|&k| legs_off_road[k])
+        .map(|k| {
+            let name = |point: usize| match point % n {
+                0 => "the start".to_owned(),
+                p => format!("stop {p}"),
+            };
+            format!("{} → {}", name(k), name(k + 1))
+        })
+        .collect();
+    if !off_road.is_empty() {
+        notices.push(format!(
+            "{} leg(s) leave the roads, across fields and village lanes the road network \
+             does not hold (drawn straight, counted at {OFF_ROAD_FACTOR} times the straight \
+             line): {}",
+            off_road.len(),
+            off_road.join(", ")
+        ));
     }
     let length_m: f64 = legs_m.iter().sum();
     let duration_s =
@@ -111,6 +132,7 @@ pub fn assemble(
         stops: shape.stops,
         path,
         legs_m,
+        legs_off_road,
         length_m,
         duration_s,
         on_roads: travel.metric() == crate::routing::Metric::Roads,

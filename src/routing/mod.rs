@@ -17,4 +17,4 @@ pub use crate::geom::LocalFrame;
 pub use crate::model::{RoadClass, RoadLine};
 pub use network::{RoadEdge, RoadNetwork, Snap};
 pub use tour::{DistanceMatrix, SearchLimits, Tour, shortest_tour};
-pub use travel::{Leg, Metric, Travel, great_circle_m};
+pub use travel::{Leg, Metric, OFF_ROAD_FACTOR, Travel, Ways, great_circle_m};

@@ -9,6 +9,12 @@
 //! and a cache policy: files under `assets/` are named by their content and
 //! never change, so they are cached for a year as immutable; `index.html` and
 //! the fonts keep their names across builds and are revalidated every time.
+//!
+//! Text files were compressed at build time (brotli at its best quality and
+//! gzip, by `web/build.mjs`): a client that accepts `br` or `gzip` gets those
+//! bytes as they are, with `Content-Encoding`, `Vary: Accept-Encoding` and an
+//! entity tag of their own; the API's compression layer leaves an answer
+//! that already has an encoding alone.
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -25,6 +31,57 @@ pub struct Asset {
     pub bytes: &'static [u8],
     /// A strong entity tag for the content, quotes included.
     pub etag: &'static str,
+    /// The content compressed with brotli, for text files.
+    pub brotli: Option<&'static [u8]>,
+    /// The content compressed with gzip, for text files.
+    pub gzip: Option<&'static [u8]>,
+}
+
+/// A content coding the bundle holds files in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Asset {
+    /// The best of this file's encodings that `request` accepts: brotli,
+    /// then gzip, then the file as it is.
+    fn variant(&self, request: &HeaderMap) -> (Coding, &'static [u8]) {
+        let accepts = |coding: &str| accepts_coding(request, coding);
+        match (self.brotli, self.gzip) {
+            (Some(bytes), _) if accepts("br") => (Coding::Brotli, bytes),
+            (_, Some(bytes)) if accepts("gzip") => (Coding::Gzip, bytes),
+            _ => (Coding::Identity, self.bytes),
+        }
+    }
+}
+
+/// True when `Accept-Encoding` accepts `coding`: it is listed, or `*` is,
+/// with a quality above zero (RFC 9110 §12.5.3; `x-gzip` is `gzip`).
+fn accepts_coding(request: &HeaderMap, coding: &str) -> bool {
+    let mut named = None;
+    let mut any = None;
+    for item in request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("").to_ascii_lowercase();
+        let quality = parts
+            .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok());
+        let accepted = quality.is_some_and(|q| q > 0.0);
+        if name == coding || (coding == "gzip" && name == "x-gzip") {
+            named = Some(accepted);
+        } else if name == "*" {
+            any = Some(accepted);
+        }
+    }
+    named.or(any).unwrap_or(false)
 }
 
 // `ASSETS`, written by build.rs: every file of the bundle, sorted by path.
@@ -70,38 +127,56 @@ where
 }
 
 /// The answer for one file: 304 when the client's copy is current, else the
-/// file with its type and cache headers.
+/// file (in the best encoding the client accepts) with its type and cache
+/// headers.
 fn respond(asset: &'static Asset, request: &HeaderMap) -> Response {
     let cache_control = if asset.path.starts_with(IMMUTABLE_PREFIX) {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
     };
-    let headers = [
-        (header::ETAG, HeaderValue::from_static(asset.etag)),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(cache_control),
-        ),
-    ];
-    if etag_matches(request, asset.etag) {
+    let (coding, bytes) = asset.variant(request);
+    // Each encoding is a representation of its own (RFC 9110 §8.8.3): its
+    // tag is the file's with the coding appended inside the quotes.
+    let etag = match coding {
+        Coding::Identity => HeaderValue::from_static(asset.etag),
+        Coding::Brotli | Coding::Gzip => {
+            let suffix = if coding == Coding::Brotli { "br" } else { "gz" };
+            let tag = format!("{}-{suffix}\"", asset.etag.trim_end_matches('"'));
+            HeaderValue::from_str(&tag).expect("an entity tag of hex digits is a header value")
+        }
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    if asset.brotli.is_some() || asset.gzip.is_some() {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if etag_matches(request, etag.to_str().unwrap_or_default()) {
+        headers.insert(header::ETAG, etag);
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    (
-        headers,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type(asset.path)),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        asset.bytes,
-    )
-        .into_response()
+    headers.insert(header::ETAG, etag);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(asset.path)),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    match coding {
+        Coding::Brotli => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        }
+        Coding::Gzip => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        Coding::Identity => {}
+    }
+    (headers, bytes).into_response()
 }
 
 /// True when `If-None-Match` lists this entity tag (or is `*`). Weak tags
@@ -230,6 +305,88 @@ mod tests {
         let body = again.into_body().collect().await.expect("body").to_bytes();
         assert!(body.is_empty());
         assert_eq!(get("/", Some("\"other\"")).await.status(), StatusCode::OK);
+    }
+
+    /// The big script goes out pre-compressed to a client that asks, with
+    /// its own tag, and decompresses to the file; a client that does not
+    /// ask (or refuses with q=0) gets the file as it is.
+    #[tokio::test]
+    async fn text_files_go_out_precompressed_when_accepted() {
+        let app = ASSETS
+            .iter()
+            .find(|a| a.path.starts_with("assets/app-") && a.path.ends_with(".js"))
+            .expect("the bundle holds the app");
+        let uri = format!("/{}", app.path);
+        let with = |accept: &'static str| {
+            let uri = uri.clone();
+            async move {
+                routes::<()>()
+                    .oneshot(
+                        Request::get(uri)
+                            .header(header::ACCEPT_ENCODING, accept)
+                            .body(Body::empty())
+                            .expect("valid request"),
+                    )
+                    .await
+                    .expect("infallible")
+            }
+        };
+        let br = with("gzip, deflate, br, zstd").await;
+        assert_eq!(header_of(&br, header::CONTENT_ENCODING), "br");
+        assert_eq!(header_of(&br, header::VARY), "accept-encoding");
+        let br_tag = header_of(&br, header::ETAG).to_owned();
+        assert_ne!(br_tag, app.etag);
+        let body = br.into_body().collect().await.expect("body").to_bytes();
+        assert!(
+            body.len() * 3 < app.bytes.len(),
+            "{} of {}",
+            body.len(),
+            app.bytes.len()
+        );
+        let mut plain = Vec::new();
+        brotli_decompressor::BrotliDecompress(&mut &body[..], &mut plain).expect("brotli");
+        assert_eq!(plain, app.bytes);
+
+        let gz = with("gzip;q=1, br;q=0").await;
+        assert_eq!(header_of(&gz, header::CONTENT_ENCODING), "gzip");
+        let body = gz.into_body().collect().await.expect("body").to_bytes();
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+            .expect("gzip");
+        assert_eq!(plain, app.bytes);
+
+        let identity = with("identity").await;
+        assert_eq!(header_of(&identity, header::CONTENT_ENCODING), "");
+        assert_eq!(header_of(&identity, header::ETAG), app.etag);
+
+        // The brotli tag revalidates the brotli copy.
+        let mut request = Request::get(&uri);
+        request = request
+            .header(header::ACCEPT_ENCODING, "br")
+            .header(header::IF_NONE_MATCH, &br_tag);
+        let again = routes::<()>()
+            .oneshot(request.body(Body::empty()).expect("valid"))
+            .await
+            .expect("infallible");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_qualities() {
+        let accept = |value: &'static str, coding: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+            accepts_coding(&headers, coding)
+        };
+        assert!(accept("gzip, br", "br"));
+        assert!(accept("BR;q=0.5", "br"));
+        assert!(!accept("br;q=0", "br"));
+        assert!(!accept("gzip", "br"));
+        assert!(accept("*", "br"));
+        assert!(!accept("*, br;q=0", "br"));
+        assert!(accept("x-gzip", "gzip"));
+        assert!(!accept("", "gzip"));
+        assert!(!accept("gzip;q=nonsense", "gzip"));
     }
 
     /// Paths outside the bundle are not routed here (the API's fallback answers).

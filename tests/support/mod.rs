@@ -18,6 +18,7 @@ pub mod python;
 pub mod server;
 pub mod sse;
 pub mod webdriver;
+pub mod wire;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

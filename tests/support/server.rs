@@ -103,8 +103,19 @@ impl DemoServer {
         browser: &super::webdriver::Browser,
         login: &str,
     ) -> Result<(), String> {
+        self.open_map_at(browser, &self.base_url(), login)
+    }
+
+    /// [`DemoServer::open_map_as`] through another address of the same
+    /// server (a relay in front of it).
+    pub fn open_map_at(
+        &self,
+        browser: &super::webdriver::Browser,
+        base_url: &str,
+        login: &str,
+    ) -> Result<(), String> {
         let timeout = std::time::Duration::from_secs(60);
-        browser.navigate(&format!("{}/", self.base_url()))?;
+        browser.navigate(&format!("{base_url}/"))?;
         // The session cookie outlives a reload: the page may open as
         // someone already.
         let shown = browser.wait_for(
@@ -184,7 +195,23 @@ pub fn spawn_demo_server_on(backend: Backend) -> DemoServer {
     spawn(backend, true)
 }
 
+/// [`spawn_demo_server`] with `count` demo incidents over the year before
+/// `end`, played through the real rules (`wangge demo-incidents` does the
+/// same with 20,000).
+#[allow(dead_code)]
+pub fn spawn_demo_server_with_incidents(count: usize, end: jiff::Timestamp) -> DemoServer {
+    spawn_with(Backend::Sqlite, false, Some((count, end)))
+}
+
 fn spawn(backend: Backend, patrols: bool) -> DemoServer {
+    spawn_with(backend, patrols, None)
+}
+
+fn spawn_with(
+    backend: Backend,
+    patrols: bool,
+    incidents: Option<(usize, jiff::Timestamp)>,
+) -> DemoServer {
     let grids = demo_county().to_vec();
     let (ready_tx, ready_rx) = mpsc::channel();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -224,6 +251,17 @@ fn spawn(backend: Backend, patrols: bool) -> DemoServer {
                     wangge::cli::demo::load_demo_roads_and_hazards(&state, jiff::Timestamp::now())
                         .await
                         .expect("the demo roads and hazards load");
+                }
+                if let Some((count, end)) = incidents {
+                    wangge::cli::demo::load_demo_incidents(
+                        state.dispatch(),
+                        count,
+                        2026,
+                        end,
+                        |_| {},
+                    )
+                    .await
+                    .expect("the demo incidents load");
                 }
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await

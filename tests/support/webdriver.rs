@@ -110,9 +110,17 @@ impl Browser {
             "--window-size=1280,860".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        // The performance log carries the DevTools network events, whose
+        // byte counts `network_bytes` adds up (the page's own Resource
+        // Timing misses what MapLibre's worker fetches: the tiles).
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                "perfLoggingPrefs": {"enableNetwork": true, "enablePage": false},
+            },
+            "goog:loggingPrefs": {"performance": "ALL"},
         }}});
         let session = match http(port, "POST", "/session", Some(&capabilities)) {
             Ok(v) => v["sessionId"].as_str().map(str::to_owned),
@@ -139,6 +147,59 @@ impl Browser {
             )
             .expect("timeouts can be set");
         browser
+    }
+
+    /// What the browser received over the network since the session began
+    /// or the last call: every finished request's URL and its bytes on the
+    /// wire (headers and encoded body, DevTools' `encodedDataLength`),
+    /// largest first. Reading the log empties it.
+    pub fn network_bytes(&self) -> Result<Vec<(String, u64)>, String> {
+        let log = self.call("POST", "/se/log", json!({"type": "performance"}))?;
+        let mut urls = std::collections::HashMap::new();
+        let mut finished = Vec::new();
+        for entry in log.as_array().ok_or("the performance log is a list")? {
+            let Some(text) = entry["message"].as_str() else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            let (method, params) = (&event["message"]["method"], &event["message"]["params"]);
+            let id = params["requestId"].as_str().unwrap_or_default().to_owned();
+            match method.as_str() {
+                Some("Network.requestWillBeSent") => {
+                    urls.insert(
+                        id,
+                        params["request"]["url"].as_str().unwrap_or("?").to_owned(),
+                    );
+                }
+                Some("Network.loadingFinished") => {
+                    let bytes = params["encodedDataLength"].as_f64().unwrap_or(0.0) as u64;
+                    finished.push((id, bytes));
+                }
+                _ => {}
+            }
+        }
+        let mut out: Vec<(String, u64)> = finished
+            .into_iter()
+            .map(|(id, bytes)| (urls.get(&id).cloned().unwrap_or(id), bytes))
+            .collect();
+        out.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+        Ok(out)
+    }
+
+    /// Save downloads (a clicked `<a download>`) into `dir` without asking
+    /// (DevTools' `Browser.setDownloadBehavior`: headless Chromium refuses
+    /// downloads otherwise).
+    #[allow(dead_code)]
+    pub fn allow_downloads(&self, dir: &Path) -> Result<(), String> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": "Browser.setDownloadBehavior", "params": {
+                "behavior": "allow", "downloadPath": dir.display().to_string(),
+                "eventsEnabled": false,
+            }}),
+        )
+        .map(drop)
     }
 
     /// A command of this session (`path` after `/session/{id}`).

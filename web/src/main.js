@@ -23,6 +23,7 @@ import * as legend from './features/legend.js';
 import * as patrols from './features/patrols/index.js';
 import * as search from './features/search.js';
 import * as settingsFeature from './features/settings.js';
+import * as stats from './features/stats/index.js';
 import * as api from './api.js';
 import { showLogin, userBadge } from './login.js';
 import { createMap } from './map.js';
@@ -32,7 +33,7 @@ import { loadSettings } from './settings.js';
 // Incidents, patrols and editing before info: they take the clicks on
 // incidents, the clicks that pick a place and the clicks that pick grids to
 // edit (see their modules).
-const FEATURES = [search, incidents, patrols, editing, info, legend, settingsFeature, coords];
+const FEATURES = [search, incidents, stats, patrols, editing, info, legend, settingsFeature, coords];
 
 /** A visitor of a published grid map: the map, nothing else. */
 const ANONYMOUS = { user: null, capabilities: ['see_grid_map'] };
@@ -40,6 +41,7 @@ const ANONYMOUS = { user: null, capabilities: ['see_grid_map'] };
 /** The capability each feature needs to be shown at all. */
 const NEEDS = new Map([
   [incidents, 'see_incidents'],
+  [stats, 'see_incidents'],
   [patrols, 'patrol'],
   [editing, 'edit_grids'],
 ]);

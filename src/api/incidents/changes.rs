@@ -88,7 +88,8 @@ pub(super) async fn action(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EscalateBody {
-    /// Why.
+    /// Why (required, not blank: the next tier reads it in the history;
+    /// optional in the schema so that its absence is a 400 naming `note`).
     note: Option<String>,
     /// The version read (required).
     version: Option<i64>,
@@ -104,7 +105,7 @@ pub(super) struct EscalateBody {
     request_body = EscalateBody,
     responses(
         (status = 200, description = "The incident, one tier up", body = IncidentDto),
-        (status = 400, description = "`version` is missing",
+        (status = 400, description = "`note` or `version` is missing",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such incident",
             body = ProblemDocument, content_type = "application/problem+json"),
@@ -154,7 +155,8 @@ fn required_version(version: Option<i64>) -> Result<i64, ApiError> {
 pub(super) struct AssignBody {
     /// Who is responsible from now on.
     person: PersonInput,
-    /// Why.
+    /// Why (required, not blank; optional in the schema so that its
+    /// absence is a 400 naming `note`).
     note: Option<String>,
     /// The version read (required).
     version: Option<i64>,
@@ -170,7 +172,7 @@ pub(super) struct AssignBody {
     responses(
         (status = 200, description = "The incident with its new responsible person",
             body = IncidentDto),
-        (status = 400, description = "No name, no `version`, or the incident is closed",
+        (status = 400, description = "No name, no `note`, no `version`, or the incident is closed",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such incident",
             body = ProblemDocument, content_type = "application/problem+json"),

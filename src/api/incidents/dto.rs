@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::geom::LonLat;
 use crate::index::GridIndex;
-use crate::model::{Category, HistoryEntry, Incident, Person};
+use crate::model::{Category, EventKind, HistoryEntry, Incident, Person};
 
 /// A point in WGS84 degrees.
 #[derive(Debug, Serialize, ToSchema)]
@@ -220,6 +220,15 @@ pub(super) struct HistoryDto {
     tier_to: &'static str,
     /// The note given.
     note: Option<String>,
+    /// Who was responsible (or the case owner, for `name_owner`) before a
+    /// change of person: an escalation, a reassignment, `assign` or
+    /// `name_owner`; null when no one was, or for other entries (and for
+    /// entries recorded before wangge kept it).
+    #[schema(value_type = Option<Object>)]
+    person_from: serde_json::Value,
+    /// Who is responsible (or the case owner) after such a change.
+    #[schema(value_type = Option<Object>)]
+    person_to: serde_json::Value,
     /// What else the change set.
     #[schema(value_type = Object)]
     detail: serde_json::Value,
@@ -238,8 +247,24 @@ impl From<&HistoryEntry> for HistoryDto {
             tier_from: h.tier.0.name(),
             tier_to: h.tier.1.name(),
             note: h.note.clone(),
+            person_from: people_changed(h).0,
+            person_to: people_changed(h).1,
             detail: h.detail.clone(),
         }
+    }
+}
+
+/// (from whom, to whom) for an entry that changes the person in charge,
+/// read from its detail (`dispatch::actions` writes both).
+fn people_changed(h: &HistoryEntry) -> (serde_json::Value, serde_json::Value) {
+    use serde_json::Value;
+    let field = |key: &str| h.detail.get(key).cloned().unwrap_or(Value::Null);
+    match h.kind {
+        EventKind::Escalated => (field("from_responsible"), field("responsible")),
+        EventKind::Reassigned | EventKind::Transition if h.detail.get("person").is_some() => {
+            (field("from"), field("person"))
+        }
+        _ => (Value::Null, Value::Null),
     }
 }
 

@@ -16,6 +16,7 @@ mod dto;
 pub(super) mod events;
 mod query;
 mod stats;
+mod stats_export;
 
 use crate::api::access::Caller;
 use crate::api::scope::View;

@@ -1,5 +1,6 @@
 //! `GET /api/incidents/stats`: the statistics of [`crate::dispatch::stats`]
-//! per grid of a level over a period, as JSON or CSV.
+//! per grid of a level and per month over a period, as JSON, CSV or an
+//! Excel workbook (`stats_export.rs` writes the files).
 
 use crate::api::access::Caller;
 use crate::api::scope::View;
@@ -7,16 +8,17 @@ use crate::api::value_schemas::Time;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::stats_export::{Labels, Lang, level_name, to_csv, to_xlsx};
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
-use crate::api::params::{parse_grid, parse_time};
-use crate::dispatch::stats::{Counts, GridStats, summarise};
+use crate::api::params::{parse_grid, parse_time, prefers_chinese};
+use crate::dispatch::stats::{GridStats, summarise};
 use crate::model::IncidentFilter;
 use crate::model::Level;
 use crate::state::AppState;
@@ -39,12 +41,30 @@ pub(super) struct StatsParams {
     category: Option<String>,
     /// Only incidents reported inside this grid.
     grid: Option<String>,
-    /// `json` (default) or `csv`.
-    #[param(pattern = "^(json|csv)?$")]
+    /// `json` (default), `csv` or `xlsx` (an Excel workbook: per grid,
+    /// per month, and what was selected).
+    #[param(pattern = "^(json|csv|xlsx)?$")]
     format: Option<String>,
+    /// The language of a file's headers: `zh` (the desk's words; a CSV
+    /// then starts with a byte-order mark for Excel) or `en` (the JSON
+    /// field names). Default: `zh` when `Accept-Language` prefers Chinese,
+    /// else `en`.
+    #[param(pattern = "^(zh|en)?$")]
+    lang: Option<String>,
 }
 
-const NAMES: [&str; 6] = ["level", "from", "to", "category", "grid", "format"];
+const NAMES: [&str; 7] = ["level", "from", "to", "category", "grid", "format", "lang"];
+
+/// What `format` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// The media type of an Excel workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// One grid's row in JSON: the grid's name and level beside the figures.
 #[derive(Serialize)]
@@ -74,6 +94,8 @@ struct StatsDoc {
     /// One row per grid with incidents (those outside every grid of the
     /// level last, with `grid` null).
     grids: Vec<StatsRowDoc>,
+    /// One row per month (China Standard Time) with reports, oldest first.
+    months: Vec<StatsMonthDoc>,
     /// Everything selected (`grid` null, no `name`).
     total: StatsRowDoc,
 }
@@ -88,6 +110,21 @@ struct StatsRowDoc {
     grid: Option<String>,
     /// The grid's name (rows of `grids` only).
     name: Option<String>,
+    /// All categories together.
+    #[serde(flatten)]
+    counts: CountsDoc,
+    /// The same per category code.
+    by_category: std::collections::BTreeMap<String, CountsDoc>,
+}
+
+/// One month's figures.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IncidentStatsMonth)]
+#[allow(dead_code)]
+struct StatsMonthDoc {
+    /// `YYYY-MM`.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    month: String,
     /// All categories together.
     #[serde(flatten)]
     counts: CountsDoc,
@@ -124,10 +161,12 @@ struct CountsDoc {
     tag = "incidents",
     params(StatsParams),
     responses(
-        (status = 200, description = "Per grid (`grids`) and overall (`total`): reported, \
-            resolved, dismissed, open, overdue, resolution_rate, median_hours_to_resolve, \
-            and the same by_category; or with `format=csv` CSV with one row per grid",
-            content((StatsDoc = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "Per grid (`grids`), per month (`months`) and overall \
+            (`total`): reported, resolved, dismissed, open, overdue, resolution_rate, \
+            median_hours_to_resolve, and the same by_category; with `format=csv` CSV with one \
+            row per grid; with `format=xlsx` an Excel workbook",
+            content((StatsDoc = "application/json"), (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A parameter is wrong; `parameter` names it",
             body = ProblemDocument, content_type = "application/problem+json"),
     )
@@ -135,12 +174,18 @@ struct CountsDoc {
 pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let index = state.index();
     let mut level = Level::TOWN;
     let mut filter = IncidentFilter::default();
-    let mut csv = false;
+    let mut format = Format::Json;
+    let mut lang = if prefers_chinese(&headers) {
+        Lang::Chinese
+    } else {
+        Lang::English
+    };
     for (name, value) in &params {
         let Some(&known) = NAMES.iter().find(|n| **n == name) else {
             return Err(ApiError::bad_parameter(
@@ -162,10 +207,18 @@ pub(super) async fn stats(
             "category" => filter.category = Some(value.clone()),
             "grid" => filter.grid = Some(parse_grid(&index, value)?),
             "format" => {
-                csv = match value.as_str() {
-                    "csv" => true,
-                    "json" => false,
-                    _ => return Err(bad(format!("json or csv, got {value:?}"))),
+                format = match value.as_str() {
+                    "csv" => Format::Csv,
+                    "xlsx" => Format::Xlsx,
+                    "json" => Format::Json,
+                    _ => return Err(bad(format!("json, csv or xlsx, got {value:?}"))),
+                }
+            }
+            "lang" => {
+                lang = match value.as_str() {
+                    "zh" => Lang::Chinese,
+                    "en" => Lang::English,
+                    _ => return Err(bad(format!("zh or en, got {value:?}"))),
                 }
             }
             _ => unreachable!("every name in NAMES is handled"),
@@ -192,15 +245,43 @@ pub(super) async fn stats(
             .and_then(|id| index.get(id))
             .map(|g| g.name.clone())
     };
-    if csv {
-        let body = to_csv(&stats.grids, &stats.total, level, name)
-            .map_err(|e| ApiError::internal("writing statistics as CSV", e))?;
+    if format != Format::Json {
+        let categories = state.dispatch().categories();
+        let text = |t: Option<Timestamp>| t.map_or(String::new(), |t| t.to_string());
+        let selection = vec![
+            ("层级 level", level_name(level, lang)),
+            ("起 from", text(filter.reported_from)),
+            ("止 to", text(filter.reported_to)),
+            ("类别 category", filter.category.clone().unwrap_or_default()),
+            (
+                "网格 grid",
+                filter.grid.as_ref().map_or(String::new(), |(_, g)| {
+                    let name = index.get(g).map_or("", |g| g.name.as_str());
+                    format!("{} {name}", g.as_str())
+                }),
+            ),
+            ("生成 made", Timestamp::now().to_string()),
+        ];
+        let labels = Labels {
+            grid_name: &name,
+            categories: &categories,
+            selection,
+        };
+        let (body, content_type, file) = if format == Format::Csv {
+            let body = to_csv(&stats, lang, &labels)
+                .map_err(|e| ApiError::internal("writing statistics as CSV", e))?;
+            (body, "text/csv; charset=utf-8", "incident-stats.csv")
+        } else {
+            let body = to_xlsx(&stats, lang, &labels)
+                .map_err(|e| ApiError::internal("writing statistics as a workbook", e))?;
+            (body, XLSX, "incident-stats.xlsx")
+        };
         return Ok((
             [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_TYPE, content_type.to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"incident-stats.csv\"",
+                    format!("attachment; filename=\"{file}\""),
                 ),
             ],
             body,
@@ -221,66 +302,8 @@ pub(super) async fn stats(
         "from": filter.reported_from,
         "to": filter.reported_to,
         "grids": rows,
+        "months": stats.months,
         "total": stats.total,
     }))
     .into_response())
-}
-
-/// One row per grid, then `total`: the overall figures, then reported and
-/// resolved per category (every category seen, in code order).
-fn to_csv(
-    grids: &[GridStats],
-    total: &GridStats,
-    level: Level,
-    name: impl Fn(&GridStats) -> Option<String>,
-) -> Result<Vec<u8>, csv::Error> {
-    let categories: Vec<&String> = total.by_category.keys().collect();
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = [
-        "grid",
-        "name",
-        "level",
-        "reported",
-        "resolved",
-        "dismissed",
-        "open",
-        "overdue",
-        "resolution_rate",
-        "median_hours_to_resolve",
-    ]
-    .map(String::from)
-    .to_vec();
-    for c in &categories {
-        header.push(format!("{c}_reported"));
-        header.push(format!("{c}_resolved"));
-    }
-    out.write_record(&header)?;
-    let figures = |c: &Counts| {
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
-        vec![
-            c.reported.to_string(),
-            c.resolved.to_string(),
-            c.dismissed.to_string(),
-            c.open.to_string(),
-            c.overdue.to_string(),
-            opt(c.resolution_rate),
-            opt(c.median_hours_to_resolve),
-        ]
-    };
-    let row = |g: &GridStats, id: String, grid_name: String| {
-        let mut r = vec![id, grid_name, level.get().to_string()];
-        r.extend(figures(&g.counts));
-        for c in &categories {
-            let counts = g.by_category.get(*c).cloned().unwrap_or_default();
-            r.push(counts.reported.to_string());
-            r.push(counts.resolved.to_string());
-        }
-        r
-    };
-    for g in grids {
-        let id = g.grid.as_ref().map_or(String::new(), |id| id.0.clone());
-        out.write_record(row(g, id, name(g).unwrap_or_default()))?;
-    }
-    out.write_record(row(total, "total".into(), String::new()))?;
-    out.into_inner().map_err(|e| e.into_error().into())
 }

@@ -50,6 +50,7 @@ pub(super) fn route_geojson(
             "length_m": route.length_m,
             "duration_s": route.duration_s,
             "legs_m": route.legs_m,
+            "legs_off_road": route.legs_off_road,
             "on_roads": route.on_roads,
             "grids": route.grids.iter().map(GridId::as_str).collect::<Vec<_>>(),
             "assignees": route.assignees,
@@ -95,7 +96,9 @@ pub(super) struct PlanBody {
     grid: String,
     /// `day` (巡查: due hazards) or `night` (巡更: major and significant hazards).
     shift: Shift,
-    /// `walk` (4.5 km/h, default) or `drive` (30 km/h).
+    /// `walk` (4.5 km/h, default; a leg may leave the roads across country
+    /// when the roads go more than 1.5 times the straight line round) or
+    /// `drive` (30 km/h, roads only).
     #[serde(default)]
     mode: TravelMode,
     /// Start and end point, `[lon, lat]` WGS84.
@@ -111,7 +114,8 @@ pub(super) struct PlanBody {
 }
 
 /// Plan a route (not saved): the due hazards of a grid for a shift, ordered
-/// into the shortest round from the start over the roads.
+/// into the shortest round from the start over the roads (on foot also across
+/// country: the route's `legs_off_road` and a notice say which legs).
 #[utoipa::path(
     post,
     path = "/api/patrol-plans",

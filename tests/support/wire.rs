@@ -1,0 +1,82 @@
+//! A counting TCP relay for browser tests: the browser talks to the relay,
+//! the relay to the server, and every byte the server sends back is
+//! counted. That is what a first visit costs on the wire, whoever fetches
+//! it: the page, MapLibre's worker (whose tile requests DevTools' page log
+//! does not see), fonts, tiles and API answers alike.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The relay; it runs until the test process ends.
+pub struct CountingRelay {
+    addr: SocketAddr,
+    to_client: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
+}
+
+impl CountingRelay {
+    /// Listen on a free loopback port and relay every connection to `upstream`.
+    pub fn start(upstream: SocketAddr) -> CountingRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let addr = listener.local_addr().expect("a bound address");
+        let to_client = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
+        let (counted, opened) = (to_client.clone(), connections.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                let (client_r, server_w) = (client.try_clone(), server.try_clone());
+                let (Ok(client_r), Ok(server_w)) = (client_r, server_w) else {
+                    continue;
+                };
+                std::thread::spawn(move || pipe(client_r, server_w, None));
+                let counted = counted.clone();
+                std::thread::spawn(move || pipe(server, client, Some(&counted)));
+            }
+        });
+        CountingRelay {
+            addr,
+            to_client,
+            connections,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` of the relay.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Bytes the server has sent to the browser so far, headers included.
+    pub fn bytes_to_client(&self) -> u64 {
+        self.to_client.load(Ordering::Relaxed)
+    }
+
+    /// Connections relayed so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+}
+
+/// Copy `from` into `to` until either closes, adding what passes to `count`.
+fn pipe(mut from: TcpStream, mut to: TcpStream, count: Option<&AtomicU64>) {
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if let Some(count) = count {
+                    count.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                if to.write_all(&buffer[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
