@@ -37,6 +37,8 @@ conformance!(
     nearby_open_reports_of_a_category_are_hinted_as_duplicates,
     a_stale_version_is_refused,
     lists_filter_by_grid_status_and_overdue,
+    lists_search_by_number_and_text_and_sort_by_deadline,
+    a_dry_run_lists_duplicates_and_records_nothing,
     bad_reports_are_refused_and_record_nothing,
     statistics_per_grid_as_json_and_csv,
     demo_incidents_are_deterministic_and_play_their_lives,
@@ -542,6 +544,143 @@ async fn escalating_and_reassigning_need_a_reason_and_say_from_whom_to_whom(t: &
     assert_eq!(reassigned["person_to"]["name"], "李四");
     assert_eq!(reassigned["note"], "熟悉该片区");
     assert_eq!(after["incident"]["responsible"]["name"], "李四");
+}
+
+/// `q` finds an incident by its number or by words of its description
+/// (wildcards are text), `sort=deadline` puts the most overdue first and
+/// `sort=oldest` what has waited longest.
+async fn lists_search_by_number_and_text_and_sort_by_deadline(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let mut first = report_body("sanitation", IN_S1);
+    first["description"] = json!("Street LAMP out_of order 100%");
+    let first = report(&app, &first).await;
+    let critical = {
+        let mut body = report_body("sanitation", IN_S1);
+        body["severity"] = json!("critical");
+        body["description"] = json!("化粪池外溢");
+        report(&app, &body).await
+    };
+    let third = report(&app, &report_body("dispute", IN_S1)).await;
+    let ids = |doc: &Value| -> Vec<i64> {
+        doc["incidents"]
+            .as_array()
+            .expect("incidents")
+            .iter()
+            .map(|i| i["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let list = |query: &'static str| {
+        let app = app.clone();
+        async move {
+            get(&app, &format!("/api/incidents?{query}"))
+                .await
+                .expect(StatusCode::OK)
+        }
+    };
+    let id = |i: &Value| i["id"].as_i64().expect("id");
+    assert_eq!(ids(&list("q=lamp").await), [id(&first)], "{}", t.name);
+    assert_eq!(
+        ids(&list("q=%25").await),
+        [id(&first)],
+        "a % is a percent sign"
+    );
+    assert_eq!(
+        ids(&list("q=t_o").await),
+        [id(&first)],
+        "an _ is an underscore"
+    );
+    assert_eq!(ids(&list("q=%E5%8C%96%E7%B2%AA").await), [id(&critical)]);
+    let by_number = get(&app, &format!("/api/incidents?q={}", id(&third)))
+        .await
+        .expect(StatusCode::OK);
+    assert!(ids(&by_number).contains(&id(&third)));
+    assert_eq!(ids(&list("q=nothing-like-this").await), Vec::<i64>::new());
+    assert_eq!(
+        ids(&list("sort=oldest").await),
+        [id(&first), id(&critical), id(&third)]
+    );
+    // A critical report goes to a higher tier with a shorter deadline than
+    // the minor ones reported after it... or at least not later: the order
+    // is by deadline, then newest.
+    let by_deadline = list("sort=deadline").await;
+    let deadlines: Vec<&str> = by_deadline["incidents"]
+        .as_array()
+        .expect("incidents")
+        .iter()
+        .map(|i| i["deadline"].as_str().expect("deadline"))
+        .collect();
+    let mut sorted = deadlines.clone();
+    sorted.sort();
+    assert_eq!(deadlines, sorted, "{by_deadline}");
+    for (query, parameter) in [("sort=soonest", "sort"), ("q=", "")] {
+        let answer = get(&app, &format!("/api/incidents?{query}")).await;
+        if parameter.is_empty() {
+            assert_eq!(answer.status, StatusCode::OK, "a blank search is no search");
+        } else {
+            assert_eq!(
+                answer.problem(StatusCode::BAD_REQUEST)["parameter"],
+                parameter
+            );
+        }
+    }
+    let long = "长".repeat(101);
+    let answer = get(
+        &app,
+        &format!("/api/incidents?q={}", support::http::urlencode(&long)),
+    )
+    .await;
+    assert_eq!(answer.problem(StatusCode::BAD_REQUEST)["parameter"], "q");
+}
+
+/// `POST /api/incidents?dry_run=true` checks a report and lists the open
+/// incidents it may duplicate, so the form can offer them before sending;
+/// nothing is recorded, and a bad report is refused as it would be.
+async fn a_dry_run_lists_duplicates_and_records_nothing(t: &TestStore) {
+    let (_state, app) = app(t).await;
+    let first = report(&app, &report_body("sanitation", IN_S1)).await;
+    let before = get(&app, "/api/incidents").await.expect(StatusCode::OK);
+    let preview = post_json(
+        &app,
+        "/api/incidents?dry_run=true",
+        &report_body("sanitation", (IN_S1.0 + 0.0005, IN_S1.1)),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(
+        preview["duplicates"][0]["id"], first["id"],
+        "{}: {preview}",
+        t.name
+    );
+    assert!(preview.get("incident").is_none(), "nothing was recorded");
+    let other_category = post_json(
+        &app,
+        "/api/incidents?dry_run=true",
+        &report_body("dispute", IN_S1),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(other_category["duplicates"], json!([]));
+    let outside = post_json(
+        &app,
+        "/api/incidents?dry_run=true",
+        &report_body("sanitation", (100.0, 30.0)),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(outside["parameter"], "location");
+    let wrong = post_json(
+        &app,
+        "/api/incidents?dry_run=maybe",
+        &report_body("sanitation", IN_S1),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(wrong["parameter"], "dry_run");
+    assert_eq!(
+        get(&app, "/api/incidents").await.expect(StatusCode::OK),
+        before,
+        "dry runs record nothing"
+    );
 }
 
 fn report_at(category: &str) -> Report {

@@ -37,7 +37,7 @@ use crate::store::StoreError;
 use crate::workflow::{Deadlines, Tier, TransitionError};
 
 pub use actions::{ActionRequest, act, add_note, escalate, escalate_overdue, reassign};
-pub use report::{Report, Reported, report};
+pub use report::{Report, Reported, preview, report};
 pub use writer::ReportWriter;
 
 /// How the change feed's summary of a new report begins (an SSE replay

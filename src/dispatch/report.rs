@@ -70,27 +70,68 @@ pub struct Reported {
     pub duplicates: Vec<Incident>,
 }
 
+/// Check a report as [`report`] would and list the open incidents it may
+/// duplicate, recording nothing: the form shows them before the report is
+/// sent, so that a second call about the same thing can be linked to the
+/// first instead of becoming a case of its own.
+pub async fn preview(
+    desk: &Dispatcher,
+    report: &Report,
+    now: Timestamp,
+) -> Result<Vec<Incident>, DispatchError> {
+    category_of(desk, &report.category).await?;
+    check(report)?;
+    let wgs84 = report.crs.to_wgs84(report.point);
+    if desk.index().locate(wgs84).at(Level::TOWN).is_none() {
+        return Err(outside_the_county(wgs84));
+    }
+    nearby_open(desk, &report.category, wgs84, now).await
+}
+
+fn outside_the_county(wgs84: LonLat) -> DispatchError {
+    DispatchError::invalid(
+        "location",
+        format!(
+            "the location {:.6}, {:.6} (WGS84) is outside the county: no town's grid \
+             covers it; check the coordinates and their crs",
+            wgs84.lon, wgs84.lat
+        ),
+    )
+}
+
+/// The county's category with this code (the list is read again once
+/// when the code is unknown: another server may have added it).
+async fn category_of(
+    desk: &Dispatcher,
+    code: &str,
+) -> Result<crate::model::Category, DispatchError> {
+    let mut categories = desk.categories();
+    if !categories.iter().any(|c| c.code == code) {
+        categories = desk.reload_categories().await?;
+    }
+    categories
+        .iter()
+        .find(|c| c.code == code)
+        .cloned()
+        .ok_or_else(|| {
+            let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
+            DispatchError::invalid(
+                "category",
+                format!(
+                    "category {code:?} is not one of the county's: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+}
+
 /// Record a report made at `now`.
 pub async fn report(
     desk: &Dispatcher,
     report: Report,
     now: Timestamp,
 ) -> Result<Reported, DispatchError> {
-    let mut categories = desk.categories();
-    if !categories.iter().any(|c| c.code == report.category) {
-        categories = desk.reload_categories().await?;
-    }
-    let Some(category) = categories.iter().find(|c| c.code == report.category) else {
-        let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
-        return Err(DispatchError::invalid(
-            "category",
-            format!(
-                "category {:?} is not one of the county's: {}",
-                report.category,
-                known.join(", ")
-            ),
-        ));
-    };
+    let category = category_of(desk, &report.category).await?;
     check(&report)?;
 
     let wgs84 = report.crs.to_wgs84(report.point);
@@ -111,14 +152,7 @@ pub async fn report(
         let chain: GridChain =
             Level::ALL.map(|level| located.at(level).map(|ix| index.grid(ix).id.clone()));
         if chain[0].is_none() {
-            return Err(DispatchError::invalid(
-                "location",
-                format!(
-                    "the location {:.6}, {:.6} (WGS84) is outside the county: no town's grid \
-                     covers it; check the coordinates and their crs",
-                    wgs84.lon, wgs84.lat
-                ),
-            ));
+            return Err(outside_the_county(wgs84));
         }
         let deepest = located.deepest().map(|ix| index.grid(ix).level);
         let tier = report.severity.first_tier(deepest);

@@ -29,7 +29,7 @@ pub use patrol::{
     TrackPoint, TravelMode,
 };
 pub use process::{Action, Severity, Status, Tier, WorkflowKind};
-pub use query::{GridFilter, IncidentFilter, WriteMode};
+pub use query::{GridFilter, IncidentFilter, IncidentOrder, WriteMode};
 pub use revision::{GridRevision, NewRevision, RevisionGrids, RevisionState, fold_revisions};
 pub use road::{RoadClass, RoadLine};
 pub use view::View;

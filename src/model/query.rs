@@ -48,4 +48,21 @@ pub struct IncidentFilter {
     pub bbox: Option<Bbox>,
     /// Open and past the deadline at this time.
     pub overdue_at: Option<Timestamp>,
+    /// A search: the incident whose number this is, or any whose
+    /// description contains it (letters compared without case).
+    pub search: Option<String>,
+    /// The order of a page.
+    pub order: IncidentOrder,
+}
+
+/// The order incidents are listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IncidentOrder {
+    /// The newest report first (the default).
+    #[default]
+    Newest,
+    /// The oldest report first: what has waited longest.
+    Oldest,
+    /// The earliest deadline first: the most overdue, then the next due.
+    Deadline,
 }

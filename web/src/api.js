@@ -139,6 +139,21 @@ export function reportIncident(report) {
   return postJson('api/incidents', report);
 }
 
+/** Check a report without recording it: `{duplicates}` (POST /api/incidents?dry_run=true). */
+export function previewIncident(report) {
+  return postJson('api/incidents?dry_run=true', report);
+}
+
+/** Add a note to an incident's history. */
+export function noteIncident(id, note) {
+  return postJson(`api/incidents/${encodeURIComponent(id)}/notes`, { note });
+}
+
+/** Make someone else responsible: `{person: {name, phone}, note, version}`. */
+export function reassignIncident(id, body) {
+  return postJson(`api/incidents/${encodeURIComponent(id)}/assign`, body);
+}
+
 /** Apply an action of the incident's process. */
 export function incidentAction(id, body) {
   return postJson(`api/incidents/${encodeURIComponent(id)}/actions`, body);

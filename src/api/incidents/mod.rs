@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::error::{ApiError, ProblemDocument};
 use super::extract::{Json, Path, Query};
@@ -154,15 +154,38 @@ struct Reported {
     duplicates: Vec<IncidentDto>,
 }
 
+/// The answer to a dry run: what the report would duplicate.
+#[derive(Debug, Serialize, ToSchema)]
+struct ReportPreview {
+    /// Open incidents of the same category nearby and recent: possible
+    /// duplicates, nearest first.
+    duplicates: Vec<IncidentDto>,
+}
+
+/// `?dry_run=true`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct CreateQuery {
+    /// `true`: check the report and list its possible duplicates (200),
+    /// recording nothing.
+    #[param(value_type = Option<bool>)]
+    dry_run: Option<String>,
+}
+
 /// Report an incident: it is located, assigned to its grid and leader, and
-/// recorded with its first deadline.
+/// recorded with its first deadline. With `dry_run=true` it is checked and
+/// its possible duplicates listed, and nothing is recorded.
 #[utoipa::path(
     post,
     path = "/api/incidents",
     operation_id = "create_incident",
     tag = "incidents",
+    params(CreateQuery),
     request_body = ReportBody,
     responses(
+        (status = 200, description = "Dry run: the report is valid; its possible duplicates. \
+            Nothing recorded", body = ReportPreview),
         (status = 429, description = "Too many reports from this account or address; `Retry-After` says when to try again; nothing recorded",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 201, description = "Recorded and assigned", body = Reported),
@@ -175,9 +198,13 @@ struct Reported {
 async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    Query(query): Query<CreateQuery>,
     Json(body): Json<ReportBody>,
 ) -> Result<Response, ApiError> {
-    take_report(&state, &caller.login(), &caller.source)?;
+    let dry_run = super::grids::parse_dry_run(query.dry_run.as_deref())?;
+    if !dry_run {
+        take_report(&state, &caller.login(), &caller.source)?;
+    }
     let now = Timestamp::now();
     let report = Report {
         category: body.category,
@@ -191,7 +218,6 @@ async fn create(
         actor: caller.login(),
         note: body.note,
     };
-    let reported = dispatch::report(state.dispatch(), report, now).await?;
     let index = state.index();
     // Possible duplicates are other people's reports: only those the
     // reporter may see anyway (a token limited to reporting sees none).
@@ -199,6 +225,18 @@ async fn create(
         Some(p) if p.may(Capability::SeeIncidents) => View::of(&caller, &index),
         _ => View::Nothing,
     };
+    if dry_run {
+        let duplicates = dispatch::preview(state.dispatch(), &report, now).await?;
+        let answer = ReportPreview {
+            duplicates: duplicates
+                .iter()
+                .filter(|i| view.sees(i))
+                .map(|i| IncidentDto::new(i, &index, now))
+                .collect(),
+        };
+        return Ok(axum::Json(answer).into_response());
+    }
+    let reported = dispatch::report(state.dispatch(), report, now).await?;
     let answer = Reported {
         incident: IncidentDto::new(&reported.incident, &index, now),
         duplicates: reported

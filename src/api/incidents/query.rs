@@ -9,7 +9,7 @@ use crate::api::ApiError;
 use crate::api::params::{parse_grid, parse_time};
 use crate::api::value_schemas::{StatusList, TierName, Time, WgsBbox};
 use crate::index::GridIndex;
-use crate::model::IncidentFilter;
+use crate::model::{IncidentFilter, IncidentOrder};
 use crate::workflow::{Status, Tier};
 
 /// Incidents per page when `limit` is not given.
@@ -50,6 +50,15 @@ pub(super) struct ListParams {
     bbox: Option<String>,
     /// `true`: only open incidents past their deadline.
     overdue: Option<bool>,
+    /// Search: an incident number, or text its description contains
+    /// (letters compared without case); up to 100 characters.
+    #[param(max_length = 100)]
+    q: Option<String>,
+    /// `newest` (default): newest report first; `oldest`: what has waited
+    /// longest first; `deadline`: earliest deadline first (the most
+    /// overdue, then the next due).
+    #[param(pattern = "^(newest|oldest|deadline)?$")]
+    sort: Option<String>,
     /// Page size, 1 to 1000 (default 50).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
@@ -58,9 +67,13 @@ pub(super) struct ListParams {
     offset: Option<u64>,
 }
 
-const NAMES: [&str; 10] = [
-    "status", "category", "grid", "tier", "from", "to", "bbox", "overdue", "limit", "offset",
+const NAMES: [&str; 12] = [
+    "status", "category", "grid", "tier", "from", "to", "bbox", "overdue", "q", "sort", "limit",
+    "offset",
 ];
+
+/// The longest search text, characters.
+const MAX_SEARCH_CHARS: usize = 100;
 
 /// A checked list request.
 #[derive(Debug)]
@@ -143,6 +156,28 @@ impl ListRequest {
                     "false" => {}
                     _ => return Err(bad(format!("true or false, got {value:?}"))),
                 },
+                "q" => {
+                    let text = value.trim();
+                    if text.chars().count() > MAX_SEARCH_CHARS {
+                        return Err(bad(format!(
+                            "at most {MAX_SEARCH_CHARS} characters, got {}",
+                            text.chars().count()
+                        )));
+                    }
+                    if !text.is_empty() {
+                        f.search = Some(text.to_owned());
+                    }
+                }
+                "sort" => {
+                    f.order = match value.as_str() {
+                        "newest" => IncidentOrder::Newest,
+                        "oldest" => IncidentOrder::Oldest,
+                        "deadline" => IncidentOrder::Deadline,
+                        _ => {
+                            return Err(bad(format!("newest, oldest or deadline, got {value:?}")));
+                        }
+                    };
+                }
                 "limit" => {
                     request.limit = value
                         .parse::<u32>()

@@ -1,7 +1,9 @@
 // One incident, as a dispatcher works on it: what and where, the grids it
 // belongs to and who is responsible now, the next steps its process allows
 // (one button each; a step that needs a note, a person or a date asks for it
-// first), escalation, and the history of every change.
+// first), escalation (上移) and reassignment (改派), each with the reason the
+// server requires, a note for the history (备注), and the history of every
+// change, saying from whom to whom.
 
 import * as api from '../../api.js';
 import { h, replaceChildren } from '../../dom.js';
@@ -62,6 +64,23 @@ function render(view, incident, history, ctx) {
       onclick: () => openForm(form, 'escalate', incident, ctx, act),
     }, '上移一级'));
   }
+  const finished = ['closed', 'dismissed'].includes(incident.status);
+  if (dispatches && !finished) {
+    buttons.push(h('button', {
+      type: 'button',
+      class: 'action secondary',
+      dataset: { test: 'action-reassign' },
+      onclick: () => openForm(form, 'reassign', incident, ctx, act),
+    }, '改派'));
+  }
+  if (ctx.may('report')) {
+    buttons.push(h('button', {
+      type: 'button',
+      class: 'action secondary',
+      dataset: { test: 'action-note-add' },
+      onclick: () => openForm(form, 'note', incident, ctx, act),
+    }, '添加备注'));
+  }
 
   replaceChildren(view,
     h('div', { class: 'incident-title' },
@@ -117,15 +136,24 @@ function render(view, incident, history, ctx) {
       entry.tier_from !== entry.tier_to
         ? h('div', { class: 'muted' }, `${name(TIER, entry.tier_from)} → ${name(TIER, entry.tier_to)}`)
         : null,
+      entry.person_to
+        ? h('div', { class: 'muted', dataset: { test: 'history-people' } },
+          `${entry.person_from?.name ?? '无'} → ${entry.person_to.name}`)
+        : null,
       entry.note ? h('div', { class: 'history-note' }, entry.note) : null))));
 }
 
 /** The fields `action` needs, then a confirm button that sends it. */
 function openForm(form, action, incident, ctx, act) {
-  const needs = action === 'escalate' ? ['note'] : NEEDS[action] ?? [];
-  const label = action === 'escalate' ? '上移一级' : name(ACTION, action);
-  const note = h('textarea', { rows: 2, placeholder: needs.includes('note') ? '办理说明（必填）' : '办理说明（可选）',
-    dataset: { test: 'action-note' } });
+  const own = { escalate: ['note'], reassign: ['person', 'note'], note: ['note'] };
+  const needs = own[action] ?? NEEDS[action] ?? [];
+  const label = { escalate: '上移一级', reassign: '改派', note: '添加备注' }[action] ?? name(ACTION, action);
+  const required = needs.includes('note');
+  const note = h('textarea', { rows: 2, required, placeholder: required ? '办理说明（必填）' : '办理说明（可选）',
+    'aria-label': required ? '办理说明（必填）' : '办理说明（可选）', dataset: { test: 'action-note' } });
+  // The browser's own "fill out this field" would be in its language.
+  note.addEventListener('invalid', () => note.setCustomValidity('请填写办理说明'));
+  note.addEventListener('input', () => note.setCustomValidity(''));
   const personName = h('input', { type: 'text', placeholder: '姓名', dataset: { test: 'action-person-name' } });
   const personPhone = h('input', { type: 'tel', placeholder: '电话', dataset: { test: 'action-person-phone' } });
   const due = h('input', { type: 'datetime-local', dataset: { test: 'action-due' } });
@@ -138,12 +166,21 @@ function openForm(form, action, incident, ctx, act) {
       event.preventDefault();
       const body = { version: incident.version };
       if (note.value.trim()) body.note = note.value.trim();
+      const person = { name: personName.value.trim(), phone: personPhone.value.trim() };
       if (action === 'escalate') {
         act(label, () => api.escalateIncident(incident.id, body));
         return;
       }
+      if (action === 'reassign') {
+        act(label, () => api.reassignIncident(incident.id, { ...body, person }));
+        return;
+      }
+      if (action === 'note') {
+        act(label, () => api.noteIncident(incident.id, note.value.trim()));
+        return;
+      }
       body.action = action;
-      if (needs.includes('person')) body.person = { name: personName.value.trim(), phone: personPhone.value.trim() };
+      if (needs.includes('person')) body.person = person;
       if (needs.includes('due') && due.value) body.due = new Date(due.value).toISOString();
       act(label, () => api.incidentAction(incident.id, body));
     },

@@ -47,9 +47,36 @@ export async function install(ctx) {
   // for the grid (and leader) that now has them.
   const handedOver = h('p', { class: 'notice', role: 'status', hidden: true,
     dataset: { test: 'handed-over' } });
+  // New reports since the dispatcher last looked: a counter at the top of
+  // the section and on its tab (the list itself may be below the fold),
+  // and a short tone when they asked for one.
+  const newReports = h('button', { type: 'button', class: 'action new-reports', hidden: true,
+    'aria-live': 'polite', dataset: { test: 'new-reports' } });
+  const soundToggle = h('input', { type: 'checkbox', dataset: { test: 'new-report-sound' } });
+  soundToggle.checked = localStorage.getItem(SOUND_KEY) === '1';
+  soundToggle.addEventListener('change', () => localStorage.setItem(SOUND_KEY, soundToggle.checked ? '1' : '0'));
+  const tabBadge = h('span', { class: 'tab-counter', hidden: true, dataset: { test: 'tab-counter' } });
+  document.getElementById(`tab-${SECTION_ID}`)?.append(tabBadge);
+  const baseTitle = document.title;
+  let unseen = 0;
+  const showUnseen = () => {
+    newReports.hidden = unseen === 0;
+    tabBadge.hidden = unseen === 0;
+    newReports.textContent = `新上报 ${unseen} 件`;
+    tabBadge.textContent = String(unseen);
+    document.title = unseen ? `(${unseen}) ${baseTitle}` : baseTitle;
+  };
+  const listHeading = h('h2', { class: 'section-heading', tabindex: '-1' }, '事件列表');
+  newReports.addEventListener('click', () => {
+    unseen = 0;
+    showUnseen();
+    listHeading.scrollIntoView({ block: 'start' });
+    listHeading.focus();
+  });
   body.append(
-    h('div', { class: 'incident-bar' }, reportButton),
-    hint, work, h('h2', { class: 'section-heading' }, '事件列表'), handedOver, listRoot);
+    h('div', { class: 'incident-bar' }, reportButton, newReports,
+      h('label', { class: 'inline' }, soundToggle, ' 新事件提示音')),
+    hint, work, listHeading, handedOver, listRoot);
 
   // Filled below; everything that reads it runs after that.
   const categories = new Map();
@@ -135,6 +162,9 @@ export async function install(ctx) {
           }
           open(incident.id).then(() => showDuplicates(work, duplicates, open));
         },
+        onLinked: (id) => {
+          open(id, { fly: true });
+        },
         onCancel: () => {
           turn += 1;
           marker.remove();
@@ -158,6 +188,7 @@ export async function install(ctx) {
   // click handler runs before the grid info's (see the module doc).
   try {
     for (const c of await api.incidentCategories()) categories.set(c.code, c);
+    list.categoriesLoaded();
   } catch (error) {
     replaceChildren(work, h('p', { class: 'error', role: 'alert' }, `无法读取事件类别：${error.message}`));
   }
@@ -165,6 +196,9 @@ export async function install(ctx) {
 
   follow({
     reported: (incident) => {
+      unseen += 1;
+      showUnseen();
+      if (soundToggle.checked) chime();
       layers.refresh();
       list.reload().then(() => list.flash(incident.id));
       refreshColouring();
@@ -205,6 +239,29 @@ function showDuplicates(work, duplicates, open) {
     h('ul', {}, duplicates.map((d) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => open(d.id, { fly: true }) },
         `#${d.id} ${d.description}`))))));
+}
+
+/** Where the dispatcher's choice of a tone for new reports is kept. */
+const SOUND_KEY = 'wangge.newReportSound';
+
+/** A short two-note tone (Web Audio: no sound file to load). */
+function chime() {
+  try {
+    const audio = new AudioContext();
+    const gain = audio.createGain();
+    gain.gain.value = 0.15;
+    gain.connect(audio.destination);
+    [880, 1175].forEach((frequency, k) => {
+      const tone = audio.createOscillator();
+      tone.frequency.value = frequency;
+      tone.connect(gain);
+      tone.start(audio.currentTime + k * 0.18);
+      tone.stop(audio.currentTime + k * 0.18 + 0.15);
+    });
+    setTimeout(() => audio.close(), 600);
+  } catch {
+    // No audio on this device: the counter is enough.
+  }
 }
 
 /** Whether the event stream is connected (feed.js), so changes arrive through it. */

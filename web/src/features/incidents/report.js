@@ -1,17 +1,21 @@
 // Reporting an incident from the map: the dispatcher clicks where it is, sees
 // at once which grid and leader it will go to (GET /api/locate), fills in
-// what happened and sends it (POST /api/incidents). Possible duplicates the
-// server finds nearby are listed with the answer.
+// what happened and sends it (POST /api/incidents). Before it is sent, the
+// open incidents of the same category nearby are listed as it is typed
+// (POST /api/incidents?dry_run=true, which records nothing): a second call
+// about the same thing can be linked to the first as a note in its history
+// (并入) instead of becoming a case of its own.
 
 import * as api from '../../api.js';
 import { h, replaceChildren } from '../../dom.js';
-import { SEVERITY, SOURCE } from './names.js';
+import { SEVERITY, SOURCE, name } from './names.js';
 
 /**
  * Show the report form for the point `[lon, lat]` in `view`.
- * `onReported({incident, duplicates})` once recorded; `onCancel()`.
+ * `onReported({incident, duplicates})` once recorded; `onLinked(id)` once
+ * linked to an existing incident instead; `onCancel()`.
  */
-export function showReportForm(view, [lon, lat], ctx, { onReported, onCancel }) {
+export function showReportForm(view, [lon, lat], ctx, { onReported, onLinked, onCancel }) {
   const where = h('div', { class: 'report-where', dataset: { test: 'report-where' } },
     h('p', { class: 'muted' }, '正在确定所属网格……'));
   const category = h('select', { required: true, dataset: { test: 'report-category' } },
@@ -26,23 +30,14 @@ export function showReportForm(view, [lon, lat], ctx, { onReported, onCancel }) 
   const reporterPhone = h('input', { type: 'tel', placeholder: '报告人电话', dataset: { test: 'report-reporter-phone' } });
   const message = h('p', { class: 'action-message', role: 'status', dataset: { test: 'report-message' } });
   const send = h('button', { type: 'submit', class: 'action', dataset: { test: 'report-submit' } }, '上报');
+  const duplicates = h('div', { class: 'report-duplicates', dataset: { test: 'report-duplicates-before' } });
 
   replaceChildren(view, h('form', {
     class: 'stack report-form',
     dataset: { test: 'report-form' },
     onsubmit: async (event) => {
       event.preventDefault();
-      const report = {
-        category: category.value,
-        description: description.value.trim(),
-        lon,
-        lat,
-        severity: severity.value,
-        source: source.value,
-      };
-      if (reporterName.value.trim()) {
-        report.reporter = { name: reporterName.value.trim(), phone: reporterPhone.value.trim() };
-      }
+      const report = currentReport();
       send.disabled = true;
       message.className = 'action-message';
       message.textContent = '正在上报……';
@@ -63,10 +58,76 @@ export function showReportForm(view, [lon, lat], ctx, { onReported, onCancel }) 
   h('label', { class: 'field' }, h('span', {}, '来源'), source),
   description,
   h('div', { class: 'row' }, reporterName, reporterPhone),
+  duplicates,
   h('div', { class: 'row' }, send,
     h('button', { type: 'button', class: 'action secondary', onclick: onCancel }, '取消')),
   message));
   description.focus();
+
+  function currentReport() {
+    const report = {
+      category: category.value,
+      description: description.value.trim(),
+      lon,
+      lat,
+      severity: severity.value,
+      source: source.value,
+    };
+    if (reporterName.value.trim()) {
+      report.reporter = { name: reporterName.value.trim(), phone: reporterPhone.value.trim() };
+    }
+    return report;
+  }
+
+  // Possible duplicates, asked for again when the category changes (the
+  // text does not matter to the server's rule: same category, nearby,
+  // recent, open).
+  let previewTurn = 0;
+  const preview = async () => {
+    const mine = ++previewTurn;
+    const report = { ...currentReport(), description: description.value.trim() || '（预览）' };
+    try {
+      const answer = await api.previewIncident(report);
+      if (mine !== previewTurn) return;
+      showPossibleDuplicates(answer.duplicates);
+    } catch {
+      if (mine === previewTurn) replaceChildren(duplicates);
+    }
+  };
+  const showPossibleDuplicates = (list) => {
+    view.dataset.duplicatesChecked = '1';
+    if (!list?.length) {
+      replaceChildren(duplicates);
+      return;
+    }
+    replaceChildren(duplicates, h('div', { class: 'notice', role: 'status' },
+      h('strong', {}, `附近 3 天内有 ${list.length} 件同类未结事件，可能是同一件事：`),
+      h('ul', { class: 'duplicate-list' }, list.map((d) => h('li', {
+        dataset: { test: 'report-duplicate', incidentId: String(d.id) },
+      },
+      h('span', {}, `#${d.id} ${d.description}`),
+      ctx.may('report') ? h('button', {
+        type: 'button', class: 'action secondary', dataset: { test: 'report-link-duplicate' },
+        onclick: () => link(d),
+      }, '并入此事件，不另立案') : null)))));
+  };
+  const link = async (original) => {
+    const report = currentReport();
+    const who = report.reporter ? `${report.reporter.name} ${report.reporter.phone}`.trim() : '';
+    const note = `重复上报（${name(SOURCE, report.source)}${who ? `，${who}` : ''}）：`
+      + `${report.description || '（未填写内容）'}`;
+    message.className = 'action-message';
+    message.textContent = '正在并入……';
+    try {
+      await api.noteIncident(original.id, note);
+      onLinked?.(original.id);
+    } catch (error) {
+      message.className = 'action-message error';
+      message.textContent = `并入未成功：${error.message}`;
+    }
+  };
+  category.addEventListener('change', preview);
+  preview();
 
   // Who will handle it depends on the severity: minor stays in the deepest
   // grid, major goes to the town, critical to the county.
