@@ -67,7 +67,7 @@ const REPORT_SCRIPT: &str = "
     const rows = [...document.querySelectorAll('[data-test=stats-table] tbody tr')].map((tr) => ({
       grid: tr.dataset.gridId, cells: [...tr.children].map((c) => c.textContent) }));
     return {reported: card('reported'), resolved: card('resolved'), rate: card('rate'),
-            open: card('open'), overdue: card('overdue'), rows, hash: location.hash,
+            open: card('open'), overdue: card('overdue'), rows, hash: location.search,
             trail: document.querySelector('[data-test=stats-trail]').textContent};";
 
 /// `1,234` → 1234.
@@ -165,7 +165,7 @@ fn statistics(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Resul
         ANSWER_TIMEOUT,
         &format!(
             "const r = (() => {{ {REPORT_SCRIPT} }})();
-             return r && r.hash && r.hash.includes('category=dispute') ? r : null;"
+             return r && r.hash && r.hash.includes('stats_category=dispute') ? r : null;"
         ),
     )?;
     browser.screenshot(&artifacts.join("stats.png"))?;
@@ -253,7 +253,7 @@ fn statistics(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Resul
         ANSWER_TIMEOUT,
         &format!(
             "const r = (() => {{ {REPORT_SCRIPT} }})();
-             return r && r.hash.includes('grid={town}') && r.hash.includes('level=2') ? r : null;"
+             return r && r.hash.includes('stats_grid={town}') && r.hash.includes('stats_level=2') ? r : null;"
         ),
     )?;
     browser.screenshot(&artifacts.join("stats-town.png"))?;
@@ -287,7 +287,7 @@ fn statistics(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Resul
         READY_TIMEOUT,
         &format!(
             "const r = (() => {{ {REPORT_SCRIPT} }})();
-             return r && r.hash.includes('grid={town}') ? r : null;"
+             return r && r.hash.includes('stats_grid={town}') ? r : null;"
         ),
     )?;
     same_as_api(&again, &api)?;

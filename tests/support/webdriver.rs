@@ -43,8 +43,25 @@ pub fn run_in_browser(
     steps: impl FnOnce(&Browser, &Path) -> Result<(), String>,
 ) {
     require_browser();
+    run_in(Browser::start(), failure_png, steps);
+}
+
+/// [`run_in_browser`] in a browser set up in Chinese ([`Browser::start_chinese`]).
+#[allow(dead_code)]
+pub fn run_in_chinese_browser(
+    failure_png: &str,
+    steps: impl FnOnce(&Browser, &Path) -> Result<(), String>,
+) {
+    require_browser();
+    run_in(Browser::start_chinese(), failure_png, steps);
+}
+
+fn run_in(
+    browser: Browser,
+    failure_png: &str,
+    steps: impl FnOnce(&Browser, &Path) -> Result<(), String>,
+) {
     let artifacts = artifacts_dir();
-    let browser = Browser::start();
     let started = Instant::now();
     if let Err(failure) = steps(&browser, &artifacts) {
         let shot = artifacts.join(failure_png);
@@ -78,6 +95,17 @@ pub struct Browser {
 impl Browser {
     /// Start chromedriver on a free local port and open a headless session.
     pub fn start() -> Browser {
+        Browser::start_with(&[])
+    }
+
+    /// [`Browser::start`] with Chromium's interface and `Accept-Language`
+    /// in Chinese, as the county's computers are set up.
+    #[allow(dead_code)]
+    pub fn start_chinese() -> Browser {
+        Browser::start_with(&["--lang=zh-CN", "--accept-lang=zh-CN,zh"])
+    }
+
+    fn start_with(extra_args: &[&str]) -> Browser {
         let port = free_port();
         let mut driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -110,6 +138,10 @@ impl Browser {
             "--window-size=1280,860".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        let args: Vec<String> = args
+            .into_iter()
+            .chain(extra_args.iter().map(|a| (*a).to_owned()))
+            .collect();
         // The performance log carries the DevTools network events, whose
         // byte counts `network_bytes` adds up (the page's own Resource
         // Timing misses what MapLibre's worker fetches: the tiles).

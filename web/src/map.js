@@ -41,6 +41,36 @@ export function viewPadding() {
   return padding;
 }
 
+/**
+ * MapLibre's own texts in Chinese (its `locale` option; the keys are those
+ * of MapLibre's default_locale.ts). The scale bar keeps m / km: units, as
+ * Chinese maps write them.
+ */
+const MAPLIBRE_ZH = {
+  'AttributionControl.ToggleAttribution': '显示或隐藏数据来源',
+  'AttributionControl.MapFeedback': '地图反馈',
+  'FullscreenControl.Enter': '全屏',
+  'FullscreenControl.Exit': '退出全屏',
+  'GeolocateControl.FindMyLocation': '定位到我的位置',
+  'GeolocateControl.LocationNotAvailable': '无法获取位置',
+  'LogoControl.Title': 'MapLibre 标志',
+  'Map.Title': '地图',
+  'Marker.Title': '地图标记',
+  'NavigationControl.ResetBearing': '拖动旋转地图，点击恢复正北',
+  'NavigationControl.ZoomIn': '放大',
+  'NavigationControl.ZoomOut': '缩小',
+  'Popup.Close': '关闭',
+  'ScaleControl.Meters': 'm',
+  'ScaleControl.Kilometers': 'km',
+  'GlobeControl.Enable': '切换为地球视图',
+  'GlobeControl.Disable': '切换为平面视图',
+  'TerrainControl.Enable': '显示地形',
+  'TerrainControl.Disable': '隐藏地形',
+  'CooperativeGesturesHandler.WindowsHelpText': '按住 Ctrl 并滚动鼠标缩放地图',
+  'CooperativeGesturesHandler.MacHelpText': '按住 ⌘ 并滚动鼠标缩放地图',
+  'CooperativeGesturesHandler.MobileHelpText': '请用两根手指移动地图',
+};
+
 /** The layer the app's own layers go under: the deepest level's labels, so that names stay on top. */
 const FIRST_LABEL_LAYER = 'labels-5';
 
@@ -62,6 +92,7 @@ export function createMap(container) {
     maxZoom: 19,
     attributionControl: false,
     localIdeographFontFamily: CJK_FONTS,
+    locale: MAPLIBRE_ZH,
   });
   map.addControl(new NavigationControl({ visualizePitch: false }), 'top-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');

@@ -30,7 +30,32 @@ export function parseBasemapUrl(text) {
   const url = text.trim();
   if (url === '') return '';
   if (!/^https?:\/\//i.test(url)) return undefined;
+  if (offsetProvider(url)) return undefined;
   return ['{z}', '{x}', '{y}'].every((p) => url.includes(p)) ? url : undefined;
+}
+
+/**
+ * Tile services drawn in GCJ-02 or BD-09, the offset coordinates Chinese
+ * law requires of commercial maps: their streets sit 300–700 m off the
+ * grids (which are WGS84 / CGCS2000), so they are refused as base maps.
+ * Tianditu (天地图) is CGCS2000 with no offset.
+ */
+const OFFSET_SERVICES = [
+  { pattern: /(^|\.)(amap\.com|autonavi\.com)$/i, name: '高德地图', crs: 'GCJ-02' },
+  { pattern: /(^|\.)(map\.qq\.com|gtimg\.com|maps\.qq\.com)$/i, name: '腾讯地图', crs: 'GCJ-02' },
+  { pattern: /(^|\.)(baidu\.com|bdimg\.com|bdstatic\.com)$/i, name: '百度地图', crs: 'BD-09' },
+  { pattern: /(^|\.)(google\.cn|gstatic\.cn)$/i, name: '谷歌地图（中国）', crs: 'GCJ-02' },
+];
+
+/** `{name, crs}` of an offset tile service the URL points at, else null. */
+export function offsetProvider(text) {
+  let host;
+  try {
+    host = new URL(text.trim().replace(/[{}]/g, '')).hostname;
+  } catch {
+    return null;
+  }
+  return OFFSET_SERVICES.find((s) => s.pattern.test(host)) ?? null;
 }
 
 /** A border warning distance in metres, 1 to MAX_BORDER_WARNING_M, else undefined. */

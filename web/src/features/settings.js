@@ -2,11 +2,13 @@
 // the map needs nothing outside this server) and the distance under which a
 // located point counts as near a border. Values persist in localStorage
 // (src/settings.js); `?basemap=URL` and `?border=METRES` in the page URL set
-// them too.
+// them too. A GCJ-02 or BD-09 service (高德, 腾讯, 百度) is refused with the
+// reason and Tianditu (CGCS2000, no offset) offered instead; a base map that
+// cannot be loaded is reported.
 
 import { h } from '../dom.js';
 import { setBasemap } from '../map.js';
-import { MAX_BORDER_WARNING_M, parseBasemapUrl, parseBorderWarningM } from '../settings.js';
+import { MAX_BORDER_WARNING_M, offsetProvider, parseBasemapUrl, parseBorderWarningM } from '../settings.js';
 
 export function install(ctx) {
   const { map, panel, settings } = ctx;
@@ -30,7 +32,7 @@ export function install(ctx) {
     class: 'text-input narrow',
     min: '1',
     max: String(MAX_BORDER_WARNING_M),
-    step: '5',
+    step: '1',
     value: String(settings.get('borderWarningM')),
     dataset: { test: 'border-warning-m' },
   });
@@ -55,6 +57,14 @@ export function install(ctx) {
     status);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    const offset = offsetProvider(basemapInput.value);
+    if (offset) {
+      status.textContent = `${offset.name}的瓦片采用 ${offset.crs} 偏移坐标，道路会与网格相差数百米，不能用作底图。`
+        + '请改用天地图（CGCS2000，无偏移；需天地图密钥），例如 '
+        + 'https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default'
+        + '&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=密钥';
+      return;
+    }
     const url = parseBasemapUrl(basemapInput.value);
     if (url === undefined) {
       status.textContent = '底图地址需以 http:// 或 https:// 开头，并包含 {z}、{x}、{y}。';
@@ -73,6 +83,16 @@ export function install(ctx) {
   body.append(form);
 
   const applyBasemap = () => setBasemap(map, settings.get('basemapUrl'), settings.get('basemapAttribution'));
+  // A base map that cannot be reached says so once, instead of failing
+  // silently behind the grids.
+  let reported = '';
+  map.on('error', (event) => {
+    const url = settings.get('basemapUrl');
+    if (event.sourceId !== 'basemap' || !url || reported === url) return;
+    reported = url;
+    status.textContent = `底图无法加载（${url}）：请检查地址、密钥和网络。网格照常显示。`;
+    status.dataset.test = 'basemap-error';
+  });
   settings.addEventListener('change', (event) => {
     if (event.detail.key.startsWith('basemap')) applyBasemap();
   });

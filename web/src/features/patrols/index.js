@@ -24,6 +24,11 @@ export const SECTION_ID = 'patrols';
 const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
 const DAY_MS = 86_400_000;
 
+/** A time of day as the county writes it: 24-hour, zh-CN (14:05:09). */
+function clock(rfc3339) {
+  return new Date(rfc3339).toLocaleTimeString('zh-CN', { hour12: false });
+}
+
 export function install(ctx) {
   const { map, panel } = ctx;
   const body = panel.addSection({ id: SECTION_ID, title: '巡查巡更', order: 20 });
@@ -327,7 +332,7 @@ export function install(ctx) {
       `巡查 #${patrol.id}（${patrol.status === 'finished' ? '已结束' : '进行中'}）：已到 ${patrol.visited}，`
         + `${patrol.status === 'finished' ? '漏巡' : '未到'} ${patrol.missed}，轨迹 ${(patrol.track_m / 1000).toFixed(2)} 公里`),
       h('ol', { class: 'visit-list' }, patrol.visits.map((v) => h('li', { dataset: { visit: visitOf(v) } },
-        `${v.name ?? '点位'}：${v.visited_at ? `已到 ${new Date(v.visited_at).toLocaleTimeString()}`
+        `${v.name ?? '点位'}：${v.visited_at ? `已到 ${clock(v.visited_at)}`
           : v.missed ? '漏巡' : '未到'}`))));
   }
 

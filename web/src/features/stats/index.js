@@ -11,9 +11,10 @@
 //   server (GET /api/incidents/stats?format=xlsx&lang=zh), and printing
 //   (the print stylesheet shows the report alone).
 //
-// The report's selection lives in the address (`#stats?level=1&category=…`),
-// so a link opens the same report; every figure is the server's
-// (GET /api/incidents/stats), nothing is recounted here.
+// The report's selection lives in the address (`?stats=1&stats_level=2&
+// stats_grid=…`; the hash is MapLibre's view), so a link opens the same
+// report; every figure is the server's (GET /api/incidents/stats), nothing
+// is recounted here.
 
 import * as api from '../../api.js';
 import { formatInt, h, replaceChildren } from '../../dom.js';
@@ -21,7 +22,9 @@ import { TIER } from '../incidents/names.js';
 
 /** Level number → its name (the tiers of the same levels). */
 const LEVEL_NAMES = { 1: TIER.town, 2: TIER.village, 3: TIER.group, 4: TIER.grid, 5: TIER.patch };
-const HASH_PREFIX = '#stats';
+/** The address key that says the report is open, and its parameters' prefix. */
+const OPEN_KEY = 'stats';
+const PREFIX = 'stats_';
 /** The parameters the address keeps, in this order. */
 const KEYS = ['level', 'from', 'to', 'category', 'grid'];
 
@@ -39,34 +42,36 @@ export function install(ctx) {
     view ??= createView(ctx, () => { view = null; });
     view.load(selection);
   };
-  openButton.addEventListener('click', () => open(selectionFromHash() ?? { level: '1' }));
+  openButton.addEventListener('click', () => open(selectionFromAddress() ?? { level: '1' }));
   // A shared link opens the report at once.
-  const fromAddress = selectionFromHash();
+  const fromAddress = selectionFromAddress();
   if (fromAddress) open(fromAddress);
-  window.addEventListener('hashchange', () => {
-    const selection = selectionFromHash();
-    if (selection) open(selection);
-    else view?.close({ keepHash: true });
-  });
 }
 
 /** The selection in the address, or null when the report is not asked for. */
-function selectionFromHash() {
-  if (!location.hash.startsWith(HASH_PREFIX)) return null;
-  const query = new URLSearchParams(location.hash.slice(HASH_PREFIX.length).replace(/^\?/, ''));
+function selectionFromAddress() {
+  const query = new URLSearchParams(location.search);
+  if (query.get(OPEN_KEY) !== '1') return null;
   const selection = {};
   for (const key of KEYS) {
-    const value = query.get(key);
+    const value = query.get(PREFIX + key);
     if (value) selection[key] = value;
   }
   selection.level ??= '1';
   return selection;
 }
 
-function hashOf(selection) {
-  const query = new URLSearchParams();
-  for (const key of KEYS) if (selection[key]) query.set(key, selection[key]);
-  return `${HASH_PREFIX}?${query}`;
+/** Write the report's selection into the address (null: the report is closed). */
+function writeAddress(selection) {
+  const query = new URLSearchParams(location.search);
+  query.delete(OPEN_KEY);
+  for (const key of KEYS) query.delete(PREFIX + key);
+  if (selection) {
+    query.set(OPEN_KEY, '1');
+    for (const key of KEYS) if (selection[key]) query.set(PREFIX + key, selection[key]);
+  }
+  const search = query.toString();
+  history.replaceState(null, '', `${location.pathname}${search ? `?${search}` : ''}${location.hash}`);
 }
 
 /** The county's day as RFC 3339 bounds: from its first moment (UTC+08:00). */
@@ -140,14 +145,12 @@ function createView(ctx, onClosed) {
   let turn = 0;
   let charts = null;
 
-  function closeView({ keepHash = false } = {}) {
+  function closeView() {
     document.removeEventListener('keydown', onKey);
     charts?.destroy();
     root.remove();
     document.body.classList.remove('stats-open');
-    if (!keepHash && location.hash.startsWith(HASH_PREFIX)) {
-      history.replaceState(null, '', location.pathname + location.search);
-    }
+    writeAddress(null);
     onClosed();
   }
 
@@ -169,8 +172,7 @@ function createView(ctx, onClosed) {
     from.value = current.from ?? '';
     to.value = current.to ?? '';
     category.value = current.category ?? '';
-    const wanted = hashOf(current);
-    if (location.hash !== wanted) history.replaceState(null, '', wanted);
+    writeAddress(current);
     const params = {
       level: current.level,
       from: dayStart(current.from),
