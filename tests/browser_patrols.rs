@@ -5,7 +5,15 @@
 //! the adjusted order), start a patrol; then a synthetic GPS track along the
 //! first part of the route is uploaded through the panel (as a patrol app's
 //! export would be), and the page shows the stops visited and the grid's
-//! coverage going up; finishing turns the rest into missed stops.
+//! coverage going up; finishing, once confirmed, turns the rest into missed
+//! stops.
+//!
+//! Then a grid member in the field on a phone-sized window: the grid's
+//! saved route is listed, they start it, check in where Chromium's
+//! geolocation override puts the phone (refused first at ±500 m, accepted
+//! at ±8 m at the first stop), see the stop visited, reload and find the
+//! patrol still running, and finish it after confirming; every button of
+//! the patrol is at least 44 px high.
 //!
 //! Screenshots in `artifacts/browser/`: `patrol-planned.png` (the route and
 //! its stops), `patrol-covered.png` (after the track), and
@@ -33,8 +41,178 @@ const PICK_ZOOM: f64 = 15.0;
 fn a_grid_leader_plans_saves_and_follows_a_patrol() {
     let server = spawn_demo_server_with_patrols();
     run_in_browser("patrol-failure.png", |browser, artifacts| {
-        drive(browser, &server, artifacts)
+        drive(browser, &server, artifacts)?;
+        member_in_the_field(browser, &server, artifacts)
     });
+}
+
+/// Put the phone at `(lon, lat)` with `accuracy` metres (DevTools'
+/// geolocation override, permission granted to the server's page).
+fn place_phone(
+    browser: &Browser,
+    server: &DemoServer,
+    lon: f64,
+    lat: f64,
+    accuracy: f64,
+) -> Result<(), String> {
+    browser.call(
+        "POST",
+        "/goog/cdp/execute",
+        json!({"cmd": "Browser.grantPermissions", "params": {
+            "permissions": ["geolocation"], "origin": server.base_url()}}),
+    )?;
+    browser.call(
+        "POST",
+        "/goog/cdp/execute",
+        json!({"cmd": "Emulation.setGeolocationOverride", "params": {
+            "latitude": lat, "longitude": lon, "accuracy": accuracy}}),
+    )?;
+    Ok(())
+}
+
+fn member_in_the_field(
+    browser: &Browser,
+    server: &DemoServer,
+    artifacts: &Path,
+) -> Result<(), String> {
+    // The member's grid (the demo users' grid), a route of its first two
+    // hazards assigned to them, saved by the admin.
+    let grid = server
+        .state()
+        .index()
+        .grids()
+        .iter()
+        .find(|g| g.level.get() == 4)
+        .map(|g| g.id.0.clone())
+        .ok_or("a basic grid")?;
+    let (_, hazards) = server.api("GET", &format!("/api/hazards?grid={grid}"), None)?;
+    let features = hazards["features"].as_array().ok_or("hazards")?;
+    if features.len() < 2 {
+        return Err(format!(
+            "the member's grid {grid} has {} hazards",
+            features.len()
+        ));
+    }
+    let at = |k: usize| -> (f64, f64) {
+        let c = &features[k]["geometry"]["coordinates"];
+        (c[0].as_f64().unwrap_or(0.0), c[1].as_f64().unwrap_or(0.0))
+    };
+    let (first, second) = (at(0), at(1));
+    let (status, route) = server.api(
+        "POST",
+        "/api/routes",
+        Some(
+            &json!({"name": "手机巡查", "grid": grid, "shift": "day", "start": [first.0, first.1],
+            "stops": [{"hazard": features[0]["id"]}, {"hazard": features[1]["id"]}],
+            "assignees": ["member"]}),
+        ),
+    )?;
+    if status != 201 {
+        return Err(format!("saving the member's route: {status} {route}"));
+    }
+    let route_id = route["features"][0]["id"].as_i64().ok_or("a route id")?;
+
+    browser.call("POST", "/window/rect", json!({"width": 390, "height": 844}))?;
+    // Far from anything, and imprecise: refused.
+    place_phone(browser, server, second.0, second.1, 500.0)?;
+    server.open_map_as(browser, "member")?;
+    browser.wait_for(
+        "the patrol tab",
+        READY_TIMEOUT,
+        "return document.querySelector('[data-test=tab-patrols]') ? true : null",
+    )?;
+    // On a phone the panel is a sheet along the bottom: raise it.
+    browser.click("#sheet-handle")?;
+    browser.click("[data-test=tab-patrols]")?;
+    browser.wait_for(
+        "the grid's saved route listed",
+        ANSWER_TIMEOUT,
+        &format!(
+            "const li = document.querySelector('[data-test=my-route][data-route-id=\"{route_id}\"]');
+             if (!li) return null; li.querySelector('button').id = 'start-mine'; return true;"
+        ),
+    )?;
+    browser.click("#start-mine")?;
+    let patrol = data(
+        browser,
+        "the patrol under way",
+        "[data-test=patrol-id]",
+        "status",
+        "active",
+    )?;
+    let _ = patrol;
+    let patrol_id = browser.execute(
+        "return document.querySelector('[data-test=patrol-id]').dataset.patrolId",
+        json!([]),
+    )?;
+    browser.click("[data-test=patrol-checkin]")?;
+    browser.wait_for(
+        "a check-in at ±500 m to be refused",
+        ANSWER_TIMEOUT,
+        "const r = document.querySelector('[data-test=checkin-refused]');
+         return r && r.textContent.includes('±500') ? true : null;",
+    )?;
+    // At the first stop, good to 8 m: visited.
+    place_phone(browser, server, first.0, first.1, 8.0)?;
+    browser.click("[data-test=patrol-checkin]")?;
+    browser.wait_for(
+        "the check-in accepted",
+        ANSWER_TIMEOUT,
+        "return document.querySelector('[data-test=checkin-done]') ? true : null",
+    )?;
+    data(
+        browser,
+        "the first stop visited",
+        "[data-test=patrol-id]",
+        "visited",
+        "1",
+    )?;
+    let small = browser.execute(
+        "return [...document.querySelectorAll('.patrol-actions button, [data-test=my-route-start]')]
+           .filter((b) => b.offsetParent && b.getBoundingClientRect().height < 44)
+           .map((b) => b.textContent + ' ' + Math.round(b.getBoundingClientRect().height));",
+        json!([]),
+    )?;
+    if small.as_array().is_some_and(|s| !s.is_empty()) {
+        return Err(format!("touch targets under 44 px on the phone: {small}"));
+    }
+    browser.screenshot(&artifacts.join("patrol-phone.png"))?;
+
+    // A reload finds the patrol still running.
+    browser.call("POST", "/refresh", json!({}))?;
+    browser.wait_for(
+        "the running patrol restored after a reload",
+        READY_TIMEOUT,
+        &format!(
+            "const p = document.querySelector('[data-test=patrol-id]');
+             return p && p.dataset.patrolId === '{}' && p.dataset.status === 'active'
+               && p.dataset.visited === '1' || null;",
+            patrol_id.as_str().unwrap_or("")
+        ),
+    )?;
+    browser.click("[data-test=patrol-finish]")?;
+    browser.wait_for(
+        "the confirmation naming the stop not reached",
+        ANSWER_TIMEOUT,
+        "const c = document.querySelector('[data-test=patrol-confirm]');
+         return c && c.textContent.includes('还有 1 个点位未到') ? true : null;",
+    )?;
+    browser.click("[data-test=patrol-finish-confirm]")?;
+    data(
+        browser,
+        "the finished patrol",
+        "[data-test=patrol-id]",
+        "status",
+        "finished",
+    )?;
+    data(
+        browser,
+        "one stop missed",
+        "[data-test=patrol-id]",
+        "missed",
+        "1",
+    )?;
+    Ok(())
 }
 
 /// A basic grid with at least three due hazards, and a start deep inside it
@@ -263,8 +441,24 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
     )?;
     browser.screenshot(&artifacts.join("patrol-covered.png"))?;
 
-    // 6. Finish: the stops not reached are missed.
+    // 6. Finish, once confirmed: the stops not reached are missed.
     browser.click("[data-test=patrol-finish]")?;
+    let asked = browser.wait_for(
+        "the confirmation before finishing",
+        ANSWER_TIMEOUT,
+        "const c = document.querySelector('[data-test=patrol-confirm]');
+         return c && c.textContent.includes('确定结束巡查') ? c.textContent : null;",
+    )?;
+    let still = browser.execute(
+        "return document.querySelector('[data-test=patrol-id]').dataset.status",
+        json!([]),
+    )?;
+    if still != json!("active") {
+        return Err(format!(
+            "asking ({asked}) must not finish the patrol yet: {still}"
+        ));
+    }
+    browser.click("[data-test=patrol-finish-confirm]")?;
     data(
         browser,
         "the finished patrol",

@@ -191,6 +191,16 @@ export function startPatrol(routeId, body) {
   return postJson(`api/routes/${encodeURIComponent(routeId)}/patrols`, body);
 }
 
+/** Saved routes passing through a grid (GeoJSON: each route's way). */
+export function routes(grid) {
+  return getJson('api/routes', { grid });
+}
+
+/** Check in on a patrol: `{point: [lon, lat], time, note}`; answers the patrol. */
+export function checkIn(id, body) {
+  return postJson(`api/patrols/${encodeURIComponent(id)}/checkins`, body);
+}
+
 /** One patrol with its visits, check-ins and track. */
 export function patrol(id) {
   return getJson(`api/patrols/${encodeURIComponent(id)}`);

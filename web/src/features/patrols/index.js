@@ -23,6 +23,24 @@ export const SECTION_ID = 'patrols';
 
 const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
 const DAY_MS = 86_400_000;
+/** Where the patrol in progress on this device is remembered. */
+const RUNNING_KEY = 'wangge.runningPatrol';
+/** The worst position accuracy a check-in accepts, metres. */
+const ACCURACY_M = 50;
+
+/** The device's position now (high accuracy, at most 20 s), or a clear error. */
+function locateDevice() {
+  return new Promise((resolve, reject) => {
+    if (!navigator.geolocation) {
+      reject(new Error('此设备不支持定位。'));
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(resolve, (error) => {
+      const why = { 1: '未允许使用位置', 2: '无法获取位置', 3: '定位超时' }[error.code] ?? '定位失败';
+      reject(new Error(`${why}：请在浏览器中允许定位并到开阔处重试。`));
+    }, { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 });
+  });
+}
 
 /** A time of day as the county writes it: 24-hour, zh-CN (14:05:09). */
 function clock(rfc3339) {
@@ -69,6 +87,11 @@ export function install(ctx) {
   const refreshButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-refresh' } }, '刷新');
   const finishButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-finish' } }, '结束巡查');
   const replayButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-replay' } }, '回放');
+  const checkInButton = h('button', { type: 'button', class: 'action big', disabled: true,
+    dataset: { test: 'patrol-checkin' } }, '到点打卡');
+  const checkInView = h('div', { class: 'checkin', role: 'status', dataset: { test: 'patrol-checkin-status' } });
+  const confirmView = h('div', { class: 'confirm', dataset: { test: 'patrol-confirm' } });
+  const myRoutes = h('div', { dataset: { test: 'patrol-my-routes' } });
   const patrolView = h('div', { dataset: { test: 'patrol-view' } });
   const coverageView = h('div', { class: 'coverage', dataset: { test: 'patrol-coverage' } });
   const message = h('p', { class: 'message', dataset: { test: 'patrol-message' } });
@@ -78,8 +101,9 @@ export function install(ctx) {
     h('div', { class: 'patrol-options' }, field('班次', shift), field('方式', mode), field('最长（分钟）', maxMinutes)),
     planButton, message, hazardsView, routeView,
     h('h2', { class: 'section-heading' }, '保存'), field('名称', nameInput), field('分配给', assignees), saveButton,
-    h('h2', { class: 'section-heading' }, '巡查执行'), field('巡查人', member),
-    h('div', { class: 'patrol-actions' }, startButton, refreshButton, finishButton, replayButton),
+    h('h2', { class: 'section-heading' }, '巡查执行'), field('巡查人', member), myRoutes,
+    h('div', { class: 'patrol-actions' }, startButton, checkInButton, refreshButton, finishButton, replayButton),
+    checkInView, confirmView,
     field('上传轨迹（GPX / GeoJSON）', trackFile), patrolView,
     h('h2', { class: 'section-heading' }, '本周覆盖'), coverageView);
 
@@ -101,7 +125,7 @@ export function install(ctx) {
       if (button) button.disabled = switchedOff.has(button);
     }
   };
-  const patrolButtons = [trackFile, refreshButton, finishButton, replayButton];
+  const patrolButtons = [trackFile, checkInButton, refreshButton, finishButton, replayButton];
   const switchedOff = new Set();
   const enable = (buttons, on) => {
     for (const b of buttons) {
@@ -223,6 +247,7 @@ export function install(ctx) {
   function showRoute(doc, { adjusted = false } = {}) {
     const props = doc.features[0].properties;
     layers.route(adjusted ? null : doc.features[0]);
+    if (!adjusted) zoomTo(doc.features[0].geometry.coordinates);
     layers.stops(doc.features.slice(1));
     const km = (props.length_m / 1000).toFixed(1);
     const minutes = Math.round(props.duration_s / 60);
@@ -289,11 +314,79 @@ export function install(ctx) {
     enable([startButton], true);
   }, saveButton));
 
-  // 4. Patrols.
-  startButton.addEventListener('click', guard(async () => {
-    showPatrol(await api.startPatrol(state.route.id, {}));
+  // 4. Patrols. The patrol in progress is remembered on this device, so a
+  // reload (or a phone that dropped the page) comes back to it.
+  const begin = async (routeId) => {
+    const patrol = await api.startPatrol(routeId, {});
+    localStorage.setItem(RUNNING_KEY, String(patrol.id));
+    showPatrol(patrol);
     enable(patrolButtons, true);
-  }, startButton));
+  };
+  startButton.addEventListener('click', guard(() => begin(state.route.id), startButton));
+  restoreRunning();
+  listMyRoutes();
+
+  async function restoreRunning() {
+    const id = Number(localStorage.getItem(RUNNING_KEY));
+    if (!id) return;
+    try {
+      const patrol = await api.patrol(id);
+      if (patrol.status !== 'active' || patrol.member !== user.login) {
+        localStorage.removeItem(RUNNING_KEY);
+        return;
+      }
+      showPatrol(patrol);
+      enable(patrolButtons, true);
+      say(`已恢复进行中的巡查 #${patrol.id}。`);
+      // Straight back to it (on a phone the sheet comes up).
+      panel.show(SECTION_ID);
+    } catch {
+      localStorage.removeItem(RUNNING_KEY);
+    }
+  }
+
+  // A member or leader bound to a grid sees its saved routes, to start one.
+  async function listMyRoutes() {
+    const grid = user.scope?.startsWith('grid:') ? user.scope.slice('grid:'.length) : null;
+    if (!grid || !ctx.may('patrol')) return;
+    try {
+      const doc = await api.routes(grid);
+      const saved = doc.features.filter((f) => f.properties.kind === 'route' || f.geometry?.type === 'LineString');
+      replaceChildren(myRoutes, saved.length === 0 ? h('p', { class: 'muted' }, '本网格暂无已保存的路线。')
+        : h('ul', { class: 'my-routes' }, saved.map((f) => h('li', { dataset: { test: 'my-route', routeId: String(f.id) } },
+          h('span', {}, `${f.properties.name}（${(f.properties.length_m / 1000).toFixed(1)} 公里，${f.properties.stops} 个点位）`),
+          h('button', {
+            type: 'button', class: 'action', dataset: { test: 'my-route-start' },
+            onclick: guard(async () => {
+              state.route = { id: f.id, version: f.properties.version };
+              layers.route(f);
+              zoomTo(f.geometry.coordinates);
+              await begin(f.id);
+            }),
+          }, '开始巡查')))));
+    } catch (error) {
+      replaceChildren(myRoutes, h('p', { class: 'error' }, error.message));
+    }
+  }
+
+  // Check-in where the phone is: its position must be good to ACCURACY_M
+  // metres, or the check-in is refused here (a stop is visited within 30 m).
+  checkInButton.addEventListener('click', guard(async () => {
+    replaceChildren(checkInView, h('p', { class: 'muted' }, '正在定位……'));
+    const position = await locateDevice();
+    const accuracy = Math.round(position.coords.accuracy);
+    if (!(accuracy <= ACCURACY_M)) {
+      replaceChildren(checkInView, h('p', { class: 'error', dataset: { test: 'checkin-refused' } },
+        `定位精度 ±${accuracy} 米，需在 ±${ACCURACY_M} 米以内才能打卡；请到开阔处稍候再试。`));
+      return;
+    }
+    const point = [round(position.coords.longitude), round(position.coords.latitude)];
+    const patrol = await api.checkIn(state.patrol.id, { point, time: new Date(position.timestamp).toISOString() });
+    showPatrol(patrol);
+    replaceChildren(checkInView, h('p', { dataset: { test: 'checkin-done', accuracy: String(accuracy) } },
+      `已打卡：${point[0].toFixed(5)}, ${point[1].toFixed(5)}（定位精度 ±${accuracy} 米）`));
+  }, checkInButton));
+
   trackFile.addEventListener('change', guard(async () => {
     const file = trackFile.files?.[0];
     if (!file) return;
@@ -309,12 +402,25 @@ export function install(ctx) {
     showPatrol(await api.patrol(state.patrol.id));
     await Promise.all([loadHazards(), loadCoverage()]);
   }, refreshButton));
-  finishButton.addEventListener('click', guard(async () => {
-    showPatrol(await api.finishPatrol(state.patrol.id));
-    await Promise.all([loadHazards(), loadCoverage()]);
-    // A finished patrol takes nothing more; replay stays.
-    enable([trackFile, finishButton], false);
-  }, finishButton));
+  // Finishing cannot be undone (stops not reached become missed): ask first.
+  finishButton.addEventListener('click', () => {
+    const pending = state.patrol.visits.filter((v) => !v.visited_at).length;
+    const yes = h('button', { type: 'button', class: 'action', dataset: { test: 'patrol-finish-confirm' } }, '确认结束');
+    const no = h('button', { type: 'button', class: 'action secondary', onclick: () => replaceChildren(confirmView) }, '继续巡查');
+    yes.addEventListener('click', guard(async () => {
+      replaceChildren(confirmView);
+      showPatrol(await api.finishPatrol(state.patrol.id));
+      localStorage.removeItem(RUNNING_KEY);
+      await Promise.all([loadHazards(), loadCoverage()]);
+      // A finished patrol takes nothing more; replay stays.
+      enable([trackFile, checkInButton, finishButton], false);
+    }, yes));
+    replaceChildren(confirmView, h('div', { class: 'notice', role: 'alertdialog', 'aria-label': '确认结束巡查' },
+      h('p', {}, pending ? `还有 ${pending} 个点位未到，结束后将记为漏巡，且不能撤销。确定结束巡查吗？`
+        : '确定结束巡查吗？结束后不能撤销。'),
+      h('div', { class: 'row' }, yes, no)));
+    yes.focus();
+  });
   replayButton.addEventListener('click', () => replay(state.patrol));
 
   function showPatrol(patrol) {
@@ -334,6 +440,15 @@ export function install(ctx) {
       h('ol', { class: 'visit-list' }, patrol.visits.map((v) => h('li', { dataset: { visit: visitOf(v) } },
         `${v.name ?? '点位'}：${v.visited_at ? `已到 ${clock(v.visited_at)}`
           : v.missed ? '漏巡' : '未到'}`))));
+  }
+
+  /** Fit the map to a line's coordinates (the route, with the panel's room). */
+  function zoomTo(coords) {
+    if (!coords?.length) return;
+    const lons = coords.map((c) => c[0]);
+    const lats = coords.map((c) => c[1]);
+    map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]],
+      { padding: 60, maxZoom: 17, duration: 600 });
   }
 
   let replayTimer = null;

@@ -6,6 +6,9 @@
 const HAZARD_LAYER = 'patrol-hazards';
 const STOP_LAYER = 'patrol-stops';
 
+/** The route's own colour (teal). */
+export const ROUTE_COLOUR = '#00838f';
+
 /** The four-colour risk scheme (红橙黄蓝). */
 export const RISK_COLOURS = {
   major: '#d62728',
@@ -23,12 +26,21 @@ export function addPatrolLayers(map) {
   for (const id of ['patrol-hazards', 'patrol-route', 'patrol-stops', 'patrol-track']) {
     map.addSource(id, { type: 'geojson', data: EMPTY });
   }
+  // The route in a colour of its own (teal on a white casing): not the
+  // grids' navy and purple outlines, not a risk colour, not the track's green.
+  map.addLayer({
+    id: 'patrol-route-casing',
+    type: 'line',
+    source: 'patrol-route',
+    layout: { 'line-join': 'round', 'line-cap': 'round' },
+    paint: { 'line-color': '#ffffff', 'line-width': 8, 'line-opacity': 0.9 },
+  });
   map.addLayer({
     id: 'patrol-route-line',
     type: 'line',
     source: 'patrol-route',
     layout: { 'line-join': 'round', 'line-cap': 'round' },
-    paint: { 'line-color': '#6a3d9a', 'line-width': 4, 'line-opacity': 0.8 },
+    paint: { 'line-color': ROUTE_COLOUR, 'line-width': 4.5, 'line-opacity': 0.95 },
   });
   map.addLayer({
     id: 'patrol-track-line',
