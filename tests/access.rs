@@ -253,6 +253,14 @@ const MATRIX: &[Row] = &[
         "/api/routes/999/patrols",
         PATROLLERS,
     ),
+    ("POST", "/api/photos", "/api/photos", REPORTERS),
+    ("GET", "/api/photos/{id}", "/api/photos/999", SEE_INCIDENTS),
+    (
+        "GET",
+        "/api/photos/{id}/thumbnail",
+        "/api/photos/999/thumbnail",
+        SEE_INCIDENTS,
+    ),
     ("GET", "/api/patrols", "/api/patrols", SEE_PATROLS),
     ("GET", "/api/patrols/{id}", "/api/patrols/999", SEE_PATROLS),
     (

@@ -11,7 +11,8 @@
 //! Then a grid member in the field on a phone-sized window: the grid's
 //! saved route is listed, they start it, check in where Chromium's
 //! geolocation override puts the phone (refused first at ±500 m, accepted
-//! at ±8 m at the first stop), see the stop visited, reload and find the
+//! at ±8 m at the first stop, with a photo whose thumbnail shows and which
+//! the stored check-in names), see the stop visited, reload and find the
 //! patrol still running, and finish it after confirming; every button of
 //! the patrol is at least 44 px high.
 //!
@@ -152,14 +153,48 @@ fn member_in_the_field(
         "const r = document.querySelector('[data-test=checkin-refused]');
          return r && r.textContent.includes('±500') ? true : null;",
     )?;
-    // At the first stop, good to 8 m: visited.
+    // At the first stop, good to 8 m, with a photo from the camera: visited.
     place_phone(browser, server, first.0, first.1, 8.0)?;
-    browser.click("[data-test=patrol-checkin]")?;
-    browser.wait_for(
-        "the check-in accepted",
-        ANSWER_TIMEOUT,
-        "return document.querySelector('[data-test=checkin-done]') ? true : null",
+    let photo_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let photo_path = photo_dir.path().join("hazard.png");
+    image::RgbImage::from_fn(800, 600, |x, y| {
+        image::Rgb([(x % 200) as u8, (y % 180) as u8, 90])
+    })
+    .save(&photo_path)
+    .map_err(|e| e.to_string())?;
+    let input = browser.find("[data-test=patrol-photo]")?;
+    browser.call(
+        "POST",
+        &format!("/element/{input}/value"),
+        json!({"text": photo_path.display().to_string()}),
     )?;
+    browser.click("[data-test=patrol-checkin]")?;
+    let shown = browser.wait_for(
+        "the check-in accepted with its photo's thumbnail",
+        ANSWER_TIMEOUT,
+        "const img = document.querySelector('[data-test=checkin-photo]');
+         return document.querySelector('[data-test=checkin-done]') && img && img.complete
+           && img.naturalWidth > 0 ? {id: img.dataset.photoId, width: img.naturalWidth} : null;",
+    )?;
+    if shown["width"] != json!(320) {
+        return Err(format!("the thumbnail is 320 px across: {shown}"));
+    }
+    let (_, patrol_doc) = server.api(
+        "GET",
+        &format!("/api/patrols/{}", patrol_id.as_str().unwrap_or("0")),
+        None,
+    )?;
+    let photo_id = shown["id"].as_str().unwrap_or("?");
+    let named = patrol_doc["checkins"].as_array().is_some_and(|c| {
+        c.iter().any(|c| {
+            c["photo_url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with(&format!("/api/photos/{photo_id}")))
+        })
+    });
+    if !named {
+        return Err(format!("the check-in names its photo: {patrol_doc}"));
+    }
     data(
         browser,
         "the first stop visited",

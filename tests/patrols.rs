@@ -32,6 +32,7 @@ conformance!(
     a_redrawn_boundary_moves_hazards_to_their_new_grids,
     gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value,
     every_text_of_the_patrol_side_has_a_length,
+    photos_are_kept_only_when_they_are_images_with_a_thumbnail,
 );
 
 const START: [f64; 2] = [106.005, 34.605];
@@ -941,4 +942,81 @@ async fn every_text_of_the_patrol_side_has_a_length(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert_eq!(unchanged["checkins"], json!([]), "{}", t.name);
+}
+
+/// A PNG of `width` × `height` (a gradient, so it does not compress away).
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+    });
+    let mut out = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("a PNG");
+    out
+}
+
+/// A photo from the field is stored when it is the image its type says,
+/// served as sent with a JPEG thumbnail of at most 320 px, and named in a
+/// check-in; a file that is not that image, an unknown type or one too
+/// large is refused by name and nothing is stored.
+async fn photos_are_kept_only_when_they_are_images_with_a_thumbnail(t: &TestStore) {
+    let (app, _ids) = with_roads_and_hazards(t).await;
+    let picture = png(1000, 750);
+    let stored = support::http::post(&app, "/api/photos", Some("image/png"), picture.clone())
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(
+        (stored["width"].as_u64(), stored["height"].as_u64()),
+        (Some(1000), Some(750)),
+        "{}",
+        t.name
+    );
+    let id = stored["id"].as_i64().expect("id");
+    let original = get(&app, &format!("/api/photos/{id}")).await;
+    assert_eq!(original.status, StatusCode::OK);
+    assert_eq!(original.content_type(), "image/png");
+    assert_eq!(original.body.to_vec(), picture, "served as sent");
+    let thumb = get(&app, &format!("/api/photos/{id}/thumbnail")).await;
+    assert_eq!(thumb.content_type(), "image/jpeg");
+    let small =
+        image::load_from_memory_with_format(&thumb.body, image::ImageFormat::Jpeg).expect("a JPEG");
+    assert_eq!((small.width(), small.height()), (320, 240));
+
+    // Refused, naming why; nothing stored (the next number is not taken).
+    let not_an_image = support::http::post(
+        &app,
+        "/api/photos",
+        Some("image/jpeg"),
+        b"GIF89a...".to_vec(),
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(not_an_image["parameter"], "body");
+    let wrong_type =
+        support::http::post(&app, "/api/photos", Some("image/gif"), picture.clone()).await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mut cut = picture.clone();
+    cut.truncate(cut.len() / 2);
+    support::http::post(&app, "/api/photos", Some("image/png"), cut)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    let too_big = support::http::post(
+        &app,
+        "/api/photos",
+        Some("image/png"),
+        vec![0u8; wangge::patrol::photos::MAX_PHOTO_BYTES + 1],
+    )
+    .await
+    .problem(StatusCode::BAD_REQUEST);
+    assert!(
+        too_big["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("at most")),
+        "{too_big}"
+    );
+    assert_eq!(
+        get(&app, &format!("/api/photos/{}", id + 1)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -144,6 +144,15 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/patrols/{id}/track", Rule::Needs(Patrol)),
     ("POST", "/api/patrols/{id}/checkins", Rule::Needs(Patrol)),
     ("POST", "/api/patrols/{id}/finish", Rule::Needs(Patrol)),
+    // Photos come with reports and check-ins; they show whoever may see
+    // the incidents and patrols they belong to.
+    ("POST", "/api/photos", Rule::Needs(Report)),
+    ("GET", "/api/photos/{id}", Rule::Needs(SeeIncidents)),
+    (
+        "GET",
+        "/api/photos/{id}/thumbnail",
+        Rule::Needs(SeeIncidents),
+    ),
     // Open311 GeoReport v2.
     ("GET", "/open311/v2/discovery.json", Rule::Public),
     ("GET", "/open311/v2/discovery.xml", Rule::Public),

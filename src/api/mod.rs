@@ -13,6 +13,7 @@
 //! | `GET`/`POST /open311/v2/…` (Open311 GeoReport v2, JSON and XML) | `open311/` |
 //! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
 //! | `POST`/`GET`/`DELETE /api/session`, `/api/users…`, `GET /api/audit` | `accounts.rs` |
+//! | `POST /api/photos`, `GET /api/photos/{id}`, `GET /api/photos/{id}/thumbnail` | `photos.rs` |
 //! | `GET /healthz` | `health.rs` |
 //! | `GET /api/openapi.json` (3.1), `GET /api/openapi-3.0.json` (3.0) | `openapi.rs` |
 //!
@@ -44,6 +45,7 @@ mod open311;
 mod openapi;
 mod params;
 mod patrols;
+mod photos;
 mod scope;
 mod serve;
 mod style;
@@ -110,6 +112,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(incidents::routes())
         .merge(hazards::routes())
         .merge(patrols::routes())
+        .merge(photos::routes())
         .merge(open311::routes())
         .merge(ogc::routes())
         .merge(tiles::routes())

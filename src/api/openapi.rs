@@ -218,6 +218,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(super::health::HealthApi::openapi());
     doc.merge(super::incidents::IncidentsApi::openapi());
     doc.merge(super::hazards::HazardsApi::openapi());
+    doc.merge(super::photos::PhotosApi::openapi());
     doc.merge(super::patrols::PatrolsApi::openapi());
     doc.merge(super::style::StyleApi::openapi());
     doc.merge(super::open311::Open311Api::openapi());

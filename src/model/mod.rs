@@ -25,8 +25,8 @@ pub use incident::{
     ReportedPoint,
 };
 pub use patrol::{
-    CheckIn, Patrol, PatrolId, PatrolStatus, Route, RouteId, RouteStop, Shift, StopVisit,
-    TrackPoint, TravelMode,
+    CheckIn, NewPhoto, Patrol, PatrolId, PatrolStatus, PhotoBytes, Route, RouteId, RouteStop,
+    Shift, StopVisit, THUMBNAIL_PX, TrackPoint, TravelMode,
 };
 pub use process::{Action, Severity, Status, Tier, WorkflowKind};
 pub use query::{GridFilter, IncidentFilter, IncidentOrder, WriteMode};

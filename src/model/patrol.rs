@@ -201,3 +201,35 @@ pub struct Patrol {
     /// Bumped by every change.
     pub version: i64,
 }
+
+/// A photo to store: the upload as sent, checked to be the image its type
+/// says, and a JPEG thumbnail made from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPhoto {
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: String,
+    /// The image as uploaded.
+    pub bytes: Vec<u8>,
+    /// A JPEG at most [`THUMBNAIL_PX`] on its longer side.
+    pub thumbnail: Vec<u8>,
+    /// Pixels across.
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When.
+    pub uploaded_at: Timestamp,
+}
+
+/// The longer side of a photo's thumbnail, pixels.
+pub const THUMBNAIL_PX: u32 = 320;
+
+/// A stored photo's bytes, as served: the original or the thumbnail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoBytes {
+    /// Its media type.
+    pub content_type: String,
+    /// The image.
+    pub bytes: Vec<u8>,
+}

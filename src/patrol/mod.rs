@@ -17,6 +17,7 @@
 pub mod coverage;
 pub mod execute;
 pub mod hazards;
+pub mod photos;
 pub mod plan;
 pub mod roads;
 pub mod routes;

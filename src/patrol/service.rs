@@ -71,6 +71,26 @@ impl Patrols {
         self.feed.store().patrols(from, to, route).await
     }
 
+    /// A stored photo (or its thumbnail).
+    pub async fn photo(
+        &self,
+        id: i64,
+        thumbnail: bool,
+    ) -> Result<Option<crate::model::PhotoBytes>, StoreError> {
+        self.feed.store().photo(id, thumbnail).await
+    }
+
+    /// Check and store a photo from the field: its number, width and height.
+    pub async fn save_photo(
+        &self,
+        bytes: Vec<u8>,
+        content_type: String,
+        uploaded_by: String,
+        now: jiff::Timestamp,
+    ) -> Result<(i64, u32, u32), crate::patrol::PatrolError> {
+        crate::patrol::photos::save(&self.feed, bytes, content_type, uploaded_by, now).await
+    }
+
     /// One patrol.
     pub async fn patrol(&self, id: PatrolId) -> Result<Option<Patrol>, StoreError> {
         self.feed.store().patrol(id).await

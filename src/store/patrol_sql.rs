@@ -186,6 +186,28 @@ macro_rules! impl_patrol_store {
                 })
                 .collect()
             }
+
+            async fn photo(
+                &self,
+                id: i64,
+                thumbnail: bool,
+            ) -> Result<Option<$crate::model::PhotoBytes>, $crate::store::StoreError> {
+                let sql = if thumbnail {
+                    "SELECT content_type, thumbnail FROM photos WHERE id = $1"
+                } else {
+                    "SELECT content_type, bytes FROM photos WHERE id = $1"
+                };
+                let row = sqlx::query_as::<$db, (String, Vec<u8>)>(sql)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::store::incident_sql::failed("reading a photo"))?;
+                Ok(row.map(|(content_type, bytes)| $crate::model::PhotoBytes {
+                    // A thumbnail is always a JPEG.
+                    content_type: if thumbnail { "image/jpeg".to_owned() } else { content_type },
+                    bytes,
+                }))
+            }
         }
 
         #[async_trait::async_trait]
@@ -605,6 +627,27 @@ macro_rules! impl_patrol_store {
                     .into_iter()
                     .map(|(id, body)| $crate::store::patrols::document("route", id, &body))
                     .collect()
+            }
+
+            async fn create_photo(
+                &mut self,
+                photo: &$crate::model::NewPhoto,
+            ) -> Result<i64, $crate::store::StoreError> {
+                let (id,) = sqlx::query_as::<$db, (i64,)>(
+                    "INSERT INTO photos (content_type, bytes, thumbnail, width, height, \
+                     uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(&photo.content_type)
+                .bind(&photo.bytes)
+                .bind(&photo.thumbnail)
+                .bind(i64::from(photo.width))
+                .bind(i64::from(photo.height))
+                .bind(&photo.uploaded_by)
+                .bind(photo.uploaded_at.as_millisecond())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err($crate::store::incident_sql::failed("saving a photo"))?;
+                Ok(id)
             }
         }
     };

@@ -73,6 +73,13 @@ pub trait PatrolStore: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Inspection>, StoreError>;
+
+    /// A stored photo: the image as uploaded, or its thumbnail.
+    async fn photo(
+        &self,
+        id: i64,
+        thumbnail: bool,
+    ) -> Result<Option<crate::model::PhotoBytes>, StoreError>;
 }
 
 /// The hazard and patrol writes of a [`Unit`](crate::store::Unit): each runs inside the
@@ -138,6 +145,9 @@ pub trait PatrolWrites: Send {
 
     /// Every saved route, by id, as this transaction sees it.
     async fn read_routes(&mut self) -> Result<Vec<Route>, StoreError>;
+
+    /// Store a photo; answers its number.
+    async fn create_photo(&mut self, photo: &crate::model::NewPhoto) -> Result<i64, StoreError>;
 }
 
 /// The columns of one hazard, decoded into the model (both backends).

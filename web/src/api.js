@@ -196,6 +196,11 @@ export function routes(grid) {
   return getJson('api/routes', { grid });
 }
 
+/** Upload a photo (a File from the camera or the gallery): `{id, url, thumbnail_url, width, height}`. */
+export function uploadPhoto(file) {
+  return sendBody('POST', 'api/photos', file, file.type || 'image/jpeg');
+}
+
 /** Check in on a patrol: `{point: [lon, lat], time, note}`; answers the patrol. */
 export function checkIn(id, body) {
   return postJson(`api/patrols/${encodeURIComponent(id)}/checkins`, body);

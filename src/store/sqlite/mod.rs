@@ -62,6 +62,7 @@ fn migrator() -> Migrator {
             include_str!("migrations/0006_hazard_grids.sql"),
         ),
         migration(7, "accounts", include_str!("migrations/0007_accounts.sql")),
+        migration(8, "photos", include_str!("migrations/0008_photos.sql")),
     ])
 }
 

@@ -90,6 +90,9 @@ export function install(ctx) {
   const checkInButton = h('button', { type: 'button', class: 'action big', disabled: true,
     dataset: { test: 'patrol-checkin' } }, '到点打卡');
   const checkInView = h('div', { class: 'checkin', role: 'status', dataset: { test: 'patrol-checkin-status' } });
+  // A photo for the next check-in: the phone's camera, or its gallery.
+  const photoInput = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp',
+    capture: 'environment', disabled: true, dataset: { test: 'patrol-photo' } });
   const confirmView = h('div', { class: 'confirm', dataset: { test: 'patrol-confirm' } });
   const myRoutes = h('div', { dataset: { test: 'patrol-my-routes' } });
   const patrolView = h('div', { dataset: { test: 'patrol-view' } });
@@ -103,7 +106,7 @@ export function install(ctx) {
     h('h2', { class: 'section-heading' }, '保存'), field('名称', nameInput), field('分配给', assignees), saveButton,
     h('h2', { class: 'section-heading' }, '巡查执行'), field('巡查人', member), myRoutes,
     h('div', { class: 'patrol-actions' }, startButton, checkInButton, refreshButton, finishButton, replayButton),
-    checkInView, confirmView,
+    field('打卡照片（可选）', photoInput), checkInView, confirmView,
     field('上传轨迹（GPX / GeoJSON）', trackFile), patrolView,
     h('h2', { class: 'section-heading' }, '本周覆盖'), coverageView);
 
@@ -125,7 +128,7 @@ export function install(ctx) {
       if (button) button.disabled = switchedOff.has(button);
     }
   };
-  const patrolButtons = [trackFile, checkInButton, refreshButton, finishButton, replayButton];
+  const patrolButtons = [trackFile, checkInButton, photoInput, refreshButton, finishButton, replayButton];
   const switchedOff = new Set();
   const enable = (buttons, on) => {
     for (const b of buttons) {
@@ -381,10 +384,23 @@ export function install(ctx) {
       return;
     }
     const point = [round(position.coords.longitude), round(position.coords.latitude)];
-    const patrol = await api.checkIn(state.patrol.id, { point, time: new Date(position.timestamp).toISOString() });
+    const body = { point, time: new Date(position.timestamp).toISOString() };
+    // The photo goes first: the check-in names it by its address.
+    let photo = null;
+    const file = photoInput.files?.[0];
+    if (file) {
+      replaceChildren(checkInView, h('p', { class: 'muted' }, '正在上传照片……'));
+      photo = await api.uploadPhoto(file);
+      body.photo_url = new URL(photo.url, document.baseURI).href;
+    }
+    const patrol = await api.checkIn(state.patrol.id, body);
+    photoInput.value = '';
     showPatrol(patrol);
-    replaceChildren(checkInView, h('p', { dataset: { test: 'checkin-done', accuracy: String(accuracy) } },
-      `已打卡：${point[0].toFixed(5)}, ${point[1].toFixed(5)}（定位精度 ±${accuracy} 米）`));
+    replaceChildren(checkInView,
+      h('p', { dataset: { test: 'checkin-done', accuracy: String(accuracy) } },
+        `已打卡：${point[0].toFixed(5)}, ${point[1].toFixed(5)}（定位精度 ±${accuracy} 米）`),
+      photo ? h('img', { class: 'checkin-photo', src: photo.thumbnail_url, alt: '打卡照片',
+        width: 160, dataset: { test: 'checkin-photo', photoId: String(photo.id) } }) : null);
   }, checkInButton));
 
   trackFile.addEventListener('change', guard(async () => {
@@ -413,7 +429,7 @@ export function install(ctx) {
       localStorage.removeItem(RUNNING_KEY);
       await Promise.all([loadHazards(), loadCoverage()]);
       // A finished patrol takes nothing more; replay stays.
-      enable([trackFile, checkInButton, finishButton], false);
+      enable([trackFile, checkInButton, photoInput, finishButton], false);
     }, yes));
     replaceChildren(confirmView, h('div', { class: 'notice', role: 'alertdialog', 'aria-label': '确认结束巡查' },
       h('p', {}, pending ? `还有 ${pending} 个点位未到，结束后将记为漏巡，且不能撤销。确定结束巡查吗？`

@@ -1,0 +1,159 @@
+//! Photos from the field: a check-in's picture of a hazard, a report's
+//! picture of what happened. An upload is kept only when it is the image
+//! its type says (decoded in full, within size and pixel limits, so a
+//! truncated file or a decompression bomb is refused by name), with a JPEG
+//! thumbnail for lists and panels; both are stored in one unit of work.
+
+use std::io::Cursor;
+
+use image::{ImageFormat, ImageReader, Limits};
+use jiff::Timestamp;
+
+use crate::model::{NewPhoto, THUMBNAIL_PX};
+use crate::patrol::PatrolError;
+use crate::services::feed::Feed;
+
+/// The largest upload, bytes: a phone's full-resolution JPEG is 2–6 MB.
+pub const MAX_PHOTO_BYTES: usize = 12 * 1024 * 1024;
+
+/// The largest side accepted, pixels (a 50-megapixel sensor is 8,160 wide).
+const MAX_SIDE_PX: u32 = 10_000;
+
+/// The most memory decoding may take, bytes (a 10,000 × 10,000 RGBA image
+/// is 400 MB; a phone photo of 12 MP in RGB is 36 MB).
+const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The accepted types and the formats they name.
+const TYPES: [(&str, ImageFormat); 3] = [
+    ("image/jpeg", ImageFormat::Jpeg),
+    ("image/png", ImageFormat::Png),
+    ("image/webp", ImageFormat::WebP),
+];
+
+/// Check `bytes` as an image of `content_type` and make its thumbnail.
+pub fn prepare(
+    bytes: Vec<u8>,
+    content_type: &str,
+    uploaded_by: &str,
+    now: Timestamp,
+) -> Result<NewPhoto, PatrolError> {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some(&(name, format)) = TYPES.iter().find(|(t, _)| *t == media) else {
+        return Err(PatrolError::invalid(
+            "content-type",
+            format!("a photo is image/jpeg, image/png or image/webp, not {content_type:?}"),
+        ));
+    };
+    if bytes.is_empty() {
+        return Err(PatrolError::invalid("body", "the photo is empty"));
+    }
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(PatrolError::invalid(
+            "body",
+            format!(
+                "the photo is {} bytes; at most {MAX_PHOTO_BYTES} are accepted",
+                bytes.len()
+            ),
+        ));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes[..]), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| {
+        PatrolError::invalid(
+            "body",
+            format!("the body is not a readable {name} image: {e}"),
+        )
+    })?;
+    let thumbnail = image.thumbnail(THUMBNAIL_PX, THUMBNAIL_PX).into_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
+        .encode_image(&thumbnail)
+        .map_err(|e| PatrolError::invalid("body", format!("no thumbnail could be made: {e}")))?;
+    Ok(NewPhoto {
+        content_type: name.to_owned(),
+        width: image.width(),
+        height: image.height(),
+        bytes,
+        thumbnail: jpeg,
+        uploaded_by: uploaded_by.to_owned(),
+        uploaded_at: now,
+    })
+}
+
+/// Check and store a photo (the decoding runs off the async runtime);
+/// answers its number, width and height.
+pub async fn save(
+    feed: &Feed,
+    bytes: Vec<u8>,
+    content_type: String,
+    uploaded_by: String,
+    now: Timestamp,
+) -> Result<(i64, u32, u32), PatrolError> {
+    let photo =
+        tokio::task::spawn_blocking(move || prepare(bytes, &content_type, &uploaded_by, now))
+            .await
+            .map_err(|e| {
+                PatrolError::invalid("body", format!("the photo could not be read: {e}"))
+            })??;
+    let mut unit = feed.begin().await?;
+    let id = unit.unit().create_photo(&photo).await?;
+    unit.commit().await?;
+    Ok((id, photo.width, photo.height))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
+        let mut out = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .expect("a PNG");
+        out
+    }
+
+    #[test]
+    fn a_photo_is_kept_with_a_jpeg_thumbnail() {
+        let now = Timestamp::UNIX_EPOCH;
+        let photo = prepare(png(1200, 800), "image/png", "member", now).expect("a photo");
+        assert_eq!((photo.width, photo.height), (1200, 800));
+        let thumb = image::load_from_memory_with_format(&photo.thumbnail, ImageFormat::Jpeg)
+            .expect("a JPEG thumbnail");
+        assert_eq!((thumb.width(), thumb.height()), (320, 213));
+    }
+
+    #[test]
+    fn what_is_not_the_image_it_says_is_refused_by_name() {
+        let now = Timestamp::UNIX_EPOCH;
+        let field = |r: Result<NewPhoto, PatrolError>| match r {
+            Err(PatrolError::Invalid { field, .. }) => field,
+            other => panic!("refused, not {other:?}"),
+        };
+        assert_eq!(
+            field(prepare(png(10, 10), "image/gif", "m", now)),
+            "content-type"
+        );
+        assert_eq!(
+            field(prepare(b"not an image".to_vec(), "image/jpeg", "m", now)),
+            "body"
+        );
+        assert_eq!(field(prepare(png(10, 10), "image/jpeg", "m", now)), "body");
+        let mut cut = png(100, 100);
+        cut.truncate(cut.len() / 2);
+        assert_eq!(field(prepare(cut, "image/png", "m", now)), "body");
+        assert_eq!(field(prepare(Vec::new(), "image/png", "m", now)), "body");
+    }
+}

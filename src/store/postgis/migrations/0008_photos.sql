@@ -1,0 +1,15 @@
+-- Photos taken on patrols and with reports (the same columns as the SQLite
+-- store: see src/store/sqlite/migrations/0008_photos.sql). The upload as
+-- sent (checked to be the image it says it is) and a JPEG thumbnail.
+CREATE TABLE photos (
+    id           BIGSERIAL PRIMARY KEY,
+    -- image/jpeg, image/png or image/webp
+    content_type TEXT   NOT NULL,
+    bytes        BYTEA  NOT NULL,
+    thumbnail    BYTEA  NOT NULL,
+    width        BIGINT NOT NULL,
+    height       BIGINT NOT NULL,
+    uploaded_by  TEXT   NOT NULL,
+    -- Milliseconds since 1970 UTC.
+    uploaded_at  BIGINT NOT NULL
+);
