@@ -174,7 +174,7 @@ fn member_in_the_field(
         ANSWER_TIMEOUT,
         "const img = document.querySelector('[data-test=checkin-photo]');
          return document.querySelector('[data-test=checkin-done]') && img && img.complete
-           && img.naturalWidth > 0 ? {id: img.dataset.photoId, width: img.naturalWidth} : null;",
+           && img.naturalWidth > 0 ? {id: img.dataset.photoToken, width: img.naturalWidth} : null;",
     )?;
     if shown["width"] != json!(320) {
         return Err(format!("the thumbnail is 320 px across: {shown}"));

@@ -594,6 +594,10 @@ async fn lists_search_by_number_and_text_and_sort_by_deadline(t: &TestStore) {
         .await
         .expect(StatusCode::OK);
     assert!(ids(&by_number).contains(&id(&third)));
+    let with_hash = get(&app, &format!("/api/incidents?q=%23{}", id(&third)))
+        .await
+        .expect(StatusCode::OK);
+    assert!(ids(&with_hash).contains(&id(&third)), "#N finds incident N");
     assert_eq!(ids(&list("q=nothing-like-this").await), Vec::<i64>::new());
     assert_eq!(
         ids(&list("sort=oldest").await),

@@ -972,18 +972,20 @@ async fn photos_are_kept_only_when_they_are_images_with_a_thumbnail(t: &TestStor
         "{}",
         t.name
     );
-    let id = stored["id"].as_i64().expect("id");
-    let original = get(&app, &format!("/api/photos/{id}")).await;
+    let token = stored["token"].as_str().expect("a token").to_owned();
+    assert_eq!(token.len(), 32, "128 random bits in hex: {token}");
+    assert_eq!(stored["url"], format!("api/photos/{token}"));
+    let original = get(&app, &format!("/api/photos/{token}")).await;
     assert_eq!(original.status, StatusCode::OK);
     assert_eq!(original.content_type(), "image/png");
     assert_eq!(original.body.to_vec(), picture, "served as sent");
-    let thumb = get(&app, &format!("/api/photos/{id}/thumbnail")).await;
+    let thumb = get(&app, &format!("/api/photos/{token}/thumbnail")).await;
     assert_eq!(thumb.content_type(), "image/jpeg");
     let small =
         image::load_from_memory_with_format(&thumb.body, image::ImageFormat::Jpeg).expect("a JPEG");
     assert_eq!((small.width(), small.height()), (320, 240));
 
-    // Refused, naming why; nothing stored (the next number is not taken).
+    // Refused, naming why; nothing stored.
     let not_an_image = support::http::post(
         &app,
         "/api/photos",
@@ -1016,7 +1018,9 @@ async fn photos_are_kept_only_when_they_are_images_with_a_thumbnail(t: &TestStor
         "{too_big}"
     );
     assert_eq!(
-        get(&app, &format!("/api/photos/{}", id + 1)).await.status,
+        get(&app, "/api/photos/00000000000000000000000000000000")
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }

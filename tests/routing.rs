@@ -332,6 +332,14 @@ fn walking_day_patrols_of_every_basic_grid_stay_near_the_straight_round_trip() {
             route.length_m,
             straight_round_m
         );
+        // Tighter, as the README says: no leg is longer than the factor
+        // times its straight line, so no round is either.
+        assert!(
+            route.length_m <= OFF_ROAD_FACTOR * straight_round_m + 1e-6 * straight_round_m.max(1.0),
+            "{name}: {:.0} m planned, more than {OFF_ROAD_FACTOR} × the straight {:.0} m",
+            route.length_m,
+            straight_round_m
+        );
         if straight_round_m > 0.0 {
             worst_ratio = worst_ratio.max(route.length_m / straight_round_m);
         }

@@ -144,13 +144,13 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/patrols/{id}/track", Rule::Needs(Patrol)),
     ("POST", "/api/patrols/{id}/checkins", Rule::Needs(Patrol)),
     ("POST", "/api/patrols/{id}/finish", Rule::Needs(Patrol)),
-    // Photos come with reports and check-ins; they show whoever may see
-    // the incidents and patrols they belong to.
+    // Photos come with reports and check-ins; their addresses hold a random
+    // token, known to those shown what names them.
     ("POST", "/api/photos", Rule::Needs(Report)),
-    ("GET", "/api/photos/{id}", Rule::Needs(SeeIncidents)),
+    ("GET", "/api/photos/{token}", Rule::Needs(SeeIncidents)),
     (
         "GET",
-        "/api/photos/{id}/thumbnail",
+        "/api/photos/{token}/thumbnail",
         Rule::Needs(SeeIncidents),
     ),
     // Open311 GeoReport v2.

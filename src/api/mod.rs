@@ -13,7 +13,7 @@
 //! | `GET`/`POST /open311/v2/…` (Open311 GeoReport v2, JSON and XML) | `open311/` |
 //! | `GET /ogc/…` (OGC API - Features: landing page, conformance, collections, items) | `ogc/` |
 //! | `POST`/`GET`/`DELETE /api/session`, `/api/users…`, `GET /api/audit` | `accounts.rs` |
-//! | `POST /api/photos`, `GET /api/photos/{id}`, `GET /api/photos/{id}/thumbnail` | `photos.rs` |
+//! | `POST /api/photos`, `GET /api/photos/{token}`, `GET /api/photos/{token}/thumbnail` | `photos.rs` |
 //! | `GET /healthz` | `health.rs` |
 //! | `GET /api/openapi.json` (3.1), `GET /api/openapi-3.0.json` (3.0) | `openapi.rs` |
 //!
@@ -202,8 +202,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// level 4: brotli's default (11) takes seconds on such a body, and 4
 /// compresses better than gzip's default in less time. Not compressed:
 /// answers under 1 KiB (the header costs more than it saves), the incident
-/// feed (an event stream must go out event by event), images, fonts and
-/// zip files (compressed already), and answers that already have an
+/// feed (an event stream must go out event by event), images, fonts, zip
+/// files and Excel workbooks (compressed already), and answers that already have an
 /// encoding (tiles, the web map's pre-compressed files).
 fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
     use tower_http::compression::predicate::{NotForContentType, SizeAbove};
@@ -217,7 +217,10 @@ fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
                 .and(NotForContentType::SSE)
                 .and(NotForContentType::IMAGES)
                 .and(NotForContentType::const_new("font/"))
-                .and(NotForContentType::const_new("application/zip")),
+                .and(NotForContentType::const_new("application/zip"))
+                .and(NotForContentType::const_new(
+                    "application/vnd.openxmlformats-officedocument",
+                )),
         )
 }
 

@@ -4,9 +4,11 @@
 //! `image/webp`, at most 12 MiB), gets its number and addresses back, and
 //! puts the address in a check-in's `photo_url` or a report's `photos`.
 //! Only a real image of the declared type is kept (`patrol::photos`), with
-//! a JPEG thumbnail of at most 320 px for lists and panels. Photos are
-//! served to those who may see incidents, named by their content (they
-//! never change), so browsers cache them for good.
+//! a JPEG thumbnail of at most 320 px for lists and panels. A photo's
+//! address holds a random token (128 bits), not a number: it is known only
+//! to those shown the check-in or report that names it, and to whoever may
+//! see incidents and holds the address; a stored photo never changes, so
+//! browsers keep it.
 
 use std::sync::Arc;
 
@@ -37,8 +39,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
             "/api/photos",
             post(upload).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 64 * 1024)),
         )
-        .route("/api/photos/{id}", get(original))
-        .route("/api/photos/{id}/thumbnail", get(thumbnail))
+        .route("/api/photos/{token}", get(original))
+        .route("/api/photos/{token}/thumbnail", get(thumbnail))
 }
 
 /// The OpenAPI description of this resource.
@@ -49,8 +51,8 @@ pub(super) struct PhotosApi;
 /// A stored photo.
 #[derive(Debug, Serialize, ToSchema)]
 struct StoredPhoto {
-    /// Its number.
-    id: i64,
+    /// Its public name (128 random bits in hex).
+    token: String,
     /// Where the image is served (relative to the server's root), for a
     /// check-in's `photo_url` or a report's `photos`.
     url: String,
@@ -86,28 +88,32 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let media = declared_media(&headers, PHOTO_TYPES)?;
     let now = Timestamp::now();
-    let (id, width, height) = state
+    let saved = state
         .patrols()
         .save_photo(body.to_vec(), media, caller.login(), now)
         .await?;
     let answer = StoredPhoto {
-        id,
-        url: format!("api/photos/{id}"),
-        thumbnail_url: format!("api/photos/{id}/thumbnail"),
-        width,
-        height,
+        url: format!("api/photos/{}", saved.token),
+        thumbnail_url: format!("api/photos/{}/thumbnail", saved.token),
+        token: saved.token,
+        width: saved.width,
+        height: saved.height,
     };
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
 
-async fn read(state: &AppState, id: i64, thumbnail: bool) -> Result<(String, Vec<u8>), ApiError> {
+async fn read(
+    state: &AppState,
+    token: &str,
+    thumbnail: bool,
+) -> Result<(String, Vec<u8>), ApiError> {
     state
         .patrols()
-        .photo(id, thumbnail)
+        .photo(token, thumbnail)
         .await
         .map_err(|e| ApiError::internal("reading a photo", e))?
         .map(|p| (p.content_type, p.bytes))
-        .ok_or_else(|| ApiError::NotFound(format!("there is no photo {id}")))
+        .ok_or_else(|| ApiError::NotFound(format!("there is no photo {token:?}")))
 }
 
 fn serve(content_type: String, bytes: Vec<u8>) -> Response {
@@ -127,9 +133,9 @@ fn serve(content_type: String, bytes: Vec<u8>) -> Response {
 /// A photo as uploaded.
 #[utoipa::path(
     get,
-    path = "/api/photos/{id}",
+    path = "/api/photos/{token}",
     tag = "patrols",
-    params(("id" = i64, Path, description = "The photo's number")),
+    params(("token" = String, Path, description = "The photo's token")),
     responses(
         (status = 200, description = "The image, in the type it was uploaded as",
             content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
@@ -139,18 +145,18 @@ fn serve(content_type: String, bytes: Vec<u8>) -> Response {
 )]
 async fn original(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<i64>,
+    Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (content_type, bytes) = read(&state, id, false).await?;
+    let (content_type, bytes) = read(&state, &token, false).await?;
     Ok(serve(content_type, bytes))
 }
 
 /// A photo's thumbnail: a JPEG of at most 320 px on its longer side.
 #[utoipa::path(
     get,
-    path = "/api/photos/{id}/thumbnail",
+    path = "/api/photos/{token}/thumbnail",
     tag = "patrols",
-    params(("id" = i64, Path, description = "The photo's number")),
+    params(("token" = String, Path, description = "The photo's token")),
     responses(
         (status = 200, description = "The thumbnail", content_type = "image/jpeg", body = Vec<u8>),
         (status = 404, description = "No such photo", body = ProblemDocument,
@@ -159,8 +165,8 @@ async fn original(
 )]
 async fn thumbnail(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<i64>,
+    Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (content_type, bytes) = read(&state, id, true).await?;
+    let (content_type, bytes) = read(&state, &token, true).await?;
     Ok(serve(content_type, bytes))
 }

@@ -97,7 +97,8 @@ pub struct Route {
     pub legs_m: Vec<f64>,
     /// For each leg, true when it leaves the roads (on foot, across fields
     /// and lanes the road network does not hold; drawn straight). Routes
-    /// saved before walkers could leave the roads read back as all false.
+    /// saved before walkers could leave the roads read back with none
+    /// (an empty list: every leg on the roads).
     #[serde(default)]
     pub legs_off_road: Vec<bool>,
     /// Total metres.
@@ -206,6 +207,9 @@ pub struct Patrol {
 /// says, and a JPEG thumbnail made from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPhoto {
+    /// Its public name (128 random bits in hex): photo numbers are not
+    /// guessable addresses.
+    pub token: String,
     /// `image/jpeg`, `image/png` or `image/webp`.
     pub content_type: String,
     /// The image as uploaded.

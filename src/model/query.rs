@@ -48,8 +48,9 @@ pub struct IncidentFilter {
     pub bbox: Option<Bbox>,
     /// Open and past the deadline at this time.
     pub overdue_at: Option<Timestamp>,
-    /// A search: the incident whose number this is, or any whose
-    /// description contains it (letters compared without case).
+    /// A search: the incident whose number this is (`123` or `#123`), or
+    /// any whose description contains it (ASCII letters compared without
+    /// case; SQLite folds no other letters).
     pub search: Option<String>,
     /// The order of a page.
     pub order: IncidentOrder,
@@ -63,6 +64,7 @@ pub enum IncidentOrder {
     Newest,
     /// The oldest report first: what has waited longest.
     Oldest,
-    /// The earliest deadline first: the most overdue, then the next due.
+    /// Those still being worked on first, by deadline: the most overdue,
+    /// then the next due; resolved and closed ones after.
     Deadline,
 }

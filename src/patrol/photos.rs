@@ -2,12 +2,17 @@
 //! picture of what happened. An upload is kept only when it is the image
 //! its type says (decoded in full, within size and pixel limits, so a
 //! truncated file or a decompression bomb is refused by name), with a JPEG
-//! thumbnail for lists and panels; both are stored in one unit of work.
+//! thumbnail for lists and panels, turned the way the camera held it (EXIF
+//! orientation); both are stored in one unit of work under a random token,
+//! the photo's public name. One photo is decoded at a time: a decode may
+//! take a few hundred megabytes, and the server has other work.
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use jiff::Timestamp;
+use rand::RngCore;
+use tokio::sync::Semaphore;
 
 use crate::model::{NewPhoto, THUMBNAIL_PX};
 use crate::patrol::PatrolError;
@@ -17,11 +22,25 @@ use crate::services::feed::Feed;
 pub const MAX_PHOTO_BYTES: usize = 12 * 1024 * 1024;
 
 /// The largest side accepted, pixels (a 50-megapixel sensor is 8,160 wide).
-const MAX_SIDE_PX: u32 = 10_000;
+const MAX_SIDE_PX: u32 = 8_192;
 
-/// The most memory decoding may take, bytes (a 10,000 × 10,000 RGBA image
-/// is 400 MB; a phone photo of 12 MP in RGB is 36 MB).
-const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// The most memory decoding may take, bytes (a 50-megapixel photo in RGB
+/// is 150 MB; a phone photo of 12 MP is 36 MB).
+const MAX_DECODE_BYTES: u64 = 192 * 1024 * 1024;
+
+/// Photos decoded at once.
+static DECODING: Semaphore = Semaphore::const_new(1);
+
+/// A stored photo: its public token and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedPhoto {
+    /// The photo's public name, for its address.
+    pub token: String,
+    /// Pixels across (as shown, after the camera's orientation).
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+}
 
 /// The accepted types and the formats they name.
 const TYPES: [(&str, ImageFormat); 3] = [
@@ -67,18 +86,25 @@ pub fn prepare(
     limits.max_image_height = Some(MAX_SIDE_PX);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let image = reader.decode().map_err(|e| {
+    let unreadable = |e: image::ImageError| {
         PatrolError::invalid(
             "body",
             format!("the body is not a readable {name} image: {e}"),
         )
-    })?;
+    };
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
     let thumbnail = image.thumbnail(THUMBNAIL_PX, THUMBNAIL_PX).into_rgb8();
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
         .encode_image(&thumbnail)
         .map_err(|e| PatrolError::invalid("body", format!("no thumbnail could be made: {e}")))?;
+    let mut token = [0u8; 16];
+    rand::rng().fill_bytes(&mut token);
     Ok(NewPhoto {
+        token: token.iter().map(|b| format!("{b:02x}")).collect(),
         content_type: name.to_owned(),
         width: image.width(),
         height: image.height(),
@@ -89,25 +115,33 @@ pub fn prepare(
     })
 }
 
-/// Check and store a photo (the decoding runs off the async runtime);
-/// answers its number, width and height.
+/// Check and store a photo (decoded off the async runtime, one at a time).
 pub async fn save(
     feed: &Feed,
     bytes: Vec<u8>,
     content_type: String,
     uploaded_by: String,
     now: Timestamp,
-) -> Result<(i64, u32, u32), PatrolError> {
-    let photo =
+) -> Result<SavedPhoto, PatrolError> {
+    let unreadable =
+        |e: String| PatrolError::invalid("body", format!("the photo could not be read: {e}"));
+    let photo = {
+        let _turn = DECODING
+            .acquire()
+            .await
+            .map_err(|e| unreadable(e.to_string()))?;
         tokio::task::spawn_blocking(move || prepare(bytes, &content_type, &uploaded_by, now))
             .await
-            .map_err(|e| {
-                PatrolError::invalid("body", format!("the photo could not be read: {e}"))
-            })??;
+            .map_err(|e| unreadable(e.to_string()))??
+    };
     let mut unit = feed.begin().await?;
-    let id = unit.unit().create_photo(&photo).await?;
+    unit.unit().create_photo(&photo).await?;
     unit.commit().await?;
-    Ok((id, photo.width, photo.height))
+    Ok(SavedPhoto {
+        token: photo.token,
+        width: photo.width,
+        height: photo.height,
+    })
 }
 
 #[cfg(test)]

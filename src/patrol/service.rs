@@ -74,20 +74,20 @@ impl Patrols {
     /// A stored photo (or its thumbnail).
     pub async fn photo(
         &self,
-        id: i64,
+        token: &str,
         thumbnail: bool,
     ) -> Result<Option<crate::model::PhotoBytes>, StoreError> {
-        self.feed.store().photo(id, thumbnail).await
+        self.feed.store().photo(token, thumbnail).await
     }
 
-    /// Check and store a photo from the field: its number, width and height.
+    /// Check and store a photo from the field (see [`crate::patrol::photos::save`]).
     pub async fn save_photo(
         &self,
         bytes: Vec<u8>,
         content_type: String,
         uploaded_by: String,
         now: jiff::Timestamp,
-    ) -> Result<(i64, u32, u32), crate::patrol::PatrolError> {
+    ) -> Result<crate::patrol::photos::SavedPhoto, crate::patrol::PatrolError> {
         crate::patrol::photos::save(&self.feed, bytes, content_type, uploaded_by, now).await
     }
 

@@ -154,7 +154,11 @@ macro_rules! impl_incident_store {
                 let order = match filter.order {
                     $crate::model::IncidentOrder::Newest => "id DESC",
                     $crate::model::IncidentOrder::Oldest => "id ASC",
-                    $crate::model::IncidentOrder::Deadline => "deadline ASC, id DESC",
+                    // Those still being worked on first (a closed or
+                    // resolved incident's deadline no longer runs).
+                    $crate::model::IncidentOrder::Deadline => {
+                        "(resolved_at IS NOT NULL OR closed_at IS NOT NULL), deadline ASC, id DESC"
+                    }
                 };
                 page.push(format!(
                     " ORDER BY {order} LIMIT {limit} OFFSET {}",
@@ -508,7 +512,8 @@ macro_rules! push_filter {
                 .push(" AND (LOWER(description) LIKE ")
                 .push_bind(format!("%{escaped}%"))
                 .push(" ESCAPE '\\'");
-            match search.trim().parse::<i64>() {
+            // `#123`, as the list shows numbers, or `123`.
+            match search.trim().trim_start_matches('#').parse::<i64>() {
                 Ok(id) => {
                     $builder.push(" OR id = ").push_bind(id).push(")");
                 }

@@ -189,16 +189,16 @@ macro_rules! impl_patrol_store {
 
             async fn photo(
                 &self,
-                id: i64,
+                token: &str,
                 thumbnail: bool,
             ) -> Result<Option<$crate::model::PhotoBytes>, $crate::store::StoreError> {
                 let sql = if thumbnail {
-                    "SELECT content_type, thumbnail FROM photos WHERE id = $1"
+                    "SELECT content_type, thumbnail FROM photos WHERE token = $1"
                 } else {
-                    "SELECT content_type, bytes FROM photos WHERE id = $1"
+                    "SELECT content_type, bytes FROM photos WHERE token = $1"
                 };
                 let row = sqlx::query_as::<$db, (String, Vec<u8>)>(sql)
-                .bind(id)
+                .bind(token)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err($crate::store::incident_sql::failed("reading a photo"))?;
@@ -634,9 +634,10 @@ macro_rules! impl_patrol_store {
                 photo: &$crate::model::NewPhoto,
             ) -> Result<i64, $crate::store::StoreError> {
                 let (id,) = sqlx::query_as::<$db, (i64,)>(
-                    "INSERT INTO photos (content_type, bytes, thumbnail, width, height, \
-                     uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO photos (token, content_type, bytes, thumbnail, width, height, \
+                     uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
+                .bind(&photo.token)
                 .bind(&photo.content_type)
                 .bind(&photo.bytes)
                 .bind(&photo.thumbnail)

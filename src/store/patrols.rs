@@ -74,10 +74,10 @@ pub trait PatrolStore: Send + Sync {
         to: Timestamp,
     ) -> Result<Vec<Inspection>, StoreError>;
 
-    /// A stored photo: the image as uploaded, or its thumbnail.
+    /// A stored photo by its token: the image as uploaded, or its thumbnail.
     async fn photo(
         &self,
-        id: i64,
+        token: &str,
         thumbnail: bool,
     ) -> Result<Option<crate::model::PhotoBytes>, StoreError>;
 }

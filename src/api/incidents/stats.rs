@@ -247,11 +247,19 @@ pub(super) async fn stats(
     };
     if format != Format::Json {
         let categories = state.dispatch().categories();
-        let text = |t: Option<Timestamp>| t.map_or(String::new(), |t| t.to_string());
+        // The county's time (UTC+08:00), as the dates were picked.
+        let text = |t: Option<Timestamp>| {
+            t.map_or(String::new(), |t| {
+                jiff::tz::offset(8)
+                    .to_datetime(t)
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+        };
         let selection = vec![
             ("层级 level", level_name(level, lang)),
             ("起 from", text(filter.reported_from)),
-            ("止 to", text(filter.reported_to)),
+            ("止（不含）to", text(filter.reported_to)),
             ("类别 category", filter.category.clone().unwrap_or_default()),
             (
                 "网格 grid",
@@ -260,22 +268,36 @@ pub(super) async fn stats(
                     format!("{} {name}", g.as_str())
                 }),
             ),
-            ("生成 made", Timestamp::now().to_string()),
+            ("生成 made", text(Some(Timestamp::now()))),
         ];
-        let labels = Labels {
-            grid_name: &name,
-            categories: &categories,
-            selection,
-        };
-        let (body, content_type, file) = if format == Format::Csv {
-            let body = to_csv(&stats, lang, &labels)
-                .map_err(|e| ApiError::internal("writing statistics as CSV", e))?;
-            (body, "text/csv; charset=utf-8", "incident-stats.csv")
-        } else {
-            let body = to_xlsx(&stats, lang, &labels)
-                .map_err(|e| ApiError::internal("writing statistics as a workbook", e))?;
-            (body, XLSX, "incident-stats.xlsx")
-        };
+        let names: std::collections::HashMap<String, String> = stats
+            .grids
+            .iter()
+            .filter_map(|g| Some((g.grid.as_ref()?.0.clone(), name(g)?)))
+            .collect();
+        // Written off the async runtime: a level-5 table has a thousand rows.
+        let written = tokio::task::spawn_blocking(move || {
+            let grid_name =
+                |g: &GridStats| g.grid.as_ref().and_then(|id| names.get(&id.0).cloned());
+            let labels = Labels {
+                grid_name: &grid_name,
+                categories: &categories,
+                selection,
+            };
+            if format == Format::Csv {
+                to_csv(&stats, lang, &labels)
+                    .map(|b| (b, "text/csv; charset=utf-8", "incident-stats.csv"))
+                    .map_err(|e| e.to_string())
+            } else {
+                to_xlsx(&stats, lang, &labels)
+                    .map(|b| (b, XLSX, "incident-stats.xlsx"))
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .await
+        .map_err(|e| ApiError::internal("writing statistics as a file", e))?;
+        let (body, content_type, file) =
+            written.map_err(|e| ApiError::internal("writing statistics as a file", e))?;
         return Ok((
             [
                 (header::CONTENT_TYPE, content_type.to_owned()),
@@ -283,6 +305,8 @@ pub(super) async fn stats(
                     header::CONTENT_DISPOSITION,
                     format!("attachment; filename=\"{file}\""),
                 ),
+                // The headers' language may follow Accept-Language.
+                (header::VARY, "accept-language".to_owned()),
             ],
             body,
         )

@@ -3,6 +3,9 @@
 -- sent (checked to be the image it says it is) and a JPEG thumbnail.
 CREATE TABLE photos (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The photo's public name: 128 random bits in hex. Its address is
+    -- known only to those shown the check-in or report that names it.
+    token        TEXT    NOT NULL UNIQUE,
     -- image/jpeg, image/png or image/webp
     content_type TEXT    NOT NULL,
     bytes        BLOB    NOT NULL,

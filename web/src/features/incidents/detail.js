@@ -164,6 +164,12 @@ function openForm(form, action, incident, ctx, act) {
     dataset: { test: `action-form-${action}` },
     onsubmit: (event) => {
       event.preventDefault();
+      // Spaces alone are no reason (the server would refuse them too).
+      if (required && !note.value.trim()) {
+        note.setCustomValidity('请填写办理说明');
+        note.reportValidity();
+        return;
+      }
       const body = { version: incident.version };
       if (note.value.trim()) body.note = note.value.trim();
       const person = { name: personName.value.trim(), phone: personPhone.value.trim() };

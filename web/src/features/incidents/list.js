@@ -119,7 +119,8 @@ export function createList(root, { map, categories, onPick }) {
   let inFlight = null;
   let again = false;
   const load = async () => {
-    const page = Math.max(1, Number(state.page) || 1);
+    const page = Math.max(1, Math.floor(Number(state.page)) || 1);
+    state.page = String(page);
     const params = { limit: PAGE, offset: (page - 1) * PAGE, sort: state.sort };
     for (const key of ['status', 'grid', 'category', 'tier', 'q']) if (state[key]) params[key] = state[key];
     if (state.overdue === 'true') params.overdue = 'true';
@@ -134,6 +135,14 @@ export function createList(root, { map, categories, onPick }) {
       const answer = await api.incidents(params);
       if (again) return;
       const pages = Math.max(1, Math.ceil(answer.total / PAGE));
+      // Past the last page (the list shrank, or the address said so): go
+      // to the last one.
+      if (page > pages) {
+        state.page = String(pages);
+        writeAddress(state);
+        again = true;
+        return;
+      }
       count.textContent = `共 ${formatInt(answer.total)} 件`;
       pageLabel.textContent = `第 ${page} / ${pages} 页`;
       prev.disabled = page <= 1;
@@ -179,7 +188,7 @@ export function createList(root, { map, categories, onPick }) {
   inView.addEventListener('change', () => change({}));
   prev.addEventListener('click', () => change({ page: String(Math.max(1, Number(state.page) - 1)) }));
   next.addEventListener('click', () => change({ page: String(Number(state.page) + 1) }));
-  map.on('moveend', () => { if (inView.checked) reload(); });
+  map.on('moveend', () => { if (inView.checked) change({}); });
 
   let gridTurn = 0;
   let gridTimer = null;

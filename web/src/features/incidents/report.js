@@ -108,14 +108,16 @@ export function showReportForm(view, [lon, lat], ctx, { onReported, onLinked, on
       h('span', {}, `#${d.id} ${d.description}`),
       ctx.may('report') ? h('button', {
         type: 'button', class: 'action secondary', dataset: { test: 'report-link-duplicate' },
-        onclick: () => link(d),
+        onclick: (event) => link(d, event.currentTarget),
       }, '并入此事件，不另立案') : null)))));
   };
-  const link = async (original) => {
+  const link = async (original, button) => {
     const report = currentReport();
     const who = report.reporter ? `${report.reporter.name} ${report.reporter.phone}`.trim() : '';
-    const note = `重复上报（${name(SOURCE, report.source)}${who ? `，${who}` : ''}）：`
-      + `${report.description || '（未填写内容）'}`;
+    // A note holds at most 4,000 characters; the call's words are cut to fit.
+    const words = (report.description || '（未填写内容）').slice(0, 3800);
+    const note = `重复上报（${name(SOURCE, report.source)}${who ? `，${who}` : ''}）：${words}`;
+    button.disabled = true;
     message.className = 'action-message';
     message.textContent = '正在并入……';
     try {
@@ -124,6 +126,7 @@ export function showReportForm(view, [lon, lat], ctx, { onReported, onLinked, on
     } catch (error) {
       message.className = 'action-message error';
       message.textContent = `并入未成功：${error.message}`;
+      button.disabled = false;
     }
   };
   category.addEventListener('change', preview);

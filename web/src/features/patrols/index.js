@@ -332,8 +332,17 @@ export function install(ctx) {
   async function restoreRunning() {
     const id = Number(localStorage.getItem(RUNNING_KEY));
     if (!id) return;
+    let patrol;
     try {
-      const patrol = await api.patrol(id);
+      patrol = await api.patrol(id);
+    } catch (error) {
+      // Gone or not ours: forget it. Offline or a server error: keep it,
+      // the next load will try again.
+      if (error.status === 404 || error.status === 403) localStorage.removeItem(RUNNING_KEY);
+      else say(`无法恢复进行中的巡查 #${id}：${error.message}`, true);
+      return;
+    }
+    {
       if (patrol.status !== 'active' || patrol.member !== user.login) {
         localStorage.removeItem(RUNNING_KEY);
         return;
@@ -343,8 +352,6 @@ export function install(ctx) {
       say(`已恢复进行中的巡查 #${patrol.id}。`);
       // Straight back to it (on a phone the sheet comes up).
       panel.show(SECTION_ID);
-    } catch {
-      localStorage.removeItem(RUNNING_KEY);
     }
   }
 
@@ -375,6 +382,15 @@ export function install(ctx) {
   // Check-in where the phone is: its position must be good to ACCURACY_M
   // metres, or the check-in is refused here (a stop is visited within 30 m).
   checkInButton.addEventListener('click', guard(async () => {
+    try {
+      await checkIn();
+    } catch (error) {
+      replaceChildren(checkInView, h('p', { class: 'error', role: 'alert', dataset: { test: 'checkin-error' } },
+        `打卡未成功：${error.message}`));
+    }
+  }, checkInButton));
+
+  async function checkIn() {
     replaceChildren(checkInView, h('p', { class: 'muted' }, '正在定位……'));
     const position = await locateDevice();
     const accuracy = Math.round(position.coords.accuracy);
@@ -400,8 +416,8 @@ export function install(ctx) {
       h('p', { dataset: { test: 'checkin-done', accuracy: String(accuracy) } },
         `已打卡：${point[0].toFixed(5)}, ${point[1].toFixed(5)}（定位精度 ±${accuracy} 米）`),
       photo ? h('img', { class: 'checkin-photo', src: photo.thumbnail_url, alt: '打卡照片',
-        width: 160, dataset: { test: 'checkin-photo', photoId: String(photo.id) } }) : null);
-  }, checkInButton));
+        width: 160, dataset: { test: 'checkin-photo', photoToken: photo.token } }) : null);
+  }
 
   trackFile.addEventListener('change', guard(async () => {
     const file = trackFile.files?.[0];
