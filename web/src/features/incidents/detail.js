@@ -73,6 +73,9 @@ function render(view, incident, history, ctx) {
       onclick: () => openForm(form, 'reassign', incident, ctx, act),
     }, '改派'));
   }
+  // Steps of the process (and 上移, 改派) come first; a note can always
+  // be added, also once the process has ended.
+  const processSteps = buttons.length;
   if (ctx.may('report')) {
     buttons.push(h('button', {
       type: 'button',
@@ -116,11 +119,12 @@ function render(view, incident, history, ctx) {
       h('strong', {}, g.name ?? g.id),
       handling ? h('span', { class: 'muted' }, '（办理中）') : null);
     })),
+    dispatches && processSteps === 0
+      ? h('p', { class: 'muted', dataset: { test: 'incident-finished' } }, '流程已结束。')
+      : null,
     buttons.length
       ? h('div', { class: 'actions', dataset: { test: 'incident-actions' } }, buttons)
-      : dispatches
-        ? h('p', { class: 'muted', dataset: { test: 'incident-finished' } }, '流程已结束。')
-        : null,
+      : null,
     form,
     message,
     h('h3', { class: 'subheading' }, '办理记录'),
