@@ -607,11 +607,16 @@ async fn lists_search_by_number_and_text_and_sort_by_deadline(t: &TestStore) {
     // the minor ones reported after it... or at least not later: the order
     // is by deadline, then newest.
     let by_deadline = list("sort=deadline").await;
-    let deadlines: Vec<&str> = by_deadline["incidents"]
+    // Compared as instants: the text drops trailing zeros of the fraction
+    // ("41.01Z" is before "41.016Z" but sorts after it as a string).
+    let deadlines: Vec<jiff::Timestamp> = by_deadline["incidents"]
         .as_array()
         .expect("incidents")
         .iter()
-        .map(|i| i["deadline"].as_str().expect("deadline"))
+        .map(|i| {
+            let text = i["deadline"].as_str().expect("deadline");
+            text.parse().unwrap_or_else(|e| panic!("deadline {text}: {e}"))
+        })
         .collect();
     let mut sorted = deadlines.clone();
     sorted.sort();
