@@ -561,14 +561,6 @@ async fn lists_search_by_number_and_text_and_sort_by_deadline(t: &TestStore) {
         report(&app, &body).await
     };
     let third = report(&app, &report_body("dispute", IN_S1)).await;
-    let ids = |doc: &Value| -> Vec<i64> {
-        doc["incidents"]
-            .as_array()
-            .expect("incidents")
-            .iter()
-            .map(|i| i["id"].as_i64().expect("id"))
-            .collect()
-    };
     let list = |query: &'static str| {
         let app = app.clone();
         async move {
@@ -578,29 +570,43 @@ async fn lists_search_by_number_and_text_and_sort_by_deadline(t: &TestStore) {
         }
     };
     let id = |i: &Value| i["id"].as_i64().expect("id");
-    assert_eq!(ids(&list("q=lamp").await), [id(&first)], "{}", t.name);
     assert_eq!(
-        ids(&list("q=%25").await),
+        incident_ids(&list("q=lamp").await),
+        [id(&first)],
+        "{}",
+        t.name
+    );
+    assert_eq!(
+        incident_ids(&list("q=%25").await),
         [id(&first)],
         "a % is a percent sign"
     );
     assert_eq!(
-        ids(&list("q=t_o").await),
+        incident_ids(&list("q=t_o").await),
         [id(&first)],
         "an _ is an underscore"
     );
-    assert_eq!(ids(&list("q=%E5%8C%96%E7%B2%AA").await), [id(&critical)]);
+    assert_eq!(
+        incident_ids(&list("q=%E5%8C%96%E7%B2%AA").await),
+        [id(&critical)]
+    );
     let by_number = get(&app, &format!("/api/incidents?q={}", id(&third)))
         .await
         .expect(StatusCode::OK);
-    assert!(ids(&by_number).contains(&id(&third)));
+    assert!(incident_ids(&by_number).contains(&id(&third)));
     let with_hash = get(&app, &format!("/api/incidents?q=%23{}", id(&third)))
         .await
         .expect(StatusCode::OK);
-    assert!(ids(&with_hash).contains(&id(&third)), "#N finds incident N");
-    assert_eq!(ids(&list("q=nothing-like-this").await), Vec::<i64>::new());
+    assert!(
+        incident_ids(&with_hash).contains(&id(&third)),
+        "#N finds incident N"
+    );
     assert_eq!(
-        ids(&list("sort=oldest").await),
+        incident_ids(&list("q=nothing-like-this").await),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        incident_ids(&list("sort=oldest").await),
         [id(&first), id(&critical), id(&third)]
     );
     // A critical report goes to a higher tier with a shorter deadline than
@@ -609,13 +615,14 @@ async fn lists_search_by_number_and_text_and_sort_by_deadline(t: &TestStore) {
     let by_deadline = list("sort=deadline").await;
     // Compared as instants: the text drops trailing zeros of the fraction
     // ("41.01Z" is before "41.016Z" but sorts after it as a string).
-    let deadlines: Vec<jiff::Timestamp> = by_deadline["incidents"]
+    let deadlines: Vec<Timestamp> = by_deadline["incidents"]
         .as_array()
         .expect("incidents")
         .iter()
         .map(|i| {
             let text = i["deadline"].as_str().expect("deadline");
-            text.parse().unwrap_or_else(|e| panic!("deadline {text}: {e}"))
+            text.parse()
+                .unwrap_or_else(|e| panic!("deadline {text}: {e}"))
         })
         .collect();
     let mut sorted = deadlines.clone();
@@ -865,14 +872,6 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
     let in_sw = report(&app, &report_body("sanitation", IN_S1)).await;
     let in_se = report(&app, &report_body("sanitation", (106.15, 34.65))).await;
     let dispute = report(&app, &report_body("dispute", IN_S1)).await;
-    let ids = |doc: &Value| -> Vec<i64> {
-        doc["incidents"]
-            .as_array()
-            .expect("incidents")
-            .iter()
-            .map(|i| i["id"].as_i64().expect("id"))
-            .collect()
-    };
     let id = |i: &Value| i["id"].as_i64().expect("id");
     for (query, want) in [
         ("", vec![id(&dispute), id(&in_se), id(&in_sw)]),
@@ -890,7 +889,7 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
         let doc = get(&app, &format!("/api/incidents{query}"))
             .await
             .expect(StatusCode::OK);
-        assert_eq!(ids(&doc), want, "{query} {}", t.name);
+        assert_eq!(incident_ids(&doc), want, "{query} {}", t.name);
     }
     let doc = get(&app, "/api/incidents?limit=1")
         .await
@@ -907,7 +906,7 @@ async fn lists_filter_by_grid_status_and_overdue(t: &TestStore) {
     let doc = get(&app, "/api/incidents?status=open")
         .await
         .expect(StatusCode::OK);
-    assert_eq!(ids(&doc), vec![id(&dispute), id(&in_sw)]);
+    assert_eq!(incident_ids(&doc), vec![id(&dispute), id(&in_sw)]);
     for (query, parameter) in [
         ("?grid=nowhere", "grid"),
         ("?status=opened", "status"),
@@ -1224,4 +1223,14 @@ async fn demo_incidents_are_deterministic_and_play_their_lives(t: &TestStore) {
         t.name
     );
     other.cleanup().await;
+}
+
+/// The ids of a list answer's incidents, in its order.
+fn incident_ids(doc: &Value) -> Vec<i64> {
+    doc["incidents"]
+        .as_array()
+        .expect("incidents")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect()
 }

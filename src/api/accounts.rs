@@ -429,8 +429,10 @@ async fn list_tokens(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TokenBody {
-    /// What the token is for ("Open311 kiosk").
+    /// What the token is for ("Open311 kiosk"): at most 100 characters,
+    /// no control characters.
     #[serde(default)]
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     label: String,
     /// How many days it lasts (1 to 366).
     #[schema(minimum = 1, maximum = 366)]

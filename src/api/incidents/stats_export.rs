@@ -45,6 +45,15 @@ impl Lang {
         }
     }
 
+    /// The leading columns of the per-grid table.
+    fn grid_columns(self) -> [&'static str; 3] {
+        [
+            self.text("网格编码", "grid"),
+            self.text("网格名称", "name"),
+            self.text("层级", "level"),
+        ]
+    }
+
     /// The headers of the overall figures, in `Counts` order.
     fn count_headers(self) -> [&'static str; 7] {
         match self {
@@ -133,6 +142,22 @@ fn category_codes(stats: &Stats) -> Vec<&String> {
     stats.total.by_category.keys().collect()
 }
 
+/// A table's header: its own leading columns, then the overall figures,
+/// then reported and resolved for each category in `codes`.
+fn table_header(
+    leading: &[&str],
+    codes: &[&String],
+    lang: Lang,
+    labels: &Labels<'_>,
+) -> Vec<String> {
+    let mut header: Vec<String> = leading.iter().map(|&c| c.to_owned()).collect();
+    header.extend(lang.count_headers().map(String::from));
+    for code in codes {
+        header.extend(lang.category_headers(code, labels.categories));
+    }
+    header
+}
+
 /// The per-grid table as CSV.
 pub(super) fn to_csv(
     stats: &Stats,
@@ -145,16 +170,7 @@ pub(super) fn to_csv(
         Lang::English => Vec::new(),
     };
     let mut out = csv::Writer::from_writer(start);
-    let mut header: Vec<String> = vec![
-        lang.text("网格编码", "grid").into(),
-        lang.text("网格名称", "name").into(),
-        lang.text("层级", "level").into(),
-    ];
-    header.extend(lang.count_headers().map(String::from));
-    for code in &codes {
-        header.extend(lang.category_headers(code, labels.categories));
-    }
-    out.write_record(&header)?;
+    out.write_record(table_header(&lang.grid_columns(), &codes, lang, labels))?;
     for (id, name, g) in grid_rows(stats, lang, labels) {
         let mut record = vec![id, name, stats.level.get().to_string()];
         let [reported, resolved, dismissed, open, overdue, rate, median] = figures(&g.counts);
@@ -189,16 +205,11 @@ pub(super) fn to_xlsx(
     // 按网格: the table.
     let sheet = workbook.add_worksheet();
     sheet.set_name(lang.text("按网格", "by grid"))?;
-    let mut header: Vec<String> = vec![
-        lang.text("网格编码", "grid").into(),
-        lang.text("网格名称", "name").into(),
-        lang.text("层级", "level").into(),
-    ];
-    header.extend(lang.count_headers().map(String::from));
-    for code in &codes {
-        header.extend(lang.category_headers(code, labels.categories));
-    }
-    write_header(sheet, &header, &bold)?;
+    write_header(
+        sheet,
+        &table_header(&lang.grid_columns(), &codes, lang, labels),
+        &bold,
+    )?;
     for (r, (id, name, g)) in grid_rows(stats, lang, labels).into_iter().enumerate() {
         let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
         sheet.write_string(row, 0, id)?;
@@ -215,12 +226,12 @@ pub(super) fn to_xlsx(
     // 按月: the trend.
     let sheet = workbook.add_worksheet();
     sheet.set_name(lang.text("按月", "by month"))?;
-    let mut header: Vec<String> = vec![lang.text("月份", "month").into()];
-    header.extend(lang.count_headers().map(String::from));
-    for code in &codes {
-        header.extend(lang.category_headers(code, labels.categories));
-    }
-    write_header(sheet, &header, &bold)?;
+    let month_column = [lang.text("月份", "month")];
+    write_header(
+        sheet,
+        &table_header(&month_column, &codes, lang, labels),
+        &bold,
+    )?;
     for (r, month) in stats.months.iter().enumerate() {
         let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
         sheet.write_string(row, 0, &month.month)?;
