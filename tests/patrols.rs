@@ -322,6 +322,17 @@ async fn plans_follow_the_roads_and_visit_the_due_hazards(t: &TestStore) {
         "night watch: the major and significant hazards"
     );
 
+    // The web map asks in Chinese and is answered in Chinese, notices and
+    // reasons; the answer says it varies by language, so caches keep both.
+    let in_chinese = |body: &Value| {
+        let request = Request::post("/api/patrol-plans")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
+            .body(Body::from(body.to_string()))
+            .expect("a request");
+        let app = app.clone();
+        async move { send(&app, request).await }
+    };
     let short = json!({"grid": "b-sw-w-s", "shift": "day", "start": START, "max_length_m": manhattan_m(START, H1) * 2.0 + 1.0});
     let doc = post_json(&app, "/api/patrol-plans", &short)
         .await
@@ -338,6 +349,8 @@ async fn plans_follow_the_roads_and_visit_the_due_hazards(t: &TestStore) {
             .expect("reason")
             .contains("limit")
     );
+    let doc = in_chinese(&short).await.expect(StatusCode::OK);
+    assert_eq!(doc["left_out"][0]["reason"], "超出本班次的里程或时间限制。");
 
     let problem = post_json(
         &app,
@@ -367,6 +380,18 @@ async fn plans_follow_the_roads_and_visit_the_due_hazards(t: &TestStore) {
             .contains("no road network"),
         "{}",
         doc["notices"]
+    );
+
+    let answer = in_chinese(&plan).await;
+    let doc = answer.expect(StatusCode::OK);
+    assert_eq!(
+        doc["notices"][0],
+        "尚未导入路网：距离按直线计算，路线在点位之间画成直线。"
+    );
+    assert!(
+        answer.header(header::VARY).contains("accept-language"),
+        "{:?}",
+        answer.headers
     );
 }
 

@@ -21,6 +21,7 @@ use wangge::generate::{DEMO_SEED, generate};
 use wangge::geom::LonLat;
 use wangge::index::GridIndex;
 use wangge::model::{Grid, Hazard, HazardDraft, HazardId, Level, Shift, TravelMode};
+use wangge::patrol::notice::Notice;
 use wangge::patrol::plan::{PlanRequest, plan};
 use wangge::routing::{
     OFF_ROAD_FACTOR, RoadNetwork, SearchLimits, Snap, Travel, Ways, great_circle_m, shortest_tour,
@@ -387,12 +388,22 @@ fn walking_day_patrols_of_every_basic_grid_stay_near_the_straight_round_trip() {
             (path_m - drawn_m).abs() <= 0.01 * drawn_m + 1.0,
             "{name}: path drawn {path_m:.0} m, legs say {drawn_m:.0} m"
         );
-        let marked = route.legs_off_road.iter().filter(|&&m| m).count();
-        let noticed = plan.notices.iter().any(|n| n.contains("leave the roads"));
+        // The notice names exactly the legs marked (points: 0 the start).
+        let marked: Vec<(usize, usize)> = (0..route.legs_off_road.len())
+            .filter(|&k| route.legs_off_road[k])
+            .map(|k| (k % n, (k + 1) % n))
+            .collect();
+        let noticed: Vec<(usize, usize)> = plan
+            .notices
+            .iter()
+            .find_map(|notice| match notice {
+                Notice::OffRoad { legs } => Some(legs.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
         assert_eq!(
-            marked > 0,
-            noticed,
-            "{name}: a notice exactly when legs leave the roads: {:?}",
+            marked, noticed,
+            "{name}: a notice names exactly the legs off the roads: {:?}",
             plan.notices
         );
         planned += 1;

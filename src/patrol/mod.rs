@@ -7,6 +7,7 @@
 //!
 //! - `hazards.rs`: register, import (GeoJSON), change, delete and list hazards.
 //! - `roads.rs`: importing a road network (GeoJSON LineStrings).
+//! - `notice.rs`: what a plan tells the leader, in English or Chinese.
 //! - `plan.rs`: choosing the due stops and ordering them into a route.
 //! - `routes.rs`: saving and editing routes; the grids a route passes.
 //! - `service.rs`: the reads the HTTP layer asks for.
@@ -17,6 +18,7 @@
 pub mod coverage;
 pub mod execute;
 pub mod hazards;
+pub mod notice;
 pub mod photos;
 pub mod plan;
 pub mod roads;

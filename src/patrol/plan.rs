@@ -22,6 +22,7 @@ use crate::model::{
     GridId, Hazard, HazardId, RiskClass, Route, RouteId, RouteStop, Shift, TravelMode,
 };
 use crate::patrol::PatrolError;
+use crate::patrol::notice::{LeftOutReason, Notice};
 use crate::patrol::routes::assemble;
 use crate::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, Ways, shortest_tour};
 
@@ -64,8 +65,8 @@ pub struct PlanRequest {
 pub struct LeftOut {
     /// The hazard.
     pub hazard: HazardId,
-    /// Why, in a sentence.
-    pub reason: String,
+    /// Why.
+    pub reason: LeftOutReason,
 }
 
 /// A planned route, not yet saved.
@@ -77,7 +78,7 @@ pub struct Plan {
     pub left_out: Vec<LeftOut>,
     /// Things the planner wants the leader to know (no road network, the
     /// route leaves the grid, stops far from any road).
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
     /// True when the order is proven shortest.
     pub optimal: bool,
 }
@@ -139,9 +140,9 @@ pub fn plan(
         for h in chosen.drain(MAX_STOPS..) {
             left_out.push(LeftOut {
                 hazard: h.id,
-                reason: format!(
-                    "more than {MAX_STOPS} hazards are due; the most urgent were planned"
-                ),
+                reason: LeftOutReason::TooMany {
+                    max_stops: MAX_STOPS,
+                },
             });
         }
     }
@@ -158,7 +159,7 @@ pub fn plan(
             if !ok {
                 left_out.push(LeftOut {
                     hazard: chosen[i - 1].id,
-                    reason: "no road connects it to the start".into(),
+                    reason: LeftOutReason::Unreachable,
                 });
             }
             ok
@@ -178,7 +179,7 @@ pub fn plan(
         if !order.contains(&i) {
             left_out.push(LeftOut {
                 hazard: chosen[i - 1].id,
-                reason: "does not fit in the shift's length or time limit".into(),
+                reason: LeftOutReason::DoesNotFit,
             });
         }
     }
@@ -218,10 +219,9 @@ pub fn plan(
         },
     )?;
     if !left_out.is_empty() {
-        notices.push(format!(
-            "{} due hazard(s) are not in the route",
-            left_out.len()
-        ));
+        notices.push(Notice::HazardsLeftOut {
+            count: left_out.len(),
+        });
     }
     Ok(Plan {
         route,

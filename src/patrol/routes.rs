@@ -12,8 +12,9 @@ use crate::index::GridIndex;
 use crate::model::{ChangeKind, NewChange};
 use crate::model::{GridId, HazardId, Route, RouteId, RouteStop, Shift, TravelMode};
 use crate::patrol::PatrolError;
+use crate::patrol::notice::Notice;
 use crate::patrol::plan::{RouteShape, UNSAVED, dwell_s};
-use crate::routing::{OFF_ROAD_FACTOR, RoadNetwork, Travel, Ways};
+use crate::routing::{RoadNetwork, Travel, Ways};
 use crate::services::feed::{Changing, Feed, LOCATE_ATTEMPTS, grids_moved};
 use crate::store::Store;
 
@@ -26,26 +27,21 @@ pub fn assemble(
     network: Option<&RoadNetwork>,
     index: &GridIndex,
     shape: RouteShape,
-) -> Result<(Route, Vec<String>), PatrolError> {
+) -> Result<(Route, Vec<Notice>), PatrolError> {
     let mut points = vec![shape.start];
     points.extend(shape.stops.iter().map(|s| s.location));
     let travel = Travel::between_legs(network, points, Ways::of(shape.mode));
     let mut notices = Vec::new();
     if network.is_none_or(|n| n.graph().edge_count() == 0) {
-        notices.push(
-            "no road network is loaded: distances are great-circle and the way is drawn \
-             straight between stops"
-                .to_owned(),
-        );
+        notices.push(Notice::NoRoadNetwork);
     }
     for (k, snap) in travel.snaps().iter().enumerate().skip(1) {
         if snap.distance_m > 200.0 {
-            notices.push(format!(
-                "stop {} ({}) is {:.0} m from the nearest road",
-                k,
-                shape.stops[k - 1].name,
-                snap.distance_m
-            ));
+            notices.push(Notice::FarFromRoad {
+                stop: k,
+                name: shape.stops[k - 1].name.clone(),
+                metres: snap.distance_m,
+            });
         }
     }
     let n = shape.stops.len() + 1;
@@ -76,24 +72,12 @@ pub fn assemble(
             path.extend(leg.coords.into_iter().skip(1));
         }
     }
-    let off_road: Vec<String> = (0..legs_off_road.len())
+    let off_road: Vec<(usize, usize)> = (0..legs_off_road.len())
         .filter(|&k| legs_off_road[k])
-        .map(|k| {
-            let name = |point: usize| match point % n {
-                0 => "the start".to_owned(),
-                p => format!("stop {p}"),
-            };
-            format!("{} → {}", name(k), name(k + 1))
-        })
+        .map(|k| (k % n, (k + 1) % n))
         .collect();
     if !off_road.is_empty() {
-        notices.push(format!(
-            "{} leg(s) leave the roads, across fields and village lanes the road network \
-             does not hold (drawn straight, counted at {OFF_ROAD_FACTOR} times the straight \
-             line): {}",
-            off_road.len(),
-            off_road.join(", ")
-        ));
+        notices.push(Notice::OffRoad { legs: off_road });
     }
     let length_m: f64 = legs_m.iter().sum();
     let duration_s =
@@ -115,11 +99,10 @@ pub fn assemble(
                 .filter(|g| g.level == top)
                 .map(|g| g.name.as_str())
                 .collect();
-            notices.push(format!(
-                "the route leaves {} through {}",
-                own.name,
-                names.join(", ")
-            ));
+            notices.push(Notice::LeavesGrid {
+                grid: own.name.clone(),
+                through: names.into_iter().map(str::to_owned).collect(),
+            });
         }
     }
     let route = Route {
@@ -278,7 +261,7 @@ async fn assemble_off_runtime(
     network: Arc<RoadNetwork>,
     index: Arc<GridIndex>,
     shape: RouteShape,
-) -> Result<(Route, Vec<String>), PatrolError> {
+) -> Result<(Route, Vec<Notice>), PatrolError> {
     tokio::task::spawn_blocking(move || assemble(Some(&network), &index, shape))
         .await
         .expect("drawing a route does not panic")
@@ -292,7 +275,7 @@ async fn drawn_and_located<'f>(
     network: &Arc<RoadNetwork>,
     input: &RouteInput,
     now: Timestamp,
-) -> Result<(Route, Vec<String>, Changing<'f>), PatrolError> {
+) -> Result<(Route, Vec<Notice>, Changing<'f>), PatrolError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -316,7 +299,7 @@ pub async fn save(
     network: Arc<RoadNetwork>,
     input: RouteInput,
     now: Timestamp,
-) -> Result<(Route, Vec<String>), PatrolError> {
+) -> Result<(Route, Vec<Notice>), PatrolError> {
     let (route, notices, mut unit) = drawn_and_located(feed, &network, &input, now).await?;
     let saved = unit.unit().create_route(&route).await?;
     record_route(&mut unit, &saved, "saved", now);
@@ -333,7 +316,7 @@ pub async fn edit(
     version: i64,
     input: RouteInput,
     now: Timestamp,
-) -> Result<(Route, Vec<String>), PatrolError> {
+) -> Result<(Route, Vec<Notice>), PatrolError> {
     let old = feed
         .store()
         .route(id)

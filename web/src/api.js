@@ -12,6 +12,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The page is in Chinese whatever the browser's own language: the server
+ * writes its notices and reasons in Chinese when asked (English for other
+ * API clients).
+ */
+const LANGUAGE = 'zh-CN';
+
 /** The CSRF token of the session, sent with every write (see login()). */
 let csrfToken = null;
 
@@ -23,7 +30,7 @@ async function getJson(path, params = {}, { signal } = {}) {
   }
   let response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal });
+    response = await fetch(url, { headers: { accept: 'application/json', 'accept-language': LANGUAGE }, signal });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
@@ -63,6 +70,7 @@ async function sendBody(method, path, body, contentType = 'application/json') {
       headers: {
         'content-type': contentType,
         accept: 'application/json',
+        'accept-language': LANGUAGE,
         ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}),
       },
       body: contentType === 'application/json' ? JSON.stringify(body) : body,
@@ -172,6 +180,11 @@ export function incidentStats(params) {
 /** Hazards as GeoJSON (`params`: grid, status, risk, category, bbox, due). */
 export function hazards(params) {
   return getJson('api/hazards', params);
+}
+
+/** The road network as GeoJSON LineStrings (`class`: main, village, path). */
+export function roads() {
+  return getJson('api/roads');
 }
 
 /** Plan a route (not saved): a GeoJSON FeatureCollection, the way then the stops. */

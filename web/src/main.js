@@ -19,6 +19,7 @@ import * as coords from './features/coords.js';
 import * as editing from './features/editing.js';
 import * as incidents from './features/incidents/index.js';
 import * as info from './features/info.js';
+import * as layers from './features/layers.js';
 import * as legend from './features/legend.js';
 import * as patrols from './features/patrols/index.js';
 import * as search from './features/search.js';
@@ -33,7 +34,8 @@ import { loadSettings } from './settings.js';
 // Incidents, patrols and editing before info: they take the clicks on
 // incidents, the clicks that pick a place and the clicks that pick grids to
 // edit (see their modules).
-const FEATURES = [search, incidents, stats, patrols, editing, info, legend, settingsFeature, coords];
+// Layers after legend: its switches go into the legend's section.
+const FEATURES = [search, incidents, stats, patrols, editing, info, legend, layers, settingsFeature, coords];
 
 /** A visitor of a published grid map: the map, nothing else. */
 const ANONYMOUS = { user: null, capabilities: ['see_grid_map'] };

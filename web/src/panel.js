@@ -60,7 +60,12 @@ export class Panel {
     return body;
   }
 
-  /** Bring a section to the front; on a phone, raise the sheet so it shows. */
+  /** The body of section `id`, or undefined when it was not added. */
+  section(id) {
+    return this.sections.get(id)?.body;
+  }
+
+  /** Bring a section to the front (a `section-shown` event on the root says which); on a phone, raise the sheet so it shows. */
   show(id, { expand = true } = {}) {
     for (const s of this.sections.values()) {
       const active = s.id === id;
@@ -69,6 +74,7 @@ export class Panel {
       s.body.hidden = !active;
     }
     this.active = id;
+    this.root.dispatchEvent(new CustomEvent('section-shown', { detail: { id } }));
     if (expand && this.root.dataset.sheet === 'peek') this.setSheet('half');
   }
 

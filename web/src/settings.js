@@ -5,7 +5,8 @@
 //   basemap   raster tile URL template ({z}/{x}/{y}); empty = no base map
 //   border    metres under which a located point is "near a border"
 //   colouring the fill colouring id (see features/legend.js)
-// and, not settable by URL, `dispatcherName`: who acts on incidents here.
+// and, not settable by URL, `dispatcherName` (who acts on incidents here)
+// and the layer switches `showRoads`, `showHazards`, `showBasemap`.
 
 const STORAGE_KEY = 'wangge.settings.v1';
 
@@ -16,6 +17,11 @@ export const DEFAULTS = Object.freeze({
   borderWarningM: 50,
   colouring: 'level',
   dispatcherName: '',
+  // Layers (features/layers.js): the roads, hazards outside the patrol
+  // tab, and the online base map when one is set.
+  showRoads: true,
+  showHazards: false,
+  showBasemap: true,
 });
 
 /** The largest border warning distance accepted, metres. */

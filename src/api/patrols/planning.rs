@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -17,10 +17,11 @@ use crate::api::access::Caller;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::hazards::geo_json;
-use crate::api::params::{DeleteQuery, time_or_now};
+use crate::api::params::{DeleteQuery, prefers_chinese, time_or_now};
 use crate::api::value_schemas::{Name, Position, Stop, TimeOrNow};
 use crate::geom::LonLat;
 use crate::model::{GridId, HazardId, Route, RouteId, Shift, TravelMode};
+use crate::patrol::notice::{Language, Notice};
 use crate::patrol::plan::{self, PlanRequest};
 use crate::patrol::routes::{self, RouteInput, StopInput};
 use crate::routing::SearchLimits;
@@ -29,8 +30,9 @@ use crate::state::AppState;
 /// A route as GeoJSON: the way, then the stops in order.
 pub(super) fn route_geojson(
     route: &Route,
-    notices: &[String],
+    notices: &[Notice],
     left_out: &[plan::LeftOut],
+    language: Language,
 ) -> Value {
     let mut features = vec![json!({
         "type": "Feature",
@@ -72,9 +74,33 @@ pub(super) fn route_geojson(
     json!({
         "type": "FeatureCollection",
         "features": features,
-        "notices": notices,
-        "left_out": left_out.iter().map(|l| json!({"hazard": l.hazard, "reason": l.reason})).collect::<Vec<_>>(),
+        "notices": notices.iter().map(|n| n.text(language)).collect::<Vec<_>>(),
+        "left_out": left_out
+            .iter()
+            .map(|l| json!({"hazard": l.hazard, "reason": l.reason.text(language)}))
+            .collect::<Vec<_>>(),
     })
+}
+
+/// The language of a route's notices and reasons: Chinese when the client
+/// prefers it (`Accept-Language`, as the web map sends), else English.
+fn language(headers: &HeaderMap) -> Language {
+    if prefers_chinese(headers) {
+        Language::Chinese
+    } else {
+        Language::English
+    }
+}
+
+/// A route document whose notices are in the client's language: caches
+/// are told the answer varies by `Accept-Language`.
+fn localised(doc: &Value) -> Response {
+    let mut response = geo_json(doc);
+    response.headers_mut().append(
+        axum::http::header::VARY,
+        axum::http::HeaderValue::from_static("accept-language"),
+    );
+    response
 }
 
 /// A GeoJSON FeatureCollection (a route: the way, then its stops).
@@ -130,6 +156,7 @@ pub(super) struct PlanBody {
 pub(super) async fn plan_route(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: HeaderMap,
     Json(body): Json<PlanBody>,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
@@ -154,9 +181,14 @@ pub(super) async fn plan_route(
         tokio::task::spawn_blocking(move || plan::plan(&request, &hazards, Some(&roads), &index))
             .await
             .map_err(|e| ApiError::internal("planning a route", e))??;
-    let mut doc = route_geojson(&planned.route, &planned.notices, &planned.left_out);
+    let mut doc = route_geojson(
+        &planned.route,
+        &planned.notices,
+        &planned.left_out,
+        language(&headers),
+    );
     doc["optimal"] = json!(planned.optimal);
-    Ok(geo_json(&doc))
+    Ok(localised(&doc))
 }
 
 /// A stop as saved: a hazard by number, or a named key point.
@@ -244,13 +276,14 @@ fn route_input(body: RouteBody) -> Result<RouteInput, ApiError> {
 pub(super) async fn save_route(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: HeaderMap,
     Json(body): Json<RouteBody>,
 ) -> Result<Response, ApiError> {
     let input = route_input(body)?;
     Reach::of(&state, caller).may_plan_for(&input.grid)?;
     let (route, notices) =
         routes::save(state.feed(), state.roads(), input, Timestamp::now()).await?;
-    let mut response = geo_json(&route_geojson(&route, &notices, &[]));
+    let mut response = localised(&route_geojson(&route, &notices, &[], language(&headers)));
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
 }
@@ -298,7 +331,7 @@ pub(super) async fn list_routes(
     let features: Vec<Value> = found
         .iter()
         .filter(|r| reach.sees(&r.grid))
-        .map(|r| route_geojson(r, &[], &[])["features"][0].clone())
+        .map(|r| route_geojson(r, &[], &[], Language::English)["features"][0].clone())
         .collect();
     Ok(geo_json(
         &json!({"type": "FeatureCollection", "features": features}),
@@ -342,6 +375,7 @@ pub(super) async fn one_route(
         &find_route(&state, &reach, id).await?,
         &[],
         &[],
+        Language::English,
     )))
 }
 
@@ -363,6 +397,7 @@ pub(super) async fn one_route(
 pub(super) async fn edit_route(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     Json(body): Json<RouteBody>,
 ) -> Result<Response, ApiError> {
@@ -383,7 +418,12 @@ pub(super) async fn edit_route(
         Timestamp::now(),
     )
     .await?;
-    Ok(geo_json(&route_geojson(&route, &notices, &[])))
+    Ok(localised(&route_geojson(
+        &route,
+        &notices,
+        &[],
+        language(&headers),
+    )))
 }
 
 /// Delete a route no patrol has walked.

@@ -15,6 +15,8 @@ const REFRESH_DELAY_MS = 150;
 const OVERDUE = '#c0392b';
 const OPEN = '#1f6fb2';
 const DISPUTE = '#8e44ad';
+/** The incident colours, for the legend (features/layers.js). */
+export const INCIDENT_COLOURS = Object.freeze({ open: OPEN, dispute: DISPUTE, overdue: OVERDUE });
 
 /** Add the source and layers; returns `{refresh(), select(id)}`. */
 export function addIncidentLayers(map) {
