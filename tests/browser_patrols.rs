@@ -353,6 +353,52 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
          return m.queryRenderedFeatures({layers: ['patrol-route-line']}).length > 0
              && m.queryRenderedFeatures({layers: ['patrol-stops']}).length > 0 || null;",
     )?;
+    // Legs that leave the roads are said and drawn dashed, one line each;
+    // the notices are in Chinese; the roads themselves are drawn.
+    let drawn = browser.wait_for(
+        "the off-road legs drawn and the roads loaded",
+        ANSWER_TIMEOUT,
+        "const m = window.wanggeMap;
+         const said = Number(document.querySelector('[data-test=route-summary]').dataset.offRoad);
+         const dashed = m.getSource('patrol-offroad').serialize().data.features.length;
+         const roads = m.getSource('roads').serialize().data.features.length;
+         const drawnRoads = m.queryRenderedFeatures({layers: ['roads-main', 'roads-village', 'roads-path']}).length;
+         const notices = [...document.querySelectorAll('.notice')].map((n) => n.textContent);
+         return roads > 0 && drawnRoads > 0 ? {said, dashed, roads, drawnRoads, notices} : null;",
+    )?;
+    if drawn["said"] != drawn["dashed"] {
+        return Err(format!("every off-road leg is drawn dashed: {drawn}"));
+    }
+    let notices = drawn["notices"].as_array().ok_or("notices")?;
+    if notices.iter().any(|n| {
+        n.as_str()
+            .is_none_or(|n| n.chars().any(|c| c.is_ascii_alphabetic()))
+    }) {
+        return Err(format!("route notices are in Chinese: {drawn}"));
+    }
+    if drawn["said"].as_i64() > Some(0)
+        && !notices
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("离开道路")))
+    {
+        return Err(format!("a notice names the off-road legs: {drawn}"));
+    }
+    // Hazards are drawn on the patrol tab, not on the dispatch tab (where a
+    // red hazard dot would pass for an overdue incident) unless asked for.
+    let hazards_shown = |browser: &Browser| {
+        browser.execute(
+            "return window.wanggeMap.getLayoutProperty('patrol-hazards', 'visibility') !== 'none';",
+            json!([]),
+        )
+    };
+    browser.click("[data-test=tab-incidents]")?;
+    if hazards_shown(browser)? != json!(false) {
+        return Err("hazards are hidden on the dispatch tab".into());
+    }
+    browser.click("[data-test=tab-patrols]")?;
+    if hazards_shown(browser)? != json!(true) {
+        return Err("hazards are shown again on the patrol tab".into());
+    }
     browser.screenshot(&artifacts.join("patrol-planned.png"))?;
 
     // 3. Adjust: the first stop goes second. Save; start a patrol.

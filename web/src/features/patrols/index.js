@@ -254,10 +254,12 @@ export function install(ctx) {
     layers.stops(doc.features.slice(1));
     const km = (props.length_m / 1000).toFixed(1);
     const minutes = Math.round(props.duration_s / 60);
+    const offRoad = adjusted ? 0 : (props.legs_off_road ?? []).filter(Boolean).length;
     replaceChildren(routeView,
-      h('p', { dataset: { test: 'route-summary', stops: String(state.stops.length) } },
+      h('p', { dataset: { test: 'route-summary', stops: String(state.stops.length), offRoad: String(offRoad) } },
         adjusted ? `已调整：${state.stops.length} 个点位（保存后重新规划路径）`
-          : `${state.stops.length} 个点位，${km} 公里，约 ${minutes} 分钟${props.on_roads ? '' : '（直线距离）'}`),
+          : `${state.stops.length} 个点位，${km} 公里，约 ${minutes} 分钟${props.on_roads ? '' : '（直线距离）'}`
+            + (offRoad > 0 ? `，其中 ${offRoad} 段离开道路（图上虚线）` : '')),
       (doc.notices ?? []).map((n) => h('p', { class: 'muted notice' }, n)),
       h('ol', { class: 'stop-list', dataset: { test: 'route-stops' } }, state.stops.map((s, k) => h('li', {
         dataset: { hazard: String(s.hazard ?? '') } },
