@@ -23,8 +23,9 @@ use std::process::Command;
 use std::time::SystemTime;
 
 /// The files and folders of `web/` whose change means a new bundle.
-const WATCHED: [&str; 5] = [
+const WATCHED: [&str; 6] = [
     "web/src",
+    "web/public",
     "web/index.html",
     "web/build.mjs",
     "web/package.json",

@@ -12,6 +12,8 @@
 //   assets/maplibre-gl-worker-HASH.mjs      MapLibre 6's worker, a separate ES module (see below)
 //   fonts/noto-sans-latin-{400,700}.woff2   the style's `font-faces` for Latin text (see below)
 //   fonts/OFL.txt                           the fonts' licence
+//   sw.js                                   the service worker (src/sw.js, see step 5b)
+//   manifest.webmanifest, icon*.{svg,png}   the installable app's manifest and icons
 //   FILE.br, FILE.gz                        each text file above (HTML, JS, CSS, text)
 //                                           compressed once here, brotli at its best
 //                                           quality and gzip at 9, so the server sends
@@ -23,7 +25,8 @@
 //
 // Steps: 1. empty OUT_DIR; 2. copy MapLibre's worker under a hashed name;
 // 3. bundle the app with esbuild, telling it the worker's name; 4. copy the
-// fonts; 5. write index.html with the hashed names; 6. pre-compress.
+// fonts; 5. write index.html with the hashed names, 5b. the manifest and the
+// service worker; 6. pre-compress.
 
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -118,6 +121,21 @@ const html = template
 const unknown = html.match(/%[A-Z_]+%/);
 if (unknown) throw new Error(`index.html has an unknown placeholder ${unknown[0]}`);
 await writeFile(path.join(outDir, 'index.html'), html);
+
+// 5b. The installable app: the manifest and its icons (web/public, as they
+// are), and the service worker with this build's shell to keep offline. Its
+// VERSION changes with any file of the shell, so a new build replaces the
+// old cache. Chunks loaded on demand and the fonts are kept when first used,
+// not fetched ahead (a first visit pays only for what it shows).
+for (const file of await readdir(path.join(here, 'public'))) {
+  await copyFile(path.join(here, 'public', file), path.join(outDir, file));
+}
+const shell = ['./', `assets/${appJs}`, `assets/${appCss}`, `assets/${workerName}`];
+const worker = (await readFile(path.join(here, 'src', 'sw.js'), 'utf8'))
+  .replace("'%VERSION%'", JSON.stringify(contentHash(shell.join('\n') + html)))
+  .replace("'%SHELL%'", JSON.stringify(JSON.stringify(shell)));
+if (/%[A-Z_]+%/.test(worker)) throw new Error('sw.js has a placeholder left');
+await writeFile(path.join(outDir, 'sw.js'), worker);
 
 // 6. Brotli at quality 11 is too slow to run per request but costs nothing
 // once at build time; it makes MapLibre's bundle about a fifth of its size.

@@ -200,6 +200,7 @@ pub fn content_type(path: &str) -> &'static str {
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
         "woff2" => "font/woff2",
         "woff" => "font/woff",
         "svg" => "image/svg+xml",
@@ -403,6 +404,10 @@ mod tests {
     fn media_types() {
         assert_eq!(content_type("a/b.mjs"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("x.woff2"), "font/woff2");
+        assert_eq!(
+            content_type("manifest.webmanifest"),
+            "application/manifest+json"
+        );
         assert_eq!(content_type("LICENSE"), "application/octet-stream");
     }
 }

@@ -3,17 +3,24 @@
 //! counted. That is what a first visit costs on the wire, whoever fetches
 //! it: the page, MapLibre's worker (whose tile requests DevTools' page log
 //! does not see), fonts, tiles and API answers alike.
+//!
+//! [`CountingRelay::cut`] takes the network away: open connections are
+//! closed and new ones refused, as when a phone loses its signal.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The relay; it runs until the test process ends.
 pub struct CountingRelay {
     addr: SocketAddr,
     to_client: Arc<AtomicU64>,
     connections: Arc<AtomicU64>,
+    /// Set by [`CountingRelay::cut`]: no connection gets through.
+    down: Arc<AtomicBool>,
+    /// The browser's side of every connection relayed, to close at a cut.
+    open: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 impl CountingRelay {
@@ -24,11 +31,21 @@ impl CountingRelay {
         let to_client = Arc::new(AtomicU64::new(0));
         let connections = Arc::new(AtomicU64::new(0));
         let (counted, opened) = (to_client.clone(), connections.clone());
+        let down = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let (is_down, streams) = (down.clone(), open.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
+                if is_down.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(upstream) else {
                     continue;
                 };
+                if let Ok(copy) = client.try_clone() {
+                    streams.lock().expect("the relay's list").push(copy);
+                }
                 opened.fetch_add(1, Ordering::Relaxed);
                 let (client_r, server_w) = (client.try_clone(), server.try_clone());
                 let (Ok(client_r), Ok(server_w)) = (client_r, server_w) else {
@@ -43,6 +60,18 @@ impl CountingRelay {
             addr,
             to_client,
             connections,
+            down,
+            open,
+        }
+    }
+
+    /// Take the network away: every open connection is closed and every new
+    /// one refused from now on.
+    #[allow(dead_code)]
+    pub fn cut(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for stream in self.open.lock().expect("the relay's list").drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
         }
     }
 

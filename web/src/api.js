@@ -19,6 +19,17 @@ export class ApiError extends Error {
  */
 const LANGUAGE = 'zh-CN';
 
+let online = true;
+/**
+ * Say on `window` (event `wangge-network`, detail `{online}`) when the
+ * server stops or starts answering: the page shows that it is offline.
+ */
+function networkIs(now) {
+  if (now === online) return;
+  online = now;
+  window.dispatchEvent(new CustomEvent('wangge-network', { detail: { online } }));
+}
+
 /** The CSRF token of the session, sent with every write (see login()). */
 let csrfToken = null;
 
@@ -33,8 +44,10 @@ async function getJson(path, params = {}, { signal } = {}) {
     response = await fetch(url, { headers: { accept: 'application/json', 'accept-language': LANGUAGE }, signal });
   } catch (error) {
     if (error.name === 'AbortError') throw error;
+    networkIs(false);
     throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
   }
+  networkIs(true);
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const detail = body?.detail ?? response.statusText;
@@ -76,8 +89,10 @@ async function sendBody(method, path, body, contentType = 'application/json') {
       body: contentType === 'application/json' ? JSON.stringify(body) : body,
     });
   } catch (error) {
+    networkIs(false);
     throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
   }
+  networkIs(true);
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
     const detail = answer?.detail ?? response.statusText;
@@ -119,6 +134,9 @@ export async function logout() {
     headers: csrfToken ? { 'x-csrf-token': csrfToken } : {},
   });
   csrfToken = null;
+  // What the service worker kept for offline use (who this was, the map)
+  // is not left behind for the next person at this device.
+  await globalThis.caches?.delete('wangge-data').catch(() => false);
   return response.ok;
 }
 

@@ -26,6 +26,7 @@ import * as search from './features/search.js';
 import * as settingsFeature from './features/settings.js';
 import * as stats from './features/stats/index.js';
 import * as api from './api.js';
+import { h } from './dom.js';
 import { showLogin, userBadge } from './login.js';
 import { createMap } from './map.js';
 import { Panel } from './panel.js';
@@ -56,6 +57,33 @@ document.addEventListener('securitypolicyviolation', (event) => {
 });
 
 start();
+registerServiceWorker();
+showWhenOffline();
+
+/** A banner while the server cannot be reached (the page then shows what it kept). */
+function showWhenOffline() {
+  const banner = h('div', { class: 'offline-banner', role: 'status', dataset: { test: 'offline-banner' }, hidden: true },
+    '离线：无法连接服务器，地图为上次联网时保存的内容，暂时不能提交。');
+  document.body.append(banner);
+  window.addEventListener('wangge-network', (event) => {
+    banner.hidden = event.detail.online;
+    document.body.dataset.offline = event.detail.online ? '' : '1';
+  });
+}
+
+/**
+ * The service worker (sw.js) keeps the page's shell and the last grid map
+ * seen, so the map opens without a network. Registered once the page has
+ * loaded, so it does not compete with the first view for the connection.
+ */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('sw.js').catch((error) => {
+      console.warn('service worker not registered', error);
+    });
+  });
+}
 
 async function start() {
   let me;
