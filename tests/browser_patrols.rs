@@ -247,6 +247,35 @@ fn member_in_the_field(
         "missed",
         "1",
     )?;
+
+    // The route's past patrols list this one (finished, one stop reached);
+    // opened again, it is replayed and takes no more check-ins.
+    browser.click("[data-test=my-route-history]")?;
+    let listed = browser.wait_for(
+        "the route's past patrols",
+        ANSWER_TIMEOUT,
+        &format!(
+            "const p = document.querySelector('[data-test=past-patrol][data-patrol-id=\"{}\"]');
+             return p ? {{status: p.dataset.status, visited: p.dataset.visited, text: p.textContent}} : null;",
+            patrol_id.as_str().unwrap_or("")
+        ),
+    )?;
+    if listed["status"] != "finished" || listed["visited"] != "1" {
+        return Err(format!("the finished patrol in the list: {listed}"));
+    }
+    browser.click("[data-test=past-patrol-open]")?;
+    browser.wait_for(
+        "the past patrol opened for replay, with no more check-ins",
+        ANSWER_TIMEOUT,
+        &format!(
+            "const p = document.querySelector('[data-test=patrol-id]');
+             const checkIn = document.querySelector('[data-test=patrol-checkin]');
+             const replay = document.querySelector('[data-test=patrol-replay]');
+             return p && p.dataset.patrolId === '{}' && checkIn.disabled && !replay.disabled
+               && document.querySelector('#map [data-test=replay-marker]') ? true : null;",
+            patrol_id.as_str().unwrap_or("")
+        ),
+    )?;
     Ok(())
 }
 

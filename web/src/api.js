@@ -238,6 +238,11 @@ export function checkIn(id, body) {
 }
 
 /** One patrol with its visits, check-ins and track. */
+/** Patrols started in a period (`params`: route, from, to), newest last, without tracks. */
+export function patrols(params) {
+  return getJson('api/patrols', params);
+}
+
 export function patrol(id) {
   return getJson(`api/patrols/${encodeURIComponent(id)}`);
 }

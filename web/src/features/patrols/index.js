@@ -42,6 +42,12 @@ function locateDevice() {
   });
 }
 
+/** A date and time as the county writes it: 24-hour, zh-CN (2026/12/5 14:05). */
+function dateTime(rfc3339) {
+  return new Date(rfc3339).toLocaleString('zh-CN', { hour12: false, year: 'numeric', month: 'numeric',
+    day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
 /** A time of day as the county writes it: 24-hour, zh-CN (14:05:09). */
 function clock(rfc3339) {
   return new Date(rfc3339).toLocaleTimeString('zh-CN', { hour12: false });
@@ -53,6 +59,7 @@ export function install(ctx) {
   const layers = addPatrolLayers(map);
   const startMarker = new Marker({ color: '#6a3d9a', scale: 0.8 });
   const replayMarker = new Marker({ color: '#2ca02c', scale: 0.6 });
+  replayMarker.getElement().dataset.test = 'replay-marker';
 
   // What the panel is working on.
   const state = { grid: null, start: null, plan: null, stops: [], route: null, patrol: null };
@@ -367,18 +374,54 @@ export function install(ctx) {
       replaceChildren(myRoutes, saved.length === 0 ? h('p', { class: 'muted' }, '本网格暂无已保存的路线。')
         : h('ul', { class: 'my-routes' }, saved.map((f) => h('li', { dataset: { test: 'my-route', routeId: String(f.id) } },
           h('span', {}, `${f.properties.name}（${(f.properties.length_m / 1000).toFixed(1)} 公里，${f.properties.stops} 个点位）`),
-          h('button', {
-            type: 'button', class: 'action', dataset: { test: 'my-route-start' },
-            onclick: guard(async () => {
-              state.route = { id: f.id, version: f.properties.version };
-              layers.route(f);
-              zoomTo(f.geometry.coordinates);
-              await begin(f.id);
-            }),
-          }, '开始巡查')))));
+          h('div', { class: 'row' },
+            h('button', {
+              type: 'button', class: 'action', dataset: { test: 'my-route-start' },
+              onclick: guard(async () => {
+                state.route = { id: f.id, version: f.properties.version };
+                layers.route(f);
+                zoomTo(f.geometry.coordinates);
+                await begin(f.id);
+              }),
+            }, '开始巡查'),
+            h('button', {
+              type: 'button', class: 'action secondary', dataset: { test: 'my-route-history' },
+              onclick: guard(() => listPastPatrols(f)),
+            }, '历次巡查')),
+          h('div', { class: 'past-patrols', dataset: { test: 'past-patrols', routeId: String(f.id) } })))));
     } catch (error) {
       replaceChildren(myRoutes, h('p', { class: 'error' }, error.message));
     }
+  }
+
+  // A saved route's patrols of the last 90 days, newest first: who walked
+  // it, when, how many stops were reached; one opens for replay.
+  async function listPastPatrols(route) {
+    const view = myRoutes.querySelector(`[data-test=past-patrols][data-route-id="${route.id}"]`);
+    const from = new Date(Date.now() - 90 * DAY_MS).toISOString();
+    const { patrols } = await api.patrols({ route: route.id, from });
+    const newest = [...patrols].sort((a, b) => b.started_at.localeCompare(a.started_at));
+    replaceChildren(view, newest.length === 0 ? h('p', { class: 'muted' }, '近 90 天没有巡查记录。')
+      : h('ul', { class: 'past-list' }, newest.map((p) => h('li', {
+        dataset: { test: 'past-patrol', patrolId: String(p.id), status: p.status, visited: String(p.visited) },
+      },
+      h('span', {}, `${dateTime(p.started_at)} ${p.member}：${p.status === 'finished' ? '已结束' : '进行中'}，`
+        + `到 ${p.visited}/${p.stops} 个点位，轨迹 ${(p.track_m / 1000).toFixed(2)} 公里`),
+      h('button', {
+        type: 'button', class: 'action secondary', dataset: { test: 'past-patrol-open' },
+        onclick: guard(async () => {
+          const patrol = await api.patrol(p.id);
+          state.route = { id: route.id, version: route.properties.version };
+          layers.route(route);
+          zoomTo(route.geometry.coordinates);
+          showPatrol(patrol);
+          // Someone else's or a finished patrol is for looking back only.
+          const mine = patrol.status === 'active' && patrol.member === user.login;
+          enable([trackFile, checkInButton, photoInput, refreshButton, finishButton], mine);
+          enable([replayButton], true);
+          replay(patrol);
+        }),
+      }, '查看回放')))));
   }
 
   // Check-in where the phone is: its position must be good to ACCURACY_M
@@ -486,10 +529,18 @@ export function install(ctx) {
   }
 
   let replayTimer = null;
+  /**
+   * Move a marker along the patrol's track; a patrol checked in by the
+   * phone's position alone has no track, so then from check-in to check-in
+   * in the order they were made.
+   */
   function replay(patrol) {
     clearInterval(replayTimer);
     const geometry = patrol?.track.geometry;
-    const coords = geometry?.type === 'LineString' ? geometry.coordinates : [];
+    const coords = geometry?.type === 'LineString' ? geometry.coordinates
+      : (patrol?.visits ?? []).filter((v) => v.visited_at)
+        .sort((a, b) => a.visited_at.localeCompare(b.visited_at))
+        .map((v) => v.location);
     if (coords.length === 0) return;
     let k = 0;
     replayMarker.setLngLat(coords[0]).addTo(map);
