@@ -235,6 +235,12 @@ const MATRIX: &[Row] = &[
     ),
     (
         "GET",
+        "/api/hazards/{id}/inspections",
+        "/api/hazards/999999/inspections",
+        SEE_HAZARDS,
+    ),
+    (
+        "GET",
         "/api/coverage",
         "/api/coverage?grid=nowhere",
         SEE_HAZARDS,

@@ -17,7 +17,8 @@
 //! the patrol is at least 44 px high.
 //!
 //! Screenshots in `artifacts/browser/`: `patrol-planned.png` (the route and
-//! its stops), `patrol-covered.png` (after the track), and
+//! its stops), `patrol-covered.png` (after the track), `hazard-panel.png`
+//! (a hazard and its inspections), and
 //! `patrol-failure.png` when a step fails.
 
 mod support;
@@ -550,6 +551,35 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
         &inspected.to_string(),
     )?;
     browser.screenshot(&artifacts.join("patrol-covered.png"))?;
+
+    // 5b. The second stop's hazard, clicked on the map, opens its own panel
+    // with this patrol among its inspections.
+    let hazard = doc["features"][2]["properties"]["hazard"].clone();
+    let at = second.as_array().ok_or("the second stop's place")?;
+    browser.click_map_at(
+        at[0].as_f64().unwrap_or(0.0),
+        at[1].as_f64().unwrap_or(0.0),
+        PICK_ZOOM,
+    )?;
+    let shown = browser.wait_for(
+        "the hazard's panel with its inspections",
+        ANSWER_TIMEOUT,
+        "const p = document.querySelector('[data-test=hazard-panel]');
+         if (!p || p.hidden || !p.dataset.hazardId) return null;
+         const rows = [...p.querySelectorAll('[data-test=hazard-inspections] li')];
+         return {hazard: Number(p.dataset.hazardId), patrols: rows.map((r) => Number(r.dataset.patrolId)),
+                 text: p.textContent};",
+    )?;
+    browser.screenshot(&artifacts.join("hazard-panel.png"))?;
+    if shown["hazard"] != hazard
+        || !shown["patrols"]
+            .as_array()
+            .is_some_and(|p| p.contains(&json!(patrol)))
+    {
+        return Err(format!(
+            "hazard {hazard}'s panel lists patrol {patrol} among its inspections: {shown}"
+        ));
+    }
 
     // 6. Finish, once confirmed: the stops not reached are missed.
     browser.click("[data-test=patrol-finish]")?;

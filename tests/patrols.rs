@@ -722,6 +722,49 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
         .await
         .expect(StatusCode::OK);
     assert_eq!(calendar.as_array().expect("days").len(), 3);
+
+    // Each hazard's inspection history names the patrol that reached it,
+    // who walked it and when, as the patrol's visits say.
+    let may = "from=2026-04-15T00:00:00Z&to=2026-05-15T00:00:00Z";
+    for (k, hazard) in ids[..2].iter().enumerate() {
+        let history = get(&app, &format!("/api/hazards/{hazard}/inspections?{may}"))
+            .await
+            .expect(StatusCode::OK);
+        let inspections = history.as_array().expect("a list");
+        assert_eq!(inspections.len(), 1, "{history}");
+        assert_eq!(inspections[0]["patrol"], patrol);
+        assert_eq!(inspections[0]["route"], route_id);
+        assert_eq!(inspections[0]["member"], "admin");
+        assert_eq!(inspections[0]["shift"], "day");
+        assert_eq!(
+            inspections[0]["visited_at"],
+            finished["visits"][k]["visited_at"]
+        );
+    }
+    let before = get(
+        &app,
+        &format!(
+            "/api/hazards/{}/inspections?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z",
+            ids[0]
+        ),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(before, json!([]), "no patrol in March");
+    let none = get(&app, &format!("/api/hazards/999999/inspections?{may}")).await;
+    none.problem(StatusCode::NOT_FOUND);
+    let too_long = get(
+        &app,
+        &format!(
+            "/api/hazards/{}/inspections?from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+            ids[0]
+        ),
+    )
+    .await;
+    assert_eq!(
+        too_long.problem(StatusCode::BAD_REQUEST)["parameter"],
+        "from"
+    );
 }
 
 /// Planners redraw s-1 and s-2 (the line between them moves from 106.025

@@ -128,6 +128,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("PATCH", "/api/hazards/{id}", Rule::Needs(EditHazards)),
     ("DELETE", "/api/hazards/{id}", Rule::Needs(EditHazards)),
     ("GET", "/api/hazards/calendar", Rule::Needs(SeeHazards)),
+    (
+        "GET",
+        "/api/hazards/{id}/inspections",
+        Rule::Needs(SeeHazards),
+    ),
     ("GET", "/api/coverage", Rule::Needs(SeeHazards)),
     ("GET", "/api/roads", Rule::Needs(SeeGridMap)),
     ("PUT", "/api/roads", Rule::Needs(EditGrids)),

@@ -220,3 +220,61 @@ pub async fn calendar(
     }
     Ok(out)
 }
+
+/// One inspection of a hazard: a patrol reached its stop.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Inspection {
+    /// The patrol.
+    pub patrol: i64,
+    /// The route it walked.
+    pub route: i64,
+    /// The grid it was for.
+    pub grid: String,
+    /// Who walked it.
+    pub member: String,
+    /// Day patrol or night watch.
+    pub shift: Shift,
+    /// When the stop was reached (RFC 3339).
+    pub visited_at: String,
+    /// How close the track or check-in came to the stop, metres.
+    pub closest_m: Option<f64>,
+    /// The photo of the check-in that reached it, if one was taken.
+    pub photo_url: Option<String>,
+}
+
+/// The inspections of `hazard` among `patrols`, newest first: every stop of
+/// a patrol that is the hazard and was reached, with the photo of the
+/// check-in made at that moment.
+pub fn inspections_of(hazard: HazardId, patrols: &[Patrol]) -> Vec<Inspection> {
+    let mut found: Vec<(Timestamp, Inspection)> = patrols
+        .iter()
+        .flat_map(|p| {
+            p.visits
+                .iter()
+                .filter(move |v| v.hazard == Some(hazard))
+                .filter_map(move |v| {
+                    let at = v.visited_at?;
+                    let photo_url = p
+                        .checkins
+                        .iter()
+                        .find(|c| c.time == at)
+                        .and_then(|c| c.photo_url.clone());
+                    Some((
+                        at,
+                        Inspection {
+                            patrol: p.id.0,
+                            route: p.route.0,
+                            grid: p.grid.as_str().to_owned(),
+                            member: p.member.clone(),
+                            shift: p.shift,
+                            visited_at: at.to_string(),
+                            closest_m: v.closest_m,
+                            photo_url,
+                        },
+                    ))
+                })
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.patrol.cmp(&a.1.patrol)));
+    found.into_iter().map(|(_, i)| i).collect()
+}

@@ -71,6 +71,22 @@ impl Patrols {
         self.feed.store().patrols(from, to, route).await
     }
 
+    /// The patrols started in `[from, to)` with `hazard` among their stops
+    /// (their visits say whether and when it was reached:
+    /// [`super::coverage::inspections_of`]).
+    pub async fn patrols_visiting(
+        &self,
+        hazard: HazardId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Patrol>, StoreError> {
+        let patrols = self.feed.store().patrols(from, to, None).await?;
+        Ok(patrols
+            .into_iter()
+            .filter(|p| p.visits.iter().any(|v| v.hazard == Some(hazard)))
+            .collect())
+    }
+
     /// A stored photo (or its thumbnail).
     pub async fn photo(
         &self,

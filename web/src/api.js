@@ -205,6 +205,17 @@ export function roads() {
   return getJson('api/roads');
 }
 
+/** One hazard as a GeoJSON Feature (its due date and last inspection as of now). */
+export async function hazard(id) {
+  const doc = await getJson(`api/hazards/${encodeURIComponent(id)}`);
+  return doc.features?.[0] ?? doc;
+}
+
+/** A hazard's inspections (`params`: from, to), newest first. */
+export function hazardInspections(id, params) {
+  return getJson(`api/hazards/${encodeURIComponent(id)}/inspections`, params);
+}
+
 /** Plan a route (not saved): a GeoJSON FeatureCollection, the way then the stops. */
 export function planRoute(body) {
   return postJson('api/patrol-plans', body);

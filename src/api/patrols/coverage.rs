@@ -1,4 +1,5 @@
-//! `GET /api/coverage` and `GET /api/hazards/calendar`.
+//! `GET /api/coverage`, `GET /api/hazards/calendar` and
+//! `GET /api/hazards/{id}/inspections`.
 
 use std::sync::Arc;
 
@@ -7,11 +8,11 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::api::error::{ApiError, ProblemDocument};
-use crate::api::extract::Query;
+use crate::api::extract::{Path, Query};
 use crate::api::params::time_or_now;
 use crate::api::value_schemas::TimeOrNow;
-use crate::model::GridId;
-use crate::patrol::coverage::{Coverage, DueDay};
+use crate::model::{GridId, HazardId};
+use crate::patrol::coverage::{Coverage, DueDay, Inspection, inspections_of};
 use crate::state::AppState;
 
 use super::{Reach, period};
@@ -106,4 +107,69 @@ pub(super) async fn calendar_of(
             )
             .await?,
     ))
+}
+
+/// The longest period of a hazard's inspection history, days.
+const MAX_HISTORY_DAYS: i64 = 366;
+
+/// Which period of a hazard's inspections.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InspectionParams {
+    /// Patrols started at or after (RFC 3339) or `now`; default 30 days
+    /// before `to`. At most 366 days before `to`.
+    #[param(value_type = Option<TimeOrNow>)]
+    from: Option<String>,
+    /// Patrols started before (RFC 3339) or `now`; default now.
+    #[param(value_type = Option<TimeOrNow>)]
+    to: Option<String>,
+}
+
+/// A hazard's inspection history: each patrol that reached it, newest first,
+/// with who, when, how close, and the check-in's photo. Only patrols of the
+/// caller's grids are listed.
+#[utoipa::path(
+    get,
+    path = "/api/hazards/{id}/inspections",
+    tag = "patrols",
+    params(("id" = i64, Path, description = "The hazard's number"), InspectionParams),
+    responses(
+        (status = 200, description = "Inspections, newest first", body = Vec<Inspection>),
+        (status = 400, description = "A parameter is wrong; `parameter` names it", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "No such hazard", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn inspections(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(params): Query<InspectionParams>,
+) -> Result<axum::Json<Vec<Inspection>>, ApiError> {
+    let now = Timestamp::now();
+    let (from, to) = period(params.from.as_deref(), params.to.as_deref(), now)?;
+    if to.duration_since(from) > jiff::SignedDuration::from_hours(24 * MAX_HISTORY_DAYS) {
+        return Err(ApiError::bad_parameter(
+            "from",
+            format!("an inspection history covers at most {MAX_HISTORY_DAYS} days"),
+        ));
+    }
+    let hazard = HazardId(id);
+    let patrols = state.patrols();
+    if patrols
+        .hazard(hazard)
+        .await
+        .map_err(|e| ApiError::internal("reading a hazard", e))?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!("there is no hazard {id}")));
+    }
+    let reach = Reach::of(&state, caller);
+    let visiting: Vec<_> = patrols
+        .patrols_visiting(hazard, from, to)
+        .await
+        .map_err(|e| ApiError::internal("listing patrols", e))?
+        .into_iter()
+        .filter(|p| reach.sees(&p.grid))
+        .collect();
+    Ok(axum::Json(inspections_of(hazard, &visiting)))
 }

@@ -114,6 +114,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/patrols/{id}/finish", post(patrolling::finish_patrol))
         .route("/api/coverage", get(coverage::coverage_of))
         .route("/api/hazards/calendar", get(coverage::calendar_of))
+        .route("/api/hazards/{id}/inspections", get(coverage::inspections))
 }
 
 /// The OpenAPI description of these resources.
@@ -133,7 +134,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         patrolling::post_checkin,
         patrolling::finish_patrol,
         coverage::coverage_of,
-        coverage::calendar_of
+        coverage::calendar_of,
+        coverage::inspections
     ),
     tags((name = "patrols", description = "Patrol routes (巡查 / 巡更), patrols, check-ins and coverage"))
 )]

@@ -17,11 +17,12 @@ import { Marker } from 'maplibre-gl';
 
 import * as api from '../../api.js';
 import { h, replaceChildren } from '../../dom.js';
-import { addPatrolLayers, RISK_COLOURS } from './layers.js';
+import { addPatrolLayers, HAZARD_LAYER, RISK_COLOURS } from './layers.js';
 
 export const SECTION_ID = 'patrols';
 
 const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
+const HAZARD_STATUS = { open: '未整改', mitigated: '已采取措施', closed: '已销号' };
 const DAY_MS = 86_400_000;
 /** Where the patrol in progress on this device is remembered. */
 const RUNNING_KEY = 'wangge.runningPatrol';
@@ -77,6 +78,8 @@ export function install(ctx) {
   const planButton = h('button', { type: 'button', class: 'action', disabled: true,
     dataset: { test: 'patrol-plan' } }, '生成路线');
   const hazardsView = h('div', { dataset: { test: 'patrol-hazards' } });
+  const hazardPanel = h('section', { class: 'hazard-panel', hidden: true, 'aria-label': '隐患详情',
+    dataset: { test: 'hazard-panel' } });
   const routeView = h('div', { dataset: { test: 'patrol-route' } });
   const nameInput = h('input', { type: 'text', placeholder: '路线名称', dataset: { test: 'route-name' } });
   const assignees = h('input', { type: 'text', placeholder: '网格员，逗号分隔', dataset: { test: 'route-assignees' } });
@@ -107,6 +110,7 @@ export function install(ctx) {
   const message = h('p', { class: 'message', dataset: { test: 'patrol-message' } });
 
   body.append(
+    hazardPanel,
     pickButton, gridLine,
     h('div', { class: 'patrol-options' }, field('班次', shift), field('方式', mode), field('最长（分钟）', maxMinutes)),
     planButton, message, hazardsView, routeView,
@@ -157,7 +161,17 @@ export function install(ctx) {
   pickButton.addEventListener('click', () => setPicking(!picking));
   map.on('click', (event) => {
     // A feature installed before this one (incidents) took the click.
-    if (!picking || event.defaultPrevented) return;
+    if (event.defaultPrevented) return;
+    if (!picking) {
+      // A hazard's own panel (when hazards are drawn).
+      const shown = map.getLayoutProperty(HAZARD_LAYER, 'visibility') !== 'none';
+      const hit = shown && map.queryRenderedFeatures(event.point, { layers: [HAZARD_LAYER] })[0];
+      if (!hit) return;
+      event.preventDefault();
+      panel.show(SECTION_ID);
+      guard(() => showHazard(hit))();
+      return;
+    }
     event.preventDefault();
     setPicking(false);
     const { lng, lat } = event.lngLat.wrap();
@@ -392,6 +406,40 @@ export function install(ctx) {
     } catch (error) {
       replaceChildren(myRoutes, h('p', { class: 'error' }, error.message));
     }
+  }
+
+  // A hazard's panel: what it is, when it is due, and its inspections of
+  // the last 90 days (who, when, how close, the check-in's photo).
+  async function showHazard(feature) {
+    const id = feature.id ?? feature.properties.id;
+    const from = new Date(Date.now() - 90 * DAY_MS).toISOString();
+    replaceChildren(hazardPanel, h('p', { class: 'muted' }, '正在读取隐患……'));
+    hazardPanel.hidden = false;
+    // Read again: the map's copy may predate the last inspection.
+    const [fresh, inspections] = await Promise.all([api.hazard(id), api.hazardInspections(id, { from })]);
+    const p = fresh.properties;
+    const shifts = { day: '白天巡查', night: '夜间巡更' };
+    replaceChildren(hazardPanel,
+      h('div', { class: 'row hazard-title' },
+        h('h3', {}, h('span', { class: 'risk-dot', style: `background:${RISK_COLOURS[p.risk]}` }), p.name),
+        h('button', { type: 'button', class: 'action secondary', onclick: () => { hazardPanel.hidden = true; } }, '关闭')),
+      h('dl', { class: 'hazard-facts' },
+        h('dt', {}, '风险等级'), h('dd', {}, `${RISK_NAMES[p.risk] ?? p.risk}风险`),
+        h('dt', {}, '类别'), h('dd', {}, p.category_name ?? p.category),
+        h('dt', {}, '状态'), h('dd', {}, HAZARD_STATUS[p.status] ?? p.status),
+        h('dt', {}, '检查周期'), h('dd', {}, `每 ${p.interval_days} 天`),
+        h('dt', {}, '上次检查'), h('dd', {}, p.last_inspected_at ? dateTime(p.last_inspected_at) : '从未检查'),
+        h('dt', {}, '下次到期'), h('dd', { dataset: { due: String(Boolean(p.due)) } },
+          `${dateTime(p.due_at)}${p.due === true || p.due === 'true' ? '（已到期）' : ''}`)),
+      h('h4', {}, `近 90 天检查 ${inspections.length} 次`),
+      inspections.length === 0 ? h('p', { class: 'muted' }, '近 90 天没有巡查到过这里。')
+        : h('ol', { class: 'inspection-list', dataset: { test: 'hazard-inspections' } }, inspections.map((i) => h('li', {
+          dataset: { patrolId: String(i.patrol) } },
+        `${dateTime(i.visited_at)} ${i.member}（${shifts[i.shift] ?? i.shift}，巡查 #${i.patrol}`
+          + `${i.closest_m === null ? '' : `，距点位 ${Math.round(i.closest_m)} 米`}）`,
+        i.photo_url ? h('a', { href: i.photo_url, target: '_blank', rel: 'noopener' }, '照片') : null))));
+    hazardPanel.dataset.hazardId = String(id);
+    hazardPanel.scrollIntoView?.({ block: 'nearest' });
   }
 
   // A saved route's patrols of the last 90 days, newest first: who walked
