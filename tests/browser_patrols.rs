@@ -123,8 +123,18 @@ fn member_in_the_field(
         READY_TIMEOUT,
         "return document.querySelector('[data-test=tab-patrols]') ? true : null",
     )?;
-    // On a phone the panel is a sheet along the bottom: raise it.
+    // On a phone the panel is a sheet along the bottom: raise it, and wait
+    // for it to settle (it slides up; a click while it moves can miss).
     browser.click("#sheet-handle")?;
+    browser.wait_for(
+        "the raised sheet to settle",
+        ANSWER_TIMEOUT,
+        "const t = document.querySelector('[data-test=tab-patrols]').getBoundingClientRect();
+         const key = `${Math.round(t.top)}`;
+         const settled = window.__tabTop === key && t.bottom <= window.innerHeight;
+         window.__tabTop = key;
+         return settled || null;",
+    )?;
     browser.click("[data-test=tab-patrols]")?;
     browser.wait_for(
         "the grid's saved route listed",
