@@ -65,6 +65,7 @@ impl Notice {
             0 => "起点".to_owned(),
             p => format!("第 {p} 个点位"),
         };
+        let legs_of = |legs: &[(usize, usize)]| join_legs(legs, point, "，");
         match self {
             Notice::NoRoadNetwork => {
                 "尚未导入路网：距离按直线计算，路线在点位之间画成直线。".into()
@@ -75,10 +76,7 @@ impl Notice {
             Notice::OffRoad { legs } => format!(
                 "有 {} 段路离开道路，步行穿过路网未收录的田地和村巷（图上为虚线直线，按直线距离的 {OFF_ROAD_FACTOR} 倍计）：{}。",
                 legs.len(),
-                legs.iter()
-                    .map(|&(a, b)| format!("{} → {}", point(a), point(b)))
-                    .collect::<Vec<_>>()
-                    .join("，")
+                legs_of(legs)
             ),
             Notice::LeavesGrid { grid, through } => {
                 format!("路线经过{}，离开了{grid}。", through.join("、"))
@@ -97,6 +95,7 @@ impl fmt::Display for Notice {
             0 => "the start".to_owned(),
             p => format!("stop {p}"),
         };
+        let legs_of = |legs: &[(usize, usize)]| join_legs(legs, point, ", ");
         match self {
             Notice::NoRoadNetwork => f.write_str(
                 "no road network is loaded: distances are great-circle and the way is drawn \
@@ -114,10 +113,7 @@ impl fmt::Display for Notice {
                  does not hold (drawn straight, counted at {OFF_ROAD_FACTOR} times the straight \
                  line): {}",
                 legs.len(),
-                legs.iter()
-                    .map(|&(a, b)| format!("{} → {}", point(a), point(b)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                legs_of(legs)
             ),
             Notice::LeavesGrid { grid, through } => {
                 write!(f, "the route leaves {grid} through {}", through.join(", "))
@@ -127,6 +123,14 @@ impl fmt::Display for Notice {
             }
         }
     }
+}
+
+/// Legs as "from → to", each point named by `point`, joined by `separator`.
+fn join_legs(legs: &[(usize, usize)], point: impl Fn(usize) -> String, separator: &str) -> String {
+    legs.iter()
+        .map(|&(a, b)| format!("{} → {}", point(a), point(b)))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// Why a due hazard is not in a plan.
