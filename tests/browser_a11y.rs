@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use support::server::{DemoServer, spawn_demo_server_with_incidents};
+use support::server::{DemoServer, pick_point, spawn_demo_server_with_incidents};
 use support::webdriver::{Browser, run_in_chinese_browser};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -40,6 +40,68 @@ fn every_tab_is_accessible_and_in_chinese_at_desktop_and_phone_sizes() {
     run_in_chinese_browser("a11y-failure.png", |browser, artifacts| {
         drive(browser, &server, artifacts)
     });
+}
+
+/// A report's place picked without a pointer: the crosshair button puts
+/// the focus on the map, arrow keys move it, Enter picks the centre, and
+/// the form names the grid that covers it (as the server locates it).
+fn report_by_keyboard(browser: &Browser, server: &DemoServer) -> Result<(), String> {
+    browser.call(
+        "POST",
+        "/window/rect",
+        json!({"width": 1440, "height": 900}),
+    )?;
+    let target = pick_point(&server.state().index());
+    browser.click("[data-test=tab-incidents]")?;
+    browser.click("[data-test=report-start]")?;
+    browser.execute_async(
+        "const [lon, lat, done] = arguments; const m = window.wanggeMap;
+         m.once('idle', () => done(true)); m.jumpTo({center: [lon, lat], zoom: 16});",
+        json!([target.point.lon, target.point.lat]),
+    )?;
+    browser.click("[data-test=crosshair-toggle]")?;
+    let focused = browser.execute(
+        "return document.activeElement === window.wanggeMap.getCanvas()
+             && !document.querySelector('[data-test=crosshair]').hidden;",
+        json!([]),
+    )?;
+    if focused != json!(true) {
+        return Err("the crosshair shows and the map takes the keys".into());
+    }
+    // Two steps east with the arrow key, then wait for the map to stop.
+    let before = browser.execute("return window.wanggeMap.getCenter().lng;", json!([]))?;
+    browser.type_into(".maplibregl-canvas", "\u{E014}\u{E014}")?;
+    let centre = browser.wait_for(
+        "the map moved east by the arrow key, and at rest",
+        Duration::from_secs(20),
+        &format!(
+            "const m = window.wanggeMap;
+             if (m.isMoving() || m.getCenter().lng <= {before}) return null;
+             const c = m.getCenter(); return [c.lng, c.lat];"
+        ),
+    )?;
+    browser.type_into(".maplibregl-canvas", "\u{E007}")?;
+    let named = browser.wait_for(
+        "the report form for the place under the crosshair",
+        Duration::from_secs(20),
+        "const g = document.querySelector('[data-test=report-grid]'); return g ? g.textContent : null;",
+    )?;
+    let (lon, lat) = (
+        centre[0].as_f64().unwrap_or(0.0),
+        centre[1].as_f64().unwrap_or(0.0),
+    );
+    let (_, located) = server.api("GET", &format!("/api/locate?lon={lon}&lat={lat}"), None)?;
+    let deepest = located["chain"]
+        .as_array()
+        .and_then(|c| c.last())
+        .map(|g| g["name"].clone())
+        .ok_or_else(|| format!("the centre is in the county: {located}"))?;
+    if named != deepest {
+        return Err(format!(
+            "Enter picks the centre ({lon}, {lat}) in {deepest}; the form says {named}"
+        ));
+    }
+    Ok(())
 }
 
 /// Run axe-core on the page as it is now; the serious and critical
@@ -253,6 +315,7 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
     }
     std::fs::write(artifacts.join("a11y.txt"), &report).map_err(|e| e.to_string())?;
     settings_refuse_offset_base_maps(browser)?;
+    report_by_keyboard(browser, server)?;
     if failures.is_empty() {
         Ok(())
     } else {

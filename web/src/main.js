@@ -16,6 +16,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './styles.css';
 
 import * as coords from './features/coords.js';
+import * as crosshair from './features/crosshair.js';
 import * as editing from './features/editing.js';
 import * as incidents from './features/incidents/index.js';
 import * as info from './features/info.js';
@@ -36,7 +37,7 @@ import { loadSettings } from './settings.js';
 // incidents, the clicks that pick a place and the clicks that pick grids to
 // edit (see their modules).
 // Layers after legend: its switches go into the legend's section.
-const FEATURES = [search, incidents, stats, patrols, editing, info, legend, layers, settingsFeature, coords];
+const FEATURES = [search, incidents, stats, patrols, editing, info, legend, layers, settingsFeature, coords, crosshair];
 
 /** A visitor of a published grid map: the map, nothing else. */
 const ANONYMOUS = { user: null, capabilities: ['see_grid_map'] };
