@@ -32,6 +32,7 @@ use wangge::model::Level;
 
 use support::server::{CLICK_MARGIN_M, DemoServer, spawn_demo_server_with_patrols};
 use support::webdriver::{Browser, map_error, run_in_browser};
+use support::wire::CountingRelay;
 
 /// How long the first view may take to draw: software WebGL on two busy cores.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -49,10 +50,10 @@ fn a_grid_leader_plans_saves_and_follows_a_patrol() {
 }
 
 /// Put the phone at `(lon, lat)` with `accuracy` metres (DevTools'
-/// geolocation override, permission granted to the server's page).
+/// geolocation override, permission granted to the page at `origin`).
 fn place_phone(
     browser: &Browser,
-    server: &DemoServer,
+    origin: &str,
     lon: f64,
     lat: f64,
     accuracy: f64,
@@ -61,7 +62,7 @@ fn place_phone(
         "POST",
         "/goog/cdp/execute",
         json!({"cmd": "Browser.grantPermissions", "params": {
-            "permissions": ["geolocation"], "origin": server.base_url()}}),
+            "permissions": ["geolocation"], "origin": origin}}),
     )?;
     browser.call(
         "POST",
@@ -115,9 +116,12 @@ fn member_in_the_field(
     let route_id = route["features"][0]["id"].as_i64().ok_or("a route id")?;
 
     browser.call("POST", "/window/rect", json!({"width": 390, "height": 844}))?;
+    // The phone reaches the server through a relay, so its network can go.
+    let relay = CountingRelay::start(server.addr());
+    let origin = relay.base_url();
     // Far from anything, and imprecise: refused.
-    place_phone(browser, server, second.0, second.1, 500.0)?;
-    server.open_map_as(browser, "member")?;
+    place_phone(browser, &origin, second.0, second.1, 500.0)?;
+    server.open_map_at(browser, &origin, "member")?;
     browser.wait_for(
         "the patrol tab",
         READY_TIMEOUT,
@@ -158,14 +162,21 @@ fn member_in_the_field(
         json!([]),
     )?;
     browser.click("[data-test=patrol-checkin]")?;
-    browser.wait_for(
+    let refused = browser.wait_for(
         "a check-in at ±500 m to be refused",
         ANSWER_TIMEOUT,
         "const r = document.querySelector('[data-test=checkin-refused]');
-         return r && r.textContent.includes('±500') ? true : null;",
+         if (r && r.textContent.includes('±500')) return true;
+         const s = document.querySelector('[data-test=patrol-checkin-status]');
+         return s && s.querySelector('.error') ? s.textContent : null;",
     )?;
+    if refused != json!(true) {
+        return Err(format!(
+            "a check-in at ±500 m is refused for its accuracy: {refused}"
+        ));
+    }
     // At the first stop, good to 8 m, with a photo from the camera: visited.
-    place_phone(browser, server, first.0, first.1, 8.0)?;
+    place_phone(browser, &origin, first.0, first.1, 8.0)?;
     let photo_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let photo_path = photo_dir.path().join("hazard.png");
     image::RgbImage::from_fn(800, 600, |x, y| {
@@ -213,6 +224,72 @@ fn member_in_the_field(
         "visited",
         "1",
     )?;
+    // The phone's positions went to the patrol as its live track.
+    let live = browser.wait_for(
+        "the live track sent",
+        ANSWER_TIMEOUT,
+        "const l = document.querySelector('[data-test=live-track]');
+         return l && !l.hidden && Number(l.dataset.kept) >= 1 && l.dataset.waiting === '0'
+           ? {kept: Number(l.dataset.kept), text: l.textContent} : null;",
+    )?;
+    let (_, walked) = server.api(
+        "GET",
+        &format!("/api/patrols/{}", patrol_id.as_str().unwrap_or("")),
+        None,
+    )?;
+    // Counted by their times: one fix is a Point, whose coordinates are
+    // its two numbers.
+    let fixes = |patrol: &Value| {
+        patrol["track"]["properties"]["times"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let points = fixes(&walked);
+    let kept = live["kept"].as_u64().unwrap_or(0) as usize;
+    if points < kept {
+        return Err(format!(
+            "the {kept} positions kept are on the server's track ({points} points): {walked}"
+        ));
+    }
+    // The network goes; the phone walks on 25 m: the position waits on the
+    // device, and is sent when the network is back.
+    relay.cut();
+    place_phone(browser, &origin, first.0 + 0.000_27, first.1, 8.0)?;
+    browser.wait_for(
+        "the position kept on the phone while offline",
+        ANSWER_TIMEOUT,
+        &format!(
+            "const l = document.querySelector('[data-test=live-track]');
+             return l && Number(l.dataset.kept) > {kept} && Number(l.dataset.waiting) >= 1
+               && l.textContent.includes('网络中断') ? true : null;"
+        ),
+    )?;
+    relay.restore();
+    browser.wait_for(
+        "the kept position sent once the network is back",
+        ANSWER_TIMEOUT,
+        &format!(
+            "const l = document.querySelector('[data-test=live-track]');
+             return l && Number(l.dataset.kept) > {kept} && l.dataset.waiting === '0' ? true : null;"
+        ),
+    )?;
+    let (_, walked) = server.api(
+        "GET",
+        &format!("/api/patrols/{}", patrol_id.as_str().unwrap_or("")),
+        None,
+    )?;
+    let after = fixes(&walked);
+    if after <= points {
+        let said = browser.execute(
+            "return document.querySelector('[data-test=live-track]').textContent;",
+            json!([]),
+        )?;
+        return Err(format!(
+            "the position kept offline reached the server's track ({points} → {after} \
+             points); the page says {said}; the track {}",
+            walked["track"]
+        ));
+    }
     let small = browser.execute(
         "return [...document.querySelectorAll('.patrol-actions button, [data-test=my-route-start]')]
            .filter((b) => b.offsetParent && b.getBoundingClientRect().height < 44)

@@ -5,7 +5,8 @@
 //! does not see), fonts, tiles and API answers alike.
 //!
 //! [`CountingRelay::cut`] takes the network away: open connections are
-//! closed and new ones refused, as when a phone loses its signal.
+//! closed and new ones refused, as when a phone loses its signal, until
+//! [`CountingRelay::restore`].
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -65,8 +66,15 @@ impl CountingRelay {
         }
     }
 
+    /// Give the network back after [`CountingRelay::cut`]: new connections
+    /// get through again.
+    #[allow(dead_code)]
+    pub fn restore(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+
     /// Take the network away: every open connection is closed and every new
-    /// one refused from now on.
+    /// one refused until [`CountingRelay::restore`].
     #[allow(dead_code)]
     pub fn cut(&self) {
         self.down.store(true, Ordering::SeqCst);

@@ -1,6 +1,6 @@
-// 键盘选点: picking a place without a pointer. A map button (or the key
-// "x" on the map) shows a crosshair at the map's centre and puts the focus
-// on the map, where MapLibre's own keys move it (arrows pan, + and − zoom);
+// 键盘选点: picking a place without a pointer. A map button (a ring with a
+// cross), or the key "x" on the map, shows a crosshair at the map's centre
+// and puts the focus on the map, where MapLibre's own keys move it (arrows pan, + and − zoom);
 // Enter or Space then "clicks" the centre, so every feature that takes a
 // click on the map (the place of a report, a patrol's start, a grid's
 // info) takes this one too; Escape leaves.
@@ -25,7 +25,7 @@ export function install(ctx) {
     'aria-label': '键盘选点',
     'aria-pressed': 'false',
     dataset: { test: 'crosshair-toggle' },
-  }, h('span', { 'aria-hidden': 'true' }, '⌖'));
+  }, h('span', { class: 'crosshair-icon', 'aria-hidden': 'true' }));
 
   const on = () => !mark.hidden;
   const set = (show) => {

@@ -6,8 +6,10 @@
 // 2. Plan a day patrol or night watch (POST /api/patrol-plans): the route
 //    along the roads and its numbered stops; adjust the order or drop stops.
 // 3. Save it (POST or PUT /api/routes): the server draws the way again.
-// 4. Start a patrol, upload a GPS track (GPX or GeoJSON), see which stops
-//    were visited and missed, finish it, replay it over the route.
+// 4. Start a patrol; on a phone its positions are sent as the live track
+//    (livetrack.js, kept on the device while offline), or a GPS track is
+//    uploaded (GPX or GeoJSON); see which stops were visited and missed,
+//    finish it, replay it over the route.
 // 5. The grid's coverage this week: inspections required and made, missed.
 //
 // Installed before the grid info feature: the click that picks the start is
@@ -18,6 +20,7 @@ import { Marker } from 'maplibre-gl';
 import * as api from '../../api.js';
 import { h, replaceChildren } from '../../dom.js';
 import { addPatrolLayers, HAZARD_LAYER, RISK_COLOURS } from './layers.js';
+import { createLiveTrack } from './livetrack.js';
 
 export const SECTION_ID = 'patrols';
 
@@ -99,6 +102,7 @@ export function install(ctx) {
   const replayButton = h('button', { type: 'button', disabled: true, dataset: { test: 'patrol-replay' } }, '回放');
   const checkInButton = h('button', { type: 'button', class: 'action big', disabled: true,
     dataset: { test: 'patrol-checkin' } }, '到点打卡');
+  const liveView = h('p', { class: 'muted live-track', hidden: true, role: 'status', dataset: { test: 'live-track' } });
   const checkInView = h('div', { class: 'checkin', role: 'status', dataset: { test: 'patrol-checkin-status' } });
   // A photo for the next check-in: the phone's camera, or its gallery.
   const photoInput = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp',
@@ -117,7 +121,7 @@ export function install(ctx) {
     h('h2', { class: 'section-heading' }, '保存'), field('名称', nameInput), field('分配给', assignees), saveButton,
     h('h2', { class: 'section-heading' }, '巡查执行'), field('巡查人', member), myRoutes,
     h('div', { class: 'patrol-actions' }, startButton, checkInButton, refreshButton, finishButton, replayButton),
-    field('打卡照片（可选）', photoInput), checkInView, confirmView,
+    liveView, field('打卡照片（可选）', photoInput), checkInView, confirmView,
     field('上传轨迹（GPX / GeoJSON）', trackFile), patrolView,
     h('h2', { class: 'section-heading' }, '本周覆盖'), coverageView);
 
@@ -342,11 +346,25 @@ export function install(ctx) {
 
   // 4. Patrols. The patrol in progress is remembered on this device, so a
   // reload (or a phone that dropped the page) comes back to it.
+  // While the member's own patrol runs here, the phone's positions are its
+  // track (livetrack.js: kept on the device until the server has them).
+  const live = createLiveTrack({
+    onSent: (patrol) => {
+      if (state.patrol?.id === patrol.id) showPatrol(patrol);
+    },
+    onState: ({ patrol, kept, waiting, error }) => {
+      liveView.hidden = patrol === null;
+      Object.assign(liveView.dataset, { kept: String(kept), waiting: String(waiting) });
+      replaceChildren(liveView, `实时轨迹：已记录 ${kept} 个位置，${waiting ? `${waiting} 个待上传` : '均已上传'}。`,
+        error ? h('span', { class: 'error' }, ` ${error}`) : null);
+    },
+  });
   const begin = async (routeId) => {
     const patrol = await api.startPatrol(routeId, {});
     localStorage.setItem(RUNNING_KEY, String(patrol.id));
     showPatrol(patrol);
     enable(patrolButtons, true);
+    live.start(patrol.id);
   };
   startButton.addEventListener('click', guard(() => begin(state.route.id), startButton));
   restoreRunning();
@@ -372,6 +390,7 @@ export function install(ctx) {
       }
       showPatrol(patrol);
       enable(patrolButtons, true);
+      live.start(patrol.id);
       say(`已恢复进行中的巡查 #${patrol.id}。`);
       // Straight back to it (on a phone the sheet comes up).
       panel.show(SECTION_ID);
@@ -485,7 +504,8 @@ export function install(ctx) {
 
   async function checkIn() {
     replaceChildren(checkInView, h('p', { class: 'muted' }, '正在定位……'));
-    const position = await locateDevice();
+    // The live track's own fix when it is fresh (at most 5 s old).
+    const position = live.latest(5_000) ?? await locateDevice();
     const accuracy = Math.round(position.coords.accuracy);
     if (!(accuracy <= ACCURACY_M)) {
       replaceChildren(checkInView, h('p', { class: 'error', dataset: { test: 'checkin-refused' } },
@@ -534,8 +554,12 @@ export function install(ctx) {
     const no = h('button', { type: 'button', class: 'action secondary', onclick: () => replaceChildren(confirmView) }, '继续巡查');
     yes.addEventListener('click', guard(async () => {
       replaceChildren(confirmView);
+      // What the phone recorded goes first: the finished patrol takes no more.
+      await live.flush();
+      live.stop();
       showPatrol(await api.finishPatrol(state.patrol.id));
       localStorage.removeItem(RUNNING_KEY);
+      localStorage.removeItem(`wangge.track.${state.patrol.id}`);
       await Promise.all([loadHazards(), loadCoverage()]);
       // A finished patrol takes nothing more; replay stays.
       enable([trackFile, checkInButton, photoInput, finishButton], false);
