@@ -232,18 +232,21 @@ fn member_in_the_field(
          return l && !l.hidden && Number(l.dataset.kept) >= 1 && l.dataset.waiting === '0'
            ? {kept: Number(l.dataset.kept), text: l.textContent} : null;",
     )?;
-    let (_, walked) = server.api(
-        "GET",
-        &format!("/api/patrols/{}", patrol_id.as_str().unwrap_or("")),
-        None,
-    )?;
-    // Counted by their times: one fix is a Point, whose coordinates are
-    // its two numbers.
+    // The patrol as the server has it, and its track's fixes (counted by
+    // their times: one fix is a Point, whose coordinates are its numbers).
+    let stored = || {
+        server.api(
+            "GET",
+            &format!("/api/patrols/{}", patrol_id.as_str().unwrap_or("")),
+            None,
+        )
+    };
     let fixes = |patrol: &Value| {
         patrol["track"]["properties"]["times"]
             .as_array()
             .map_or(0, Vec::len)
     };
+    let (_, walked) = stored()?;
     let points = fixes(&walked);
     let kept = live["kept"].as_u64().unwrap_or(0) as usize;
     if points < kept {
@@ -273,11 +276,7 @@ fn member_in_the_field(
              return l && Number(l.dataset.kept) > {kept} && l.dataset.waiting === '0' ? true : null;"
         ),
     )?;
-    let (_, walked) = server.api(
-        "GET",
-        &format!("/api/patrols/{}", patrol_id.as_str().unwrap_or("")),
-        None,
-    )?;
+    let (_, walked) = stored()?;
     let after = fixes(&walked);
     if after <= points {
         let said = browser.execute(
