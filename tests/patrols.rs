@@ -554,6 +554,7 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
     post_track(&app, patrol, "text/plain", doc.clone())
         .await
         .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let doc_again = doc.clone();
     let answer = post_track(&app, patrol, "application/gpx+xml", doc)
         .await
         .expect(StatusCode::OK);
@@ -576,6 +577,13 @@ async fn patrols_mark_visits_from_tracks_and_checkins_and_count_coverage(t: &Tes
         5,
         "kept for replay"
     );
+    // The same fixes sent again (a phone that lost the answer) are not
+    // added twice: the track and its length stay as they were.
+    let again = post_track(&app, patrol, "application/gpx+xml", doc_again)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(again["track"], answer["track"]);
+    assert_eq!(again["track_m"], answer["track_m"]);
     let bad = post_track(
         &app,
         patrol,

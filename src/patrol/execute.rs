@@ -283,7 +283,9 @@ fn mark_visits(
 }
 
 /// Add GPS track points to a patrol under way (appended in the order
-/// received, kept for replay) and mark the stops they reach.
+/// received, kept for replay) and mark the stops they reach. A timed fix
+/// the track already holds (same time, same place) is not added again: a
+/// phone that lost the answer to a send sends the same fixes once more.
 pub async fn add_track(
     feed: &Feed,
     id: PatrolId,
@@ -296,6 +298,23 @@ pub async fn add_track(
                 check_time(&format!("track[{k}].time"), t, patrol.started_at, now)?;
             }
         }
+        let held: std::collections::HashSet<(i64, u64, u64)> = patrol
+            .track
+            .iter()
+            .filter_map(|p| {
+                p.time
+                    .map(|t| (t.as_millisecond(), p.at.lon.to_bits(), p.at.lat.to_bits()))
+            })
+            .collect();
+        let points: Vec<TrackPoint> = points
+            .iter()
+            .copied()
+            .filter(|p| {
+                p.time.is_none_or(|t| {
+                    !held.contains(&(t.as_millisecond(), p.at.lon.to_bits(), p.at.lat.to_bits()))
+                })
+            })
+            .collect();
         let frame = LocalFrame::new(patrol.start);
         let added = points.len();
         // From the last earlier fix on, so the step joining old and new counts.

@@ -129,15 +129,19 @@ export async function login(name, password) {
 
 /** Log out: the session ends on the server and the cookie is cleared. */
 export async function logout() {
-  const response = await fetch(new URL('api/session', document.baseURI), {
-    method: 'DELETE',
-    headers: csrfToken ? { 'x-csrf-token': csrfToken } : {},
-  });
-  csrfToken = null;
-  // What the service worker kept for offline use (who this was, the map)
-  // is not left behind for the next person at this device.
-  await globalThis.caches?.delete('wangge-data').catch(() => false);
-  return response.ok;
+  try {
+    const response = await fetch(new URL('api/session', document.baseURI), {
+      method: 'DELETE',
+      headers: csrfToken ? { 'x-csrf-token': csrfToken } : {},
+    });
+    return response.ok;
+  } finally {
+    csrfToken = null;
+    // What the service worker kept for offline use (who this was, the map)
+    // is not left behind for the next person at this device, even when
+    // the server could not be told.
+    await globalThis.caches?.delete('wangge-data').catch(() => false);
+  }
 }
 
 /** POST JSON to a path of this server; resolves to the JSON answer. */

@@ -6,7 +6,7 @@
 // `Cache-Control: no-cache`, so a new build is picked up on the next visit:
 // a new VERSION is a new shell cache, and the old one is deleted.
 //
-//   navigation           network first; offline, the cached page
+//   navigation           network first; offline (or a proxy's 5xx), the cached page
 //   assets/, fonts/      cache first (named by content, or stable)
 //   style.json, tiles/grids*, tiles/labels*, api/session,
 //   api/incidents/categories
@@ -47,8 +47,12 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin || !url.pathname.startsWith(scopePath())) return;
   const path = url.pathname.slice(scopePath().length);
   if (request.mode === 'navigate') {
-    event.respondWith(fetch(request).catch(() => caches.match('./', { cacheName: SHELL_CACHE })
-      .then((page) => page ?? Response.error())));
+    // A proxy in front of a stopped server answers 502 or 504: as good as
+    // no network when a copy is kept.
+    const kept = () => caches.match('./', { cacheName: SHELL_CACHE });
+    event.respondWith(fetch(request)
+      .then(async (answer) => (answer.status >= 500 ? (await kept()) ?? answer : answer))
+      .catch(async () => (await kept()) ?? Response.error()));
   } else if (path.startsWith('assets/') || path.startsWith('fonts/')) {
     event.respondWith(cacheFirst(request));
   } else if (path === 'style.json' || path.startsWith('tiles/grids') || path.startsWith('tiles/labels')
@@ -74,6 +78,12 @@ async function networkFirst(request) {
     if (answer.ok) {
       const copy = answer.clone();
       caches.open(DATA_CACHE).then((cache) => cache.put(request, copy)).then(trim);
+    } else if (answer.status === 401 || answer.status === 403) {
+      // Logged out or no longer allowed: nothing of it is kept for offline.
+      caches.open(DATA_CACHE).then((cache) => cache.delete(request));
+    } else if (answer.status >= 500) {
+      // A proxy's 502 for a stopped server: the kept copy, if any.
+      return (await caches.match(request, { cacheName: DATA_CACHE })) ?? answer;
     }
     return answer;
   } catch (offline) {

@@ -379,8 +379,17 @@ export function install(ctx) {
     } catch (error) {
       // Gone or not ours: forget it. Offline or a server error: keep it,
       // the next load will try again.
-      if (error.status === 404 || error.status === 403) localStorage.removeItem(RUNNING_KEY);
-      else say(`无法恢复进行中的巡查 #${id}：${error.message}`, true);
+      if (error.status === 404 || error.status === 403) {
+        localStorage.removeItem(RUNNING_KEY);
+      } else {
+        // Offline (or the server is down): keep recording the track on the
+        // device, and show the patrol once the server answers again.
+        say(`无法恢复进行中的巡查 #${id}：${error.message}；轨迹仍在本机记录。`, true);
+        live.start(id);
+        window.addEventListener('wangge-network', (event) => {
+          if (event.detail.online && !state.patrol) restoreRunning();
+        }, { once: true });
+      }
       return;
     }
     {
@@ -555,9 +564,12 @@ export function install(ctx) {
     yes.addEventListener('click', guard(async () => {
       replaceChildren(confirmView);
       // What the phone recorded goes first: the finished patrol takes no more.
-      await live.flush();
-      live.stop();
+      const left = await live.flush();
+      if (left > 0) {
+        throw new Error(`还有 ${left} 个轨迹位置未上传，请联网后再结束巡查。`);
+      }
       showPatrol(await api.finishPatrol(state.patrol.id));
+      live.stop();
       localStorage.removeItem(RUNNING_KEY);
       localStorage.removeItem(`wangge.track.${state.patrol.id}`);
       await Promise.all([loadHazards(), loadCoverage()]);

@@ -10,9 +10,10 @@
 //   server has them: a reload, a dead battery's restart or a valley without
 //   signal loses nothing. They are sent at most every SEND_EVERY_MS, and at
 //   once when the server answers again after being unreachable.
-// - A send the server refuses for its content (400, 404, 409) is dropped
-//   with a message rather than retried for ever; one that did not reach it
-//   stays for the next try.
+// - A send the server refuses for its content (400, 404, 409, 413, 422) is
+//   dropped with a message rather than retried for ever; one that did not
+//   reach it, or that the server could not take then (a restart, an expired
+//   login), stays for the next try.
 
 import * as api from '../../api.js';
 
@@ -60,7 +61,6 @@ export function createLiveTrack({ onSent, onState }) {
   let watch = null;
   let waiting = [];
   let kept = 0;
-  let sending = false;
   let lastSent = 0;
   let timer = null;
   let error = '';
@@ -93,10 +93,14 @@ export function createLiveTrack({ onSent, onState }) {
     }, wait);
   }
 
-  async function flush() {
-    if (!patrol || sending || waiting.length === 0) return;
-    sending = true;
-    const batch = waiting.slice(0, MAX_BATCH);
+  /** Statuses that refuse a batch for what it holds: resending cannot help. */
+  const REFUSED = new Set([400, 404, 409, 413, 422]);
+
+  /** Send one batch; true when the server took it (or refused it for good). */
+  async function sendBatch(id) {
+    const queue = id === patrol ? waiting : load(id);
+    const batch = queue.slice(0, MAX_BATCH);
+    if (batch.length === 0) return true;
     const body = {
       type: 'FeatureCollection',
       features: batch.map((f) => ({
@@ -105,29 +109,59 @@ export function createLiveTrack({ onSent, onState }) {
         properties: { time: f.time },
       })),
     };
-    const mine = patrol;
+    let done = false;
     try {
-      const answer = await api.uploadTrack(mine, JSON.stringify(body));
+      const answer = await api.uploadTrack(id, JSON.stringify(body));
       error = '';
-      if (mine === patrol) onSent(answer);
-      waiting = waiting.slice(batch.length);
+      done = true;
+      if (id === patrol) onSent(answer);
     } catch (failure) {
-      if (failure.status === 0) {
-        error = '网络中断，轨迹已保存在本机，恢复后自动上传。';
-      } else {
+      if (REFUSED.has(failure.status)) {
         // Refused for what it holds: retrying would be refused again.
         error = `轨迹上传被拒绝：${failure.message}`;
-        waiting = waiting.slice(batch.length);
-      }
-    } finally {
-      sending = false;
-      lastSent = Date.now();
-      if (mine === patrol) {
-        save(patrol, waiting);
-        report();
-        schedule();
+        done = true;
+      } else {
+        // Not reached, or the server could not take it now (a restart, an
+        // expired login): kept for the next try.
+        error = failure.status === 0 ? '网络中断，轨迹已保存在本机，恢复后自动上传。'
+          : `轨迹暂未上传（${failure.message}），稍后重试。`;
       }
     }
+    if (done) {
+      // Only what was sent leaves the queue, of the patrol it was sent for.
+      if (id === patrol) waiting = waiting.slice(batch.length);
+      else save(id, load(id).slice(batch.length));
+    }
+    if (id === patrol) save(patrol, waiting);
+    return done;
+  }
+
+  let inFlight = null;
+  /**
+   * Send what waits, batch after batch, until nothing is left or a send
+   * fails; waits for a send already under way. Resolves to how many fixes
+   * are still waiting.
+   */
+  function flush() {
+    if (!patrol) return Promise.resolve(0);
+    if (!inFlight) {
+      const id = patrol;
+      const drain = async () => {
+        while (id === patrol && waiting.length > 0 && await sendBatch(id)) { /* next batch */ }
+        return id === patrol ? waiting.length : load(id).length;
+      };
+      // `finally` runs after this assignment even when there was nothing to
+      // send (an async body with no await would finish before it).
+      inFlight = drain().finally(() => {
+        lastSent = Date.now();
+        inFlight = null;
+        if (id === patrol) {
+          report();
+          schedule();
+        }
+      });
+    }
+    return inFlight;
   }
 
   // The server answers again: send what waited.
@@ -152,6 +186,10 @@ export function createLiveTrack({ onSent, onState }) {
       }
       report();
       flush();
+    },
+    /** Fixes of `id` still on this device. */
+    waitingFor(id) {
+      return id === patrol ? waiting.length : load(id).length;
     },
     stop() {
       if (watch !== null) navigator.geolocation.clearWatch(watch);
