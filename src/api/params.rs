@@ -125,6 +125,16 @@ impl DeleteQuery {
     }
 }
 
+/// The language to answer in: Chinese when the client prefers it
+/// ([`prefers_chinese`], as the web map asks), else English.
+pub(super) fn language(headers: &axum::http::HeaderMap) -> crate::model::Language {
+    if prefers_chinese(headers) {
+        crate::model::Language::Chinese
+    } else {
+        crate::model::Language::English
+    }
+}
+
 /// True when the client's `Accept-Language` prefers Chinese: of the
 /// languages it lists, one with the highest quality (the first of equals)
 /// is `zh` or a `zh-…` tag. No header, or one that cannot be read, is not

@@ -8,6 +8,7 @@ pub mod geojson;
 mod grid;
 mod hazard;
 mod incident;
+mod language;
 mod patrol;
 mod process;
 mod query;
@@ -24,6 +25,7 @@ pub use incident::{
     Category, EventKind, GridChain, HistoryEntry, Incident, IncidentId, Person, ReportSource,
     ReportedPoint,
 };
+pub use language::Language;
 pub use patrol::{
     CheckIn, NewPhoto, Patrol, PatrolId, PatrolStatus, PhotoBytes, Route, RouteId, RouteStop,
     Shift, StopVisit, THUMBNAIL_PX, TrackPoint, TravelMode,

@@ -6,16 +6,8 @@
 
 use std::fmt;
 
+pub use crate::model::Language;
 use crate::routing::OFF_ROAD_FACTOR;
-
-/// The language a notice is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// For API clients (the default).
-    English,
-    /// For the web map, and any client that asks for `zh`.
-    Chinese,
-}
 
 /// Something about a planned or saved route the leader should know.
 #[derive(Debug, Clone, PartialEq)]

@@ -210,9 +210,8 @@ export function roads() {
 }
 
 /** One hazard as a GeoJSON Feature (its due date and last inspection as of now). */
-export async function hazard(id) {
-  const doc = await getJson(`api/hazards/${encodeURIComponent(id)}`);
-  return doc.features?.[0] ?? doc;
+export function hazard(id) {
+  return getJson(`api/hazards/${encodeURIComponent(id)}`);
 }
 
 /** A hazard's inspections (`params`: from, to), newest first. */

@@ -48,3 +48,12 @@ export function replaceChildren(el, ...children) {
 export function formatInt(n) {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('zh-CN') : '—';
 }
+
+/** An RFC 3339 time as local date and minutes, 24-hour: 2026-11-29 09:41. */
+export function when(rfc3339) {
+  if (!rfc3339) return '—';
+  const t = new Date(rfc3339);
+  if (Number.isNaN(t.getTime())) return rfc3339;
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}`;
+}

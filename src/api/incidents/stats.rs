@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::stats_export::{Labels, Lang, level_name, to_csv, to_xlsx};
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::Query;
-use crate::api::params::{parse_grid, parse_time, prefers_chinese};
+use crate::api::params::{language, parse_grid, parse_time};
 use crate::dispatch::stats::{GridStats, summarise};
 use crate::model::IncidentFilter;
 use crate::model::Level;
@@ -181,11 +181,7 @@ pub(super) async fn stats(
     let mut level = Level::TOWN;
     let mut filter = IncidentFilter::default();
     let mut format = Format::Json;
-    let mut lang = if prefers_chinese(&headers) {
-        Lang::Chinese
-    } else {
-        Lang::English
-    };
+    let mut lang = language(&headers);
     for (name, value) in &params {
         let Some(&known) = NAMES.iter().find(|n| **n == name) else {
             return Err(ApiError::bad_parameter(

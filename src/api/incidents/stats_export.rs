@@ -17,14 +17,9 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use crate::dispatch::stats::{Counts, GridStats, Stats};
 use crate::model::{Category, Level};
 
-/// The language of a file's headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Lang {
-    /// The desk's words: 上报, 办结, 办结率 …
-    Chinese,
-    /// The JSON field names: reported, resolved, resolution_rate …
-    English,
-}
+/// The language of a file's headers (the desk's words, or the JSON field
+/// names); the file's own words are chosen here.
+pub(super) use crate::model::Language as Lang;
 
 /// What a file says besides the table: the grid names, the category
 /// names and what was selected.

@@ -17,7 +17,7 @@ use crate::api::access::Caller;
 use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path, Query};
 use crate::api::hazards::geo_json;
-use crate::api::params::{DeleteQuery, prefers_chinese, time_or_now};
+use crate::api::params::{DeleteQuery, language, time_or_now};
 use crate::api::value_schemas::{Name, Position, Stop, TimeOrNow};
 use crate::geom::LonLat;
 use crate::model::{GridId, HazardId, Route, RouteId, Shift, TravelMode};
@@ -80,16 +80,6 @@ pub(super) fn route_geojson(
             .map(|l| json!({"hazard": l.hazard, "reason": l.reason.text(language)}))
             .collect::<Vec<_>>(),
     })
-}
-
-/// The language of a route's notices and reasons: Chinese when the client
-/// prefers it (`Accept-Language`, as the web map sends), else English.
-fn language(headers: &HeaderMap) -> Language {
-    if prefers_chinese(headers) {
-        Language::Chinese
-    } else {
-        Language::English
-    }
 }
 
 /// A route document whose notices are in the client's language: caches

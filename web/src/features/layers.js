@@ -15,7 +15,7 @@
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
-import { HAZARD_LAYER, RISK_COLOURS, ROUTE_COLOUR } from './patrols/layers.js';
+import { HAZARD_LAYER, RISK_COLOURS, RISK_NAMES, ROUTE_COLOUR } from './patrols/layers.js';
 import { SECTION_ID as PATROL_SECTION } from './patrols/index.js';
 import { INCIDENT_COLOURS } from './incidents/layer.js';
 
@@ -28,7 +28,6 @@ const ROAD_CLASSES = [
   { id: 'village', name: '村道', colour: '#ffffff', casing: '#9c9c9c', width: 2.2, minzoom: 12 },
   { id: 'path', name: '小路', colour: '#8d6e4f', casing: null, width: 1.2, minzoom: 13, dashed: true },
 ];
-const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
 
 export function install(ctx) {
   const { map, panel, settings } = ctx;

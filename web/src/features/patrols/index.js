@@ -18,13 +18,12 @@
 import { Marker } from 'maplibre-gl';
 
 import * as api from '../../api.js';
-import { h, replaceChildren } from '../../dom.js';
-import { addPatrolLayers, HAZARD_LAYER, RISK_COLOURS } from './layers.js';
+import { h, replaceChildren, when } from '../../dom.js';
+import { addPatrolLayers, HAZARD_LAYER, RISK_COLOURS, RISK_NAMES } from './layers.js';
 import { createLiveTrack } from './livetrack.js';
 
 export const SECTION_ID = 'patrols';
 
-const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
 const HAZARD_STATUS = { open: '未整改', mitigated: '已采取措施', closed: '已销号' };
 const DAY_MS = 86_400_000;
 /** Where the patrol in progress on this device is remembered. */
@@ -44,12 +43,6 @@ function locateDevice() {
       reject(new Error(`${why}：请在浏览器中允许定位并到开阔处重试。`));
     }, { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 });
   });
-}
-
-/** A date and time as the county writes it: 24-hour, zh-CN (2026/12/5 14:05). */
-function dateTime(rfc3339) {
-  return new Date(rfc3339).toLocaleString('zh-CN', { hour12: false, year: 'numeric', month: 'numeric',
-    day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 /** A time of day as the county writes it: 24-hour, zh-CN (14:05:09). */
@@ -456,14 +449,14 @@ export function install(ctx) {
         h('dt', {}, '类别'), h('dd', {}, p.category_name ?? p.category),
         h('dt', {}, '状态'), h('dd', {}, HAZARD_STATUS[p.status] ?? p.status),
         h('dt', {}, '检查周期'), h('dd', {}, `每 ${p.interval_days} 天`),
-        h('dt', {}, '上次检查'), h('dd', {}, p.last_inspected_at ? dateTime(p.last_inspected_at) : '从未检查'),
+        h('dt', {}, '上次检查'), h('dd', {}, p.last_inspected_at ? when(p.last_inspected_at) : '从未检查'),
         h('dt', {}, '下次到期'), h('dd', { dataset: { due: String(Boolean(p.due)) } },
-          `${dateTime(p.due_at)}${p.due === true || p.due === 'true' ? '（已到期）' : ''}`)),
+          `${when(p.due_at)}${p.due ? '（已到期）' : ''}`)),
       h('h4', {}, `近 90 天检查 ${inspections.length} 次`),
       inspections.length === 0 ? h('p', { class: 'muted' }, '近 90 天没有巡查到过这里。')
         : h('ol', { class: 'inspection-list', dataset: { test: 'hazard-inspections' } }, inspections.map((i) => h('li', {
           dataset: { patrolId: String(i.patrol) } },
-        `${dateTime(i.visited_at)} ${i.member}（${shifts[i.shift] ?? i.shift}，巡查 #${i.patrol}`
+        `${when(i.visited_at)} ${i.member}（${shifts[i.shift] ?? i.shift}，巡查 #${i.patrol}`
           + `${i.closest_m === null ? '' : `，距点位 ${Math.round(i.closest_m)} 米`}）`,
         i.photo_url ? h('a', { href: i.photo_url, target: '_blank', rel: 'noopener' }, '照片') : null))));
     hazardPanel.dataset.hazardId = String(id);
@@ -481,7 +474,7 @@ export function install(ctx) {
       : h('ul', { class: 'past-list' }, newest.map((p) => h('li', {
         dataset: { test: 'past-patrol', patrolId: String(p.id), status: p.status, visited: String(p.visited) },
       },
-      h('span', {}, `${dateTime(p.started_at)} ${p.member}：${p.status === 'finished' ? '已结束' : '进行中'}，`
+      h('span', {}, `${when(p.started_at)} ${p.member}：${p.status === 'finished' ? '已结束' : '进行中'}，`
         + `到 ${p.visited}/${p.stops} 个点位，轨迹 ${(p.track_m / 1000).toFixed(2)} 公里`),
       h('button', {
         type: 'button', class: 'action secondary', dataset: { test: 'past-patrol-open' },

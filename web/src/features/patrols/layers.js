@@ -18,6 +18,9 @@ export const RISK_COLOURS = {
   low: '#1f77b4',
 };
 
+/** The risk classes' names (重大 较大 一般 低). */
+export const RISK_NAMES = { major: '重大', significant: '较大', general: '一般', low: '低' };
+
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
 /** Add the sources and layers; returns setters for each. */
