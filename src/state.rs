@@ -56,6 +56,8 @@ pub struct AppState {
     access: RwLock<Arc<AccessSettings>>,
     /// How fast reports are taken, per account and per address.
     report_rate: Current<ReportRate>,
+    /// How fast reports are checked (`dry_run`), on their own budget.
+    check_rate: Current<ReportRate>,
     /// The `jurisdiction_id` Open311 clients may name.
     open311_jurisdiction: Current<String>,
 }
@@ -121,6 +123,9 @@ impl AppState {
             accounts: Arc::new(Accounts::new(store.clone())),
             access: RwLock::new(Arc::new(AccessSettings::default())),
             report_rate: Current::new(Arc::new(ReportRate::default())),
+            check_rate: Current::new(Arc::new(ReportRate::checks_for(
+                crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
+            ))),
             open311_jurisdiction: Current::new(Arc::new(OPEN311_DEFAULT_JURISDICTION.to_owned())),
             store,
             index,
@@ -167,6 +172,16 @@ impl AppState {
     /// command line; the counts start afresh).
     pub fn set_reports_per_minute(&self, per_minute: u32) {
         self.report_rate.set(Arc::new(ReportRate::new(per_minute)));
+        self.check_rate
+            .set(Arc::new(ReportRate::checks_for(per_minute)));
+    }
+
+    /// The limits on checking reports (`dry_run`): [`CHECKS_PER_REPORT`]
+    /// per report allowed.
+    ///
+    /// [`CHECKS_PER_REPORT`]: crate::services::throttle::CHECKS_PER_REPORT
+    pub fn check_rate(&self) -> Arc<ReportRate> {
+        self.check_rate.get()
     }
 
     /// The `jurisdiction_id` this server answers to on Open311.

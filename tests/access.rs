@@ -1317,6 +1317,30 @@ async fn report_submission_is_rate_limited(t: &TestStore) {
         "{doc}"
     );
 
+    // Checking a report (the form's duplicate search) has its own budget,
+    // ten checks per report allowed: not used up by reports, and limited.
+    let check = |n: usize| {
+        let app = app.clone();
+        let report = report.clone();
+        async move {
+            let mut statuses = Vec::new();
+            for _ in 0..n {
+                statuses.push(
+                    support::http::post_json(&app, "/api/incidents?dry_run=true", &report)
+                        .await
+                        .status,
+                );
+            }
+            statuses
+        }
+    };
+    let statuses = check(31).await;
+    assert!(
+        statuses[..30].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+
     // An Open311 client with its own key goes on, up to its own rate.
     let form = format!(
         "service_code=sanitation&lat=34.61&long=106.01&description=x&api_key={}",

@@ -668,6 +668,11 @@ async fn a_dry_run_lists_duplicates_and_records_nothing(t: &TestStore) {
         t.name
     );
     assert!(preview.get("incident").is_none(), "nothing was recorded");
+    // The rule behind the hint, as the server applies it (its defaults).
+    assert_eq!(
+        preview["duplicate_rule"],
+        json!({"radius_m": 200.0, "window_hours": 72})
+    );
     let other_category = post_json(
         &app,
         "/api/incidents?dry_run=true",

@@ -28,10 +28,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
+use crate::model::Text;
 use crate::model::account::{Capability, CredentialKind};
 pub use crate::services::accounts::AccessSettings;
 use crate::services::accounts::{Actor, Principal, csrf_token};
 use crate::state::AppState;
+use crate::text;
 
 /// The cookie that carries a web session.
 pub const SESSION_COOKIE: &str = "wangge_session";
@@ -332,10 +334,11 @@ pub(super) async fn guard(
         match &principal {
             None if !open => return unauthorized().into_response(),
             Some(p) if !p.may(capability) && !open => {
-                return ApiError::Forbidden(format!(
-                    "a {} may not do this (it needs {})",
-                    p.user.role,
-                    capability.as_str()
+                let (role, role_zh) = (p.user.role, p.user.role.zh_name());
+                let needs = capability.as_str();
+                return ApiError::Forbidden(text!(
+                    "a {role} may not do this (it needs {needs})",
+                    "{role_zh}（{role}）无权执行此操作（需要 {needs} 权限）"
                 ))
                 .into_response();
             }
@@ -356,11 +359,12 @@ pub(super) async fn guard(
             subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes()).into()
         });
         if !matches {
-            return ApiError::Forbidden(
+            return ApiError::Forbidden(Text::new(
                 "a write with a session cookie must carry the session's CSRF token in \
-                 X-CSRF-Token (GET /api/session tells it)"
-                    .into(),
-            )
+                 X-CSRF-Token (GET /api/session tells it)",
+                "使用登录 Cookie 提交更改时，须在请求头 X-CSRF-Token 中携带本次登录的 CSRF 令牌\
+                 （可通过 GET /api/session 获取）",
+            ))
             .into_response();
         }
     }
@@ -419,14 +423,18 @@ async fn identify(
         Some(p) if by_cookie && p.kind != CredentialKind::Session => Ok((None, None)),
         // A query carries API tokens only: a session's secret in a URL
         // would end up in histories and logs.
-        Some(p) if from_query && p.kind != CredentialKind::Token => Err(unauthorized_because(
-            "api_key must be an API token, not a session",
-        )),
+        Some(p) if from_query && p.kind != CredentialKind::Token => {
+            Err(unauthorized_because(Text::new(
+                "api_key must be an API token, not a session",
+                "api_key 必须是 API 令牌，不能是登录会话凭据",
+            )))
+        }
         Some(p) => Ok((Some(p), by_cookie.then_some(secret))),
         None if by_cookie => Ok((None, None)),
-        None => Err(unauthorized_because(
+        None => Err(unauthorized_because(Text::new(
             "the bearer token is unknown, expired or revoked",
-        )),
+            "令牌无效、已过期或已被撤销",
+        ))),
     }
 }
 
@@ -533,11 +541,14 @@ fn client_address(request: &Request, trusted: &[IpAddr]) -> String {
 }
 
 fn unauthorized() -> ApiError {
-    unauthorized_because("log in (POST /api/session) or send a bearer token")
+    unauthorized_because(Text::new(
+        "log in (POST /api/session) or send a bearer token",
+        "请先登录（POST /api/session）或提供 Bearer 令牌",
+    ))
 }
 
-fn unauthorized_because(why: &str) -> ApiError {
-    ApiError::Unauthorized(why.to_owned())
+fn unauthorized_because(why: Text) -> ApiError {
+    ApiError::Unauthorized(why)
 }
 
 /// The `WWW-Authenticate` value of a 401.

@@ -20,6 +20,7 @@ use super::access::{Caller, SESSION_COOKIE, session_cookie};
 use super::error::ProblemDocument;
 use super::extract::{Json, Query};
 use super::value_schemas::{CapabilityName, RoleName};
+use crate::model::Text;
 use crate::model::account::{
     AuditEntry, Capability, Credential, Role, Scope, User, UserDraft, UserId,
 };
@@ -27,6 +28,7 @@ use crate::services::accounts::{
     AccountError, AuditFilter, SESSION_LIFETIME, UserChange, csrf_token,
 };
 use crate::state::AppState;
+use crate::text;
 
 /// The largest body of these routes, bytes: names and a password.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -180,7 +182,7 @@ fn session_dto(
 async fn whoami(caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     let principal = caller
         .principal
-        .ok_or_else(|| ApiError::Unauthorized("not logged in".into()))?;
+        .ok_or_else(|| ApiError::Unauthorized(Text::new("not logged in", "未登录")))?;
     let csrf = session_cookie(&headers)
         .filter(|_| principal.kind == crate::model::account::CredentialKind::Session)
         .map(|secret| csrf_token(&secret));
@@ -364,9 +366,10 @@ async fn change_user(
         .is_some_and(|p| p.user.id == user.id)
         && (change.disabled == Some(true) || change.role.is_some_and(|r| r != Role::Admin))
     {
-        return Err(ApiError::Conflict(
-            "an admin cannot disable themselves or give up their own role".into(),
-        ));
+        return Err(ApiError::Conflict(Text::new(
+            "an admin cannot disable themselves or give up their own role",
+            "管理员不能停用自己的账号，也不能放弃自己的管理员角色",
+        )));
     }
     let changed = state
         .accounts()
@@ -465,7 +468,10 @@ async fn issue_token(
         .iter()
         .map(|name| {
             Capability::parse(name).ok_or_else(|| {
-                ApiError::bad_parameter("capabilities", format!("{name:?} is not a capability"))
+                ApiError::bad_parameter(
+                    "capabilities",
+                    text!("{name:?} is not a capability", "{name:?} 不是有效的权限"),
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -507,9 +513,13 @@ async fn revoke_token(
     Path((id, token)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let user = find_user(&state, &id).await?;
-    let token: i64 = token
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("user {} has no token {token:?}", user.id)))?;
+    let token: i64 = token.parse().map_err(|_| {
+        let user = user.id;
+        ApiError::NotFound(text!(
+            "user {user} has no token {token:?}",
+            "用户 {user} 没有编号为 {token:?} 的令牌"
+        ))
+    })?;
     state
         .accounts()
         .revoke_token(user.id, token, &caller.actor())
@@ -561,7 +571,10 @@ async fn audit(
     if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
         return Err(ApiError::bad_parameter(
             "limit",
-            format!("limit must be 1 to {MAX_AUDIT_PAGE}"),
+            text!(
+                "limit must be 1 to {MAX_AUDIT_PAGE}",
+                "limit 必须在 1 至 {MAX_AUDIT_PAGE} 之间"
+            ),
         ));
     }
     let filter = AuditFilter {
@@ -616,7 +629,10 @@ async fn audit(
         }
         Some(other) => Err(ApiError::bad_parameter(
             "format",
-            format!("format must be json or csv, not {other:?}"),
+            text!(
+                "format must be json or csv, not {other:?}",
+                "format 必须是 json 或 csv，收到的是 {other:?}"
+            ),
         )),
     }
 }
@@ -632,7 +648,12 @@ fn inert(text: &str) -> String {
 }
 
 async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
-    let missing = || ApiError::NotFound(format!("there is no user {id:?}"));
+    let missing = || {
+        ApiError::NotFound(text!(
+            "there is no user {id:?}",
+            "未找到编号为 {id:?} 的用户"
+        ))
+    };
     let id: i64 = id.parse().map_err(|_| missing())?;
     state
         .accounts()
@@ -644,11 +665,12 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
 
 fn parse_role(name: &str) -> Result<Role, ApiError> {
     Role::parse(name).ok_or_else(|| {
+        let roles = Role::ALL.map(Role::as_str).join(", ");
         ApiError::bad_parameter(
             "role",
-            format!(
-                "{name:?} is not a role; one of {}",
-                Role::ALL.map(Role::as_str).join(", ")
+            text!(
+                "{name:?} is not a role; one of {roles}",
+                "{name:?} 不是有效的角色，可选：{roles}"
             ),
         )
     })
@@ -658,7 +680,10 @@ fn parse_scope(state: &AppState, text: &str) -> Result<Scope, ApiError> {
     let scope = Scope::decode(text).ok_or_else(|| {
         ApiError::bad_parameter(
             "scope",
-            format!("{text:?} is not a scope: county, grid:ID or department:NAME"),
+            text!(
+                "{text:?} is not a scope: county, grid:ID or department:NAME",
+                "{text:?} 不是有效的范围，应为 county、grid:ID 或 department:NAME"
+            ),
         )
     })?;
     if let Scope::Grid(id) = &scope
@@ -666,7 +691,7 @@ fn parse_scope(state: &AppState, text: &str) -> Result<Scope, ApiError> {
     {
         return Err(ApiError::bad_parameter(
             "scope",
-            format!("there is no grid {id}"),
+            text!("there is no grid {id}", "未找到编号为 {id} 的网格"),
         ));
     }
     Ok(scope)
@@ -677,15 +702,15 @@ fn account_error(e: AccountError) -> ApiError {
         return ApiError::Conflict(conflict);
     }
     match e {
-        AccountError::BadLogin => ApiError::Unauthorized(e.to_string()),
+        AccountError::BadLogin => ApiError::Unauthorized(Text::of(&e)),
         AccountError::Throttled(wait) => ApiError::TooManyRequests {
-            detail: e.to_string(),
+            detail: Text::of(&e),
             retry_after_secs: wait.as_secs().max(1),
         },
         AccountError::Invalid(_) | AccountError::BadToken(_) => {
-            ApiError::UnprocessableEntity(e.to_string())
+            ApiError::UnprocessableEntity(Text::of(&e))
         }
-        AccountError::NoUser(_) | AccountError::NoToken { .. } => ApiError::NotFound(e.to_string()),
+        AccountError::NoUser(_) | AccountError::NoToken { .. } => ApiError::NotFound(Text::of(&e)),
         AccountError::Store(e) => ApiError::internal("changing accounts", e),
     }
 }

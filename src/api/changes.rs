@@ -18,6 +18,7 @@ use super::error::{ApiError, ProblemDocument};
 use super::scope::View;
 use crate::model::{Change, ChangeKind, IncidentId, PatrolId};
 use crate::state::AppState;
+use crate::text;
 
 /// Entries per page unless `limit` says otherwise.
 const DEFAULT_LIMIT: u32 = 100;
@@ -118,7 +119,10 @@ async fn changes(
         Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
             ApiError::bad_parameter(
                 "since",
-                format!("since must be a sequence number (0 or more), got {s:?}"),
+                text!(
+                    "since must be a sequence number (0 or more), got {s:?}",
+                    "since 必须是不小于 0 的序号，收到的是 {s:?}"
+                ),
             )
         })?,
     };
@@ -131,7 +135,10 @@ async fn changes(
             .ok_or_else(|| {
                 ApiError::bad_parameter(
                     "limit",
-                    format!("limit must be from 1 to {MAX_LIMIT}, got {s:?}"),
+                    text!(
+                        "limit must be from 1 to {MAX_LIMIT}, got {s:?}",
+                        "limit 必须在 1 至 {MAX_LIMIT} 之间，收到的是 {s:?}"
+                    ),
                 )
             })?,
     };

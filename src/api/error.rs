@@ -10,16 +10,21 @@
 //!
 //! axum's own rejections (malformed JSON, wrong content type, a body over the
 //! limit, a malformed query string) convert into `ApiError` too, through the
-//! extractors in [`super::extract`], so that every error the API produces has
-//! the same shape.
+//! extractors in [`super::extract`] and [`super::rejections`], so that every
+//! error the API produces has the same shape.
+//!
+//! Every sentence is a [`Text`] in English and Chinese; the middleware
+//! [`speak_the_callers_language`] sends the Chinese document to a caller
+//! whose `Accept-Language` prefers `zh`.
 
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::import::{ImportErrors, ImportIssue};
+use crate::model::{Language, Localized, Text};
+use crate::text;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -34,44 +39,44 @@ pub enum ApiError {
         parameter: String,
         /// A sentence naming the parameter, what is wrong with it and what
         /// is accepted.
-        detail: String,
+        detail: Text,
     },
     /// 400: the request cannot be read at all (e.g. a malformed query string).
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Text),
     /// 401: no credential, or one that is unknown, expired or revoked.
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Text),
     /// 403: the caller's role (or a missing CSRF token) does not allow this.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Text),
     /// 404: no such resource.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Text),
     /// 429: too many attempts; `Retry-After` says when to try again.
     #[error("{detail}")]
     TooManyRequests {
         /// The sentence.
-        detail: String,
+        detail: Text,
         /// Seconds until a new attempt may succeed.
         retry_after_secs: u64,
     },
     /// 409: the change conflicts with the resource's current state (an
     /// action its process does not allow now, or a stale version).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     /// 405: the path exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
     /// 413: the body (or the batch in it) is larger than this server accepts.
     #[error("{0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(Text),
     /// 415: the body has a content type this endpoint does not read.
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Text),
     /// 422: the body is well-formed JSON but not the expected document.
     #[error("{0}")]
-    UnprocessableEntity(String),
+    UnprocessableEntity(Text),
     /// 422: an import broke the grid rules; every issue is listed and the
     /// store is unchanged.
     #[error(transparent)]
@@ -83,18 +88,18 @@ pub enum ApiError {
     /// A grid change that would leave open incidents, hazards or routes
     /// outside every grid (422), listed.
     #[error("{0}")]
-    GridChangeStranded(String, Box<crate::services::grids::Impact>),
+    GridChangeStranded(Text, Box<crate::services::grids::Impact>),
     /// A boundary edit that would open gaps in a parent's cover (422), listed.
     #[error("{0}")]
-    GridChangeGaps(String, Vec<crate::import::edit::Gap>),
+    GridChangeGaps(Text, Vec<crate::import::edit::Gap>),
     /// A boundary edit that would leave slivers (422), listed.
     #[error("{0}")]
-    GridChangeSlivers(String, Vec<crate::import::edit::Sliver>),
+    GridChangeSlivers(Text, Vec<crate::import::edit::Sliver>),
     /// A grid change planned on a version that is no longer current (409).
     #[error("{detail}")]
     GridChangeStale {
         /// The sentence.
-        detail: String,
+        detail: Text,
         /// The version stored now.
         current: i64,
     },
@@ -121,10 +126,10 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 400 naming the parameter at fault.
-    pub fn bad_parameter(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn bad_parameter(parameter: impl Into<String>, detail: Text) -> Self {
         ApiError::BadParameter {
             parameter: parameter.into(),
-            detail: detail.into(),
+            detail,
         }
     }
 
@@ -162,14 +167,112 @@ impl ApiError {
         }
     }
 
-    /// The problem document for this error. Server errors get a fixed detail.
-    fn problem(&self) -> ProblemDocument {
-        let status = self.status();
+    /// The sentence this error carries, in both languages. Server errors
+    /// get a fixed one: their own text is logged, never sent.
+    fn detail(&self) -> Text {
+        match self {
+            ApiError::BadParameter { detail, .. }
+            | ApiError::TooManyRequests { detail, .. }
+            | ApiError::GridChangeStale { detail, .. }
+            | ApiError::BadRequest(detail)
+            | ApiError::Unauthorized(detail)
+            | ApiError::Forbidden(detail)
+            | ApiError::NotFound(detail)
+            | ApiError::Conflict(detail)
+            | ApiError::PayloadTooLarge(detail)
+            | ApiError::UnsupportedMediaType(detail)
+            | ApiError::UnprocessableEntity(detail)
+            | ApiError::GridChangeStranded(detail, _)
+            | ApiError::GridChangeGaps(detail, _)
+            | ApiError::GridChangeSlivers(detail, _) => detail.clone(),
+            ApiError::ImportRefused(errors) => {
+                let n = errors.issues.len();
+                let s = if n == 1 { "" } else { "s" };
+                text!(
+                    "the grids were not imported ({n} issue{s}); the stored grids are unchanged",
+                    "网格未导入（共 {n} 个问题），已保存的网格未作任何更改"
+                )
+            }
+            ApiError::EditRefused(errors, _) => {
+                let n = errors.issues.len();
+                let s = if n == 1 { "" } else { "s" };
+                text!(
+                    "the edit breaks the grid rules ({n} issue{s}); the stored grids are unchanged",
+                    "本次编辑不符合网格规则（共 {n} 个问题），已保存的网格未作任何更改"
+                )
+            }
+            ApiError::MethodNotAllowed => text!(
+                "this path does not answer to this method",
+                "该地址不支持此请求方法"
+            ),
+            ApiError::Internal { .. } => text!(
+                "the server failed to answer; the failure is logged",
+                "服务器处理出错，错误已记入日志"
+            ),
+            ApiError::ServiceUnavailable { .. } => {
+                text!("the grid store is not answering", "网格数据库暂无响应")
+            }
+        }
+    }
+
+    /// The problem document's `type` and `title` (English, Chinese).
+    fn kind(&self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            ApiError::BadParameter { .. } => (
+                "urn:wangge:problem:invalid-parameter",
+                "Invalid parameter",
+                "参数无效",
+            ),
+            ApiError::ImportRefused(_) => (
+                "urn:wangge:problem:import-refused",
+                "Import refused",
+                "导入被拒绝",
+            ),
+            ApiError::EditRefused(..) => (
+                "urn:wangge:problem:import-refused",
+                "Edit refused",
+                "编辑被拒绝",
+            ),
+            ApiError::GridChangeStranded(..) => (
+                "urn:wangge:problem:grid-change-strands",
+                "Grid change refused",
+                "网格调整被拒绝",
+            ),
+            ApiError::GridChangeGaps(..) => (
+                "urn:wangge:problem:grid-change-gaps",
+                "Grid change refused",
+                "网格调整被拒绝",
+            ),
+            ApiError::GridChangeSlivers(..) => (
+                "urn:wangge:problem:grid-change-slivers",
+                "Grid change refused",
+                "网格调整被拒绝",
+            ),
+            ApiError::GridChangeStale { .. } => (
+                "urn:wangge:problem:grid-change-stale",
+                "Grids changed meanwhile",
+                "网格已在此期间被修改",
+            ),
+            _ => {
+                let status = self.status();
+                let english = status.canonical_reason().unwrap_or("Error");
+                ("about:blank", english, status_zh(status))
+            }
+        }
+    }
+
+    /// The problem document for this error in `language`.
+    fn problem(&self, language: Language) -> ProblemDocument {
+        let (problem_type, title_en, title_zh) = self.kind();
         let mut doc = ProblemDocument {
-            problem_type: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail: self.to_string(),
+            problem_type,
+            title: match language {
+                Language::English => title_en,
+                Language::Chinese => title_zh,
+            }
+            .to_owned(),
+            status: self.status().as_u16(),
+            detail: self.detail().get(language).to_owned(),
             parameter: None,
             issues: None,
             stranded: None,
@@ -179,28 +282,18 @@ impl ApiError {
         };
         match self {
             ApiError::BadParameter { parameter, .. } => {
-                doc.problem_type = "urn:wangge:problem:invalid-parameter";
-                doc.title = "Invalid parameter".into();
                 doc.parameter = Some(parameter.clone());
             }
             ApiError::ImportRefused(errors) => {
-                doc.problem_type = "urn:wangge:problem:import-refused";
-                doc.title = "Import refused".into();
-                doc.detail = format!(
-                    "the grids were not imported ({} issue{}); the stored grids are unchanged",
-                    errors.issues.len(),
-                    if errors.issues.len() == 1 { "" } else { "s" }
+                doc.issues = Some(
+                    errors
+                        .issues
+                        .iter()
+                        .map(|issue| IssueDto::new(issue, language))
+                        .collect(),
                 );
-                doc.issues = Some(errors.issues.iter().map(IssueDto::from).collect());
             }
             ApiError::EditRefused(errors, parts) => {
-                doc.problem_type = "urn:wangge:problem:import-refused";
-                doc.title = "Edit refused".into();
-                doc.detail = format!(
-                    "the edit breaks the grid rules ({} issue{}); the stored grids are unchanged",
-                    errors.issues.len(),
-                    if errors.issues.len() == 1 { "" } else { "s" }
-                );
                 doc.issues = Some(
                     errors
                         .issues
@@ -208,19 +301,15 @@ impl ApiError {
                         .zip(parts)
                         .map(|(issue, part)| IssueDto {
                             geometry: part.as_ref().map(geojson::Geometry::from),
-                            ..IssueDto::from(issue)
+                            ..IssueDto::new(issue, language)
                         })
                         .collect(),
                 );
             }
             ApiError::GridChangeStranded(_, stranded) => {
-                doc.problem_type = "urn:wangge:problem:grid-change-strands";
-                doc.title = "Grid change refused".into();
                 doc.stranded = serde_json::to_value(stranded).ok();
             }
             ApiError::GridChangeGaps(_, gaps) => {
-                doc.problem_type = "urn:wangge:problem:grid-change-gaps";
-                doc.title = "Grid change refused".into();
                 doc.gaps = Some(
                     gaps.iter()
                         .map(|g| {
@@ -234,8 +323,6 @@ impl ApiError {
                 );
             }
             ApiError::GridChangeSlivers(_, slivers) => {
-                doc.problem_type = "urn:wangge:problem:grid-change-slivers";
-                doc.title = "Grid change refused".into();
                 doc.slivers = Some(
                     slivers
                         .iter()
@@ -250,24 +337,38 @@ impl ApiError {
                 );
             }
             ApiError::GridChangeStale { current, .. } => {
-                doc.problem_type = "urn:wangge:problem:grid-change-stale";
-                doc.title = "Grids changed meanwhile".into();
                 doc.current_version = Some(*current);
-            }
-            ApiError::MethodNotAllowed => {
-                doc.detail = "this path does not answer to this method".into();
-            }
-            ApiError::Internal { .. } => {
-                doc.detail = "the server failed to answer; the failure is logged".into();
-            }
-            ApiError::ServiceUnavailable { .. } => {
-                doc.detail = "the grid store is not answering".into();
             }
             _ => {}
         }
         doc
     }
 }
+
+/// A status's title in Chinese, for the statuses the API sends without a
+/// problem type of its own.
+fn status_zh(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "请求有误",
+        401 => "未登录或登录已失效",
+        403 => "无权进行此操作",
+        404 => "未找到",
+        405 => "不支持此请求方法",
+        409 => "与当前状态冲突",
+        413 => "请求体过大",
+        415 => "不支持的内容类型",
+        422 => "请求内容无法处理",
+        429 => "请求过于频繁",
+        500 => "服务器内部错误",
+        503 => "服务暂不可用",
+        _ => "错误",
+    }
+}
+
+/// The Chinese problem document of an error answer, serialized, riding on
+/// the response until [`speak_the_callers_language`] sends it or drops it.
+#[derive(Clone)]
+struct ChineseProblem(axum::body::Bytes);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -283,7 +384,12 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let status = self.status();
-        let mut response = (status, axum::Json(self.problem())).into_response();
+        let mut response = (status, axum::Json(self.problem(Language::English))).into_response();
+        if let Ok(chinese) = serde_json::to_vec(&self.problem(Language::Chinese)) {
+            response
+                .extensions_mut()
+                .insert(ChineseProblem(chinese.into()));
+        }
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -302,6 +408,35 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Middleware: an error answer goes out in the caller's language, Chinese
+/// when its `Accept-Language` prefers `zh` ([`super::params::language`]),
+/// English otherwise; either way it says `Content-Language` and
+/// `Vary: Accept-Language`. Other answers pass untouched.
+pub(super) async fn speak_the_callers_language(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let language = super::params::language(request.headers());
+    let mut response = next.run(request).await;
+    let Some(ChineseProblem(chinese)) = response.extensions_mut().remove::<ChineseProblem>() else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("accept-language"));
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(match language {
+            Language::English => "en",
+            Language::Chinese => "zh-CN",
+        }),
+    );
+    if language == Language::Chinese {
+        headers.remove(header::CONTENT_LENGTH);
+        *response.body_mut() = axum::body::Body::from(chinese);
+    }
+    response
 }
 
 /// Displays an error followed by each of its sources, `: `-separated.
@@ -370,35 +505,31 @@ pub(super) struct ProblemDocument {
 impl From<crate::services::grids::GridChangeError> for ApiError {
     fn from(e: crate::services::grids::GridChangeError) -> Self {
         use crate::services::grids::GridChangeError as E;
+        let unchanged = || Text::of(&e).then(text!("nothing was changed", "未作任何更改"));
         match e {
             E::Invalid(errors) => ApiError::ImportRefused(errors),
             E::EditBreaksRules(errors, parts) => ApiError::EditRefused(errors, parts),
-            E::EmptyReplace => ApiError::UnprocessableEntity(e.to_string()),
+            E::EmptyReplace => ApiError::UnprocessableEntity(Text::of(&e)),
             E::Stranded(ref impact) => {
-                let impact = impact.clone();
-                ApiError::GridChangeStranded(format!("{e}; nothing was changed"), Box::new(impact))
+                ApiError::GridChangeStranded(unchanged(), Box::new(impact.clone()))
             }
-            E::Edit(_) => ApiError::UnprocessableEntity(format!("{e}; nothing was changed")),
-            E::Gaps(ref gaps) => {
-                let gaps = gaps.clone();
-                ApiError::GridChangeGaps(format!("{e}; nothing was changed"), gaps)
-            }
-            E::Slivers(ref slivers) => {
-                let slivers = slivers.clone();
-                ApiError::GridChangeSlivers(format!("{e}; nothing was changed"), slivers)
-            }
+            E::Edit(_) | E::Revision(_) => ApiError::UnprocessableEntity(unchanged()),
+            E::Gaps(ref gaps) => ApiError::GridChangeGaps(unchanged(), gaps.clone()),
+            E::Slivers(ref slivers) => ApiError::GridChangeSlivers(unchanged(), slivers.clone()),
             E::Stale { current, .. } => ApiError::GridChangeStale {
-                detail: format!("{e}; nothing was changed"),
+                detail: unchanged(),
                 current,
             },
             // Something the change moves was changed by someone else while
             // it was applied: nothing was written; try again.
-            E::Store(_) if e.is_interference() => ApiError::Conflict(format!(
-                "{e} while the grid change was applied; nothing was changed, send it again"
+            E::Store(_) if e.is_interference() => ApiError::Conflict(Text::new(
+                format!(
+                    "{e} while the grid change was applied; nothing was changed, send it again"
+                ),
+                format!("网格调整期间{}，未作任何更改，请重新提交", e.zh()),
             )),
-            E::ScheduledLater { .. } => ApiError::Conflict(format!("{e}; nothing was changed")),
-            E::Revision(_) => ApiError::UnprocessableEntity(format!("{e}; nothing was changed")),
-            E::NoRevision(_) => ApiError::NotFound(e.to_string()),
+            E::ScheduledLater { .. } => ApiError::Conflict(unchanged()),
+            E::NoRevision(_) => ApiError::NotFound(Text::of(&e)),
             E::Store(source) => ApiError::internal("applying a grid change", source),
         }
     }
@@ -429,8 +560,9 @@ pub(super) struct IssueDto {
     geometry: Option<geojson::Geometry>,
 }
 
-impl From<&ImportIssue> for IssueDto {
-    fn from(issue: &ImportIssue) -> Self {
+impl IssueDto {
+    /// The issue, its sentence in `language`.
+    fn new(issue: &ImportIssue, language: Language) -> Self {
         IssueDto {
             feature: issue.feature.clone(),
             field: issue.field.clone(),
@@ -438,44 +570,12 @@ impl From<&ImportIssue> for IssueDto {
             // to its text rather than panic if it ever did.
             problem: serde_json::to_value(&issue.problem)
                 .unwrap_or_else(|_| serde_json::Value::String(issue.problem.to_string())),
-            message: issue.problem.to_string(),
+            message: match language {
+                Language::English => issue.problem.to_string(),
+                Language::Chinese => issue.problem.zh(),
+            },
             geometry: None,
         }
-    }
-}
-
-/// Map a rejection's status onto the variant that names it.
-fn from_rejection(status: StatusCode, text: String) -> ApiError {
-    match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(text),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(text),
-        StatusCode::UNPROCESSABLE_ENTITY => ApiError::UnprocessableEntity(text),
-        s if s.is_server_error() => ApiError::internal("reading the request", text),
-        _ => ApiError::BadRequest(text),
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        from_rejection(r.status(), r.body_text())
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        from_rejection(r.status(), r.body_text())
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(r: PathRejection) -> Self {
-        from_rejection(r.status(), r.body_text())
-    }
-}
-
-impl From<BytesRejection> for ApiError {
-    fn from(r: BytesRejection) -> Self {
-        from_rejection(r.status(), r.body_text())
     }
 }
 
@@ -498,7 +598,7 @@ pub(super) async fn not_found_fallback(uri: axum::http::Uri) -> Response {
                 .into_response();
         }
     }
-    ApiError::NotFound(format!("no resource at {path}")).into_response()
+    ApiError::NotFound(text!("no resource at {path}", "地址 {path} 不存在")).into_response()
 }
 
 /// The 405 answer for a path that exists under another method.
@@ -582,9 +682,80 @@ mod tests {
     /// A bad parameter names it in its own member.
     #[tokio::test]
     async fn bad_parameter_names_it() {
-        let (status, _, doc) = render(ApiError::bad_parameter("lat", "lat must be a number")).await;
+        let (status, _, doc) = render(ApiError::bad_parameter(
+            "lat",
+            text!("lat must be a number", "lat 必须是数字"),
+        ))
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(doc["parameter"], "lat");
         assert_eq!(doc["detail"], "lat must be a number");
+    }
+
+    /// The same error reaches a caller that prefers Chinese in Chinese,
+    /// title and sentence, and any other caller in English; both answers
+    /// say they vary by `Accept-Language`. Answers that are not errors pass
+    /// untouched.
+    #[tokio::test]
+    async fn errors_speak_the_callers_language() {
+        use tower::ServiceExt;
+        // One handler for both paths (a `.route` here would count as an
+        // API route for tests/access.rs).
+        let app = axum::Router::new()
+            .fallback(|uri: axum::http::Uri| async move {
+                if uri.path() == "/e" {
+                    ApiError::NotFound(text!("no incident 7", "未找到编号为 7 的事件"))
+                        .into_response()
+                } else {
+                    "fine".into_response()
+                }
+            })
+            .layer(axum::middleware::from_fn(speak_the_callers_language));
+        let ask = |path: &str, language: Option<&str>| {
+            let mut request = axum::http::Request::builder().uri(path);
+            if let Some(l) = language {
+                request = request.header(header::ACCEPT_LANGUAGE, l);
+            }
+            app.clone()
+                .oneshot(request.body(axum::body::Body::empty()).expect("request"))
+        };
+        for (language, title, detail, content_language) in [
+            (
+                Some("zh-CN,zh;q=0.9,en;q=0.8"),
+                "未找到",
+                "未找到编号为 7 的事件",
+                "zh-CN",
+            ),
+            (Some("en-US,zh;q=0.5"), "Not Found", "no incident 7", "en"),
+            (None, "Not Found", "no incident 7", "en"),
+        ] {
+            let response = ask("/e", language).await.expect("answer");
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+            let headers = response.headers().clone();
+            assert_eq!(headers[header::CONTENT_LANGUAGE], content_language);
+            assert_eq!(headers[header::VARY], "accept-language");
+            assert_eq!(headers[header::CONTENT_TYPE], PROBLEM_JSON);
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+            assert_eq!(
+                (doc["title"].as_str(), doc["detail"].as_str()),
+                (Some(title), Some(detail))
+            );
+            assert_eq!(doc["status"], 404);
+        }
+        let response = ask("/ok", Some("zh-CN")).await.expect("answer");
+        assert!(response.headers().get(header::CONTENT_LANGUAGE).is_none());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(&body[..], b"fine");
     }
 }

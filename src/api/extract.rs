@@ -11,6 +11,8 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::model::Text;
+use crate::text;
 
 /// A JSON body (`Content-Type: application/json`), as `axum::Json`.
 pub(super) struct Json<T>(pub T);
@@ -24,15 +26,19 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType(
-                "Expected request with `Content-Type: application/json`".into(),
-            ));
+            return Err(ApiError::UnsupportedMediaType(Text::new(
+                "Expected request with `Content-Type: application/json`",
+                "请求头须为 `Content-Type: application/json`",
+            )));
         }
         let bytes = Bytes::from_request(req, state).await?;
         if has_escaped_nul(&bytes) {
             return Err(ApiError::bad_parameter(
                 "body",
-                "the body holds a NUL character (\\u0000) in a string, which no text may",
+                Text::new(
+                    "the body holds a NUL character (\\u0000) in a string, which no text may",
+                    "请求体的字符串中含有 NUL 字符（\\u0000），文字中不允许出现该字符",
+                ),
             ));
         }
         // Straight into `T`, as axum::Json does (a batch of points streams
@@ -153,7 +159,10 @@ where
         {
             return Err(ApiError::bad_parameter(
                 name.replace('\0', "\\0"),
-                format!("{name:?} holds a NUL character, which no parameter may"),
+                text!(
+                    "{name:?} holds a NUL character, which no parameter may",
+                    "参数 {name:?} 含有 NUL 字符，参数中不允许出现该字符"
+                ),
             ));
         }
         let kept: Vec<String> = pairs
@@ -161,9 +170,12 @@ where
             .filter(|(_, value)| !value.is_empty())
             .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
             .collect();
-        let uri: axum::http::Uri = format!("/?{}", kept.join("&"))
-            .parse()
-            .map_err(|_| ApiError::BadRequest("the query string cannot be read".into()))?;
+        let uri: axum::http::Uri = format!("/?{}", kept.join("&")).parse().map_err(|_| {
+            ApiError::BadRequest(Text::new(
+                "the query string cannot be read",
+                "无法读取查询字符串",
+            ))
+        })?;
         let axum::extract::Query(value) = axum::extract::Query::<T>::try_from_uri(&uri)?;
         Ok(Query(value))
     }
@@ -205,11 +217,18 @@ pub(super) fn declared_media(
         .map(|v| v.trim().to_ascii_lowercase());
     match media {
         Some(m) if accepted.contains(&m.as_str()) => Ok(m),
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "Content-Type must be {}; got {}",
-            accepted.join(", "),
-            other.map_or_else(|| "none".to_owned(), |m| format!("{m:?}"))
-        ))),
+        other => {
+            let accepted = accepted.join(", ");
+            let got = other.map(|m| format!("{m:?}"));
+            let (got_en, got_zh) = match &got {
+                Some(m) => (m.as_str(), m.as_str()),
+                None => ("none", "未提供"),
+            };
+            Err(ApiError::UnsupportedMediaType(text!(
+                "Content-Type must be {accepted}; got {got_en}",
+                "Content-Type 必须是 {accepted}（收到：{got_zh}）"
+            )))
+        }
     }
 }
 
@@ -261,7 +280,10 @@ where
         if !matches!(scheme, "http" | "https") {
             return Err(ApiError::bad_parameter(
                 "X-Forwarded-Proto",
-                format!("the X-Forwarded-Proto header {scheme:?} is neither http nor https"),
+                text!(
+                    "the X-Forwarded-Proto header {scheme:?} is neither http nor https",
+                    "请求头 X-Forwarded-Proto 的值 {scheme:?} 既不是 http 也不是 https"
+                ),
             ));
         }
         let host = header("x-forwarded-host")
@@ -276,7 +298,10 @@ where
         if !plausible {
             return Err(ApiError::bad_parameter(
                 "Host",
-                format!("the Host header {host:?} is not a host name with an optional port"),
+                text!(
+                    "the Host header {host:?} is not a host name with an optional port",
+                    "请求头 Host 的值 {host:?} 不是有效的主机名（可带端口）"
+                ),
             ));
         }
         Ok(BaseUrl(format!("{scheme}://{host}")))

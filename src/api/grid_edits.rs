@@ -22,9 +22,10 @@ use super::grids::{ImportSummaryDto, parse_dry_run, plan_then_apply};
 use super::params::moment;
 use crate::geom::LonLat;
 use crate::import::edit::{Edit, NewGrid, Split, Straddling, VertexMove};
-use crate::model::{GridId, Level};
+use crate::model::{GridId, Level, Text};
 use crate::services::grids::ChangeNote;
 use crate::state::AppState;
+use crate::text;
 
 /// The largest edit body, bytes: room for a sub-area of a few thousand
 /// vertices; a vertex move is a few hundred bytes.
@@ -200,15 +201,22 @@ struct NewGridBody {
     properties: Map<String, Value>,
 }
 
-fn bad(field: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::UnprocessableEntity(format!("{field}: {why}; nothing was changed"))
+fn bad(field: &str, why: Text) -> ApiError {
+    let (why, why_zh) = (why.en(), why.zh());
+    ApiError::UnprocessableEntity(text!(
+        "{field}: {why}; nothing was changed",
+        "{field}：{why_zh}，未作任何更改"
+    ))
 }
 
 fn text(field: &str, value: String) -> Result<String, ApiError> {
     if value.trim().is_empty() || value.chars().count() > MAX_TEXT {
         return Err(bad(
             field,
-            format!("must be 1 to {MAX_TEXT} characters, not blank"),
+            text!(
+                "must be 1 to {MAX_TEXT} characters, not blank",
+                "长度须为 1 至 {MAX_TEXT} 个字符，且不能为空"
+            ),
         ));
     }
     Ok(value)
@@ -226,7 +234,13 @@ pub(super) fn change_note(
     effective: Option<&str>,
 ) -> Result<ChangeNote, ApiError> {
     if version < 0 {
-        return Err(bad("version", "must be a grid-set version (0 or more)"));
+        return Err(bad(
+            "version",
+            Text::new(
+                "must be a grid-set version (0 or more)",
+                "必须是网格版本号（不小于 0）",
+            ),
+        ));
     }
     Ok(ChangeNote {
         actor: caller.login(),
@@ -239,16 +253,26 @@ pub(super) fn change_note(
 pub(super) fn reason(reason: Option<String>) -> Result<String, ApiError> {
     let reason = reason.unwrap_or_default().trim().to_owned();
     if reason.chars().count() > MAX_REASON {
-        return Err(bad("reason", format!("at most {MAX_REASON} characters")));
+        return Err(bad(
+            "reason",
+            text!(
+                "at most {MAX_REASON} characters",
+                "不能超过 {MAX_REASON} 个字符"
+            ),
+        ));
     }
     Ok(reason)
 }
 
 fn count<T>(field: &str, items: &[T]) -> Result<(), ApiError> {
     if items.len() > MAX_ITEMS {
+        let n = items.len();
         return Err(bad(
             field,
-            format!("at most {MAX_ITEMS} items, got {}", items.len()),
+            text!(
+                "at most {MAX_ITEMS} items, got {n}",
+                "不能超过 {MAX_ITEMS} 项，收到 {n} 项"
+            ),
         ));
     }
     Ok(())
@@ -274,7 +298,7 @@ impl EditOp {
             EditOp::MoveVertices { level, moves } => {
                 count("edit.moves", &moves)?;
                 Edit::MoveVertices {
-                    level: Level::new(level).map_err(|e| bad("edit.level", e))?,
+                    level: Level::new(level).map_err(|e| bad("edit.level", Text::of(&e)))?,
                     moves: moves
                         .into_iter()
                         .map(|m| VertexMove {
@@ -339,7 +363,11 @@ impl EditOp {
                 let mut grids =
                     crate::import::parse_feature_collection(document.to_string().as_bytes())
                         .map_err(ApiError::ImportRefused)?;
-                Edit::CreateSubArea(grids.pop().ok_or_else(|| bad("edit.feature", "missing"))?)
+                Edit::CreateSubArea(
+                    grids
+                        .pop()
+                        .ok_or_else(|| bad("edit.feature", Text::new("missing", "缺少此项")))?,
+                )
             }
             EditOp::DeleteSubArea { grid } => Edit::DeleteSubArea(GridId::from(grid.as_str())),
         })
@@ -398,7 +426,10 @@ async fn edit(
         body.effective.as_deref(),
     )?;
     if body.population.len() > MAX_ITEMS {
-        return Err(bad("population", format!("at most {MAX_ITEMS} grids")));
+        return Err(bad(
+            "population",
+            text!("at most {MAX_ITEMS} grids", "不能超过 {MAX_ITEMS} 个网格"),
+        ));
     }
     let edit = body.edit.into_edit()?;
     let population = body

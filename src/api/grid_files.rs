@@ -9,6 +9,7 @@ use super::error::ApiError;
 use crate::geom::PlanningCrs;
 use crate::model::Grid;
 use crate::services::grid_files::{self, GridFileFormat};
+use crate::text;
 
 /// The format a request body's `Content-Type` names: GeoJSON
 /// (`application/geo+json` or `application/json`), a zipped Shapefile
@@ -40,7 +41,10 @@ pub(super) fn parse_format(name: Option<&str>) -> Result<GridFileFormat, ApiErro
         Some("geopackage" | "gpkg") => Ok(GridFileFormat::GeoPackage),
         Some(other) => Err(ApiError::bad_parameter(
             "format",
-            format!("format must be geojson, shapefile or geopackage, got {other:?}"),
+            text!(
+                "format must be geojson, shapefile or geopackage, got {other:?}",
+                "format 必须是 geojson、shapefile 或 geopackage，收到的是 {other:?}"
+            ),
         )),
     }
 }
@@ -51,7 +55,7 @@ pub(super) fn parse_crs(crs: Option<&str>) -> Result<Option<PlanningCrs>, ApiErr
         None | Some("") => Ok(None),
         Some(text) => PlanningCrs::parse(text)
             .map(Some)
-            .map_err(|e| ApiError::bad_parameter("crs", e.to_string())),
+            .map_err(|e| ApiError::bad_parameter("crs", crate::import::unsupported_crs(&e))),
     }
 }
 

@@ -21,8 +21,8 @@ use super::extract::{Json, Path, Query};
 use super::grid_edits::change_note;
 use super::grids::{ImportSummaryDto, parse_dry_run, plan_then_apply};
 use super::params::parse_moment;
-use crate::model::GridRevision;
 use crate::model::geojson::grid_to_feature;
+use crate::model::{GridRevision, Text};
 use crate::state::AppState;
 
 /// The largest restore body, bytes: a version, two times and a reason.
@@ -180,7 +180,10 @@ async fn one(
 
 fn revision_number(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>().map_err(|_| {
-        ApiError::NotFound(format!("no grid revision {text:?}: revisions are numbers"))
+        ApiError::NotFound(crate::text!(
+            "no grid revision {text:?}: revisions are numbers",
+            "未找到网格版本 {text:?}：版本号应为数字"
+        ))
     })
 }
 
@@ -231,7 +234,10 @@ async fn cancel(
         .ok_or_else(|| {
             ApiError::bad_parameter(
                 "version",
-                "version is required: the grid-set version the cancel is made on",
+                Text::new(
+                    "version is required: the grid-set version the cancel is made on",
+                    "缺少 version：应为取消时所依据的网格版本号",
+                ),
             )
         })?;
     let applying = state.clone();

@@ -3,6 +3,7 @@
 //! grids. Reads come from the in-memory index snapshot; the import goes
 //! through the grid service (plan, then apply in one transaction).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -26,10 +27,11 @@ use crate::geom::PlanningCrs;
 use crate::index::{GridIndex, GridIx};
 use crate::model::WriteMode;
 use crate::model::geojson::{grid_to_feature, grids_to_feature_collection};
-use crate::model::{Grid, GridId, Level};
+use crate::model::{Grid, GridId, Level, Text};
 use crate::services::grid_files::{self, GridFileFormat};
 use crate::services::grids::{GridChange, Impact};
 use crate::state::AppState;
+use crate::text;
 
 /// The largest import body accepted, bytes. The demo county (2,403 grids
 /// with hundreds of vertices each) is 32 MB of GeoJSON; a real county with
@@ -76,7 +78,28 @@ struct ListQuery {
     /// past, or a date a scheduled change takes effect.
     #[param(value_type = Option<OptionalMoment>, example = "2027-01-01")]
     as_of: Option<String>,
+    /// A page of at most this many grids (1 to 10000), from `offset` on;
+    /// all of them when absent. The answer says `numberMatched` and
+    /// `numberReturned`, and links the `next` page while more follow.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, example = 200)]
+    limit: Option<String>,
+    /// Matching grids to skip before the page (0 when absent).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 4294967295_u32, example = 0)]
+    offset: Option<String>,
+    /// Boundaries simplified as a map at this zoom (0 to 22) draws them,
+    /// to about a pixel, for a client that draws the list: the demo
+    /// county's level-4 grids at zoom 10 are 0.6 MB instead of 12.1 MB.
+    /// Full detail when
+    /// absent. Neighbours' shared borders may part by that pixel, so do
+    /// not measure or edit simplified boundaries.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 22, example = 10)]
+    zoom: Option<String>,
 }
+
+/// The most grids one page of `GET /api/grids` holds.
+const MAX_PAGE: u32 = 10_000;
+/// The highest `zoom` of `GET /api/grids` (as web maps go).
+const MAX_LIST_ZOOM: u32 = 22;
 
 /// `as_of` alone.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -96,16 +119,61 @@ struct GridSelection {
     bbox: Option<Bbox>,
 }
 
+/// The page and drawing detail of a grid list.
+struct ListShape {
+    limit: Option<u32>,
+    offset: u32,
+    zoom: Option<u8>,
+}
+
 impl ListQuery {
-    fn parse(self) -> Result<GridSelection, ApiError> {
+    fn parse(self) -> Result<(GridSelection, ListShape), ApiError> {
         let level = self.level.map(|s| parse_level(&s)).transpose()?;
         let bbox = self.bbox.map(|s| parse_bbox(&s)).transpose()?;
-        Ok(GridSelection {
-            level,
-            parent: self.parent.map(GridId),
-            bbox,
-        })
+        let limit = self
+            .limit
+            .map(|s| whole_number("limit", &s, 1, MAX_PAGE))
+            .transpose()?;
+        let offset = self
+            .offset
+            .map(|s| whole_number("offset", &s, 0, u32::MAX))
+            .transpose()?
+            .unwrap_or(0);
+        let zoom = self
+            .zoom
+            .map(|s| whole_number("zoom", &s, 0, MAX_LIST_ZOOM))
+            .transpose()?
+            .map(|z| z as u8);
+        Ok((
+            GridSelection {
+                level,
+                parent: self.parent.map(GridId),
+                bbox,
+            },
+            ListShape {
+                limit,
+                offset,
+                zoom,
+            },
+        ))
     }
+}
+
+/// A query parameter that must be a whole number from `min` to `max`.
+fn whole_number(name: &str, s: &str, min: u32, max: u32) -> Result<u32, ApiError> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_parameter(
+                name,
+                text!(
+                    "{name} must be a whole number from {min} to {max}, got {s:?}",
+                    "{name} 必须是 {min} 至 {max} 的整数，收到的是 {s:?}"
+                ),
+            )
+        })
 }
 
 fn parse_level(s: &str) -> Result<Level, ApiError> {
@@ -113,33 +181,48 @@ fn parse_level(s: &str) -> Result<Level, ApiError> {
         .parse::<i64>()
         .ok()
         .and_then(|n| Level::new(n).ok())
-        .ok_or_else(|| ApiError::bad_parameter("level", format!("level must be 1 to 5, got {s:?}")))
+        .ok_or_else(|| {
+            ApiError::bad_parameter(
+                "level",
+                text!(
+                    "level must be 1 to 5, got {s:?}",
+                    "level 必须在 1 至 5 之间，收到的是 {s:?}"
+                ),
+            )
+        })
 }
 
 /// `bbox=minLon,minLat,maxLon,maxLat`: four ordered numbers within WGS84's
 /// ranges (also the incidents list's `bbox`).
 pub(super) fn parse_bbox(s: &str) -> Result<Bbox, ApiError> {
-    let bad = |why: &str| {
+    let bad = |why: &str, why_zh: &str| {
         ApiError::bad_parameter(
             "bbox",
-            format!("bbox must be minLon,minLat,maxLon,maxLat in degrees ({why}), got {s:?}"),
+            text!(
+                "bbox must be minLon,minLat,maxLon,maxLat in degrees ({why}), got {s:?}",
+                "bbox 必须是以度为单位的 minLon,minLat,maxLon,maxLat（{why_zh}），收到的是 {s:?}"
+            ),
         )
     };
+    let four_numbers = || bad("four numbers", "四个数字");
     let parts: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| bad("four numbers"))?;
+        .map_err(|_| four_numbers())?;
     let [min_lon, min_lat, max_lon, max_lat] = parts[..] else {
-        return Err(bad("four numbers"));
+        return Err(four_numbers());
     };
     let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
     let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
     if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
-        return Err(bad("longitudes -180 to 180, latitudes -90 to 90"));
+        return Err(bad(
+            "longitudes -180 to 180, latitudes -90 to 90",
+            "经度 -180 至 180，纬度 -90 至 90",
+        ));
     }
     if min_lon > max_lon || min_lat > max_lat {
-        return Err(bad("minimum before maximum"));
+        return Err(bad("minimum before maximum", "最小值在前，最大值在后"));
     }
     Ok(Bbox {
         min_lon,
@@ -203,22 +286,66 @@ async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Query(query): Query<ListQuery>,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let index = index_as_of(&state, query.as_of.as_deref()).await?;
-    let selection = query.parse()?;
+    let (selection, shape) = query.parse()?;
     let contacts = sees_contacts(&caller);
     let body = blocking("listing grids", move || {
         let positions = selection.select(&index);
-        let grids = positions.iter().map(|&ix| index.grid(ix));
-        if contacts {
-            serde_json::to_vec(&grids_to_feature_collection(grids))
-        } else {
-            let published: Vec<Grid> = grids.map(Grid::without_contacts).collect();
-            serde_json::to_vec(&grids_to_feature_collection(published.iter()))
+        let matched = positions.len();
+        let page = positions
+            .iter()
+            .skip(shape.offset as usize)
+            .take(shape.limit.map_or(usize::MAX, |l| l as usize));
+        let grids: Vec<Cow<'_, Grid>> = page
+            .map(|&ix| {
+                let grid = index.grid(ix);
+                let mut grid = if contacts {
+                    Cow::Borrowed(grid)
+                } else {
+                    Cow::Owned(grid.without_contacts())
+                };
+                if let Some(zoom) = shape.zoom {
+                    grid.to_mut().geometry = crate::tiles::simplify_for_zoom(&grid.geometry, zoom);
+                }
+                grid
+            })
+            .collect();
+        let mut collection = grids_to_feature_collection(grids.iter().map(|g| g.as_ref()));
+        let mut members = serde_json::Map::new();
+        members.insert("numberMatched".into(), matched.into());
+        members.insert("numberReturned".into(), grids.len().into());
+        let next = shape.offset as usize + grids.len();
+        if shape.limit.is_some() && next < matched {
+            members.insert(
+                "links".into(),
+                serde_json::json!([{
+                    "rel": "next",
+                    "type": GEOJSON,
+                    "href": page_link(uri.query(), next),
+                }]),
+            );
         }
+        collection.foreign_members = Some(members);
+        serde_json::to_vec(&collection)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, GEOJSON)], body).into_response())
+}
+
+/// The address of the same list from `offset` on, as a reference relative
+/// to the list's own address (so it holds behind a proxy's path prefix):
+/// the request's query with its `offset` replaced.
+fn page_link(query: Option<&str>, offset: usize) -> String {
+    let mut kept: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("offset="))
+        .collect();
+    let offset = format!("offset={offset}");
+    kept.push(&offset);
+    format!("?{}", kept.join("&"))
 }
 
 /// The file an export writes.
@@ -274,8 +401,11 @@ async fn export(
     if format == GridFileFormat::GeoJson && crs.is_some_and(|c| !c.is_geographic()) {
         return Err(ApiError::bad_parameter(
             "crs",
-            "GeoJSON is longitude/latitude (RFC 7946): ask for a shapefile or geopackage \
-             in a projected system",
+            Text::new(
+                "GeoJSON is longitude/latitude (RFC 7946): ask for a shapefile or geopackage \
+                 in a projected system",
+                "GeoJSON 只能使用经纬度（RFC 7946），如需投影坐标系请导出 shapefile 或 geopackage",
+            ),
         ));
     }
     let index = index_as_of(&state, query.as_of.as_deref()).await?;
@@ -381,9 +511,10 @@ async fn one(
     let index = index_as_of(&state, query.as_of.as_deref()).await?;
     let contacts = sees_contacts(&caller);
     let id = GridId(id);
-    let ix = index
-        .position(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("no grid has id {:?}", id.0)))?;
+    let ix = index.position(&id).ok_or_else(|| {
+        let id = &id.0;
+        ApiError::NotFound(text!("no grid has id {id:?}", "未找到编号为 {id:?} 的网格"))
+    })?;
     let mut ancestors: Vec<GridSummary> = index
         .ancestors(ix)
         .into_iter()
@@ -481,13 +612,19 @@ async fn search(
     if q.is_empty() {
         return Err(ApiError::bad_parameter(
             "q",
-            "q must be part of a grid's name or the start of its id or code",
+            Text::new(
+                "q must be part of a grid's name or the start of its id or code",
+                "q 应为网格名称中的文字，或网格编号、编码的开头",
+            ),
         ));
     }
     if q.chars().count() > SEARCH_MAX_QUERY_CHARS {
         return Err(ApiError::bad_parameter(
             "q",
-            format!("q must be at most {SEARCH_MAX_QUERY_CHARS} characters"),
+            text!(
+                "q must be at most {SEARCH_MAX_QUERY_CHARS} characters",
+                "q 不能超过 {SEARCH_MAX_QUERY_CHARS} 个字符"
+            ),
         ));
     }
     let limit = match query.limit.as_deref().map(str::trim) {
@@ -499,7 +636,10 @@ async fn search(
             .ok_or_else(|| {
                 ApiError::bad_parameter(
                     "limit",
-                    format!("limit must be 1 to {SEARCH_MAX_LIMIT}, got {s:?}"),
+                    text!(
+                        "limit must be 1 to {SEARCH_MAX_LIMIT}, got {s:?}",
+                        "limit 必须在 1 至 {SEARCH_MAX_LIMIT} 之间，收到的是 {s:?}"
+                    ),
                 )
             })?,
     };
@@ -568,7 +708,10 @@ fn parse_mode(mode: Option<&str>) -> Result<WriteMode, ApiError> {
         Some("upsert") => Ok(WriteMode::Upsert),
         Some(other) => Err(ApiError::bad_parameter(
             "mode",
-            format!("mode must be replace or upsert, got {other:?}"),
+            text!(
+                "mode must be replace or upsert, got {other:?}",
+                "mode 必须是 replace 或 upsert，收到的是 {other:?}"
+            ),
         )),
     }
 }
@@ -676,7 +819,10 @@ async fn import(
         Some(v) => Some(v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
             ApiError::bad_parameter(
                 "version",
-                format!("version must be a grid-set version (a whole number), got {v:?}"),
+                text!(
+                    "version must be a grid-set version (a whole number), got {v:?}",
+                    "version 必须是网格版本号（整数），收到的是 {v:?}"
+                ),
             )
         })?),
     };
@@ -689,8 +835,12 @@ async fn import(
     if version.is_none() && !dry_run && !state.index().grids().is_empty() {
         return Err(ApiError::bad_parameter(
             "version",
-            "version is required: the grid-set version the import was planned on \
-             (GET /healthz `grid_version`, or a dry run's `version`)",
+            Text::new(
+                "version is required: the grid-set version the import was planned on \
+                 (GET /healthz `grid_version`, or a dry run's `version`)",
+                "缺少 version：应为制订本次导入时所依据的网格版本号（见 GET /healthz 的 `grid_version`，\
+                 或 dry_run 试运行返回的 `version`）",
+            ),
         ));
     }
     let grids = grid_files::read(format, body.to_vec(), crs)
@@ -762,7 +912,10 @@ pub(super) fn parse_dry_run(dry_run: Option<&str>) -> Result<bool, ApiError> {
         Some("true") => Ok(true),
         Some(other) => Err(ApiError::bad_parameter(
             "dry_run",
-            format!("dry_run must be true or false, got {other:?}"),
+            text!(
+                "dry_run must be true or false, got {other:?}",
+                "dry_run 必须是 true 或 false，收到的是 {other:?}"
+            ),
         )),
     }
 }
@@ -802,4 +955,16 @@ struct FeatureCollectionDoc {
     kind: String,
     /// The grids.
     features: Vec<FeatureDoc>,
+    /// Grids matching the filters over all pages (`GET /api/grids`).
+    #[serde(rename = "numberMatched")]
+    #[schema(example = 1063)]
+    number_matched: Option<u64>,
+    /// Grids in this answer (`GET /api/grids`).
+    #[serde(rename = "numberReturned")]
+    #[schema(example = 200)]
+    number_returned: Option<u64>,
+    /// While more pages follow a `limit`ed list: `{"rel": "next", "type",
+    /// "href"}`, the `href` relative to the list's address (`?…&offset=N`).
+    #[schema(value_type = Option<Vec<Object>>)]
+    links: Option<Vec<serde_json::Value>>,
 }

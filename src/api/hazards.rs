@@ -24,6 +24,7 @@ use crate::model::{HazardId, HazardStatus, RiskClass};
 use crate::patrol::hazards::{self, Editor, HazardChange, HazardFilter};
 use crate::patrol::{PatrolError, roads};
 use crate::state::AppState;
+use crate::text;
 
 /// The routes of these resources.
 pub(super) fn routes() -> Router<Arc<AppState>> {
@@ -146,9 +147,13 @@ fn list_of<T>(
     text.split(',')
         .map(|s| {
             parse(s.trim()).ok_or_else(|| {
+                let zh_accepted = accepted.replace(", ", "、");
                 ApiError::bad_parameter(
                     field,
-                    format!("{field} must be one or more of {accepted}, got {s:?}"),
+                    text!(
+                        "{field} must be one or more of {accepted}, got {s:?}",
+                        "{field} 必须是 {zh_accepted} 中的一个或多个，收到的是 {s:?}"
+                    ),
                 )
             })
         })
@@ -226,7 +231,9 @@ async fn find(state: &AppState, id: i64) -> Result<crate::model::Hazard, ApiErro
         .hazard(HazardId(id))
         .await
         .map_err(|e| ApiError::internal("reading a hazard", e))?
-        .ok_or_else(|| ApiError::NotFound(format!("there is no hazard {id}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(text!("there is no hazard {id}", "未找到编号为 {id} 的隐患"))
+        })
 }
 
 /// One hazard, as a GeoJSON Feature.

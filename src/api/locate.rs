@@ -25,7 +25,9 @@ use super::scope::sees_contacts;
 use super::value_schemas::{OptionalMoment, Position};
 use crate::geom::LonLat;
 use crate::index::{Chain, GridIndex};
+use crate::model::Text;
 use crate::state::AppState;
+use crate::text;
 
 /// The most points one `POST /api/locate` may carry.
 pub(super) const MAX_BATCH_POINTS: usize = 100_000;
@@ -70,13 +72,24 @@ struct LocateQuery {
 /// exactly on an edge stays on it.
 fn parse_degrees(name: &str, value: Option<&str>, limit: f64) -> Result<f64, ApiError> {
     let expected = format!("a number of degrees from -{limit} to {limit}");
-    let value = value
-        .ok_or_else(|| ApiError::bad_parameter(name, format!("{name} is required: {expected}")))?;
+    let expected_zh = format!("-{limit} 至 {limit} 之间的度数");
+    let value = value.ok_or_else(|| {
+        ApiError::bad_parameter(
+            name,
+            text!(
+                "{name} is required: {expected}",
+                "缺少 {name}：应为 {expected_zh}"
+            ),
+        )
+    })?;
     match value.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (-limit..=limit).contains(&v) => Ok(v),
         _ => Err(ApiError::bad_parameter(
             name,
-            format!("{name} must be {expected}, got {value:?}"),
+            text!(
+                "{name} must be {expected}, got {value:?}",
+                "{name} 必须是 {expected_zh}，收到的是 {value:?}"
+            ),
         )),
     }
 }
@@ -87,7 +100,10 @@ fn parse_flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
         Some("" | "true" | "1") => Ok(true),
         Some(other) => Err(ApiError::bad_parameter(
             name,
-            format!("{name} must be true or false, got {other:?}"),
+            text!(
+                "{name} must be true or false, got {other:?}",
+                "{name} 必须是 true 或 false，收到的是 {other:?}"
+            ),
         )),
     }
 }
@@ -203,7 +219,7 @@ struct BatchRequest {
 /// bad one (by index), and how many there were in all.
 struct PointList {
     points: Vec<LonLat>,
-    first_bad: Option<(usize, String)>,
+    first_bad: Option<(usize, Text)>,
     total: usize,
 }
 
@@ -249,19 +265,30 @@ impl<'de> Visitor<'de> for PointListVisitor {
     }
 }
 
-fn point_from_json(value: &Value) -> Result<LonLat, String> {
+/// A point of a batch, or what is wrong with it: a sentence that follows
+/// the point's name (`points[3] has latitude …`).
+fn point_from_json(value: &Value) -> Result<LonLat, Text> {
     let pair = value
         .as_array()
         .filter(|a| a.len() == 2)
         .and_then(|a| Some((a[0].as_f64()?, a[1].as_f64()?)));
     let Some((lon, lat)) = pair else {
-        return Err(format!("must be a [lon, lat] pair of numbers, got {value}"));
+        return Err(text!(
+            "must be a [lon, lat] pair of numbers, got {value}",
+            "必须是由两个数字组成的 [lon, lat]，收到的是 {value}"
+        ));
     };
     if !(-180.0..=180.0).contains(&lon) {
-        return Err(format!("has longitude {lon}, outside -180 to 180"));
+        return Err(text!(
+            "has longitude {lon}, outside -180 to 180",
+            "的经度 {lon} 超出 -180 至 180 的范围"
+        ));
     }
     if !(-90.0..=90.0).contains(&lat) {
-        return Err(format!("has latitude {lat}, outside -90 to 90"));
+        return Err(text!(
+            "has latitude {lat}, outside -90 to 90",
+            "的纬度 {lat} 超出 -90 至 90 的范围"
+        ));
     }
     Ok(LonLat::new(lon, lat))
 }
@@ -302,13 +329,17 @@ async fn locate_batch(
         total,
     } = request.points;
     if total > MAX_BATCH_POINTS {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "{total} points in one request; at most {MAX_BATCH_POINTS} are accepted"
+        return Err(ApiError::PayloadTooLarge(text!(
+            "{total} points in one request; at most {MAX_BATCH_POINTS} are accepted",
+            "一次请求含 {total} 个点，最多只接受 {MAX_BATCH_POINTS} 个"
         )));
     }
     if let Some((i, why)) = first_bad {
         let parameter = format!("points[{i}]");
-        let detail = format!("{parameter} {why}");
+        let detail = Text::new(
+            format!("{parameter} {}", why.en()),
+            format!("{parameter} {}", why.zh()),
+        );
         return Err(ApiError::bad_parameter(parameter, detail));
     }
     let index = state.index();

@@ -46,6 +46,7 @@ mod openapi;
 mod params;
 mod patrols;
 mod photos;
+mod rejections;
 mod scope;
 mod serve;
 mod style;
@@ -142,6 +143,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Routes that need more (the import) set their own limit inside this one.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        // Error answers in the caller's language (Chinese when it prefers
+        // `zh`), outside the panic handler so that its 500 is spoken too,
+        // inside compression so that the body sent is the one compressed.
+        .layer(axum::middleware::from_fn(error::speak_the_callers_language))
         // Answers compressed for clients that accept it (`compression`).
         .layer(compression())
         // On every answer, errors, panics and the web map included: browsers take

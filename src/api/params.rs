@@ -5,14 +5,18 @@ use jiff::Timestamp;
 
 use super::error::ApiError;
 use crate::index::GridIndex;
-use crate::model::{GridId, Level};
+use crate::model::{GridId, Level, Text};
+use crate::text;
 
 /// An RFC 3339 time, e.g. `from` / `to`.
 pub(super) fn parse_time(name: &str, value: &str) -> Result<Timestamp, ApiError> {
     value.parse().map_err(|_| {
         ApiError::bad_parameter(
             name,
-            format!("{name}: {value:?} is not an RFC 3339 time such as 2026-03-01T08:00:00Z"),
+            text!(
+                "{name}: {value:?} is not an RFC 3339 time such as 2026-03-01T08:00:00Z",
+                "{name}：{value:?} 不是 RFC 3339 格式的时间（例如 2026-03-01T08:00:00Z）"
+            ),
         )
     })
 }
@@ -31,9 +35,11 @@ pub(super) fn parse_moment(name: &str, value: &str) -> Result<Timestamp, ApiErro
     value.parse().map_err(|_| {
         ApiError::bad_parameter(
             name,
-            format!(
+            text!(
                 "{name}: {value:?} is neither an RFC 3339 time such as 2027-01-01T00:00:00+08:00 \
-                 nor a date such as 2027-01-01"
+                 nor a date such as 2027-01-01",
+                "{name}：{value:?} 既不是 RFC 3339 格式的时间（例如 2027-01-01T00:00:00+08:00），\
+                 也不是日期（例如 2027-01-01）"
             ),
         )
     })
@@ -88,7 +94,13 @@ pub(super) fn time_or_now(
 pub(super) fn parse_grid(index: &GridIndex, value: &str) -> Result<(Level, GridId), ApiError> {
     let id = GridId::from(value);
     let grid = index.get(&id).ok_or_else(|| {
-        ApiError::bad_parameter("grid", format!("grid: there is no grid {value:?}"))
+        ApiError::bad_parameter(
+            "grid",
+            text!(
+                "grid: there is no grid {value:?}",
+                "grid：未找到编号为 {value:?} 的网格"
+            ),
+        )
     })?;
     Ok((grid.level, id))
 }
@@ -112,14 +124,20 @@ impl DeleteQuery {
         if text.is_empty() {
             return Err(super::ApiError::bad_parameter(
                 "version",
-                "version is required: the version as read, so that a change made since is \
-                 not deleted unseen",
+                Text::new(
+                    "version is required: the version as read, so that a change made since is \
+                     not deleted unseen",
+                    "缺少 version：应为读取时的版本号，以免误删读取之后他人所作的更改",
+                ),
             ));
         }
         text.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
             super::ApiError::bad_parameter(
                 "version",
-                format!("version must be a whole number from 1, got {text:?}"),
+                text!(
+                    "version must be a whole number from 1, got {text:?}",
+                    "version 必须是不小于 1 的整数，收到的是 {text:?}"
+                ),
             )
         })
     }

@@ -26,6 +26,7 @@ use super::error::{ApiError, ProblemDocument};
 use super::extract::{Body, Path, declared_media};
 use crate::patrol::photos::MAX_PHOTO_BYTES;
 use crate::state::AppState;
+use crate::text;
 
 /// The types a photo may be sent as.
 const PHOTO_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp"];
@@ -113,7 +114,9 @@ async fn read(
         .await
         .map_err(|e| ApiError::internal("reading a photo", e))?
         .map(|p| (p.content_type, p.bytes))
-        .ok_or_else(|| ApiError::NotFound(format!("there is no photo {token:?}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(text!("there is no photo {token:?}", "未找到照片 {token:?}"))
+        })
 }
 
 fn serve(content_type: String, bytes: Vec<u8>) -> Response {

@@ -31,7 +31,9 @@ use super::error::{ApiError, ProblemDocument};
 use super::extract::{BaseUrl, Path, Query, vary_by_base_url};
 use super::grids::AsOfQuery;
 use super::params::moment;
+use crate::model::Text;
 use crate::state::AppState;
+use crate::text;
 use crate::tiles::{self, EncodedTile, TileId, TileKey, Tileset};
 
 /// The media type of Mapbox Vector Tiles.
@@ -59,25 +61,35 @@ pub(super) struct TilesApi;
 fn tileset(name: &str) -> Result<Tileset, ApiError> {
     Tileset::from_name(name).ok_or_else(|| {
         let known: Vec<&str> = Tileset::ALL.iter().map(|t| t.name()).collect();
-        ApiError::NotFound(format!(
-            "there is no tileset {name:?}; the tilesets are {}",
-            known.join(", ")
+        let known = known.join(", ");
+        ApiError::NotFound(text!(
+            "there is no tileset {name:?}; the tilesets are {known}",
+            "未找到瓦片集 {name:?}，现有瓦片集：{known}"
         ))
     })
 }
 
 fn tile_id(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
-    let not_found = |why: String| ApiError::NotFound(format!("no tile {z}/{x}/{y}: {why}"));
+    let not_found = |why: Text| {
+        ApiError::NotFound(Text::new(
+            format!("no tile {z}/{x}/{y}: {}", why.en()),
+            format!("未找到瓦片 {z}/{x}/{y}：{}", why.zh()),
+        ))
+    };
     let y = y
         .strip_suffix(".mvt")
-        .ok_or_else(|| not_found("tile URLs end in .mvt".into()))?;
+        .ok_or_else(|| not_found(Text::new("tile URLs end in .mvt", "瓦片地址须以 .mvt 结尾")))?;
     let number = |name: &str, v: &str| {
-        v.parse::<u64>()
-            .map_err(|_| not_found(format!("{name} must be a whole number, got {v:?}")))
+        v.parse::<u64>().map_err(|_| {
+            not_found(text!(
+                "{name} must be a whole number, got {v:?}",
+                "{name} 必须是整数，收到的是 {v:?}"
+            ))
+        })
     };
     let z = number("z", z)?;
     let z = u32::try_from(z).unwrap_or(u32::MAX);
-    TileId::new(z, number("x", x)?, number("y", y)?).map_err(|e| not_found(e.to_string()))
+    TileId::new(z, number("x", x)?, number("y", y)?).map_err(|e| not_found(Text::of(&e)))
 }
 
 /// One vector tile.
@@ -121,7 +133,10 @@ async fn tile(
         if key.tileset == Tileset::Incidents {
             return Err(ApiError::bad_parameter(
                 "as_of",
-                "as_of applies to the grids and labels tilesets; incidents are live",
+                Text::new(
+                    "as_of applies to the grids and labels tilesets; incidents are live",
+                    "as_of 仅适用于 grids 和 labels 瓦片集，incidents 瓦片集始终显示实时事件",
+                ),
             ));
         }
         let source = state
@@ -316,8 +331,9 @@ async fn tilejson(
     BaseUrl(base): BaseUrl,
 ) -> Result<Response, ApiError> {
     let name = file.strip_suffix(".json").ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no such path /tiles/{file}: TileJSON is at /tiles/{{tileset}}.json"
+        ApiError::NotFound(text!(
+            "no such path /tiles/{file}: TileJSON is at /tiles/{{tileset}}.json",
+            "地址 /tiles/{file} 不存在：TileJSON 位于 /tiles/{{tileset}}.json"
         ))
     })?;
     let tileset = tileset(name)?;

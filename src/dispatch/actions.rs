@@ -9,9 +9,10 @@ use serde_json::json;
 use super::Dispatcher;
 use super::report::{check_note, check_person};
 use super::{DispatchError, deadline, responsible_at};
-use crate::model::{EventKind, Incident, IncidentId, NewChange, Person};
+use crate::model::{EventKind, Incident, IncidentId, NewChange, Person, Text};
 use crate::services::feed::Effect;
 use crate::store::{IncidentFilter, NewEvent, StoreError};
+use crate::text;
 use crate::workflow::{Action, escalation_target};
 
 /// How many overdue incidents one sweep escalates at most; the rest wait
@@ -63,7 +64,10 @@ async fn load(
 
 fn check_actor(actor: &str) -> Result<(), DispatchError> {
     if actor.trim().is_empty() {
-        return Err(DispatchError::invalid("actor", "actor (who acts) is empty"));
+        return Err(DispatchError::invalid(
+            "actor",
+            text!("actor (who acts) is empty", "actor（操作人）为空"),
+        ));
     }
     Ok(())
 }
@@ -144,6 +148,7 @@ pub async fn act(
     let action = request.action;
     let next = before.workflow.next(before.status, action)?;
     let needs = action.requires();
+    let (name, zh_name) = (action.name(), action.zh_name());
     let note = request
         .note
         .as_deref()
@@ -152,7 +157,10 @@ pub async fn act(
     if needs.note && note.is_none() {
         return Err(DispatchError::invalid(
             "note",
-            format!("{} needs a note saying what was done or why", action.name()),
+            Text::new(
+                format!("{name} needs a note saying what was done or why"),
+                format!("“{zh_name}”须填写办理说明，写明办理情况或原因"),
+            ),
         ));
     }
     let person = match (&request.person, needs.person) {
@@ -163,7 +171,10 @@ pub async fn act(
         (None, true) => {
             return Err(DispatchError::invalid(
                 "person",
-                format!("{} needs the person (name, phone) it names", action.name()),
+                Text::new(
+                    format!("{name} needs the person (name, phone) it names"),
+                    format!("“{zh_name}”须填写所指定人员的姓名和电话"),
+                ),
             ));
         }
         (_, false) => None,
@@ -173,13 +184,19 @@ pub async fn act(
         (Some(due), true) => {
             return Err(DispatchError::invalid(
                 "due",
-                format!("the follow-up must be due after now, got {due}"),
+                text!(
+                    "the follow-up must be due after now, got {due}",
+                    "回访时间必须晚于当前时间，收到的是 {due}"
+                ),
             ));
         }
         (None, true) => {
             return Err(DispatchError::invalid(
                 "due",
-                format!("{} needs when the visit is due", action.name()),
+                Text::new(
+                    format!("{name} needs when the visit is due"),
+                    format!("“{zh_name}”须填写回访时间"),
+                ),
             ));
         }
         (_, false) => None,
@@ -243,7 +260,7 @@ pub async fn escalate(
     now: Timestamp,
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
-    let note = required_reason(note, "escalating an incident")?;
+    let note = required_reason(note, Text::new("escalating an incident", "上移事件"))?;
     let before = load(desk, id, version).await?;
     escalate_loaded(desk, before, actor, Some(note), now).await
 }
@@ -251,13 +268,16 @@ pub async fn escalate(
 /// The reason a dispatcher must give for a step outside the process
 /// (escalating, reassigning): checked like any note, and not blank. The
 /// history keeps it, so whoever picks the incident up next knows why.
-fn required_reason(note: Option<String>, doing: &str) -> Result<String, DispatchError> {
+fn required_reason(note: Option<String>, doing: Text) -> Result<String, DispatchError> {
     check_note("note", note.as_deref())?;
     match note.as_deref().map(str::trim) {
         Some(reason) if !reason.is_empty() => Ok(reason.to_owned()),
         _ => Err(DispatchError::invalid(
             "note",
-            format!("{doing} needs a note saying why"),
+            Text::new(
+                format!("{} needs a note saying why", doing.en()),
+                format!("{}须在办理说明中写明原因", doing.zh()),
+            ),
         )),
     }
 }
@@ -271,16 +291,17 @@ async fn escalate_loaded(
 ) -> Result<Incident, DispatchError> {
     let id = before.id;
     if !before.workflow.can_escalate(before.status) {
+        let (status, zh_status) = (before.status.name(), before.status.zh_name());
+        let (dispute, zh_dispute) = if before.status.is_terminal() {
+            ("", "")
+        } else {
+            (" (a dispute once reported)", "（矛盾纠纷须先上报）")
+        };
         return Err(DispatchError::CannotEscalate {
             id,
-            reason: format!(
-                "it is {}; escalation applies to incidents being handled{}",
-                before.status.name(),
-                if before.status.is_terminal() {
-                    ""
-                } else {
-                    " (a dispute once reported)"
-                }
+            reason: Text::new(
+                format!("it is {status}; escalation applies to incidents being handled{dispute}"),
+                format!("当前状态为“{zh_status}”，只有正在办理的事件才能上移{zh_dispute}"),
             ),
         });
     }
@@ -289,7 +310,7 @@ async fn escalate_loaded(
     else {
         return Err(DispatchError::CannotEscalate {
             id,
-            reason: "it is already handled by the county".into(),
+            reason: text!("it is already handled by the county", "已由县级办理"),
         });
     };
     let responsible = responsible_at(desk, &before.chain, target);
@@ -365,14 +386,20 @@ pub async fn reassign(
 ) -> Result<Incident, DispatchError> {
     check_actor(actor)?;
     check_person("person.name", &person)?;
-    let note = required_reason(note, "reassigning an incident")?;
+    let note = required_reason(note, Text::new("reassigning an incident", "改派事件"))?;
     let before = load(desk, id, version).await?;
     if before.status.is_terminal() {
         return Err(DispatchError::invalid(
             "status",
-            format!(
-                "incident {id} is {}; it has no one to reassign",
-                before.status.name()
+            Text::new(
+                format!(
+                    "incident {id} is {}; it has no one to reassign",
+                    before.status.name()
+                ),
+                format!(
+                    "事件 {id} 当前状态为“{}”，不能再改派",
+                    before.status.zh_name()
+                ),
             ),
         ));
     }
@@ -403,7 +430,10 @@ pub async fn add_note(
     check_actor(actor)?;
     let note = note.trim();
     if note.is_empty() {
-        return Err(DispatchError::invalid("note", "the note is empty"));
+        return Err(DispatchError::invalid(
+            "note",
+            text!("the note is empty", "备注不能为空"),
+        ));
     }
     check_note("note", Some(note))?;
     let before = load(desk, id, None).await?;

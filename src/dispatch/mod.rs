@@ -32,7 +32,7 @@ use crate::store::IncidentPage;
 use crate::store::Store;
 use events::LiveIncidents;
 
-use crate::model::{GridId, IncidentId, Person};
+use crate::model::{GridId, IncidentId, Localized, Person, Text};
 use crate::store::StoreError;
 use crate::workflow::{Deadlines, Tier, TransitionError};
 
@@ -203,7 +203,7 @@ pub enum DispatchError {
         /// The field, e.g. `category` or `person.name`.
         field: &'static str,
         /// A sentence naming it and what is accepted.
-        reason: String,
+        reason: Text,
     },
     /// No incident has this number.
     #[error("there is no incident {0}")]
@@ -217,7 +217,7 @@ pub enum DispatchError {
         /// The incident.
         id: IncidentId,
         /// Why not.
-        reason: String,
+        reason: Text,
     },
     /// The incident changed since the version the client read.
     #[error(
@@ -238,10 +238,25 @@ pub enum DispatchError {
 }
 
 impl DispatchError {
-    fn invalid(field: &'static str, reason: impl Into<String>) -> DispatchError {
-        DispatchError::Invalid {
-            field,
-            reason: reason.into(),
+    fn invalid(field: &'static str, reason: Text) -> DispatchError {
+        DispatchError::Invalid { field, reason }
+    }
+}
+
+impl Localized for DispatchError {
+    fn zh(&self) -> String {
+        match self {
+            DispatchError::Invalid { reason, .. } => reason.zh().to_owned(),
+            DispatchError::NotFound(id) => format!("未找到编号为 {id} 的事件"),
+            DispatchError::Refused(e) => e.zh(),
+            DispatchError::CannotEscalate { id, reason } => {
+                format!("事件 {id} 不能上移：{}", reason.zh())
+            }
+            DispatchError::Stale { id, read, current } => format!(
+                "事件 {id} 已被修改：读取时为版本 {read}，当前为版本 {current}，请刷新后重试"
+            ),
+            // Never sent (a 500): its own text is logged.
+            DispatchError::Store(_) => "数据库操作失败".to_owned(),
         }
     }
 }

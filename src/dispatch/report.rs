@@ -11,6 +11,7 @@ use crate::geom::{InputCrs, LonLat};
 use crate::model::{GridChain, Incident, Level, Person, ReportSource, ReportedPoint};
 use crate::services::feed::{LOCATE_ATTEMPTS, grids_moved};
 use crate::store::NewIncident;
+use crate::text;
 use crate::workflow::Severity;
 
 /// The longest description accepted, in characters.
@@ -89,12 +90,13 @@ pub async fn preview(
 }
 
 fn outside_the_county(wgs84: LonLat) -> DispatchError {
+    let (lon, lat) = (wgs84.lon, wgs84.lat);
     DispatchError::invalid(
         "location",
-        format!(
-            "the location {:.6}, {:.6} (WGS84) is outside the county: no town's grid \
+        text!(
+            "the location {lon:.6}, {lat:.6} (WGS84) is outside the county: no town's grid \
              covers it; check the coordinates and their crs",
-            wgs84.lon, wgs84.lat
+            "位置 {lon:.6}, {lat:.6}（WGS84）不在本县范围内，不属于任何乡镇网格：请检查坐标及 crs 是否正确"
         ),
     )
 }
@@ -115,11 +117,12 @@ async fn category_of(
         .cloned()
         .ok_or_else(|| {
             let known: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
+            let (list, zh_list) = (known.join(", "), known.join("、"));
             DispatchError::invalid(
                 "category",
-                format!(
-                    "category {code:?} is not one of the county's: {}",
-                    known.join(", ")
+                text!(
+                    "category {code:?} is not one of the county's: {list}",
+                    "类别 {code:?} 不在本县的事件类别中，可选：{zh_list}"
                 ),
             )
         })
@@ -192,11 +195,12 @@ pub async fn report(
 fn check(report: &Report) -> Result<(), DispatchError> {
     let p = report.point;
     if !p.is_valid() {
+        let (lon, lat) = (p.lon, p.lat);
         return Err(DispatchError::invalid(
             "location",
-            format!(
-                "the location must be longitude -180 to 180 and latitude -90 to 90, got {}, {}",
-                p.lon, p.lat
+            text!(
+                "the location must be longitude -180 to 180 and latitude -90 to 90, got {lon}, {lat}",
+                "位置的经度必须在 -180 至 180 之间，纬度必须在 -90 至 90 之间，收到的是 {lon}, {lat}"
             ),
         ));
     }
@@ -204,19 +208,29 @@ fn check(report: &Report) -> Result<(), DispatchError> {
     if description.is_empty() {
         return Err(DispatchError::invalid(
             "description",
-            "description must say what happened; it is empty",
+            text!(
+                "description must say what happened; it is empty",
+                "description 为空，请说明发生了什么"
+            ),
         ));
     }
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(DispatchError::invalid(
             "description",
-            format!("description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+            text!(
+                "description is longer than {MAX_DESCRIPTION_CHARS} characters",
+                "description 不能超过 {MAX_DESCRIPTION_CHARS} 个字符"
+            ),
         ));
     }
     if report.photos.len() > MAX_PHOTOS {
+        let n = report.photos.len();
         return Err(DispatchError::invalid(
             "photos",
-            format!("at most {MAX_PHOTOS} photos, got {}", report.photos.len()),
+            text!(
+                "at most {MAX_PHOTOS} photos, got {n}",
+                "照片最多 {MAX_PHOTOS} 张，收到 {n} 张"
+            ),
         ));
     }
     if let Some(long) = report
@@ -224,18 +238,22 @@ fn check(report: &Report) -> Result<(), DispatchError> {
         .iter()
         .find(|u| u.chars().count() > MAX_URL_CHARS)
     {
+        let n = long.chars().count();
         return Err(DispatchError::invalid(
             "photos",
-            format!(
-                "a photo URL is longer than {MAX_URL_CHARS} characters ({})",
-                long.chars().count()
+            text!(
+                "a photo URL is longer than {MAX_URL_CHARS} characters ({n})",
+                "有一张照片的 URL 超过 {MAX_URL_CHARS} 个字符（长 {n} 个字符）"
             ),
         ));
     }
     if let Some(bad) = report.photos.iter().find(|u| !is_web_url(u)) {
         return Err(DispatchError::invalid(
             "photos",
-            format!("photos must be http(s) URLs, got {bad:?}"),
+            text!(
+                "photos must be http(s) URLs, got {bad:?}",
+                "照片必须是 http(s) 开头的 URL，收到的是 {bad:?}"
+            ),
         ));
     }
     if let Some(person) = &report.reporter {
@@ -245,7 +263,10 @@ fn check(report: &Report) -> Result<(), DispatchError> {
     if report.actor.trim().is_empty() {
         return Err(DispatchError::invalid(
             "actor",
-            "actor (who records the report) is empty",
+            text!(
+                "actor (who records the report) is empty",
+                "actor（录入此次上报的人）为空"
+            ),
         ));
     }
     Ok(())
@@ -254,7 +275,10 @@ fn check(report: &Report) -> Result<(), DispatchError> {
 /// A person must have a name; name and phone are short lines of text.
 pub(super) fn check_person(field: &'static str, person: &Person) -> Result<(), DispatchError> {
     if person.name.trim().is_empty() {
-        return Err(DispatchError::invalid(field, format!("{field} is empty")));
+        return Err(DispatchError::invalid(
+            field,
+            text!("{field} is empty", "{field} 为空"),
+        ));
     }
     check_line(field, &person.name, MAX_NAME_CHARS)?;
     let phone = if field.starts_with("reporter") {
@@ -271,13 +295,16 @@ fn check_line(field: &'static str, text: &str, max: usize) -> Result<(), Dispatc
     if chars > max {
         return Err(DispatchError::invalid(
             field,
-            format!("{field} is {chars} characters long; at most {max}"),
+            text!(
+                "{field} is {chars} characters long; at most {max}",
+                "{field} 长 {chars} 个字符，最多 {max} 个"
+            ),
         ));
     }
     if text.chars().any(char::is_control) {
         return Err(DispatchError::invalid(
             field,
-            format!("{field} has control characters"),
+            text!("{field} has control characters", "{field} 含有控制字符"),
         ));
     }
     Ok(())
@@ -289,7 +316,10 @@ pub(super) fn check_note(field: &'static str, note: Option<&str>) -> Result<(), 
     if chars > MAX_NOTE_CHARS {
         return Err(DispatchError::invalid(
             field,
-            format!("{field} is {chars} characters long; at most {MAX_NOTE_CHARS}"),
+            text!(
+                "{field} is {chars} characters long; at most {MAX_NOTE_CHARS}",
+                "{field} 长 {chars} 个字符，最多 {MAX_NOTE_CHARS} 个"
+            ),
         ));
     }
     Ok(())

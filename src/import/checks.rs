@@ -52,7 +52,8 @@ use rayon::prelude::*;
 use super::validity::{self, ring_direction};
 use super::{ImportErrors, ImportIssue, MAX_ISSUES, Problem};
 use crate::model::WriteMode;
-use crate::model::{Grid, GridId, Level};
+use crate::model::{Grid, GridId, Level, Text};
+use crate::text;
 
 /// Area of a child that may lie outside its parent before the import is
 /// refused, m². Boundaries digitised separately rarely match to the
@@ -227,7 +228,11 @@ fn placement_problem(
                 "parent_id",
                 Problem::WrongLevel {
                     level: g.level.get(),
-                    parent_desc: "no parent (only level 1 has none)".into(),
+                    parent_desc: Text::new(
+                        "no parent (only level 1 has none)",
+                        "无（只有 1 级网格没有上级）",
+                    )
+                    .into(),
                 },
             )
         });
@@ -248,7 +253,10 @@ fn placement_problem(
             "level",
             Problem::WrongLevel {
                 level: g.level.get(),
-                parent_desc: format!("{} (level {})", parent.id, parent.level),
+                parent_desc: {
+                    let (id, level) = (&parent.id, parent.level);
+                    text!("{id} (level {level})", "{id}（{level} 级）").into()
+                },
             },
         )
     })
@@ -692,7 +700,7 @@ mod tests {
         let found = problems(validate(&[], set, WriteMode::Replace));
         assert!(
             matches!(found.as_slice(), [(id, Problem::InvalidPolygon { detail })]
-                if id == "C" && detail.contains("overlap")),
+                if id == "C" && detail.en().contains("overlap")),
             "{found:?}"
         );
     }
@@ -741,21 +749,25 @@ mod tests {
                     "T1".into(),
                     Problem::WrongLevel {
                         level: 1,
-                        parent_desc: "T2 (level 1)".into()
+                        parent_desc: Text::new("T2 (level 1)", "T2（1 级）").into()
                     }
                 ),
                 (
                     "B".into(),
                     Problem::WrongLevel {
                         level: 3,
-                        parent_desc: "T1 (level 1)".into()
+                        parent_desc: Text::new("T1 (level 1)", "T1（1 级）").into()
                     }
                 ),
                 (
                     "C".into(),
                     Problem::WrongLevel {
                         level: 2,
-                        parent_desc: "no parent (only level 1 has none)".into()
+                        parent_desc: Text::new(
+                            "no parent (only level 1 has none)",
+                            "无（只有 1 级网格没有上级）"
+                        )
+                        .into()
                     }
                 ),
             ]

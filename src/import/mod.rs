@@ -25,7 +25,10 @@ mod zipped_shapefile;
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::geom::UnsupportedCrs;
+use crate::model::{Localized, Text};
 
 pub(crate) use checks::area_m2;
 pub use checks::{
@@ -55,7 +58,7 @@ pub enum Problem {
     #[error("not a GeoJSON FeatureCollection: {detail}")]
     NotGeoJson {
         /// Parser message.
-        detail: String,
+        detail: Phrase,
     },
     /// A required property is missing or has the wrong type.
     #[error("property {property:?} {expected}")]
@@ -63,13 +66,13 @@ pub enum Problem {
         /// Property name.
         property: String,
         /// What was expected, e.g. "must be a non-empty string".
-        expected: String,
+        expected: Phrase,
     },
     /// The geometry is missing or not a Polygon/MultiPolygon.
     #[error("geometry must be a Polygon or MultiPolygon, found {found}")]
     WrongGeometryType {
         /// What was found.
-        found: String,
+        found: Phrase,
     },
     /// A ring is not closed (first and last positions differ).
     #[error("ring {ring} of polygon {polygon} is not closed")]
@@ -112,7 +115,7 @@ pub enum Problem {
     InvalidPolygon {
         /// The first problem found and where, e.g. "ring 0 of polygon 0
         /// crosses or touches itself near [106.1, 34.7]".
-        detail: String,
+        detail: Phrase,
     },
     /// Two features share an id.
     #[error("duplicate id {id:?}")]
@@ -132,7 +135,7 @@ pub enum Problem {
         /// The feature's level.
         level: u8,
         /// The parent and its level, or "no parent".
-        parent_desc: String,
+        parent_desc: Phrase,
     },
     /// Part of the grid lies outside its parent, beyond the tolerance.
     #[error("{outside_m2:.1} m² lies outside parent {parent:?} (tolerance {tolerance_m2} m²)")]
@@ -162,6 +165,105 @@ pub enum Problem {
     },
 }
 
+impl Localized for Problem {
+    fn zh(&self) -> String {
+        match self {
+            Problem::NotGeoJson { detail } => {
+                format!("不是 GeoJSON 要素集合：{}", detail.zh())
+            }
+            Problem::BadProperty { property, expected } => {
+                format!("属性 {property:?} {}", expected.zh())
+            }
+            Problem::WrongGeometryType { found } => format!(
+                "几何类型必须是 \"Polygon\" 或 \"MultiPolygon\"，实际为 {}",
+                found.zh()
+            ),
+            Problem::UnclosedRing { polygon, ring } => {
+                format!("多边形 {polygon} 的环 {ring} 未闭合")
+            }
+            Problem::RingTooShort {
+                polygon,
+                ring,
+                positions,
+            } => format!("多边形 {polygon} 的环 {ring} 只有 {positions} 个坐标点，至少需要 4 个"),
+            Problem::BadCoordinate {
+                polygon,
+                ring,
+                index,
+                position,
+            } => format!(
+                "多边形 {polygon} 的环 {ring} 中的坐标点 {index}（{position}）不是有效的 [经度, 纬度]"
+            ),
+            Problem::InvalidPolygon { detail } => format!("多边形无效：{}", detail.zh()),
+            Problem::DuplicateId { id } => format!("编号 {id:?} 重复"),
+            Problem::UnknownParent { parent } => format!("上级网格 {parent:?} 不存在"),
+            Problem::WrongLevel { level, parent_desc } => {
+                format!("{level} 级网格的上级不能是：{}", parent_desc.zh())
+            }
+            Problem::OutsideParent {
+                parent,
+                outside_m2,
+                tolerance_m2,
+            } => format!("有 {outside_m2:.1} m² 超出上级网格 {parent:?}（容差 {tolerance_m2} m²）"),
+            Problem::OverlapsSibling {
+                sibling,
+                overlap_m2,
+                tolerance_m2,
+            } => {
+                format!("与同级网格 {sibling:?} 重叠 {overlap_m2:.1} m²（容差 {tolerance_m2} m²）")
+            }
+            Problem::OrphanedChild { parent } => {
+                format!("其上级网格 {parent:?} 不在新导入的网格中")
+            }
+        }
+    }
+}
+
+/// A free-form part of a [`Problem`] (what was found, what was expected,
+/// the reader's words about a file) in English and Chinese. It is
+/// serialized, displayed and compared with a `str` as its English, so the
+/// machine-readable `problem` of an issue reads the same in every language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phrase(Text);
+
+impl From<Text> for Phrase {
+    fn from(text: Text) -> Self {
+        Phrase(text)
+    }
+}
+
+impl std::ops::Deref for Phrase {
+    type Target = Text;
+
+    fn deref(&self) -> &Text {
+        &self.0
+    }
+}
+
+impl fmt::Display for Phrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.en())
+    }
+}
+
+impl PartialEq<str> for Phrase {
+    fn eq(&self, other: &str) -> bool {
+        self.0.en() == other
+    }
+}
+
+impl PartialEq<&str> for Phrase {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.en() == *other
+    }
+}
+
+impl Serialize for Phrase {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.en())
+    }
+}
+
 impl fmt::Display for ImportIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "feature {}", self.feature)?;
@@ -169,6 +271,17 @@ impl fmt::Display for ImportIssue {
             write!(f, " ({field})")?;
         }
         write!(f, ": {}", self.problem)
+    }
+}
+
+impl Localized for ImportIssue {
+    fn zh(&self) -> String {
+        let mut s = format!("要素 {}", self.feature);
+        if let Some(field) = &self.field {
+            s.push_str(&format!("（{field}）"));
+        }
+        s.push_str(&format!("：{}", self.problem.zh()));
+        s
     }
 }
 
@@ -184,20 +297,53 @@ impl ImportErrors {
     /// One issue that refuses a file as a whole, or a part of it that is
     /// not a feature's property (`feature` `#document`, or `layer:#layer`
     /// with `field` `.prj`): it could not be read at all.
-    pub fn unreadable(feature: &str, field: Option<&str>, detail: String) -> ImportErrors {
+    pub fn unreadable(feature: &str, field: Option<&str>, detail: Text) -> ImportErrors {
         ImportErrors {
             issues: vec![ImportIssue {
                 feature: feature.to_owned(),
                 field: field.map(str::to_owned),
-                problem: Problem::NotGeoJson { detail },
+                problem: Problem::NotGeoJson {
+                    detail: detail.into(),
+                },
             }],
         }
     }
 
     /// [`ImportErrors::unreadable`] for the document as a whole.
-    pub fn document(detail: String) -> ImportErrors {
+    pub fn document(detail: Text) -> ImportErrors {
         ImportErrors::unreadable("#document", None, detail)
     }
+}
+
+impl Localized for ImportErrors {
+    fn zh(&self) -> String {
+        let summary = match self.issues.as_slice() {
+            [] => "没有问题".to_owned(),
+            [one] => one.zh(),
+            [first, rest @ ..] => format!("{}（另有 {} 个问题）", first.zh(), rest.len()),
+        };
+        format!("导入被拒绝：{summary}")
+    }
+}
+
+/// The sentence of a coordinate system wangge cannot read or write
+/// ([`UnsupportedCrs`], from a `crs` parameter or a `.prj`), in both
+/// languages (`geom` errors have their English only).
+pub(crate) fn unsupported_crs(e: &UnsupportedCrs) -> Text {
+    let what = &e.0;
+    let what_zh = if let Some(code) = what.strip_suffix(" is not an EPSG code") {
+        format!("{code} 不是 EPSG 代码")
+    } else if let Some(name) = what.strip_prefix("the .prj describes ") {
+        format!("不支持 .prj 中的坐标系 {name}")
+    } else {
+        format!("不支持 {what}")
+    };
+    Text::new(
+        e.to_string(),
+        format!(
+            "{what_zh}：本系统只能读写 EPSG:4326、EPSG:4490 和 2000 国家大地坐标系 3 度带高斯–克吕格投影（EPSG:4513–4554）"
+        ),
+    )
 }
 
 /// How many vertices one grid's boundary may have. A town boundary drawn

@@ -28,7 +28,8 @@ use serde_json::{Map, Value};
 
 use super::{ImportErrors, ImportIssue, MAX_ISSUES, Problem};
 use crate::geom::LonLat;
-use crate::model::{Grid, GridId, Level};
+use crate::model::{Grid, GridId, Level, Text};
+use crate::text;
 
 /// The properties that make up a grid's own fields; all others are kept as
 /// they are in [`Grid::properties`].
@@ -45,15 +46,19 @@ type RawMembers<'a> = HashMap<String, &'a RawValue>;
 /// `id`, or by `#N` (its 0-based position) when it has no usable id. Only
 /// reading is checked here; the rules between grids are in `validate`.
 pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<Grid>, ImportErrors> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ImportErrors::document(format!("the body is not UTF-8 text ({e})")))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ImportErrors::document(text!(
+            "the body is not UTF-8 text ({e})",
+            "请求体不是 UTF-8 文本（{e}）"
+        ))
+    })?;
     // Some Windows tools start files with a byte-order mark; RFC 8259 lets a
     // parser ignore it, and serde_json would otherwise refuse the document.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let members: RawMembers<'_> = serde_json::from_str(text).map_err(|e| {
         ImportErrors::document(match e.classify() {
-            serde_json::error::Category::Data => NOT_A_COLLECTION.to_owned(),
-            _ => format!("not valid JSON: {e}"),
+            serde_json::error::Category::Data => not_a_collection(),
+            _ => text!("not valid JSON: {e}", "不是有效的 JSON：{e}"),
         })
     })?;
     let is_collection = members
@@ -61,9 +66,10 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<Grid>, ImportErrors>
         .and_then(|t| serde_json::from_str::<String>(t.get()).ok())
         .is_some_and(|t| t == "FeatureCollection");
     let features: Vec<&RawValue> = match members.get("features") {
-        Some(f) if is_collection => serde_json::from_str(f.get())
-            .map_err(|_| ImportErrors::document(NOT_A_COLLECTION.into()))?,
-        _ => return Err(ImportErrors::document(NOT_A_COLLECTION.into())),
+        Some(f) if is_collection => {
+            serde_json::from_str(f.get()).map_err(|_| ImportErrors::document(not_a_collection()))?
+        }
+        _ => return Err(ImportErrors::document(not_a_collection())),
     };
 
     let parsed: Vec<Result<Grid, Vec<ImportIssue>>> = features
@@ -87,8 +93,13 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<Grid>, ImportErrors>
     }
 }
 
-const NOT_A_COLLECTION: &str =
-    "expected an object with \"type\": \"FeatureCollection\" and a \"features\" array";
+/// Why a document that is JSON is not a FeatureCollection.
+fn not_a_collection() -> Text {
+    Text::new(
+        "expected an object with \"type\": \"FeatureCollection\" and a \"features\" array",
+        "应为包含 \"type\": \"FeatureCollection\" 和 \"features\" 数组的对象",
+    )
+}
 
 /// One feature, or every issue found in it.
 fn parse_feature(position: usize, feature: &RawValue) -> Result<Grid, Vec<ImportIssue>> {
@@ -133,8 +144,11 @@ fn parse_feature(position: usize, feature: &RawValue) -> Result<Grid, Vec<Import
             "type",
             Problem::BadProperty {
                 property: "type".into(),
-                expected: "must be \"Feature\" (each member of \"features\" is a Feature object)"
-                    .into(),
+                expected: Text::new(
+                    "must be \"Feature\" (each member of \"features\" is a Feature object)",
+                    "必须是 \"Feature\"（\"features\" 中的每一项都应是 \"Feature\" 对象）",
+                )
+                .into(),
             },
         );
     }
@@ -144,14 +158,18 @@ fn parse_feature(position: usize, feature: &RawValue) -> Result<Grid, Vec<Import
             "properties",
             Problem::BadProperty {
                 property: "properties".into(),
-                expected: "must be an object with id, level, parent_id and name".into(),
+                expected: Text::new(
+                    "must be an object with id, level, parent_id and name",
+                    "必须是包含 `id`、`level`、`parent_id` 和 `name` 的对象",
+                )
+                .into(),
             },
         ),
         Err(e) => issue(
             "properties",
             Problem::BadProperty {
                 property: "properties".into(),
-                expected: format!("could not be read: {e}"),
+                expected: text!("could not be read: {e}", "无法读取（{e}）").into(),
             },
         ),
     }
@@ -178,7 +196,8 @@ fn parse_feature(position: usize, feature: &RawValue) -> Result<Grid, Vec<Import
                 "level",
                 Problem::BadProperty {
                     property: "level".into(),
-                    expected: "must be an integer from 1 to 5".into(),
+                    expected: Text::new("must be an integer from 1 to 5", "必须是 1 至 5 的整数")
+                        .into(),
                 },
             );
             None
@@ -192,7 +211,11 @@ fn parse_feature(position: usize, feature: &RawValue) -> Result<Grid, Vec<Import
                 "parent_id",
                 Problem::BadProperty {
                     property: "parent_id".into(),
-                    expected: "must be a non-empty string, or null for level 1".into(),
+                    expected: Text::new(
+                        "must be a non-empty string, or null for level 1",
+                        "必须是非空字符串，1 级网格可为 `null`",
+                    )
+                    .into(),
                 },
             );
             None
@@ -237,7 +260,11 @@ fn is_clean_text(s: &str) -> bool {
 fn bad_text(property: &str) -> Problem {
     Problem::BadProperty {
         property: property.into(),
-        expected: "must be a non-empty string without control characters".into(),
+        expected: Text::new(
+            "must be a non-empty string without control characters",
+            "必须是不含控制字符的非空字符串",
+        )
+        .into(),
     }
 }
 
@@ -246,26 +273,44 @@ fn bad_text(property: &str) -> Problem {
 fn parse_geometry(geometry: Option<&RawValue>) -> Result<MultiPolygon<f64>, Problem> {
     let Some(geometry) = geometry.filter(|g| g.get() != "null") else {
         return Err(Problem::WrongGeometryType {
-            found: "no geometry".into(),
+            found: Text::new("no geometry", "缺少几何图形").into(),
         });
     };
-    let members: RawMembers<'_> =
-        serde_json::from_str(geometry.get()).map_err(|_| Problem::WrongGeometryType {
-            found: format!("a JSON {}", json_kind(geometry.get())),
-        })?;
-    let kind = members
+    let members: RawMembers<'_> = serde_json::from_str(geometry.get()).map_err(|_| {
+        let (kind, kind_zh) = json_kind(geometry.get());
+        Problem::WrongGeometryType {
+            found: text!("a JSON {kind}", "JSON {kind_zh}").into(),
+        }
+    })?;
+    let Some(kind) = members
         .get("type")
         .and_then(|t| serde_json::from_str::<String>(t.get()).ok())
-        .unwrap_or_else(|| "a geometry without a type".into());
-    let shape = match kind.as_str() {
-        "Polygon" => "an array of rings, each an array of [longitude, latitude] positions",
-        "MultiPolygon" => {
-            "an array of polygons, each an array of rings of [longitude, latitude] positions"
+    else {
+        return Err(Problem::WrongGeometryType {
+            found: Text::new("a geometry without a type", "没有 \"type\" 的几何图形").into(),
+        });
+    };
+    let (shape, shape_zh) = match kind.as_str() {
+        "Polygon" => (
+            "an array of rings, each an array of [longitude, latitude] positions",
+            "由环组成的数组，每个环是由 [经度, 纬度] 坐标点组成的数组",
+        ),
+        "MultiPolygon" => (
+            "an array of polygons, each an array of rings of [longitude, latitude] positions",
+            "由多边形组成的数组，每个多边形是由 [经度, 纬度] 坐标点组成的环的数组",
+        ),
+        _ => {
+            return Err(Problem::WrongGeometryType {
+                found: Text::new(kind.clone(), format!("\"{kind}\"")).into(),
+            });
         }
-        _ => return Err(Problem::WrongGeometryType { found: kind }),
     };
     let malformed = || Problem::InvalidPolygon {
-        detail: format!("the coordinates of a {kind} must be {shape}"),
+        detail: text!(
+            "the coordinates of a {kind} must be {shape}",
+            "{kind} 的 \"coordinates\" 必须是{shape_zh}"
+        )
+        .into(),
     };
     let coordinates = members.get("coordinates").ok_or_else(malformed)?.get();
     let polygons: Vec<Vec<Vec<Position>>> = if kind == "Polygon" {
@@ -275,23 +320,29 @@ fn parse_geometry(geometry: Option<&RawValue>) -> Result<MultiPolygon<f64>, Prob
     };
     if polygons.is_empty() {
         return Err(Problem::InvalidPolygon {
-            detail: "a MultiPolygon with no polygons".into(),
+            detail: Text::new(
+                "a MultiPolygon with no polygons",
+                "MultiPolygon 中没有多边形",
+            )
+            .into(),
         });
     }
     let vertices: usize = polygons.iter().flatten().map(Vec::len).sum();
     if vertices > super::MAX_GRID_VERTICES {
+        let most = super::MAX_GRID_VERTICES;
         return Err(Problem::InvalidPolygon {
-            detail: format!(
-                "{vertices} vertices; a grid's boundary may have at most {}",
-                super::MAX_GRID_VERTICES
-            ),
+            detail: text!(
+                "{vertices} vertices; a grid's boundary may have at most {most}",
+                "有 {vertices} 个顶点，网格边界最多只能有 {most} 个顶点"
+            )
+            .into(),
         });
     }
     let mut out = Vec::with_capacity(polygons.len());
     for (p, rings) in polygons.into_iter().enumerate() {
         if rings.is_empty() {
             return Err(Problem::InvalidPolygon {
-                detail: format!("polygon {p} has no rings"),
+                detail: text!("polygon {p} has no rings", "多边形 {p} 没有环").into(),
             });
         }
         let mut parsed = Vec::with_capacity(rings.len());
@@ -391,15 +442,16 @@ impl<'de> Visitor<'de> for PositionVisitor {
     }
 }
 
-/// What kind of JSON value some raw text is, for messages.
-fn json_kind(raw: &str) -> &'static str {
+/// What kind of JSON value some raw text is, for messages (English,
+/// Chinese).
+fn json_kind(raw: &str) -> (&'static str, &'static str) {
     match raw.as_bytes().first() {
-        Some(b'[') => "array",
-        Some(b'"') => "string",
-        Some(b't' | b'f') => "boolean",
-        Some(b'n') => "null",
-        Some(b'{') => "object",
-        _ => "number",
+        Some(b'[') => ("array", "数组"),
+        Some(b'"') => ("string", "字符串"),
+        Some(b't' | b'f') => ("boolean", "布尔值"),
+        Some(b'n') => ("null", "null"),
+        Some(b'{') => ("object", "对象"),
+        _ => ("number", "数字"),
     }
 }
 
@@ -483,7 +535,7 @@ mod tests {
         let issue = only_problem(b"{\"type\": \"FeatureCollection\", \"features\": [");
         assert_eq!(issue.feature, "#document");
         assert!(
-            matches!(&issue.problem, Problem::NotGeoJson { detail } if detail.starts_with("not valid JSON")),
+            matches!(&issue.problem, Problem::NotGeoJson { detail } if detail.en().starts_with("not valid JSON")),
             "{issue:?}"
         );
         let issue = only_problem(&[0xff, 0xfe, b'{', b'}']);
@@ -505,7 +557,7 @@ mod tests {
             assert_eq!(
                 issue.problem,
                 Problem::NotGeoJson {
-                    detail: NOT_A_COLLECTION.into()
+                    detail: not_a_collection().into()
                 }
             );
         }
@@ -543,21 +595,17 @@ mod tests {
             let issue = only_problem(&collection(vec![feature("P", geometry)]));
             assert_eq!(issue.feature, "P");
             assert_eq!(issue.field.as_deref(), Some("geometry"));
-            assert_eq!(
-                issue.problem,
-                Problem::WrongGeometryType {
-                    found: found.into()
-                }
+            assert!(
+                matches!(&issue.problem, Problem::WrongGeometryType { found: f } if f == found),
+                "{issue:?}"
             );
         }
         let mut missing = feature("M", square());
         missing.as_object_mut().expect("object").remove("geometry");
         let issue = only_problem(&collection(vec![missing]));
-        assert_eq!(
-            issue.problem,
-            Problem::WrongGeometryType {
-                found: "no geometry".into()
-            }
+        assert!(
+            matches!(&issue.problem, Problem::WrongGeometryType { found } if found == "no geometry"),
+            "{issue:?}"
         );
     }
 

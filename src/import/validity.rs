@@ -32,6 +32,7 @@ use geo::{
 
 use super::Problem;
 use crate::geom::LonLat;
+use crate::model::{Localized, Text};
 
 /// Why a boundary is invalid, with where: the `detail` of
 /// [`Problem::InvalidPolygon`].
@@ -105,6 +106,39 @@ impl fmt::Display for Invalid {
     }
 }
 
+impl Localized for Invalid {
+    fn zh(&self) -> String {
+        match self {
+            Invalid::Empty => "几何图形没有面积".to_owned(),
+            Invalid::TooFewPoints { polygon, ring } => {
+                format!("多边形 {polygon} 的环 {ring} 中不同的坐标点少于 3 个")
+            }
+            Invalid::SelfIntersection { polygon, ring, at } => format!(
+                "多边形 {polygon} 的环 {ring} 在 [{}, {}] 附近自相交或自相接",
+                at.x, at.y
+            ),
+            Invalid::HoleOutsideShell { polygon, ring } => {
+                format!("多边形 {polygon} 的洞（环 {ring}）不在其外环之内")
+            }
+            Invalid::RingsTouchOnALine { polygon, rings } => format!(
+                "多边形 {polygon} 的环 {} 和环 {} 有一段共同边界",
+                rings.0, rings.1
+            ),
+            Invalid::HolesOverlap { polygon, rings } => format!(
+                "多边形 {polygon} 的洞（环 {} 和环 {}）互相重叠",
+                rings.0, rings.1
+            ),
+            Invalid::PartsOverlap { polygons } => {
+                format!("多边形 {} 和 {} 互相重叠", polygons.0, polygons.1)
+            }
+            Invalid::PartsTouchOnALine { polygons } => format!(
+                "多边形 {} 和 {} 有一段共同边界（应合并为一个）",
+                polygons.0, polygons.1
+            ),
+        }
+    }
+}
+
 /// The first rule `geometry` breaks, as a [`Problem`]: `BadCoordinate` for
 /// rule 1, `InvalidPolygon` for the others. `Ok` when it is a valid boundary.
 pub(super) fn check(geometry: &MultiPolygon<f64>) -> Result<(), Problem> {
@@ -127,7 +161,7 @@ pub(super) fn check(geometry: &MultiPolygon<f64>) -> Result<(), Problem> {
     }
     invalidity(geometry).map_or(Ok(()), |invalid| {
         Err(Problem::InvalidPolygon {
-            detail: invalid.to_string(),
+            detail: Text::of(&invalid).into(),
         })
     })
 }

@@ -19,7 +19,8 @@ use geo::{Coord, MapCoords, MultiPolygon};
 use serde_json::{Map, Value, json};
 
 use crate::geom::{LonLat, PlanningCrs};
-use crate::model::Grid;
+use crate::model::{Grid, Text};
+use crate::text;
 
 use super::ImportErrors;
 use super::layer::grids_from_layer;
@@ -41,8 +42,9 @@ struct Layer {
 
 /// The one layer in a zip archive.
 fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| ImportErrors::document(format!("not a zip archive ({e})")))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        ImportErrors::document(text!("not a zip archive ({e})", "不是 zip 压缩包（{e}）"))
+    })?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(Result::ok)
@@ -59,15 +61,16 @@ fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
     let stem = match stems.as_slice() {
         [one] => *one,
         [] => {
-            return Err(ImportErrors::document(
-                "the archive holds no .shp file".into(),
-            ));
+            return Err(ImportErrors::document(Text::new(
+                "the archive holds no .shp file",
+                "压缩包中没有 .shp 文件",
+            )));
         }
         many => {
-            return Err(ImportErrors::document(format!(
-                "the archive holds {} layers ({}): send one",
-                many.len(),
-                many.join(", ")
+            let (n, layers) = (many.len(), many.join(", "));
+            return Err(ImportErrors::document(text!(
+                "the archive holds {n} layers ({layers}): send one",
+                "压缩包中有 {n} 个图层（{layers}）：请只保留一个图层"
             )));
         }
     };
@@ -79,17 +82,25 @@ fn layer(bytes: &[u8]) -> Result<Layer, ImportErrors> {
         }) else {
             return Ok(None);
         };
-        let mut file = archive
-            .by_name(name)
-            .map_err(|e| ImportErrors::document(format!("{name} cannot be read ({e})")))?;
+        let unreadable = |e: &dyn std::fmt::Display| {
+            ImportErrors::document(text!(
+                "{name} cannot be read ({e})",
+                "无法读取 {name}（{e}）"
+            ))
+        };
+        let mut file = archive.by_name(name).map_err(|e| unreadable(&e))?;
         let mut data = Vec::new();
-        file.read_to_end(&mut data)
-            .map_err(|e| ImportErrors::document(format!("{name} cannot be read ({e})")))?;
+        file.read_to_end(&mut data).map_err(|e| unreadable(&e))?;
         Ok(Some(data))
     };
     let layer_name = stem.rsplit('/').next().unwrap_or(stem).to_owned();
     let required = |data: Option<Vec<u8>>, ext: &str| {
-        data.ok_or_else(|| ImportErrors::document(format!("layer {layer_name} has no {ext} file")))
+        data.ok_or_else(|| {
+            ImportErrors::document(text!(
+                "layer {layer_name} has no {ext} file",
+                "图层 {layer_name} 缺少 {ext} 文件"
+            ))
+        })
     };
     let shp = required(part(".shp")?, ".shp")?;
     let shx = required(part(".shx")?, ".shx")?;
@@ -133,20 +144,30 @@ pub fn read_zipped_shapefile(
     let crs = match (declared, &layer.prj) {
         (Some(crs), _) => crs,
         (None, Some(prj)) => PlanningCrs::from_esri_wkt(prj).map_err(|e| {
-            ImportErrors::unreadable(&format!("{name}:#layer"), Some(".prj"), e.to_string())
+            ImportErrors::unreadable(
+                &format!("{name}:#layer"),
+                Some(".prj"),
+                super::unsupported_crs(&e),
+            )
         })?,
         (None, None) => {
             return Err(ImportErrors::unreadable(
                 &format!("{name}:#layer"),
                 Some(".prj"),
-                "the layer has no .prj: say its coordinate system with crs=EPSG:…".into(),
+                Text::new(
+                    "the layer has no .prj: say its coordinate system with crs=EPSG:…",
+                    "该图层没有 .prj 文件：请用 crs=EPSG:… 指明其坐标系",
+                ),
             ));
         }
     };
     let projection = crs.projection();
     let shapes = shapefile::ShapeReader::with_shx(Cursor::new(layer.shp), Cursor::new(layer.shx))
         .map_err(|e| {
-        ImportErrors::document(format!("layer {name}: the .shp cannot be read ({e})"))
+        ImportErrors::document(text!(
+            "layer {name}: the .shp cannot be read ({e})",
+            "图层 {name}：无法读取 .shp 文件（{e}）"
+        ))
     })?;
     let table = shapefile::dbase::ReaderBuilder::new()
         .with_encoding(encoding_rs_encoding(encoding(
@@ -155,7 +176,10 @@ pub fn read_zipped_shapefile(
         )))
         .build(Cursor::new(layer.dbf))
         .map_err(|e| {
-            ImportErrors::document(format!("layer {name}: the .dbf cannot be read ({e})"))
+            ImportErrors::document(text!(
+                "layer {name}: the .dbf cannot be read ({e})",
+                "图层 {name}：无法读取 .dbf 文件（{e}）"
+            ))
         })?;
     let mut reader = shapefile::Reader::new(shapes, table);
     let mut features = Vec::new();
@@ -164,7 +188,7 @@ pub fn read_zipped_shapefile(
             ImportErrors::unreadable(
                 &format!("{name}:#{n}"),
                 None,
-                format!("the record cannot be read ({e})"),
+                text!("the record cannot be read ({e})", "无法读取该记录（{e}）"),
             )
         })?;
         let geometry = match shape {
@@ -176,7 +200,10 @@ pub fn read_zipped_shapefile(
                 ImportErrors::unreadable(
                     &format!("{name}:#{n}"),
                     Some("geometry"),
-                    format!("a coordinate cannot be unprojected from {crs}"),
+                    text!(
+                        "a coordinate cannot be unprojected from {crs}",
+                        "有坐标无法从 {crs} 反算为经纬度"
+                    ),
                 )
             })?),
             (g, _) => g,

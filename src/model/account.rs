@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::GridId;
+use super::{GridId, Localized};
 
 /// What a user is at the county's governance centres.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,6 +60,19 @@ impl Role {
     /// The role with this name.
     pub fn parse(name: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// The role's name in Chinese, for sentences people read (网格长).
+    pub fn zh_name(self) -> &'static str {
+        match self {
+            Role::Admin => "管理员",
+            Role::Planner => "规划员",
+            Role::Dispatcher => "调度员",
+            Role::GridLeader => "网格长",
+            Role::GridMember => "网格员",
+            Role::Department => "部门联络员",
+            Role::Viewer => "只读用户",
+        }
     }
 
     /// Whether this role holds a capability (inside its scope).
@@ -325,6 +338,37 @@ impl Role {
             Role::Department => "a department user is bound to a department (\"department:NAME\")",
             Role::Planner | Role::Dispatcher | Role::Viewer => {
                 "they are bound to the county or a grid"
+            }
+        }
+    }
+
+    /// [`Role::scope_rule`] in Chinese.
+    fn scope_rule_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "管理员的范围只能是全县（\"county\"）",
+            Role::GridLeader | Role::GridMember => "该角色须绑定到一个网格（\"grid:ID\"）",
+            Role::Department => "部门联络员须绑定到一个部门（\"department:NAME\"）",
+            Role::Planner | Role::Dispatcher | Role::Viewer => "该角色只能绑定到全县或一个网格",
+        }
+    }
+}
+
+impl Localized for UserError {
+    fn zh(&self) -> String {
+        match self {
+            UserError::BadLogin(login) => format!(
+                "登录名 {login:?} 须为 1 至 {MAX_LOGIN_CHARS} 个字符，只能包含字母、数字和 “.”、“_”、“-”"
+            ),
+            UserError::BadDisplayName => {
+                format!("显示名称最多 {MAX_DISPLAY_NAME_CHARS} 个字符，且不能包含控制字符")
+            }
+            UserError::ScopeMismatch { role, scope } => format!(
+                "{}（{role}）不能绑定到范围 {scope}：{}",
+                role.zh_name(),
+                role.scope_rule_zh()
+            ),
+            UserError::BadPassword => {
+                format!("密码至少 {MIN_PASSWORD_CHARS} 个字符，最多 {MAX_PASSWORD_BYTES} 字节")
             }
         }
     }

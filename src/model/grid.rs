@@ -43,6 +43,12 @@ pub struct Level(u8);
 #[error("level must be 1 to 5, got {0}")]
 pub struct LevelError(pub i64);
 
+impl super::Localized for LevelError {
+    fn zh(&self) -> String {
+        format!("级别必须在 1 至 5 之间，收到的是 {}", self.0)
+    }
+}
+
 impl Level {
     /// The county's towns and townships.
     pub const TOWN: Level = Level(1);

@@ -14,6 +14,7 @@ mod process;
 mod query;
 mod revision;
 mod road;
+mod text;
 mod view;
 
 pub use change::{Change, ChangeKind, NewChange};
@@ -34,4 +35,5 @@ pub use process::{Action, Severity, Status, Tier, WorkflowKind};
 pub use query::{GridFilter, IncidentFilter, IncidentOrder, WriteMode};
 pub use revision::{GridRevision, NewRevision, RevisionGrids, RevisionState, fold_revisions};
 pub use road::{RoadClass, RoadLine};
+pub use text::{Localized, Text};
 pub use view::View;

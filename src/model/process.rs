@@ -37,6 +37,14 @@ impl WorkflowKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// The name dispatchers read, in Chinese (民生诉求, 矛盾纠纷).
+    pub fn zh_name(self) -> &'static str {
+        match self {
+            WorkflowKind::CommunityIssue => "民生诉求",
+            WorkflowKind::Dispute => "矛盾纠纷",
+        }
+    }
+
     /// The status a new incident of this process starts in.
     pub fn initial(self) -> Status {
         match self {
@@ -115,6 +123,24 @@ impl Status {
     /// The status with this name.
     pub fn from_name(name: &str) -> Option<Status> {
         Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The name dispatchers read, in Chinese, as the web map shows it.
+    pub fn zh_name(self) -> &'static str {
+        match self {
+            Status::Collected => "已收集",
+            Status::Verified => "已核实",
+            Status::Studied => "已研判",
+            Status::Assigned => "已交办",
+            Status::Found => "已发现",
+            Status::Reported => "已上报",
+            Status::Mediating => "调解中",
+            Status::OwnerNamed => "已包案",
+            Status::Resolved => "已办结",
+            Status::FollowUp => "回访中",
+            Status::Closed => "已反馈办结",
+            Status::Dismissed => "不予受理",
+        }
     }
 
     /// No action leads out of it.
@@ -205,6 +231,24 @@ impl Action {
     /// The action with this name.
     pub fn from_name(name: &str) -> Option<Action> {
         Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The name dispatchers read, in Chinese, as the web map shows it.
+    pub fn zh_name(self) -> &'static str {
+        match self {
+            Action::Verify => "核实",
+            Action::Study => "研判",
+            Action::Assign => "交办",
+            Action::Resolve => "办结",
+            Action::RecordFeedback => "记录反馈并结案",
+            Action::Reopen => "重新办理",
+            Action::Report => "上报",
+            Action::Convene => "召集调解",
+            Action::NameOwner => "指定包案人",
+            Action::ScheduleFollowUp => "安排回访",
+            Action::RecordFollowUp => "记录回访",
+            Action::Dismiss => "不予受理",
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::index::GridIndex;
 use crate::model::{GridId, Hazard, HazardId, Patrol, PatrolStatus, Shift};
 use crate::patrol::PatrolError;
 use crate::store::Store;
+use crate::text;
 
 /// Patrol figures of one shift.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -90,13 +91,17 @@ pub async fn coverage(
     to: Timestamp,
 ) -> Result<Coverage, PatrolError> {
     if index.get(grid).is_none() {
+        let id = grid.as_str();
         return Err(PatrolError::invalid(
             "grid",
-            format!("grid {:?} does not exist", grid.as_str()),
+            text!("grid {id:?} does not exist", "网格 {id:?} 不存在"),
         ));
     }
     if from >= to {
-        return Err(PatrolError::invalid("to", "to must be after from"));
+        return Err(PatrolError::invalid(
+            "to",
+            text!("to must be after from", "to 必须晚于 from"),
+        ));
     }
     let hazards = inspected_hazards_in(store, grid).await?;
     let ids: std::collections::HashSet<HazardId> = hazards.iter().map(|h| h.id).collect();
@@ -186,13 +191,17 @@ pub async fn calendar(
     days: u32,
 ) -> Result<Vec<DueDay>, PatrolError> {
     if index.get(grid).is_none() {
+        let id = grid.as_str();
         return Err(PatrolError::invalid(
             "grid",
-            format!("grid {:?} does not exist", grid.as_str()),
+            text!("grid {id:?} does not exist", "网格 {id:?} 不存在"),
         ));
     }
     if !(1..=366).contains(&days) {
-        return Err(PatrolError::invalid("days", "days must be from 1 to 366"));
+        return Err(PatrolError::invalid(
+            "days",
+            text!("days must be from 1 to 366", "days 须在 1 至 366 之间"),
+        ));
     }
     let hazards = inspected_hazards_in(store, grid).await?;
     let day = SignedDuration::from_hours(24);

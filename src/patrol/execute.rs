@@ -22,6 +22,7 @@ use crate::model::{
 use crate::patrol::PatrolError;
 use crate::services::feed::Feed;
 use crate::store::Store;
+use crate::text;
 
 /// The default visit radius, metres: a phone's GPS in a village street.
 pub const DEFAULT_RADIUS_M: f64 = 30.0;
@@ -47,9 +48,10 @@ fn check_time(
     if t < started - CLOCK_SKEW || t > now + CLOCK_SKEW {
         return Err(PatrolError::invalid(
             field,
-            format!(
+            text!(
                 "{field} {t} is outside the patrol (started {started}, now {now}): check the \
-                 device's clock"
+                 device's clock",
+                "{field} {t} 不在巡查时段内（开始于 {started}，当前为 {now}）：请检查设备时间"
             ),
         ));
     }
@@ -76,8 +78,9 @@ async fn apply(
                 return Ok(saved);
             }
             Ok(None) => {
-                return Err(PatrolError::NotFound(format!(
+                return Err(PatrolError::NotFound(text!(
                     "there is no patrol {}",
+                    "未找到编号为 {} 的巡查",
                     id.0
                 )));
             }
@@ -85,8 +88,9 @@ async fn apply(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(PatrolError::Conflict(format!(
+    Err(PatrolError::Conflict(text!(
         "patrol {} kept changing while this was applied; send it again",
+        "巡查 {} 在处理期间不断被修改，请重新提交",
         id.0
     )))
 }
@@ -137,22 +141,30 @@ pub async fn start(
     radius_m: Option<f64>,
     at: Timestamp,
 ) -> Result<Patrol, PatrolError> {
-    let route = feed
-        .store()
-        .route(route)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", route.0)))?;
+    let route = feed.store().route(route).await?.ok_or_else(|| {
+        PatrolError::NotFound(text!(
+            "there is no route {}",
+            "未找到编号为 {} 的路线",
+            route.0
+        ))
+    })?;
     if member.trim().is_empty() {
         return Err(PatrolError::invalid(
             "member",
-            "member must name who walks the patrol",
+            text!(
+                "member must name who walks the patrol",
+                "member 须填写执行此次巡查的人"
+            ),
         ));
     }
     let radius_m = radius_m.unwrap_or(DEFAULT_RADIUS_M);
     if !(radius_m.is_finite() && (1.0..=1000.0).contains(&radius_m)) {
         return Err(PatrolError::invalid(
             "radius_m",
-            format!("radius_m must be from 1 to 1000 metres, got {radius_m}"),
+            text!(
+                "radius_m must be from 1 to 1000 metres, got {radius_m}",
+                "radius_m 须在 1 至 1000 米之间，收到的是 {radius_m}"
+            ),
         ));
     }
     let patrol = Patrol {
@@ -190,13 +202,17 @@ pub async fn start(
 
 /// A patrol, checked to be under way.
 async fn active(store: &dyn Store, id: PatrolId) -> Result<Patrol, PatrolError> {
-    let patrol = store
-        .patrol(id)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no patrol {}", id.0)))?;
+    let patrol = store.patrol(id).await?.ok_or_else(|| {
+        PatrolError::NotFound(text!(
+            "there is no patrol {}",
+            "未找到编号为 {} 的巡查",
+            id.0
+        ))
+    })?;
     if patrol.status != PatrolStatus::Active {
-        return Err(PatrolError::Conflict(format!(
+        return Err(PatrolError::Conflict(text!(
             "patrol {} is finished: nothing more can be added to it",
+            "巡查 {} 已结束，不能再添加内容",
             id.0
         )));
     }
@@ -352,7 +368,10 @@ fn check_point(at: LonLat) -> Result<(), PatrolError> {
     } else {
         Err(PatrolError::invalid(
             "point",
-            "point is not a WGS84 longitude/latitude",
+            text!(
+                "point is not a WGS84 longitude/latitude",
+                "point 不是有效的 WGS84 经纬度"
+            ),
         ))
     }
 }
@@ -385,8 +404,9 @@ pub async fn finish(
         if at < patrol.started_at {
             return Err(PatrolError::invalid(
                 "at",
-                format!(
+                text!(
                     "at {at} is before the patrol started ({})",
+                    "at {at} 早于巡查开始时间（{}）",
                     patrol.started_at
                 ),
             ));

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::geom::{Bbox, LonLat};
 use crate::index::GridIndex;
-use crate::model::{ChangeKind, NewChange, View};
+use crate::model::{ChangeKind, NewChange, Text, View};
 use crate::model::{
     GridChain, GridId, HAZARD_CATEGORIES, Hazard, HazardDraft, HazardId, HazardStatus, RiskClass,
     hazard_category_name,
@@ -17,6 +17,7 @@ use crate::model::{
 use crate::patrol::PatrolError;
 use crate::services::feed::{Feed, LOCATE_ATTEMPTS, grids_moved};
 use crate::store::{NewHazard, Store};
+use crate::text;
 
 /// A hazard area may cover at most this much (km²): a slope, a river
 /// stretch, a school's surroundings; not a district.
@@ -36,21 +37,16 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
         match props.get(name) {
             None | Some(serde_json::Value::Null) => Ok(None),
             Some(serde_json::Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(other) => Err(PatrolError::invalid(
-                field(&format!("properties.{name}")),
-                format!(
-                    "{} must be a string, got {other}",
-                    field(&format!("properties.{name}"))
-                ),
-            )),
+            Some(other) => Err(PatrolError::not_a_string(field, name, other)),
         }
     };
     let name = text("name")?.filter(|s| !s.is_empty()).ok_or_else(|| {
+        let f = field("properties.name");
         PatrolError::invalid(
-            field("properties.name"),
-            format!(
-                "{} is required: what the hazard is called",
-                field("properties.name")
+            f.clone(),
+            text!(
+                "{f} is required: what the hazard is called",
+                "缺少 {f}：请填写隐患名称"
             ),
         )
     })?;
@@ -62,21 +58,23 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
         .join(", ");
     let category = text("category")?.unwrap_or_default();
     if hazard_category_name(&category).is_none() {
+        let f = field("properties.category");
         return Err(PatrolError::invalid(
-            field("properties.category"),
-            format!(
-                "{} must be one of {categories}, got {category:?}",
-                field("properties.category")
+            f.clone(),
+            text!(
+                "{f} must be one of {categories}, got {category:?}",
+                "{f} 须为 {categories} 之一，收到的是 {category:?}"
             ),
         ));
     }
     let risk_text = text("risk")?.unwrap_or_default();
     let risk = RiskClass::parse(&risk_text).ok_or_else(|| {
+        let f = field("properties.risk");
         PatrolError::invalid(
-            field("properties.risk"),
-            format!(
-                "{} must be major, significant, general or low, got {risk_text:?}",
-                field("properties.risk")
+            f.clone(),
+            text!(
+                "{f} must be major, significant, general or low, got {risk_text:?}",
+                "{f} 须为 major、significant、general 或 low，收到的是 {risk_text:?}"
             ),
         )
     })?;
@@ -93,11 +91,12 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
                 })
                 .filter(|d| (1..=MAX_INTERVAL_DAYS).contains(d))
                 .ok_or_else(|| {
+                    let f = field("properties.interval_days");
                     PatrolError::invalid(
-                        field("properties.interval_days"),
-                        format!(
-                            "{} must be a whole number of days from 1 to {MAX_INTERVAL_DAYS}, got {v}",
-                            field("properties.interval_days")
+                        f.clone(),
+                        text!(
+                            "{f} must be a whole number of days from 1 to {MAX_INTERVAL_DAYS}, got {v}",
+                            "{f} 须为 1 至 {MAX_INTERVAL_DAYS} 之间的整数天数，收到的是 {v}"
                         ),
                     )
                 })? as u32,
@@ -106,11 +105,12 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
     let status = match text("status")? {
         None => HazardStatus::Open,
         Some(s) => HazardStatus::parse(&s).ok_or_else(|| {
+            let f = field("properties.status");
             PatrolError::invalid(
-                field("properties.status"),
-                format!(
-                    "{} must be open, mitigated or closed, got {s:?}",
-                    field("properties.status")
+                f.clone(),
+                text!(
+                    "{f} must be open, mitigated or closed, got {s:?}",
+                    "{f} 须为 open、mitigated 或 closed，收到的是 {s:?}"
                 ),
             )
         })?,
@@ -118,11 +118,12 @@ pub fn draft_from_feature(feature: &Feature, at: &str) -> Result<HazardDraft, Pa
     let last_inspected_at = match text("last_inspected_at")? {
         None => None,
         Some(s) => Some(s.parse::<Timestamp>().map_err(|e| {
+            let f = field("properties.last_inspected_at");
             PatrolError::invalid(
-                field("properties.last_inspected_at"),
-                format!(
-                    "{} must be an RFC 3339 time such as 2026-05-01T08:00:00+08:00 ({e})",
-                    field("properties.last_inspected_at")
+                f.clone(),
+                text!(
+                    "{f} must be an RFC 3339 time such as 2026-05-01T08:00:00+08:00 ({e})",
+                    "{f} 须为 RFC 3339 时间，例如 2026-05-01T08:00:00+08:00（{e}）"
                 ),
             )
         })?),
@@ -155,18 +156,38 @@ fn place(
     geometry: Option<&Geometry>,
     field: &str,
 ) -> Result<(LonLat, Option<Geometry>), PatrolError> {
-    let bad = |why: String| PatrolError::invalid(field, format!("{field} {why}"));
-    let geometry = geometry.ok_or_else(|| bad("is required: a Point or a small Polygon".into()))?;
+    let bad = |why: Text| {
+        PatrolError::invalid(
+            field,
+            Text::new(
+                format!("{field} {}", why.en()),
+                format!("{field} {}", why.zh()),
+            ),
+        )
+    };
+    let geometry = geometry.ok_or_else(|| {
+        bad(text!(
+            "is required: a Point or a small Polygon",
+            "为必填项：应为 Point 或较小的 Polygon"
+        ))
+    })?;
     match &geometry.value {
         GeometryValue::Point { coordinates } => {
             let at = match coordinates.as_slice() {
                 [lon, lat, ..] => LonLat::new(*lon, *lat),
-                _ => return Err(bad("needs a longitude and a latitude".into())),
+                _ => {
+                    return Err(bad(text!(
+                        "needs a longitude and a latitude",
+                        "须包含经度和纬度"
+                    )));
+                }
             };
             if !at.is_valid() {
-                return Err(bad(format!(
+                return Err(bad(text!(
                     "[{}, {}] is not a WGS84 longitude/latitude",
-                    at.lon, at.lat
+                    "[{}, {}] 不是有效的 WGS84 经纬度",
+                    at.lon,
+                    at.lat
                 )));
             }
             Ok((at, None))
@@ -178,41 +199,52 @@ fn place(
                 .enumerate()
                 .find_map(|(r, ring)| ring.iter().position(|p| p.len() < 2).map(|p| (r, p)))
             {
-                return Err(bad(format!(
-                    "ring {r} position {p} needs a longitude and a latitude"
+                return Err(bad(text!(
+                    "ring {r} position {p} needs a longitude and a latitude",
+                    "的环 {r} 中坐标点 {p} 须包含经度和纬度"
                 )));
             }
-            let polygon: geo::Polygon<f64> = geometry
-                .value
-                .clone()
-                .try_into()
-                .map_err(|e| bad(format!("is not a readable polygon ({e})")))?;
+            let polygon: geo::Polygon<f64> = geometry.value.clone().try_into().map_err(|e| {
+                bad(text!(
+                    "is not a readable polygon ({e})",
+                    "无法读取为多边形（{e}）"
+                ))
+            })?;
             let valid = polygon
                 .exterior()
                 .coords()
                 .all(|c| LonLat::new(c.x, c.y).is_valid());
             if !valid || polygon.exterior().0.len() < 4 {
-                return Err(bad(
-                    "must be a closed ring of WGS84 longitude/latitude".into()
-                ));
+                return Err(bad(text!(
+                    "must be a closed ring of WGS84 longitude/latitude",
+                    "须为由 WGS84 经纬度组成的闭合环"
+                )));
             }
             let km2 = crate::import::area_m2(&geo::MultiPolygon(vec![polygon.clone()])) / 1e6;
             if km2 > MAX_AREA_KM2 {
-                return Err(bad(format!(
-                    "covers {km2:.1} km²: a hazard area may cover at most {MAX_AREA_KM2} km²"
+                return Err(bad(text!(
+                    "covers {km2:.1} km²: a hazard area may cover at most {MAX_AREA_KM2} km²",
+                    "面积为 {km2:.1} km²：隐患区域最大为 {MAX_AREA_KM2} km²"
                 )));
             }
-            let inside = polylabel::polylabel(&polygon, &0.000_01)
-                .map_err(|e| bad(format!("has no inside point ({e})")))?;
+            let inside = polylabel::polylabel(&polygon, &0.000_01).map_err(|e| {
+                bad(text!(
+                    "has no inside point ({e})",
+                    "找不到位于其内部的点（{e}）"
+                ))
+            })?;
             if !polygon.contains(&inside) {
-                return Err(bad("has no inside point".into()));
+                return Err(bad(text!("has no inside point", "找不到位于其内部的点")));
             }
             Ok((LonLat::new(inside.x(), inside.y()), Some(geometry.clone())))
         }
-        other => Err(bad(format!(
-            "must be a Point or a Polygon, got a {}",
-            other.type_name()
-        ))),
+        other => {
+            let kind = other.type_name();
+            Err(bad(text!(
+                "must be a Point or a Polygon, got a {kind}",
+                "须为 Point 或 Polygon，收到的是 {kind}"
+            )))
+        }
     }
 }
 
@@ -223,11 +255,12 @@ pub fn drafts_from_geojson(bytes: &[u8]) -> Result<(Vec<HazardDraft>, bool), Pat
         GeoJson::Feature(f) => Ok((vec![draft_from_feature(&f, "")?], true)),
         GeoJson::FeatureCollection(fc) => {
             if fc.features.len() > MAX_IMPORT {
+                let n = fc.features.len();
                 return Err(PatrolError::invalid(
                     "features",
-                    format!(
-                        "{} hazards in one import; send at most {MAX_IMPORT}",
-                        fc.features.len()
+                    text!(
+                        "{n} hazards in one import; send at most {MAX_IMPORT}",
+                        "一次导入 {n} 个隐患，每次最多 {MAX_IMPORT} 个"
                     ),
                 ));
             }
@@ -241,7 +274,10 @@ pub fn drafts_from_geojson(bytes: &[u8]) -> Result<(Vec<HazardDraft>, bool), Pat
         }
         GeoJson::Geometry(_) => Err(PatrolError::invalid(
             "body",
-            "send a Feature or a FeatureCollection of hazards, not a bare geometry",
+            text!(
+                "send a Feature or a FeatureCollection of hazards, not a bare geometry",
+                "请提交隐患的 Feature 或 FeatureCollection，不能只提交几何图形"
+            ),
         )),
     }
 }
@@ -253,9 +289,11 @@ pub fn chain_at(index: &GridIndex, at: LonLat, field: &str) -> Result<GridChain,
     if chain.iter().all(Option::is_none) {
         return Err(PatrolError::invalid(
             field,
-            format!(
+            text!(
                 "{field} [{}, {}] lies outside every grid of the county",
-                at.lon, at.lat
+                "{field} [{}, {}] 不在本县任何网格内",
+                at.lon,
+                at.lat
             ),
         ));
     }
@@ -282,9 +320,15 @@ impl Editor<'_> {
         } else {
             Err(PatrolError::invalid(
                 field,
-                format!(
-                    "{field} lies outside {}, where you may register hazards",
-                    self.view.describe()
+                Text::new(
+                    format!(
+                        "{field} lies outside {}, where you may register hazards",
+                        self.view.describe()
+                    ),
+                    format!(
+                        "{field} 在{v}之外，您只能在{v}内登记隐患",
+                        v = super::view_zh(self.view)
+                    ),
                 ),
             ))
         }
@@ -366,15 +410,19 @@ pub async fn change(
 ) -> Result<Hazard, PatrolError> {
     let mut hazard = read_in_view(feed, editor, id).await?;
     if hazard.version != version {
-        return Err(PatrolError::Conflict(format!(
+        return Err(PatrolError::Conflict(text!(
             "hazard {id} is at version {}, not {version}: read it again",
+            "隐患 {id} 当前为版本 {}，不是版本 {version}，请重新读取",
             hazard.version
         )));
     }
     if let Some(name) = change.name {
         super::bounded("name", &name, super::MAX_NAME_CHARS)?;
         if name.trim().is_empty() {
-            return Err(PatrolError::invalid("name", "name must not be empty"));
+            return Err(PatrolError::invalid(
+                "name",
+                text!("name must not be empty", "name 不能为空"),
+            ));
         }
         hazard.name = name.trim().to_owned();
     }
@@ -382,7 +430,10 @@ pub async fn change(
         if hazard_category_name(&category).is_none() {
             return Err(PatrolError::invalid(
                 "category",
-                format!("category {category:?} is not a hazard category"),
+                text!(
+                    "category {category:?} is not a hazard category",
+                    "category {category:?} 不是有效的隐患类别"
+                ),
             ));
         }
         hazard.category = category;
@@ -395,7 +446,10 @@ pub async fn change(
         if !(1..=MAX_INTERVAL_DAYS).contains(&u64::from(days)) {
             return Err(PatrolError::invalid(
                 "interval_days",
-                format!("interval_days must be from 1 to {MAX_INTERVAL_DAYS}, got {days}"),
+                text!(
+                    "interval_days must be from 1 to {MAX_INTERVAL_DAYS}, got {days}",
+                    "interval_days 须在 1 至 {MAX_INTERVAL_DAYS} 之间，收到的是 {days}"
+                ),
             ));
         }
         hazard.interval_days = days;
@@ -407,7 +461,10 @@ pub async fn change(
         if !at.is_valid() {
             return Err(PatrolError::invalid(
                 "location",
-                "location is not a WGS84 point",
+                text!(
+                    "location is not a WGS84 point",
+                    "location 不是有效的 WGS84 坐标点"
+                ),
             ));
         }
         hazard.location = at;
@@ -481,8 +538,9 @@ async fn read_in_view(
 /// Why a write at `version` touched nothing: changed since, or gone.
 async fn stale_or_gone(feed: &Feed, id: HazardId, version: i64) -> PatrolError {
     match feed.store().hazard(id).await {
-        Ok(Some(hazard)) => PatrolError::Conflict(format!(
+        Ok(Some(hazard)) => PatrolError::Conflict(text!(
             "hazard {id} is at version {}, not {version}: read it again",
+            "隐患 {id} 当前为版本 {}，不是版本 {version}，请重新读取",
             hazard.version
         )),
         Ok(None) => no_hazard(id),
@@ -491,7 +549,7 @@ async fn stale_or_gone(feed: &Feed, id: HazardId, version: i64) -> PatrolError {
 }
 
 fn no_hazard(id: HazardId) -> PatrolError {
-    PatrolError::NotFound(format!("there is no hazard {id}"))
+    PatrolError::NotFound(text!("there is no hazard {id}", "未找到编号为 {id} 的隐患"))
 }
 
 /// Append the register's feed row for `ids` and commit the unit.

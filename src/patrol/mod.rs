@@ -26,7 +26,9 @@ pub mod routes;
 pub mod service;
 pub mod tracks;
 
+use crate::model::{Localized, Text, View};
 use crate::store::StoreError;
+use crate::text;
 
 /// Why a hazard or patrol operation did not happen. In every case nothing
 /// was written.
@@ -38,26 +40,54 @@ pub enum PatrolError {
         /// The field, e.g. `risk` or `features[3].geometry`.
         field: String,
         /// A sentence naming it and what is accepted.
-        reason: String,
+        reason: Text,
     },
     /// No such hazard, route or patrol.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Text),
     /// The record changed since it was read, is in use, or is in a state
     /// that refuses the change (a finished patrol).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
 }
 
 impl PatrolError {
+    /// The refusal of a GeoJSON property `properties.{name}` (of the
+    /// feature `field` names) that is neither a string nor null.
+    pub fn not_a_string(
+        field: impl Fn(&str) -> String,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> PatrolError {
+        let f = field(&format!("properties.{name}"));
+        PatrolError::invalid(
+            f.clone(),
+            text!(
+                "{f} must be a string, got {value}",
+                "{f} 必须是字符串，收到的是 {value}"
+            ),
+        )
+    }
+
     /// A refusal naming the field at fault.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> PatrolError {
+    pub fn invalid(field: impl Into<String>, reason: Text) -> PatrolError {
         PatrolError::Invalid {
             field: field.into(),
-            reason: reason.into(),
+            reason,
+        }
+    }
+}
+
+impl Localized for PatrolError {
+    fn zh(&self) -> String {
+        match self {
+            PatrolError::Invalid { reason, .. } => reason.zh().to_owned(),
+            PatrolError::NotFound(t) | PatrolError::Conflict(t) => t.zh().to_owned(),
+            // Logged, never sent: a store failure answers as a 500.
+            PatrolError::Store(_) => "数据库操作失败".to_owned(),
         }
     }
 }
@@ -81,7 +111,10 @@ pub fn bounded(field: &str, text: &str, max: usize) -> Result<(), PatrolError> {
     if chars > max {
         return Err(PatrolError::invalid(
             field,
-            format!("{field} is {chars} characters long; at most {max}"),
+            text!(
+                "{field} is {chars} characters long; at most {max}",
+                "{field} 长 {chars} 个字符，最多 {max} 个"
+            ),
         ));
     }
     let one_line = max <= MAX_NAME_CHARS;
@@ -91,24 +124,49 @@ pub fn bounded(field: &str, text: &str, max: usize) -> Result<(), PatrolError> {
     {
         return Err(PatrolError::invalid(
             field,
-            format!("{field} holds control characters"),
+            text!("{field} holds control characters", "{field} 含有控制字符"),
         ));
     }
     Ok(())
 }
 
+/// The Chinese of [`View::describe`], to put between Chinese words: `全县`,
+/// `网格 4210 ` (with the space an id needs before the next Chinese word),
+/// `可见范围` for a view of nothing.
+pub(crate) fn view_zh(view: &View) -> String {
+    match view {
+        View::All => "全县".to_owned(),
+        View::Subtree(_, id) => format!("网格 {id} "),
+        View::Nothing => "可见范围".to_owned(),
+    }
+}
+
 /// A request body as GeoJSON, or a refusal naming `field` (UTF-8 first).
 fn read_geojson(bytes: &[u8], field: &str) -> Result<geojson::GeoJson, PatrolError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| PatrolError::invalid(field, format!("the body is not UTF-8 ({e})")))?;
-    text.parse()
-        .map_err(|e| PatrolError::invalid(field, format!("the body is not GeoJSON ({e})")))
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        PatrolError::invalid(
+            field,
+            text!(
+                "the body is not UTF-8 ({e})",
+                "请求体不是 UTF-8 编码（{e}）"
+            ),
+        )
+    })?;
+    text.parse().map_err(|e| {
+        PatrolError::invalid(
+            field,
+            text!(
+                "the body is not GeoJSON ({e})",
+                "请求体不是有效的 GeoJSON（{e}）"
+            ),
+        )
+    })
 }
 
 impl From<StoreError> for PatrolError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Stale { .. } | StoreError::InUse(_) => PatrolError::Conflict(e.to_string()),
+            StoreError::Stale { .. } | StoreError::InUse(_) => PatrolError::Conflict(Text::of(&e)),
             other => PatrolError::Store(other),
         }
     }

@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use crate::model::{NewPhoto, THUMBNAIL_PX};
 use crate::patrol::PatrolError;
 use crate::services::feed::Feed;
+use crate::text;
 
 /// The largest upload, bytes: a phone's full-resolution JPEG is 2–6 MB.
 pub const MAX_PHOTO_BYTES: usize = 12 * 1024 * 1024;
@@ -65,17 +66,24 @@ pub fn prepare(
     let Some(&(name, format)) = TYPES.iter().find(|(t, _)| *t == media) else {
         return Err(PatrolError::invalid(
             "content-type",
-            format!("a photo is image/jpeg, image/png or image/webp, not {content_type:?}"),
+            text!(
+                "a photo is image/jpeg, image/png or image/webp, not {content_type:?}",
+                "照片格式须为 image/jpeg、image/png 或 image/webp，收到的是 {content_type:?}"
+            ),
         ));
     };
     if bytes.is_empty() {
-        return Err(PatrolError::invalid("body", "the photo is empty"));
+        return Err(PatrolError::invalid(
+            "body",
+            text!("the photo is empty", "照片内容为空"),
+        ));
     }
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(PatrolError::invalid(
             "body",
-            format!(
+            text!(
                 "the photo is {} bytes; at most {MAX_PHOTO_BYTES} are accepted",
+                "照片大小为 {} 字节，最多接受 {MAX_PHOTO_BYTES} 字节",
                 bytes.len()
             ),
         ));
@@ -89,7 +97,10 @@ pub fn prepare(
     let unreadable = |e: image::ImageError| {
         PatrolError::invalid(
             "body",
-            format!("the body is not a readable {name} image: {e}"),
+            text!(
+                "the body is not a readable {name} image: {e}",
+                "无法将请求体读取为 {name} 图片：{e}"
+            ),
         )
     };
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
@@ -100,7 +111,12 @@ pub fn prepare(
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
         .encode_image(&thumbnail)
-        .map_err(|e| PatrolError::invalid("body", format!("no thumbnail could be made: {e}")))?;
+        .map_err(|e| {
+            PatrolError::invalid(
+                "body",
+                text!("no thumbnail could be made: {e}", "无法生成缩略图：{e}"),
+            )
+        })?;
     let mut token = [0u8; 16];
     rand::rng().fill_bytes(&mut token);
     Ok(NewPhoto {
@@ -123,8 +139,12 @@ pub async fn save(
     uploaded_by: String,
     now: Timestamp,
 ) -> Result<SavedPhoto, PatrolError> {
-    let unreadable =
-        |e: String| PatrolError::invalid("body", format!("the photo could not be read: {e}"));
+    let unreadable = |e: String| {
+        PatrolError::invalid(
+            "body",
+            text!("the photo could not be read: {e}", "无法读取照片：{e}"),
+        )
+    };
     let photo = {
         let _turn = DECODING
             .acquire()

@@ -25,6 +25,7 @@ use crate::patrol::PatrolError;
 use crate::patrol::notice::{LeftOutReason, Notice};
 use crate::patrol::routes::assemble;
 use crate::routing::{DistanceMatrix, RoadNetwork, SearchLimits, Travel, Ways, shortest_tour};
+use crate::text;
 
 /// At most this many stops are ordered in one plan; more due hazards than
 /// this are left out, lowest priority first, and the plan says so.
@@ -115,13 +116,20 @@ pub fn plan(
     index: &GridIndex,
 ) -> Result<Plan, PatrolError> {
     let Some(grid_ix) = index.position(&request.grid) else {
+        let id = request.grid.as_str();
         return Err(PatrolError::invalid(
             "grid",
-            format!("grid {:?} does not exist", request.grid.as_str()),
+            text!("grid {id:?} does not exist", "网格 {id:?} 不存在"),
         ));
     };
     if !request.start.is_valid() {
-        return Err(PatrolError::invalid("start", "start is not a WGS84 point"));
+        return Err(PatrolError::invalid(
+            "start",
+            text!(
+                "start is not a WGS84 point",
+                "start 不是有效的 WGS84 坐标点"
+            ),
+        ));
     }
     for (name, limit) in [
         ("max_length_m", request.max_length_m),
@@ -130,7 +138,7 @@ pub fn plan(
         if limit.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
             return Err(PatrolError::invalid(
                 name,
-                format!("{name} must be a positive number"),
+                text!("{name} must be a positive number", "{name} 必须是正数"),
             ));
         }
     }

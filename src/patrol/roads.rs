@@ -9,6 +9,7 @@ use geojson::{GeoJson, GeometryValue, Position};
 use crate::geom::LonLat;
 use crate::patrol::PatrolError;
 use crate::routing::{RoadClass, RoadLine};
+use crate::text;
 
 /// At most this many lines in one network.
 pub const MAX_LINES: usize = 500_000;
@@ -20,13 +21,20 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
     let GeoJson::FeatureCollection(fc) = super::read_geojson(bytes, "body")? else {
         return Err(PatrolError::invalid(
             "body",
-            "send the road network as a GeoJSON FeatureCollection of LineStrings",
+            text!(
+                "send the road network as a GeoJSON FeatureCollection of LineStrings",
+                "路网须为由 LineString 组成的 GeoJSON FeatureCollection"
+            ),
         ));
     };
     if fc.features.len() > MAX_LINES {
+        let n = fc.features.len();
         return Err(PatrolError::invalid(
             "features",
-            format!("{} roads; send at most {MAX_LINES}", fc.features.len()),
+            text!(
+                "{n} roads; send at most {MAX_LINES}",
+                "共 {n} 条道路，每次最多 {MAX_LINES} 条"
+            ),
         ));
     }
     let mut lines = Vec::with_capacity(fc.features.len());
@@ -36,13 +44,7 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
             match feature.properties.as_ref().and_then(|p| p.get(name)) {
                 None | Some(serde_json::Value::Null) => Ok(None),
                 Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
-                Some(other) => Err(PatrolError::invalid(
-                    field(&format!("properties.{name}")),
-                    format!(
-                        "{} must be a string, got {other}",
-                        field(&format!("properties.{name}"))
-                    ),
-                )),
+                Some(other) => Err(PatrolError::not_a_string(field, name, other)),
             }
         };
         // `class`, or else OpenStreetMap's `highway` (an export's own
@@ -57,38 +59,42 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
                 let at = field(&format!("properties.{name}"));
                 PatrolError::invalid(
                     at.clone(),
-                    format!(
+                    text!(
                         "{at} {s:?} is not a road class: use main, village or path (or an \
-                         OpenStreetMap highway value such as residential or footway)"
+                         OpenStreetMap highway value such as residential or footway)",
+                        "{at} {s:?} 不是有效的道路类别：请使用 main、village 或 path（或 OpenStreetMap \
+                         的 highway 取值，如 residential、footway）"
                     ),
                 )
             })?,
         };
         let name = prop("name")?.map(str::to_owned);
         let geometry = feature.geometry.as_ref().ok_or_else(|| {
+            let f = field("geometry");
             PatrolError::invalid(
-                field("geometry"),
-                format!("{} is required: a LineString", field("geometry")),
+                f.clone(),
+                text!("{f} is required: a LineString", "缺少 {f}：应为 LineString"),
             )
         })?;
         let parts: Vec<&Vec<Position>> = match &geometry.value {
             GeometryValue::LineString { coordinates } => vec![coordinates],
             GeometryValue::MultiLineString { coordinates } => coordinates.iter().collect(),
             other => {
+                let (f, kind) = (field("geometry"), other.type_name());
                 return Err(PatrolError::invalid(
-                    field("geometry"),
-                    format!(
-                        "{} must be a LineString or MultiLineString, got a {}",
-                        field("geometry"),
-                        other.type_name()
+                    f.clone(),
+                    text!(
+                        "{f} must be a LineString or MultiLineString, got a {kind}",
+                        "{f} 须为 LineString 或 MultiLineString，收到的是 {kind}"
                     ),
                 ));
             }
         };
         if parts.is_empty() {
+            let f = field("geometry");
             return Err(PatrolError::invalid(
-                field("geometry"),
-                format!("{} holds no line", field("geometry")),
+                f.clone(),
+                text!("{f} holds no line", "{f} 中没有线"),
             ));
         }
         for (k, part) in parts.into_iter().enumerate() {
@@ -99,11 +105,12 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
                     _ => LonLat::new(f64::NAN, f64::NAN),
                 };
                 if !p.is_valid() {
+                    let f = field("geometry");
                     return Err(PatrolError::invalid(
-                        field("geometry"),
-                        format!(
-                            "{} position {j} is not a WGS84 longitude/latitude",
-                            field("geometry")
+                        f.clone(),
+                        text!(
+                            "{f} position {j} is not a WGS84 longitude/latitude",
+                            "{f} 的坐标点 {j} 不是有效的 WGS84 经纬度"
                         ),
                     ));
                 }
@@ -112,11 +119,12 @@ pub fn lines_from_geojson(bytes: &[u8]) -> Result<Vec<RoadLine>, PatrolError> {
                 }
             }
             if coords.len() < 2 {
+                let f = field("geometry");
                 return Err(PatrolError::invalid(
-                    field("geometry"),
-                    format!(
-                        "{} (part {k}) needs at least two distinct points",
-                        field("geometry")
+                    f.clone(),
+                    text!(
+                        "{f} (part {k}) needs at least two distinct points",
+                        "{f}（部分 {k}）至少需要两个不同的点"
                     ),
                 ));
             }

@@ -17,6 +17,7 @@ use crate::patrol::plan::{RouteShape, UNSAVED, dwell_s};
 use crate::routing::{RoadNetwork, Travel, Ways};
 use crate::services::feed::{Changing, Feed, LOCATE_ATTEMPTS, grids_moved};
 use crate::store::Store;
+use crate::text;
 
 /// Draw a route from its shape: legs over the roads (or straight without a
 /// network), totals, and the grids it passes. Also returns notices for the
@@ -54,16 +55,17 @@ pub fn assemble(
             if !leg.length_m.is_finite() {
                 // Leg k runs from point k to point k + 1; point 0 is the start.
                 let stop = if k + 1 < n { k } else { k - 1 };
+                let name = &shape.stops[stop].name;
+                let (to, to_zh) = if k + 1 < n {
+                    ("the point before it", "前一个点")
+                } else {
+                    ("the start", "起点")
+                };
                 return Err(PatrolError::invalid(
                     format!("stops[{stop}]"),
-                    format!(
-                        "stops[{stop}] ({}) is not connected by road to {}",
-                        shape.stops[stop].name,
-                        if k + 1 < n {
-                            "the point before it"
-                        } else {
-                            "the start"
-                        }
+                    text!(
+                        "stops[{stop}] ({name}) is not connected by road to {to}",
+                        "stops[{stop}]（{name}）与{to_zh}之间没有道路相连"
                     ),
                 ));
             }
@@ -168,20 +170,25 @@ async fn shape_of(
     at: Timestamp,
 ) -> Result<(RouteShape, Vec<String>), PatrolError> {
     if index.get(&input.grid).is_none() {
+        let id = input.grid.as_str();
         return Err(PatrolError::invalid(
             "grid",
-            format!("grid {:?} does not exist", input.grid.as_str()),
+            text!("grid {id:?} does not exist", "网格 {id:?} 不存在"),
         ));
     }
     if input.name.trim().is_empty() {
-        return Err(PatrolError::invalid("name", "name must not be empty"));
+        return Err(PatrolError::invalid(
+            "name",
+            text!("name must not be empty", "name 不能为空"),
+        ));
     }
     super::bounded("name", &input.name, super::MAX_NAME_CHARS)?;
     if input.assignees.len() > super::MAX_ASSIGNEES {
         return Err(PatrolError::invalid(
             "assignees",
-            format!(
+            text!(
                 "a route is assigned to at most {} members",
+                "一条路线最多指派给 {} 名网格员",
                 super::MAX_ASSIGNEES
             ),
         ));
@@ -190,19 +197,29 @@ async fn shape_of(
         super::bounded(&format!("assignees[{k}]"), assignee, super::MAX_NAME_CHARS)?;
     }
     if !input.start.is_valid() {
-        return Err(PatrolError::invalid("start", "start is not a WGS84 point"));
+        return Err(PatrolError::invalid(
+            "start",
+            text!(
+                "start is not a WGS84 point",
+                "start 不是有效的 WGS84 坐标点"
+            ),
+        ));
     }
     if input.stops.is_empty() {
         return Err(PatrolError::invalid(
             "stops",
-            "stops must name at least one hazard or key point to visit",
+            text!(
+                "stops must name at least one hazard or key point to visit",
+                "stops 至少须包含一个要巡查的隐患或重点点位"
+            ),
         ));
     }
     if input.stops.len() > crate::patrol::plan::MAX_STOPS {
         return Err(PatrolError::invalid(
             "stops",
-            format!(
+            text!(
                 "a route has at most {} stops",
+                "一条路线最多 {} 个点位",
                 crate::patrol::plan::MAX_STOPS
             ),
         ));
@@ -215,7 +232,10 @@ async fn shape_of(
                 let h = hazards.iter().find(|h| h.id == id).ok_or_else(|| {
                     PatrolError::invalid(
                         format!("stops[{k}].hazard"),
-                        format!("stops[{k}].hazard: there is no hazard {id}"),
+                        text!(
+                            "stops[{k}].hazard: there is no hazard {id}",
+                            "stops[{k}].hazard：未找到编号为 {id} 的隐患"
+                        ),
                     )
                 })?;
                 RouteStop {
@@ -230,7 +250,10 @@ async fn shape_of(
                 if !location.is_valid() {
                     return Err(PatrolError::invalid(
                         format!("stops[{k}].location"),
-                        format!("stops[{k}].location is not a WGS84 point"),
+                        text!(
+                            "stops[{k}].location is not a WGS84 point",
+                            "stops[{k}].location 不是有效的 WGS84 坐标点"
+                        ),
                     ));
                 }
                 RouteStop {
@@ -317,11 +340,7 @@ pub async fn edit(
     input: RouteInput,
     now: Timestamp,
 ) -> Result<(Route, Vec<Notice>), PatrolError> {
-    let old = feed
-        .store()
-        .route(id)
-        .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
+    let old = feed.store().route(id).await?.ok_or_else(|| no_route(id))?;
     let (mut route, notices, mut unit) = drawn_and_located(feed, &network, &input, now).await?;
     route.id = id;
     route.version = version;
@@ -330,10 +349,18 @@ pub async fn edit(
         .unit()
         .update_route(&route)
         .await?
-        .ok_or_else(|| PatrolError::NotFound(format!("there is no route {}", id.0)))?;
+        .ok_or_else(|| no_route(id))?;
     record_route(&mut unit, &saved, "edited", now);
     unit.commit().await?;
     Ok((saved, notices))
+}
+
+fn no_route(id: RouteId) -> PatrolError {
+    PatrolError::NotFound(text!(
+        "there is no route {}",
+        "未找到编号为 {} 的路线",
+        id.0
+    ))
 }
 
 /// Delete a route no patrol has walked, at the version read; false when

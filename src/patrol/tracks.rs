@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use crate::geom::LonLat;
 use crate::model::TrackPoint;
 use crate::patrol::PatrolError;
+use crate::text;
 
 /// At most this many points in one upload (a day's track at 1 Hz).
 pub const MAX_POINTS: usize = 100_000;
@@ -17,15 +18,22 @@ pub const MAX_POINTS: usize = 100_000;
 fn too_many(n: usize) -> PatrolError {
     PatrolError::invalid(
         "track",
-        format!("{n} track points in one upload; send at most {MAX_POINTS}"),
+        text!(
+            "{n} track points in one upload; send at most {MAX_POINTS}",
+            "一次上传 {n} 个轨迹点，每次最多 {MAX_POINTS} 个"
+        ),
     )
 }
 
 /// Read a GPX document's track points (every track and segment, in order;
 /// route and way points are not a track and are ignored).
 pub fn from_gpx(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
-    let gpx = gpx::read(bytes)
-        .map_err(|e| PatrolError::invalid("track", format!("the GPX could not be read: {e}")))?;
+    let gpx = gpx::read(bytes).map_err(|e| {
+        PatrolError::invalid(
+            "track",
+            text!("the GPX could not be read: {e}", "无法读取 GPX：{e}"),
+        )
+    })?;
     let mut out = Vec::new();
     for (t, track) in gpx.tracks.iter().enumerate() {
         for (s, segment) in track.segments.iter().enumerate() {
@@ -34,7 +42,10 @@ pub fn from_gpx(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
                 if !at.is_valid() {
                     return Err(PatrolError::invalid(
                         "track",
-                        format!("trk[{t}].trkseg[{s}].trkpt[{k}] is not a WGS84 point"),
+                        text!(
+                            "trk[{t}].trkseg[{s}].trkpt[{k}] is not a WGS84 point",
+                            "trk[{t}].trkseg[{s}].trkpt[{k}] 不是有效的 WGS84 坐标点"
+                        ),
                     ));
                 }
                 let time = match p.time {
@@ -43,8 +54,9 @@ pub fn from_gpx(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
                         let text = time.format().map_err(|e| {
                             PatrolError::invalid(
                                 "track",
-                                format!(
-                                    "trk[{t}].trkseg[{s}].trkpt[{k}] has an unreadable time ({e})"
+                                text!(
+                                    "trk[{t}].trkseg[{s}].trkpt[{k}] has an unreadable time ({e})",
+                                    "trk[{t}].trkseg[{s}].trkpt[{k}] 的时间无法读取（{e}）"
                                 ),
                             )
                         })?;
@@ -64,7 +76,10 @@ pub fn from_gpx(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
     if out.is_empty() {
         return Err(PatrolError::invalid(
             "track",
-            "the GPX holds no track points (trkpt)",
+            text!(
+                "the GPX holds no track points (trkpt)",
+                "GPX 中没有轨迹点（trkpt）"
+            ),
         ));
     }
     Ok(out)
@@ -74,7 +89,10 @@ fn parse_time(text: &str, field: &str) -> Result<Timestamp, PatrolError> {
     text.parse::<Timestamp>().map_err(|e| {
         PatrolError::invalid(
             field,
-            format!("{field} must be an RFC 3339 time such as 2026-05-01T21:00:00+08:00 ({e})"),
+            text!(
+                "{field} must be an RFC 3339 time such as 2026-05-01T21:00:00+08:00 ({e})",
+                "{field} 须为 RFC 3339 时间，例如 2026-05-01T21:00:00+08:00（{e}）"
+            ),
         )
     })
 }
@@ -84,7 +102,10 @@ fn position(p: &[f64], field: &str) -> Result<LonLat, PatrolError> {
         [lon, lat, ..] if LonLat::new(*lon, *lat).is_valid() => Ok(LonLat::new(*lon, *lat)),
         _ => Err(PatrolError::invalid(
             field,
-            format!("{field} is not a WGS84 longitude/latitude"),
+            text!(
+                "{field} is not a WGS84 longitude/latitude",
+                "{field} 不是有效的 WGS84 经纬度"
+            ),
         )),
     }
 }
@@ -99,7 +120,10 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
             else {
                 return Err(PatrolError::invalid(
                     "geometry",
-                    "a track Feature's geometry must be a LineString",
+                    text!(
+                        "a track Feature's geometry must be a LineString",
+                        "轨迹 Feature 的 geometry 须为 LineString"
+                    ),
                 ));
             };
             if coords.len() > MAX_POINTS {
@@ -112,7 +136,10 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
                     v.as_array().cloned().ok_or_else(|| {
                         PatrolError::invalid(
                             "properties.times",
-                            "properties.times must be an array",
+                            text!(
+                                "properties.times must be an array",
+                                "properties.times 须为数组"
+                            ),
                         )
                     })
                 })
@@ -122,8 +149,9 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
             {
                 return Err(PatrolError::invalid(
                     "properties.times",
-                    format!(
+                    text!(
                         "properties.times has {} times for {} positions: give one per position",
+                        "properties.times 有 {} 个时间，但有 {} 个坐标点：每个坐标点须对应一个时间",
                         times.len(),
                         coords.len()
                     ),
@@ -142,7 +170,10 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
                         Some(_) => {
                             return Err(PatrolError::invalid(
                                 format!("properties.times[{k}]"),
-                                format!("properties.times[{k}] must be an RFC 3339 string"),
+                                text!(
+                                    "properties.times[{k}] must be an RFC 3339 string",
+                                    "properties.times[{k}] 须为 RFC 3339 字符串"
+                                ),
                             ));
                         }
                     };
@@ -164,7 +195,10 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
                     else {
                         return Err(PatrolError::invalid(
                             &field,
-                            format!("{field} must be a Point (a track as points)"),
+                            text!(
+                                "{field} must be a Point (a track as points)",
+                                "{field} 须为 Point（以点表示的轨迹）"
+                            ),
                         ));
                     };
                     let at = position(p.as_slice(), &field)?;
@@ -198,13 +232,19 @@ pub fn from_geojson(bytes: &[u8]) -> Result<Vec<TrackPoint>, PatrolError> {
             _ => {
                 return Err(PatrolError::invalid(
                     "track",
-                    "a track is a LineString (with properties.times) or Points with times",
+                    text!(
+                        "a track is a LineString (with properties.times) or Points with times",
+                        "轨迹须为 LineString（带 properties.times）或带时间的 Point"
+                    ),
                 ));
             }
         },
     };
     if out.is_empty() {
-        return Err(PatrolError::invalid("track", "the track has no positions"));
+        return Err(PatrolError::invalid(
+            "track",
+            text!("the track has no positions", "轨迹中没有坐标点"),
+        ));
     }
     Ok(out)
 }

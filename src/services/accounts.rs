@@ -32,8 +32,10 @@ use crate::model::account::{
     AuditEntry, Capability, Credential, CredentialKind, NewAudit, Role, Scope, User, UserDraft,
     UserError, UserId, check_password,
 };
+use crate::model::{Localized, Text};
 pub use crate::store::AuditFilter;
 use crate::store::{NewCredential, Store, StoreError};
+use crate::text;
 
 /// How long a web session lasts from login.
 pub const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
@@ -154,7 +156,7 @@ pub enum AccountError {
     Throttled(Duration),
     /// A token's lifetime or capabilities are out of range.
     #[error("{0}")]
-    BadToken(String),
+    BadToken(Text),
     /// The store failed or refused (a taken login is `InUse`, a stale
     /// version `Stale`).
     #[error(transparent)]
@@ -164,11 +166,34 @@ pub enum AccountError {
 impl AccountError {
     /// The sentence of a change that conflicts with the stored state (a
     /// taken login, a user changed since it was read), if it is one.
-    pub fn conflict(&self) -> Option<String> {
+    pub fn conflict(&self) -> Option<Text> {
         match self {
-            AccountError::Store(StoreError::InUse(what)) => Some(what.clone()),
-            AccountError::Store(e @ StoreError::Stale { .. }) => Some(e.to_string()),
+            AccountError::Store(e @ (StoreError::InUse(_) | StoreError::Stale { .. })) => {
+                Some(Text::of(e))
+            }
             _ => None,
+        }
+    }
+}
+
+impl Localized for AccountError {
+    fn zh(&self) -> String {
+        match self {
+            AccountError::BadLogin => "登录名或密码错误".to_owned(),
+            AccountError::Invalid(e) => e.zh(),
+            AccountError::NoUser(user) => format!("未找到编号为 {user} 的用户"),
+            AccountError::NoToken { user, token } => {
+                format!("用户 {user} 没有编号为 {token} 的有效令牌")
+            }
+            AccountError::Throttled(wait) => {
+                format!("登录失败次数过多，请 {} 秒后再试", wait.as_secs())
+            }
+            AccountError::BadToken(text) => text.zh().to_owned(),
+            // Only a conflict is ever shown; other store failures are
+            // logged, and the caller sees a server error.
+            AccountError::Store(_) => self
+                .conflict()
+                .map_or_else(|| "数据库操作失败".to_owned(), |t| t.zh().to_owned()),
         }
     }
 }
@@ -544,14 +569,16 @@ impl Accounts {
         actor: &Actor,
     ) -> Result<(String, Credential), AccountError> {
         if !(1..=MAX_TOKEN_DAYS).contains(&days) {
-            return Err(AccountError::BadToken(format!(
-                "a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}"
+            return Err(AccountError::BadToken(text!(
+                "a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}",
+                "令牌有效期须为 1 至 {MAX_TOKEN_DAYS} 天，收到的是 {days} 天"
             )));
         }
         if label.chars().count() > 100 || label.chars().any(char::is_control) {
-            return Err(AccountError::BadToken(
-                "a token's label is at most 100 characters without control characters".into(),
-            ));
+            return Err(AccountError::BadToken(Text::new(
+                "a token's label is at most 100 characters without control characters",
+                "令牌标签最多 100 个字符，且不能包含控制字符",
+            )));
         }
         let owner = self
             .store
@@ -559,10 +586,10 @@ impl Accounts {
             .await?
             .ok_or_else(|| AccountError::NoUser(user.to_string()))?;
         if let Some(c) = capabilities.iter().find(|c| !owner.role.may(**c)) {
-            return Err(AccountError::BadToken(format!(
-                "a {} cannot hold {}, so no token of theirs can",
-                owner.role,
-                c.as_str()
+            let (role, role_zh, capability) = (owner.role, owner.role.zh_name(), c.as_str());
+            return Err(AccountError::BadToken(text!(
+                "a {role} cannot hold {capability}, so no token of theirs can",
+                "{role_zh}（{role}）没有 {capability} 权限，其令牌也不能拥有该权限"
             )));
         }
         let secret = new_secret(TOKEN_PREFIX);
@@ -720,13 +747,20 @@ fn hash_password(password: &str) -> Result<String, AccountError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| AccountError::BadToken(format!("the password could not be hashed: {e}")))
+        .map_err(|e| {
+            AccountError::BadToken(text!(
+                "the password could not be hashed: {e}",
+                "无法计算密码哈希：{e}"
+            ))
+        })
 }
 
 async fn hash_password_blocking(password: String) -> Result<String, AccountError> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|e| AccountError::BadToken(format!("hashing stopped: {e}")))?
+        .map_err(|e| {
+            AccountError::BadToken(text!("hashing stopped: {e}", "密码哈希计算中断：{e}"))
+        })?
 }
 
 /// Whether `password` matches a PHC string (false for a malformed one);

@@ -8,9 +8,10 @@ use std::io::Write;
 
 use crate::geom::PlanningCrs;
 use crate::import::{self, ImportErrors};
-use crate::model::Grid;
 use crate::model::geojson::grids_to_feature_collection;
+use crate::model::{Grid, Text};
 use crate::store::geopackage;
+use crate::text;
 
 /// A file format grids are read from and written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +75,14 @@ pub async fn read(
             })
             .await
             .map_err(|e| {
-                ImportErrors::document(format!("the GeoPackage cannot be saved to read ({e})"))
+                ImportErrors::document(text!(
+                    "the GeoPackage cannot be saved to read ({e})",
+                    "无法暂存 GeoPackage 文件以供读取（{e}）"
+                ))
             })?;
             let layer = geopackage::read_geopackage(file.path())
                 .await
-                .map_err(|e| ImportErrors::document(e.to_string()))?;
+                .map_err(|e| ImportErrors::document(Text::of(&e)))?;
             blocking(move || import::grids_from_layer(&layer.name, layer.features)).await
         }
     }

@@ -31,7 +31,9 @@ use crate::geom::Bbox;
 use crate::import::edit::{self, Edit, EditRefusal, Gap, Sliver, gaps_opened, slivers};
 use crate::import::{self, ImportErrors};
 use crate::index::{GridIndex, GridIx};
-use crate::model::{ChangeKind, EventKind, Grid, GridId, NewChange, NewRevision, RevisionState};
+use crate::model::{
+    ChangeKind, EventKind, Grid, GridId, Localized, NewChange, NewRevision, RevisionState,
+};
 use crate::services::Current;
 use crate::services::feed::{Effect, Feed};
 pub use crate::services::impact::{ChainMove, GridDelta, Impact, LeaderCases, RouteMove};
@@ -199,13 +201,89 @@ pub enum GridChangeError {
     },
     /// A revision that cannot be restored, cancelled or shown as asked.
     #[error("{0}")]
-    Revision(String),
+    Revision(RevisionRefusal),
     /// No revision has this number.
     #[error("no grid revision {0}")]
     NoRevision(i64),
     /// The store failed; its transaction rolled back.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a grid revision cannot be restored, cancelled or applied as asked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RevisionRefusal {
+    /// A whole-set replace planned while a revision is scheduled.
+    #[error(
+        "grid revision {revision} is scheduled for {effective_at}: a whole-set replace would \
+         undo it; cancel the scheduled revisions first"
+    )]
+    ReplaceUndoesScheduled {
+        /// The first scheduled revision.
+        revision: i64,
+        /// When it takes effect.
+        effective_at: Timestamp,
+    },
+    /// A restore to a time before the first grids.
+    #[error("no grids were in force at {at}: nothing to restore")]
+    NothingInForce {
+        /// The time asked for.
+        at: Timestamp,
+    },
+    /// A restore to the grids that are there already.
+    #[error(
+        "the grids in force at {at} are the grids the restore would replace: nothing to restore"
+    )]
+    NothingToRestore {
+        /// The time asked for.
+        at: Timestamp,
+    },
+    /// A cancel of a revision that is in force.
+    #[error(
+        "grid revision {revision} took effect at {effective_at}; restore the grids as of an \
+         earlier time instead"
+    )]
+    InForce {
+        /// The revision.
+        revision: i64,
+        /// When it took effect.
+        effective_at: Timestamp,
+    },
+    /// A scheduled revision applied or cancelled by someone else meanwhile.
+    #[error("grid revision {revision} is no longer scheduled: applied or cancelled meanwhile")]
+    NoLongerScheduled {
+        /// The revision.
+        revision: i64,
+    },
+}
+
+impl Localized for RevisionRefusal {
+    fn zh(&self) -> String {
+        match self {
+            RevisionRefusal::ReplaceUndoesScheduled {
+                revision,
+                effective_at,
+            } => format!(
+                "网格版本 {revision} 定于 {effective_at} 生效，整体替换会使其失效：\
+                 请先取消待生效的版本"
+            ),
+            RevisionRefusal::NothingInForce { at } => {
+                format!("{at} 时尚无生效的网格，没有可恢复的内容")
+            }
+            RevisionRefusal::NothingToRestore { at } => {
+                format!("{at} 时生效的网格与将被替换的网格相同，没有可恢复的内容")
+            }
+            RevisionRefusal::InForce {
+                revision,
+                effective_at,
+            } => format!(
+                "网格版本 {revision} 已于 {effective_at} 生效，请改为将网格恢复到更早时间的状态"
+            ),
+            RevisionRefusal::NoLongerScheduled { revision } => {
+                format!("网格版本 {revision} 已不是待生效状态：期间已生效或已被取消")
+            }
+        }
+    }
 }
 
 fn sliver_list(slivers: &[Sliver]) -> String {
@@ -221,6 +299,67 @@ fn gap_list(gaps: &[Gap]) -> String {
         .map(|g| format!("{:.0} m² of {} no child covers", g.opened_m2, g.parent))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+impl Localized for GridChangeError {
+    fn zh(&self) -> String {
+        match self {
+            GridChangeError::Invalid(errors) | GridChangeError::EditBreaksRules(errors, _) => {
+                errors.zh()
+            }
+            GridChangeError::EmptyReplace => {
+                "整体替换未提供任何网格，会删除全部网格：请提交完整的新网格数据".to_owned()
+            }
+            GridChangeError::Stranded(impact) => format!(
+                "本次调整会使 {} 个事件、{} 个隐患和 {} 条路线不在任何网格内",
+                impact.incidents.len(),
+                impact.hazards.len(),
+                impact.routes.len()
+            ),
+            GridChangeError::Stale { planned, current } => {
+                format!(
+                    "网格自版本 {planned} 以来已有改动（当前为版本 {current}），请刷新后重新操作"
+                )
+            }
+            GridChangeError::Edit(refusal) => refusal.zh(),
+            GridChangeError::Gaps(gaps) => {
+                let list = gaps
+                    .iter()
+                    .map(|g| format!("{} 有 {:.0} m² 未被下级网格覆盖", g.parent, g.opened_m2))
+                    .collect::<Vec<_>>()
+                    .join("；");
+                format!("本次编辑会留下 {} 处缝隙：{list}", gaps.len())
+            }
+            GridChangeError::Slivers(slivers) => {
+                let list = slivers
+                    .iter()
+                    .map(|s| format!("{} 的 {:.1} m²", s.grid, s.area_m2))
+                    .collect::<Vec<_>>()
+                    .join("、");
+                format!(
+                    "本次编辑会留下 {} 块小于 {} m² 的碎片：{list}",
+                    slivers.len(),
+                    edit::SLIVER_MIN_M2
+                )
+            }
+            GridChangeError::ScheduledLater {
+                revision,
+                effective_at,
+                grids,
+            } => format!(
+                "定于 {effective_at} 生效的网格版本 {revision} 也修改了 {}：请取消该版本，\
+                 或将本次调整安排在其后生效",
+                grids
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+            GridChangeError::Revision(refusal) => refusal.zh(),
+            GridChangeError::NoRevision(revision) => format!("未找到网格版本 {revision}"),
+            GridChangeError::Store(e) => e.zh(),
+        }
+    }
 }
 
 impl GridChangeError {
@@ -524,10 +663,9 @@ impl GridService {
         let effective_at = match plan.activates {
             Some((revision, effective_at)) => {
                 if !unit.mark_revision_applied(revision, now).await? {
-                    return Err(GridChangeError::Revision(format!(
-                        "grid revision {revision} is no longer scheduled: applied or \
-                         cancelled meanwhile"
-                    )));
+                    return Err(GridChangeError::Revision(
+                        RevisionRefusal::NoLongerScheduled { revision },
+                    ));
                 }
                 effective_at
             }

@@ -20,6 +20,12 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 /// Reports per minute one account may submit unless configured.
 pub const DEFAULT_REPORTS_PER_MINUTE: u32 = 60;
 
+/// How many checks of a report (`dry_run=true`, which the web map's form
+/// sends as the dispatcher fills it in) an account may make per report it
+/// may send: they cost a duplicate search each, so they are limited too,
+/// on their own budget, so that checking never uses up reporting.
+pub const CHECKS_PER_REPORT: u32 = 10;
+
 /// How many addresses' worth of accounts one address may carry.
 const PER_ADDRESS_FACTOR: u32 = 4;
 
@@ -48,6 +54,12 @@ impl ReportRate {
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         }
+    }
+
+    /// Limits for checking reports when `reports_per_minute` may be sent:
+    /// [`CHECKS_PER_REPORT`] times as many.
+    pub fn checks_for(reports_per_minute: u32) -> ReportRate {
+        ReportRate::new(reports_per_minute.saturating_mul(CHECKS_PER_REPORT))
     }
 
     /// The configured reports per minute per account.

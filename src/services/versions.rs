@@ -25,8 +25,8 @@ use crate::model::{
     fold_revisions,
 };
 use crate::services::grids::{
-    Applied, ChangeNote, GridChange, GridChangeError, GridPlan, GridService, claim, recorded,
-    revision_summary,
+    Applied, ChangeNote, GridChange, GridChangeError, GridPlan, GridService, RevisionRefusal,
+    claim, recorded, revision_summary,
 };
 use crate::store::StoreError;
 use crate::tiles::TileSource;
@@ -246,11 +246,12 @@ impl GridService {
             return Ok(later);
         };
         if change.mode == WriteMode::Replace {
-            return Err(GridChangeError::Revision(format!(
-                "grid revision {} is scheduled for {}: a whole-set replace would undo it; \
-                 cancel the scheduled revisions first",
-                first.revision, first.effective_at
-            )));
+            return Err(GridChangeError::Revision(
+                RevisionRefusal::ReplaceUndoesScheduled {
+                    revision: first.revision,
+                    effective_at: first.effective_at,
+                },
+            ));
         }
         let touched: BTreeSet<&GridId> = change
             .grids
@@ -451,9 +452,9 @@ impl GridService {
     ) -> Result<GridPlan, GridChangeError> {
         let target = self.as_of(to).await?;
         if target.grids().is_empty() {
-            return Err(GridChangeError::Revision(format!(
-                "no grids were in force at {to}: nothing to restore"
-            )));
+            return Err(GridChangeError::Revision(RevisionRefusal::NothingInForce {
+                at: to,
+            }));
         }
         let base = match note.effective.filter(|t| *t > Timestamp::now()) {
             Some(t) => self.as_of(t).await?,
@@ -472,10 +473,9 @@ impl GridService {
             .map(|g| g.id.clone())
             .collect();
         if upsert.is_empty() && remove.is_empty() {
-            return Err(GridChangeError::Revision(format!(
-                "the grids in force at {to} are the grids the restore would replace: \
-                 nothing to restore"
-            )));
+            return Err(GridChangeError::Revision(
+                RevisionRefusal::NothingToRestore { at: to },
+            ));
         }
         self.plan_on(GridChange::upsert(upsert, remove, version, note), None)
             .await
@@ -498,11 +498,10 @@ impl GridService {
             .find(|r| r.revision == revision)
             .ok_or(GridChangeError::NoRevision(revision))?;
         if this.state != RevisionState::Scheduled {
-            return Err(GridChangeError::Revision(format!(
-                "grid revision {revision} took effect at {}; restore the grids as of an \
-                 earlier time instead",
-                this.effective_at
-            )));
+            return Err(GridChangeError::Revision(RevisionRefusal::InForce {
+                revision,
+                effective_at: this.effective_at,
+            }));
         }
         let rows = self
             .store()
@@ -522,9 +521,9 @@ impl GridService {
         let unit = change.unit();
         let version = claim(unit, version).await?;
         if !unit.cancel_revision(revision).await? {
-            return Err(GridChangeError::Revision(format!(
-                "grid revision {revision} is no longer scheduled: applied or cancelled meanwhile"
-            )));
+            return Err(GridChangeError::Revision(
+                RevisionRefusal::NoLongerScheduled { revision },
+            ));
         }
         let ids: Vec<&GridId> = touched.into_iter().collect();
         change.record(

@@ -238,10 +238,9 @@ macro_rules! impl_account_store {
                     .await
                     .map_err($crate::store::incident_sql::failed("checking a login"))?;
                 if taken.is_some() {
-                    return Err($crate::store::StoreError::InUse(format!(
-                        "login {:?} is taken",
-                        draft.login
-                    )));
+                    return Err($crate::store::StoreError::InUse(
+                        $crate::store::login_taken(&draft.login),
+                    ));
                 }
                 let row = sqlx::query_as::<$db, UserRow>(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO users (login, display_name, role, scope, password_hash, created_at) \
@@ -257,9 +256,9 @@ macro_rules! impl_account_store {
                 .await
                 .map_err(|e| match e.as_database_error() {
                     // Another transaction took the login meanwhile.
-                    Some(db) if db.is_unique_violation() => $crate::store::StoreError::InUse(
-                        format!("login {:?} is taken", draft.login),
-                    ),
+                    Some(db) if db.is_unique_violation() => {
+                        $crate::store::StoreError::InUse($crate::store::login_taken(&draft.login))
+                    }
                     _ => $crate::store::StoreError::Database {
                         action: "creating a user".into(),
                         source: e,

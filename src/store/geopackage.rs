@@ -19,9 +19,10 @@ use serde_json::{Map, Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row, TypeInfo};
 
-use crate::geom::wkb::{from_wkb, to_wkb};
-use crate::geom::{LonLat, PlanningCrs};
-use crate::model::Grid;
+use crate::geom::wkb::{WkbError, from_wkb, to_wkb};
+use crate::geom::{LonLat, PlanningCrs, UnsupportedCrs};
+use crate::model::{Grid, Localized, Text};
+use crate::text;
 
 /// Why a GeoPackage could not be read or written, naming the layer,
 /// feature (`#N`, by row) and field where there is one.
@@ -35,7 +36,25 @@ pub struct GeoPackageError {
     /// The column.
     pub field: Option<String>,
     /// What is wrong.
-    pub detail: String,
+    pub detail: Text,
+}
+
+impl Localized for GeoPackageError {
+    fn zh(&self) -> String {
+        let mut s = String::new();
+        if let Some(l) = &self.layer {
+            s.push_str(&format!("图层 {l}"));
+            if let Some(f) = &self.feature {
+                s.push_str(&format!("，要素 {f}"));
+            }
+            if let Some(f) = &self.field {
+                s.push_str(&format!("，字段 {f}"));
+            }
+            s.push('：');
+        }
+        s.push_str(self.detail.zh());
+        s
+    }
 }
 
 fn where_(layer: &Option<String>, feature: &Option<String>, field: &Option<String>) -> String {
@@ -53,13 +72,30 @@ fn where_(layer: &Option<String>, feature: &Option<String>, field: &Option<Strin
     s
 }
 
-fn failed(detail: impl std::fmt::Display) -> GeoPackageError {
+fn failed(detail: Text) -> GeoPackageError {
     GeoPackageError {
         layer: None,
         feature: None,
         field: None,
-        detail: detail.to_string(),
+        detail,
     }
+}
+
+/// A failure of the database while writing a GeoPackage.
+fn writing(e: sqlx::Error) -> GeoPackageError {
+    failed(text!("{e}", "写入 GeoPackage 失败：{e}"))
+}
+
+/// [`UnsupportedCrs`] of a GeoPackage's EPSG code, in both languages
+/// (`geom` errors have their English only).
+fn unsupported_crs(e: &UnsupportedCrs) -> Text {
+    let code = &e.0;
+    Text::new(
+        e.to_string(),
+        format!(
+            "不支持 {code}：本系统只能读写 EPSG:4326、EPSG:4490 和 2000 国家大地坐标系 3 度带高斯–克吕格投影（EPSG:4513–4554）"
+        ),
+    )
 }
 
 /// The features of a GeoPackage's one feature layer.
@@ -77,26 +113,45 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
         .read_only(true)
         .connect()
         .await
-        .map_err(|e| failed(format!("not a GeoPackage (SQLite cannot open it: {e})")))?;
+        .map_err(|e| {
+            failed(text!(
+                "not a GeoPackage (SQLite cannot open it: {e})",
+                "不是 GeoPackage 文件（SQLite 无法打开：{e}）"
+            ))
+        })?;
     let layers: Vec<(String,)> = sqlx::query_as(
         "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name",
     )
     .fetch_all(&mut db)
     .await
-    .map_err(|e| failed(format!("not a GeoPackage (no gpkg_contents: {e})")))?;
+    .map_err(|e| {
+        failed(text!(
+            "not a GeoPackage (no gpkg_contents: {e})",
+            "不是 GeoPackage 文件（缺少 gpkg_contents 表：{e}）"
+        ))
+    })?;
     let name = match layers.as_slice() {
         [(one,)] => one.clone(),
-        [] => return Err(failed("the GeoPackage has no feature layer")),
+        [] => {
+            return Err(failed(Text::new(
+                "the GeoPackage has no feature layer",
+                "该 GeoPackage 没有要素图层",
+            )));
+        }
         many => {
-            let names: Vec<&str> = many.iter().map(|(n,)| n.as_str()).collect();
-            return Err(failed(format!(
-                "the GeoPackage has {} feature layers ({}): send one",
-                many.len(),
-                names.join(", ")
+            let n = many.len();
+            let names = many
+                .iter()
+                .map(|(n,)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(failed(text!(
+                "the GeoPackage has {n} feature layers ({names}): send one",
+                "该 GeoPackage 有 {n} 个要素图层（{names}）：请只保留一个图层"
             )));
         }
     };
-    let in_layer = |detail: String| GeoPackageError {
+    let in_layer = |detail: Text| GeoPackageError {
         layer: Some(name.clone()),
         feature: None,
         field: None,
@@ -111,13 +166,16 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
     .bind(&name)
     .fetch_one(&mut db)
     .await
-    .map_err(|e| in_layer(format!("no geometry column ({e})")))?;
+    .map_err(|e| in_layer(text!("no geometry column ({e})", "没有几何字段（{e}）")))?;
     let crs = match (organization.as_deref().map(str::to_ascii_uppercase), code) {
         (Some(org), Some(code)) if org == "EPSG" => {
-            PlanningCrs::from_epsg(code as u32).map_err(|e| in_layer(e.to_string()))?
+            PlanningCrs::from_epsg(code as u32).map_err(|e| in_layer(unsupported_crs(&e)))?
         }
         _ => {
-            return Err(in_layer("its coordinate system is not an EPSG code".into()));
+            return Err(in_layer(Text::new(
+                "its coordinate system is not an EPSG code",
+                "其坐标系不是 EPSG 代码",
+            )));
         }
     };
     let projection = crs.projection();
@@ -127,10 +185,10 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
     let rows: Vec<SqliteRow> = sqlx::query(AssertSqlSafe(format!("SELECT * FROM {quoted}")))
         .fetch_all(&mut db)
         .await
-        .map_err(|e| in_layer(format!("cannot be read ({e})")))?;
+        .map_err(|e| in_layer(text!("cannot be read ({e})", "无法读取（{e}）")))?;
     let mut features = Vec::with_capacity(rows.len());
     for (n, row) in rows.iter().enumerate() {
-        let at = |field: Option<&str>, detail: String| GeoPackageError {
+        let at = |field: Option<&str>, detail: Text| GeoPackageError {
             layer: Some(name.clone()),
             feature: Some(format!("#{n}")),
             field: field.map(str::to_owned),
@@ -141,9 +199,12 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
         for (i, col) in row.columns().iter().enumerate() {
             let key = col.name();
             if key.eq_ignore_ascii_case(&column) {
-                let blob: Option<Vec<u8>> = row
-                    .try_get(i)
-                    .map_err(|e| at(Some(key), format!("not a geometry ({e})")))?;
+                let blob: Option<Vec<u8>> = row.try_get(i).map_err(|e| {
+                    at(
+                        Some(key),
+                        text!("not a geometry ({e})", "不是几何图形（{e}）"),
+                    )
+                })?;
                 if let Some(blob) = blob {
                     let shape = decode(&blob).map_err(|e| at(Some(key), e))?;
                     let shape = match &projection {
@@ -156,7 +217,10 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
                             .map_err(|()| {
                                 at(
                                     Some(key),
-                                    format!("a coordinate cannot be unprojected from {crs}"),
+                                    text!(
+                                        "a coordinate cannot be unprojected from {crs}",
+                                        "有坐标无法从 {crs} 反算为经纬度"
+                                    ),
                                 )
                             })?,
                         None => shape,
@@ -180,7 +244,7 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
                     .try_get::<Option<String>, _>(i)
                     .map(|v| v.map(Value::from)),
             }
-            .map_err(|e| at(Some(key), format!("cannot be read ({e})")))?;
+            .map_err(|e| at(Some(key), text!("cannot be read ({e})", "无法读取（{e}）")))?;
             if let Some(value) = value {
                 properties.insert(key.to_owned(), value);
             }
@@ -193,9 +257,12 @@ pub async fn read_geopackage(path: &Path) -> Result<GeoPackageLayer, GeoPackageE
 
 /// A GeoPackage geometry blob's shape: the header (GP, version, flags,
 /// SRS id, envelope) skipped, the WKB decoded.
-fn decode(blob: &[u8]) -> Result<MultiPolygon<f64>, String> {
+fn decode(blob: &[u8]) -> Result<MultiPolygon<f64>, Text> {
     if blob.len() < 8 || &blob[..2] != b"GP" {
-        return Err("not a GeoPackage geometry (no GP header)".into());
+        return Err(Text::new(
+            "not a GeoPackage geometry (no GP header)",
+            "不是 GeoPackage 几何数据（缺少 GP 头）",
+        ));
     }
     let flags = blob[3];
     let envelope = match (flags >> 1) & 0b111 {
@@ -203,12 +270,25 @@ fn decode(blob: &[u8]) -> Result<MultiPolygon<f64>, String> {
         1 => 32,
         2 | 3 => 48,
         4 => 64,
-        other => return Err(format!("unknown envelope kind {other}")),
+        other => {
+            return Err(text!(
+                "unknown envelope kind {other}",
+                "未知的外包矩形类型 {other}"
+            ));
+        }
     };
     let wkb = blob
         .get(8 + envelope..)
-        .ok_or("the geometry is cut short")?;
-    from_wkb(wkb).map_err(|e| e.to_string())
+        .ok_or_else(|| Text::new("the geometry is cut short", "几何数据不完整"))?;
+    from_wkb(wkb).map_err(|e| {
+        let zh = match &e {
+            WkbError::Malformed(why) => format!("WKB 格式错误：{why}"),
+            WkbError::NotPolygonal => {
+                "应为 \"Polygon\" 或 \"MultiPolygon\"，实际是其他几何类型".to_owned()
+            }
+        };
+        Text::new(e.to_string(), zh)
+    })
 }
 
 /// A GeoPackage geometry blob: little-endian header with the XY envelope,
@@ -239,9 +319,9 @@ pub async fn write_geopackage(
         .create_if_missing(true)
         .connect()
         .await
-        .map_err(failed)?;
+        .map_err(writing)?;
     let srs_id = crs.epsg() as i32;
-    let mut tx = db.begin().await.map_err(failed)?;
+    let mut tx = db.begin().await.map_err(writing)?;
     for statement in [
         "PRAGMA application_id = 1196444487",
         "PRAGMA user_version = 10400",
@@ -266,7 +346,7 @@ pub async fn write_geopackage(
         sqlx::query(statement)
             .execute(&mut *tx)
             .await
-            .map_err(failed)?;
+            .map_err(writing)?;
     }
     sqlx::query("INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, 'EPSG', ?2, ?3, NULL)")
         .bind(crs.to_string())
@@ -274,7 +354,7 @@ pub async fn write_geopackage(
         .bind(crs.esri_wkt())
         .execute(&mut *tx)
         .await
-        .map_err(failed)?;
+        .map_err(writing)?;
     let projection = crs.projection();
     let mut bounds: Option<geo::Rect<f64>> = None;
     for g in grids {
@@ -286,7 +366,13 @@ pub async fn write_geopackage(
                         .map(|(x, y)| Coord { x, y })
                         .ok_or(())
                 })
-                .map_err(|()| failed(format!("grid {} cannot be projected to {crs}", g.id)))?,
+                .map_err(|()| {
+                    let id = &g.id;
+                    failed(text!(
+                        "grid {id} cannot be projected to {crs}",
+                        "网格 {id} 无法投影到 {crs}"
+                    ))
+                })?,
             None => g.geometry.clone(),
         };
         if let Some(r) = shape.bounding_rect() {
@@ -320,7 +406,7 @@ pub async fn write_geopackage(
         .bind(leader.as_ref().map(|l| l.phone.clone()))
         .execute(&mut *tx)
         .await
-        .map_err(failed)?;
+        .map_err(writing)?;
     }
     let b = bounds
         .unwrap_or_else(|| geo::Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 0.0, y: 0.0 }));
@@ -335,15 +421,15 @@ pub async fn write_geopackage(
     .bind(srs_id)
     .execute(&mut *tx)
     .await
-    .map_err(failed)?;
+    .map_err(writing)?;
     sqlx::query(
         "INSERT INTO gpkg_geometry_columns VALUES ('grids', 'geom', 'MULTIPOLYGON', ?1, 0, 0)",
     )
     .bind(srs_id)
     .execute(&mut *tx)
     .await
-    .map_err(failed)?;
-    tx.commit().await.map_err(failed)?;
-    db.close().await.map_err(failed)?;
+    .map_err(writing)?;
+    tx.commit().await.map_err(writing)?;
+    db.close().await.map_err(writing)?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{Change, Grid, GridId, GridRevision, RevisionGrids};
+use crate::model::{Change, Grid, GridId, GridRevision, Localized, RevisionGrids, Text};
 
 mod account_sql;
 pub mod accounts;
@@ -91,9 +91,10 @@ pub enum StoreError {
         /// The version that was read.
         version: i64,
     },
-    /// A record others depend on cannot be deleted.
+    /// A record others depend on cannot be deleted, or a name is taken;
+    /// the sentence in both languages.
     #[error("{0}")]
-    InUse(String),
+    InUse(Text),
     /// A write would break a rule the store keeps (a grid whose parent is
     /// not stored); nothing was written.
     #[error("{0}")]
@@ -111,6 +112,101 @@ pub enum StoreError {
     /// group of writes this one was part of. Nothing of it was written.
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// The Chinese of a store failure. The variants that carry a sentence made
+/// elsewhere have the ones the store makes translated, and any other kept
+/// in English inside a Chinese frame.
+impl Localized for StoreError {
+    fn zh(&self) -> String {
+        match self {
+            StoreError::UnsupportedUrl { url } => {
+                format!("不支持的数据库地址 {url:?}：请使用 sqlite://FILE 或 postgres://…")
+            }
+            StoreError::Database { action, .. } => format!("数据库操作失败（{action}）"),
+            StoreError::Migrate { backend, .. } => format!("应用 {backend} 数据库迁移失败"),
+            StoreError::Capability(what) => format!("数据库缺少本系统所需的功能：{what}"),
+            StoreError::Conflict { id, version } => {
+                format!("事件 {id} 在读取版本 {version} 之后已被他人修改")
+            }
+            StoreError::Stale { what, version } => {
+                let what = record_zh(what);
+                // A space after an id, none after a Chinese word.
+                let gap = if what.ends_with(|c: char| c.is_ascii()) {
+                    " "
+                } else {
+                    ""
+                };
+                format!("{what}{gap}在读取版本 {version} 之后已被他人修改")
+            }
+            StoreError::InUse(what) => what.zh().to_owned(),
+            StoreError::Integrity(what) => integrity_zh(what),
+            StoreError::Corrupt { id, reason } => {
+                let what = record_zh(id);
+                let gap = if what.starts_with(|c: char| c.is_ascii()) {
+                    " "
+                } else {
+                    ""
+                };
+                format!("数据库中的{gap}{what} 已损坏：{reason}")
+            }
+            StoreError::Unavailable(what) => unavailable_zh(what),
+        }
+    }
+}
+
+/// The refusal of a login another user has.
+pub(crate) fn login_taken(login: &str) -> Text {
+    crate::text!("login {login:?} is taken", "登录名 {login:?} 已被占用")
+}
+
+/// A record's name as the store gives it (`hazard 12`, `route 3`,
+/// `patrol 7`, `user 2`, `grid 4210`, [`GRID_SET`]) in Chinese.
+pub fn record_zh(what: &str) -> String {
+    if what == GRID_SET {
+        return "网格数据".to_owned();
+    }
+    let (kind, id) = what.split_once(' ').unwrap_or((what, ""));
+    let kind = match kind {
+        "hazard" => "隐患",
+        "route" => "路线",
+        "patrol" => "巡查",
+        "user" => "用户",
+        "grid" => "网格",
+        "incident" => "事件",
+        _ => return what.to_owned(),
+    };
+    format!("{kind} {id}")
+}
+
+/// [`StoreError::Integrity`] in Chinese: a grid whose parent is not stored.
+fn integrity_zh(message: &str) -> String {
+    message
+        .strip_prefix("grid ")
+        .and_then(|rest| {
+            let (id, rest) = rest.split_once(" names parent ")?;
+            let parent = rest.strip_suffix(", which is not stored")?;
+            Some(format!("网格 {id} 的上级网格 {parent} 尚未保存"))
+        })
+        .unwrap_or_else(|| format!("写入违反数据库规则，未写入任何内容：{message}"))
+}
+
+/// [`StoreError::Unavailable`] in Chinese: a revision cancelled while it
+/// was read, a route gone during a grid change, or another failure.
+fn unavailable_zh(message: &str) -> String {
+    let cancelled = message.strip_prefix("grid revision ").and_then(|rest| {
+        let revision = rest.strip_suffix(" was cancelled while it was being read; ask again")?;
+        Some(format!("网格版本 {revision} 在读取期间被取消，请重试"))
+    });
+    let vanished = || {
+        let route = message
+            .strip_prefix("route ")?
+            .strip_suffix(" vanished during a grid change")?;
+        Some(format!("路线 {route} 在网格调整期间已被删除"))
+    };
+    cancelled
+        .or_else(vanished)
+        .unwrap_or_else(|| format!("暂时无法写入，未写入任何内容：{message}"))
 }
 
 /// The store: reads here, writes through a [`Unit`] (one transaction per

@@ -462,9 +462,10 @@ macro_rules! impl_patrol_store {
                 .await
                 .map_err(failed("counting a route's patrols"))?;
                 if walked > 0 {
-                    return Err($crate::store::StoreError::InUse(format!(
-                        "route {} has been walked on {walked} patrol(s); their records keep it",
-                        id.0
+                    let route = id.0;
+                    return Err($crate::store::StoreError::InUse($crate::text!(
+                        "route {route} has been walked on {walked} patrol(s); their records keep it",
+                        "路线 {route} 已用于 {walked} 次巡查，这些巡查记录仍引用该路线"
                     )));
                 }
                 // The grids first (they reference the route); should the

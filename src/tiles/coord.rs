@@ -14,6 +14,7 @@
 use std::f64::consts::PI;
 
 use crate::geom::{Bbox, LonLat};
+use crate::model::Localized;
 
 /// The highest zoom a tile address may have. Tiles above
 /// [`MAX_ZOOM`](super::MAX_ZOOM) are still made (on request), just never
@@ -83,6 +84,20 @@ pub enum TileIdError {
         /// Row asked for.
         y: u64,
     },
+}
+
+impl Localized for TileIdError {
+    fn zh(&self) -> String {
+        match self {
+            TileIdError::Zoom { z } => {
+                format!("缩放级别 {z} 超过最高级别 {MAX_ADDRESSABLE_ZOOM}")
+            }
+            TileIdError::OutOfRange { z, x, y } => format!(
+                "缩放级别 {z} 下没有瓦片 {x}/{y}：x 和 y 必须小于 {}",
+                1u64 << z
+            ),
+        }
+    }
 }
 
 impl TileId {

@@ -63,6 +63,7 @@ pub use cache::{CacheStats, DEFAULT_BUDGET_BYTES, EncodedTile, TileKey, TileServ
 pub use changes::{bounds_of, changed_bounds};
 pub use coord::{TileId, TileIdError, WorldXY};
 pub use render::{render, simplify_tolerance};
+pub use simplify::simplify_for_zoom;
 pub use source::TileSource;
 
 /// A tileset: one kind of feature, served at `/tiles/{name}/{z}/{x}/{y}.mvt`

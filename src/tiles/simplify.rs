@@ -9,7 +9,46 @@
 //! tried too: cheaper itself, but it leaves so many more vertices for the
 //! overlay that tiles got slower (8.0 ms) and larger.
 
-use geo::Coord;
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+
+use super::{EXTENT, MAX_ZOOM, simplify_tolerance};
+
+/// `geometry` (WGS84 degrees) simplified as a map at `zoom` draws it: every
+/// ring by Douglas–Peucker to the tolerance the grid tiles of that zoom use
+/// (about a pixel; see [`simplify_tolerance`]), measured north–south at the
+/// geometry's latitude, where a degree is shortest on the map. A hole or
+/// part that shrinks under three corners is left out; a geometry whose
+/// every part does is returned whole (a grid never vanishes from a list).
+/// For drawing only: shared borders of neighbours may part by that much.
+pub fn simplify_for_zoom(geometry: &MultiPolygon<f64>, zoom: u8) -> MultiPolygon<f64> {
+    let Some(first) = geometry.0.first().and_then(|p| p.exterior().0.first()) else {
+        return geometry.clone();
+    };
+    let units = simplify_tolerance(zoom.min(MAX_ZOOM))
+        / 2f64.powi(i32::from(zoom.saturating_sub(MAX_ZOOM)));
+    let degrees_per_unit = 360.0 / (f64::from(EXTENT) * 2f64.powi(i32::from(zoom)));
+    let tolerance = units * degrees_per_unit * first.y.to_radians().cos();
+    let (mut keep, mut stack) = (Vec::new(), Vec::new());
+    let mut ring = |line: &LineString<f64>| {
+        let mut out = Vec::with_capacity(line.0.len());
+        simplify_ring(&line.0, tolerance, &mut out, &mut keep, &mut stack);
+        (out.len() >= 4).then(|| LineString::new(out))
+    };
+    let parts: Vec<Polygon<f64>> = geometry
+        .0
+        .iter()
+        .filter_map(|polygon| {
+            let exterior = ring(polygon.exterior())?;
+            let holes = polygon.interiors().iter().filter_map(&mut ring).collect();
+            Some(Polygon::new(exterior, holes))
+        })
+        .collect();
+    if parts.is_empty() {
+        geometry.clone()
+    } else {
+        MultiPolygon::new(parts)
+    }
+}
 
 /// Append to `out` the vertices of `ring` (closed: last equals first) that
 /// Douglas–Peucker with `tolerance` keeps: a subsequence keeping the first
@@ -83,6 +122,49 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+
+    /// A 1 km circle of 720 corners at 35°N keeps fewer corners the lower
+    /// the zoom, stays closed, and never strays from the circle by more
+    /// than the zoom's tolerance; a 10 m square at zoom 5, under a pixel,
+    /// is kept whole rather than dropped.
+    #[test]
+    fn simplifies_by_zoom_and_keeps_small_grids() {
+        let (lon, lat, r): (f64, f64, f64) = (106.0, 35.0, 1000.0 / 111_320.0);
+        let circle: Vec<Coord<f64>> = (0..=720)
+            .map(|i| {
+                let a = f64::from(i % 720) * std::f64::consts::TAU / 720.0;
+                Coord {
+                    x: lon + r * a.cos() / lat.to_radians().cos(),
+                    y: lat + r * a.sin(),
+                }
+            })
+            .collect();
+        let shape = MultiPolygon::new(vec![Polygon::new(LineString::new(circle), vec![])]);
+        let corners = |zoom| simplify_for_zoom(&shape, zoom).0[0].exterior().0.len();
+        let counts: Vec<usize> = [8, 11, 14, 18].into_iter().map(corners).collect();
+        assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+        assert!(counts[0] < 40 && counts[3] > 300, "{counts:?}");
+        let simplified = simplify_for_zoom(&shape, 11);
+        let ring = &simplified.0[0].exterior().0;
+        assert_eq!(ring.first(), ring.last());
+        // Tolerance at zoom 11: a pixel, in degrees north–south.
+        let tolerance = 8.0 * 360.0 / (4096.0 * 2048.0) * lat.to_radians().cos();
+        for p in ring {
+            let dx = (p.x - lon) * lat.to_radians().cos();
+            let off = ((dx * dx + (p.y - lat).powi(2)).sqrt() - r).abs();
+            assert!(off <= tolerance, "{off} > {tolerance}");
+        }
+        let tiny = MultiPolygon::new(vec![Polygon::new(
+            LineString::from(vec![
+                (106.0, 35.0),
+                (106.0001, 35.0),
+                (106.0001, 35.0001),
+                (106.0, 35.0),
+            ]),
+            vec![],
+        )]);
+        assert_eq!(simplify_for_zoom(&tiny, 5), tiny);
+    }
 
     /// On random jagged rings: the ends are kept, every dropped vertex is
     /// within the tolerance of the kept chord spanning it, and about as many

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use crate::model::{Level, Tier};
+use crate::model::{Level, Localized, Tier};
 
 /// The tier above `tier` that the chain has a grid for (or the county),
 /// given which levels the chain holds; `None` at the county.
@@ -53,6 +53,16 @@ impl Default for Deadlines {
      group, grid, patch, days a positive number (e.g. village=1,town=7,county=20)"
 )]
 pub struct DeadlinesError(pub String);
+
+impl Localized for DeadlinesError {
+    fn zh(&self) -> String {
+        format!(
+            "办理期限设置 {:?} 无法识别：请写成以逗号分隔的 TIER=DAYS，TIER 为 county、town、\
+             village、group、grid、patch，DAYS 为正数（例如 village=1,town=7,county=20）",
+            self.0
+        )
+    }
+}
 
 impl Deadlines {
     /// How long `tier` has.
@@ -139,6 +149,7 @@ mod tests {
         ] {
             let e = Deadlines::parse(bad).expect_err(bad);
             assert!(e.to_string().contains("TIER=DAYS"), "{e}");
+            assert!(e.zh().contains("TIER=DAYS"), "{}", e.zh());
         }
     }
 

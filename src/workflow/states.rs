@@ -25,7 +25,7 @@
 //! report that verification finds false or duplicated) are not in the seed's
 //! lists; every real desk needs them, and both require a note saying why.
 
-use crate::model::{Action, Status, WorkflowKind};
+use crate::model::{Action, Localized, Status, WorkflowKind};
 
 impl WorkflowKind {
     /// The statuses of this process, in order.
@@ -167,6 +167,25 @@ fn allowed_text(allowed: &[Action]) -> String {
     }
 }
 
+/// In Chinese, with the names the web map shows: "矛盾纠纷类事件当前状态为
+/// “已发现”，不能办结，现在可以：上报、不予受理".
+impl Localized for TransitionError {
+    fn zh(&self) -> String {
+        let allowed = if self.allowed.is_empty() {
+            "该事件已结束，不能再做任何操作".to_owned()
+        } else {
+            let names: Vec<&str> = self.allowed.iter().map(|a| a.zh_name()).collect();
+            format!("现在可以：{}", names.join("、"))
+        };
+        format!(
+            "{}类事件当前状态为“{}”，不能{}，{allowed}",
+            self.workflow.zh_name(),
+            self.from.zh_name(),
+            self.action.zh_name(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +311,25 @@ mod tests {
         assert!(
             e.to_string()
                 .ends_with("it is finished and allows no action")
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_is_allowed_in_chinese() {
+        let e = WorkflowKind::Dispute
+            .next(Status::Found, Action::Resolve)
+            .expect_err("a found dispute is not resolved before mediation");
+        assert_eq!(
+            e.zh(),
+            "矛盾纠纷类事件当前状态为“已发现”，不能办结，现在可以：上报、不予受理"
+        );
+        let e = WorkflowKind::CommunityIssue
+            .next(Status::Closed, Action::Reopen)
+            .expect_err("closed is final");
+        assert!(
+            e.zh().ends_with("该事件已结束，不能再做任何操作"),
+            "{}",
+            e.zh()
         );
     }
 }

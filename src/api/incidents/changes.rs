@@ -17,7 +17,7 @@ use crate::api::error::{ApiError, ProblemDocument};
 use crate::api::extract::{Json, Path};
 use crate::api::value_schemas::ActionName;
 use crate::dispatch::{self, ActionRequest};
-use crate::model::{Incident, Person};
+use crate::model::{Incident, Person, Text};
 use crate::state::AppState;
 use crate::workflow::Action;
 
@@ -143,8 +143,12 @@ fn required_version(version: Option<i64>) -> Result<i64, ApiError> {
     version.ok_or_else(|| {
         ApiError::bad_parameter(
             "version",
-            "version is required: the incident's version as read (GET /api/incidents/{id}), \
-             so that a change made since is not overwritten",
+            Text::new(
+                "version is required: the incident's version as read (GET /api/incidents/{id}), \
+                 so that a change made since is not overwritten",
+                "缺少 version：应为读取事件时得到的版本号（GET /api/incidents/{id}），\
+                 以免覆盖读取之后他人所作的更改",
+            ),
         )
     })
 }

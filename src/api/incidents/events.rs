@@ -36,6 +36,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use super::dto::IncidentDto;
 use crate::model::{ChangeKind, Incident, IncidentId};
 use crate::state::AppState;
+use crate::text;
 
 /// Follow incident changes.
 #[utoipa::path(
@@ -65,18 +66,19 @@ pub(super) async fn events(
     // Subscribe before answering (and before reading what was missed), so
     // that nothing committed after this point is lost; what the replay
     // already sent is skipped from the live stream by its sequence number.
-    let listener =
-        state
-            .live()
-            .listen_as(&caller.login())
-            .ok_or_else(|| ApiError::TooManyRequests {
-                detail: format!(
-                    "{} already holds {MAX_STREAMS_PER_USER} event streams, as many as one user \
+    let login = caller.login();
+    let listener = state
+        .live()
+        .listen_as(&login)
+        .ok_or_else(|| ApiError::TooManyRequests {
+            detail: text!(
+                "{login} already holds {MAX_STREAMS_PER_USER} event streams, as many as one user \
                  may: close one first",
-                    caller.login()
-                ),
-                retry_after_secs: RECHECK.as_secs(),
-            })?;
+                "{login} 已打开 {MAX_STREAMS_PER_USER} 个事件推送连接，已达每个用户的上限，\
+                 请先关闭一个"
+            ),
+            retry_after_secs: RECHECK.as_secs(),
+        })?;
     let changes = BroadcastStream::new(listener.changes);
     // The slot is given back when the stream (which owns this) is dropped.
     let slot = listener.slot;

@@ -37,8 +37,9 @@ use super::error::{ApiError, ProblemDocument};
 use super::extract::{Json, Path, Query};
 use crate::dispatch::{self, DispatchError, Report};
 use crate::geom::{InputCrs, LonLat};
-use crate::model::{IncidentId, Person, ReportSource};
+use crate::model::{IncidentId, Person, ReportSource, Text};
 use crate::state::AppState;
+use crate::text;
 use crate::workflow::Severity;
 use dto::{CategoryDto, HistoryDto, IncidentDto};
 
@@ -79,10 +80,10 @@ impl From<DispatchError> for ApiError {
     fn from(e: DispatchError) -> Self {
         match e {
             DispatchError::Invalid { field, reason } => ApiError::bad_parameter(field, reason),
-            DispatchError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            DispatchError::NotFound(_) => ApiError::NotFound(Text::of(&e)),
             DispatchError::Refused(_)
             | DispatchError::CannotEscalate { .. }
-            | DispatchError::Stale { .. } => ApiError::Conflict(e.to_string()),
+            | DispatchError::Stale { .. } => ApiError::Conflict(Text::of(&e)),
             DispatchError::Store(source) => ApiError::internal("storing an incident", source),
         }
     }
@@ -152,6 +153,31 @@ struct Reported {
     /// Open incidents of the same category nearby and recent: possible
     /// duplicates, nearest first.
     duplicates: Vec<IncidentDto>,
+    /// What "nearby and recent" means on this server.
+    duplicate_rule: DuplicateRule,
+}
+
+/// When an open incident counts as a possible duplicate of a report: the
+/// same category, within `radius_m` of it, reported within the last
+/// `window_hours` (the server's dispatch settings).
+#[derive(Debug, Serialize, ToSchema)]
+struct DuplicateRule {
+    /// Metres.
+    #[schema(example = 200.0)]
+    radius_m: f64,
+    /// Hours.
+    #[schema(example = 72)]
+    window_hours: u64,
+}
+
+impl DuplicateRule {
+    fn of(state: &AppState) -> Self {
+        let settings = state.dispatch_settings();
+        DuplicateRule {
+            radius_m: settings.duplicate_radius_m,
+            window_hours: settings.duplicate_window.as_secs() / 3600,
+        }
+    }
 }
 
 /// The answer to a dry run: what the report would duplicate.
@@ -160,6 +186,8 @@ struct ReportPreview {
     /// Open incidents of the same category nearby and recent: possible
     /// duplicates, nearest first.
     duplicates: Vec<IncidentDto>,
+    /// What "nearby and recent" means on this server.
+    duplicate_rule: DuplicateRule,
 }
 
 /// `?dry_run=true`.
@@ -202,7 +230,9 @@ async fn create(
     Json(body): Json<ReportBody>,
 ) -> Result<Response, ApiError> {
     let dry_run = super::grids::parse_dry_run(query.dry_run.as_deref())?;
-    if !dry_run {
+    if dry_run {
+        take_check(&state, &caller.login(), &caller.source)?;
+    } else {
         take_report(&state, &caller.login(), &caller.source)?;
     }
     let now = Timestamp::now();
@@ -233,6 +263,7 @@ async fn create(
                 .filter(|i| view.sees(i))
                 .map(|i| IncidentDto::new(i, &index, now))
                 .collect(),
+            duplicate_rule: DuplicateRule::of(&state),
         };
         return Ok(axum::Json(answer).into_response());
     }
@@ -245,6 +276,7 @@ async fn create(
             .filter(|i| view.sees(i))
             .map(|i| IncidentDto::new(i, &index, now))
             .collect(),
+        duplicate_rule: DuplicateRule::of(&state),
     };
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
 }
@@ -330,7 +362,12 @@ pub(super) async fn visible_incident(
         .await
         .map_err(|e| ApiError::internal("reading an incident", e))?
         .filter(|incident| View::of(caller, &state.index()).sees(incident))
-        .ok_or_else(|| ApiError::NotFound(format!("there is no incident {id}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(text!(
+                "there is no incident {id}",
+                "未找到编号为 {id} 的事件"
+            ))
+        })
 }
 
 /// The incident number in a path.
@@ -340,8 +377,9 @@ fn incident_id(s: &str) -> Result<IncidentId, ApiError> {
         .filter(|n| *n > 0)
         .map(IncidentId)
         .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "there is no incident {s:?}: incidents are numbered from 1"
+            ApiError::NotFound(text!(
+                "there is no incident {s:?}: incidents are numbered from 1",
+                "未找到编号为 {s:?} 的事件：事件编号从 1 开始"
             ))
         })
 }
@@ -397,18 +435,40 @@ async fn categories(
     ))
 }
 
+/// Count a report's check (`dry_run`) against its account's and address's
+/// rate of checks; past it, 429 with `Retry-After`.
+fn take_check(state: &AppState, account: &str, address: &str) -> Result<(), ApiError> {
+    let rate = state.check_rate();
+    rate.take(account, address).map_err(|wait| {
+        let per_minute = rate.per_minute();
+        let secs = wait.as_secs().max(1);
+        ApiError::TooManyRequests {
+            detail: text!(
+                "too many report checks from {account} or this address (at most {per_minute} \
+                 a minute per account); try again in {secs} s",
+                "{account} 或当前网络地址检查上报过于频繁（每个账号每分钟最多 {per_minute} 次），\
+                 请 {secs} 秒后重试"
+            ),
+            retry_after_secs: secs,
+        }
+    })
+}
+
 /// Count a report against its account's and address's rate (see
 /// [`crate::services::throttle`]); past it, 429 with `Retry-After`.
 pub(super) fn take_report(state: &AppState, account: &str, address: &str) -> Result<(), ApiError> {
     let rate = state.report_rate();
-    rate.take(account, address)
-        .map_err(|wait| ApiError::TooManyRequests {
-            detail: format!(
-                "too many reports from {account} or this address (at most {} a minute per \
-                 account): nothing was recorded; try again in {} s",
-                rate.per_minute(),
-                wait.as_secs().max(1)
+    rate.take(account, address).map_err(|wait| {
+        let per_minute = rate.per_minute();
+        let secs = wait.as_secs().max(1);
+        ApiError::TooManyRequests {
+            detail: text!(
+                "too many reports from {account} or this address (at most {per_minute} a minute \
+                 per account): nothing was recorded; try again in {secs} s",
+                "{account} 或当前网络地址上报过于频繁（每个账号每分钟最多 {per_minute} 次），\
+                 本次未作记录，请 {secs} 秒后重试"
             ),
-            retry_after_secs: wait.as_secs().max(1),
-        })
+            retry_after_secs: secs,
+        }
+    })
 }

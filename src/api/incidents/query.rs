@@ -9,7 +9,8 @@ use crate::api::ApiError;
 use crate::api::params::{parse_grid, parse_time};
 use crate::api::value_schemas::{StatusList, TierName, Time, WgsBbox};
 use crate::index::GridIndex;
-use crate::model::{IncidentFilter, IncidentOrder};
+use crate::model::{IncidentFilter, IncidentOrder, Text};
+use crate::text;
 use crate::workflow::{Status, Tier};
 
 /// Incidents per page when `limit` is not given.
@@ -99,22 +100,31 @@ impl ListRequest {
         let mut seen: Vec<&str> = Vec::new();
         for (name, value) in &params {
             let Some(&known) = NAMES.iter().find(|n| **n == name) else {
+                let (names, zh_names) = (NAMES.join(", "), NAMES.join("、"));
                 return Err(ApiError::bad_parameter(
                     name.clone(),
-                    format!(
-                        "unknown parameter {name:?}; the filters are {}",
-                        NAMES.join(", ")
+                    text!(
+                        "unknown parameter {name:?}; the filters are {names}",
+                        "未知参数 {name:?}，可用的筛选条件有：{zh_names}"
                     ),
                 ));
             };
             if seen.contains(&known) {
                 return Err(ApiError::bad_parameter(
                     known,
-                    format!("{known} is given twice"),
+                    text!("{known} is given twice", "参数 {known} 重复出现"),
                 ));
             }
             seen.push(known);
-            let bad = |what: String| ApiError::bad_parameter(known, format!("{known}: {what}"));
+            let bad = |what: Text| {
+                ApiError::bad_parameter(
+                    known,
+                    Text::new(
+                        format!("{known}: {}", what.en()),
+                        format!("{known}：{}", what.zh()),
+                    ),
+                )
+            };
             let f = &mut request.filter;
             match known {
                 "status" => {
@@ -127,10 +137,11 @@ impl ListRequest {
                         }
                         let status = Status::from_name(s).ok_or_else(|| {
                             let all: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
-                            bad(format!(
-                                "{s:?} is not a status; they are {} (or {OPEN}: every one \
+                            let (list, zh_list) = (all.join(", "), all.join("、"));
+                            bad(text!(
+                                "{s:?} is not a status; they are {list} (or {OPEN}: every one \
                                  still being worked on)",
-                                all.join(", ")
+                                "{s:?} 不是有效的状态，可选：{zh_list}（或 {OPEN}，即所有仍在办理中的状态）"
                             ))
                         })?;
                         if !f.statuses.contains(&status) {
@@ -142,9 +153,11 @@ impl ListRequest {
                 "grid" => f.grid = Some(parse_grid(index, value)?),
                 "tier" => {
                     f.tier = Some(Tier::from_name(value).ok_or_else(|| {
-                        bad(format!(
+                        bad(text!(
                             "{value:?} is not a tier; they are county, town, village, group, \
-                             grid, patch"
+                             grid, patch",
+                            "{value:?} 不是有效的办理层级，可选：county、town、village、group、\
+                             grid、patch"
                         ))
                     })?);
                 }
@@ -154,14 +167,20 @@ impl ListRequest {
                 "overdue" => match value.as_str() {
                     "true" => f.overdue_at = Some(now),
                     "false" => {}
-                    _ => return Err(bad(format!("true or false, got {value:?}"))),
+                    _ => {
+                        return Err(bad(text!(
+                            "true or false, got {value:?}",
+                            "应为 true 或 false，收到的是 {value:?}"
+                        )));
+                    }
                 },
                 "q" => {
                     let text = value.trim();
-                    if text.chars().count() > MAX_SEARCH_CHARS {
-                        return Err(bad(format!(
-                            "at most {MAX_SEARCH_CHARS} characters, got {}",
-                            text.chars().count()
+                    let n = text.chars().count();
+                    if n > MAX_SEARCH_CHARS {
+                        return Err(bad(text!(
+                            "at most {MAX_SEARCH_CHARS} characters, got {n}",
+                            "不能超过 {MAX_SEARCH_CHARS} 个字符，收到 {n} 个"
                         )));
                     }
                     if !text.is_empty() {
@@ -174,7 +193,10 @@ impl ListRequest {
                         "oldest" => IncidentOrder::Oldest,
                         "deadline" => IncidentOrder::Deadline,
                         _ => {
-                            return Err(bad(format!("newest, oldest or deadline, got {value:?}")));
+                            return Err(bad(text!(
+                                "newest, oldest or deadline, got {value:?}",
+                                "应为 newest、oldest 或 deadline，收到的是 {value:?}"
+                            )));
                         }
                     };
                 }
@@ -184,8 +206,9 @@ impl ListRequest {
                         .ok()
                         .filter(|n| (1..=MAX_LIMIT).contains(n))
                         .ok_or_else(|| {
-                            bad(format!(
-                                "a whole number from 1 to {MAX_LIMIT}, got {value:?}"
+                            bad(text!(
+                                "a whole number from 1 to {MAX_LIMIT}, got {value:?}",
+                                "应为 1 至 {MAX_LIMIT} 的整数，收到的是 {value:?}"
                             ))
                         })?;
                 }
@@ -197,9 +220,10 @@ impl ListRequest {
                         .ok()
                         .filter(|n| i64::try_from(*n).is_ok())
                         .ok_or_else(|| {
-                            bad(format!(
-                                "a whole number from 0 to {}, got {value:?}",
-                                i64::MAX
+                            let max = i64::MAX;
+                            bad(text!(
+                                "a whole number from 0 to {max}, got {value:?}",
+                                "应为 0 至 {max} 的整数，收到的是 {value:?}"
                             ))
                         })?;
                 }

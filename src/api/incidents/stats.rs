@@ -21,7 +21,9 @@ use crate::api::params::{language, parse_grid, parse_time};
 use crate::dispatch::stats::{GridStats, summarise};
 use crate::model::IncidentFilter;
 use crate::model::Level;
+use crate::model::Text;
 use crate::state::AppState;
+use crate::text;
 
 /// The parameters, for the OpenAPI document.
 #[derive(IntoParams)]
@@ -184,19 +186,36 @@ pub(super) async fn stats(
     let mut lang = language(&headers);
     for (name, value) in &params {
         let Some(&known) = NAMES.iter().find(|n| **n == name) else {
+            let (names, zh_names) = (NAMES.join(", "), NAMES.join("、"));
             return Err(ApiError::bad_parameter(
                 name.clone(),
-                format!("unknown parameter {name:?}; they are {}", NAMES.join(", ")),
+                text!(
+                    "unknown parameter {name:?}; they are {names}",
+                    "未知参数 {name:?}，可用的参数有：{zh_names}"
+                ),
             ));
         };
-        let bad = |why: String| ApiError::bad_parameter(known, format!("{known}: {why}"));
+        let bad = |why: Text| {
+            ApiError::bad_parameter(
+                known,
+                Text::new(
+                    format!("{known}: {}", why.en()),
+                    format!("{known}：{}", why.zh()),
+                ),
+            )
+        };
         match known {
             "level" => {
                 level = value
                     .parse::<i64>()
                     .ok()
                     .and_then(|n| Level::new(n).ok())
-                    .ok_or_else(|| bad(format!("1 to 5, got {value:?}")))?;
+                    .ok_or_else(|| {
+                        bad(text!(
+                            "1 to 5, got {value:?}",
+                            "应为 1 至 5，收到的是 {value:?}"
+                        ))
+                    })?;
             }
             "from" => filter.reported_from = Some(parse_time(known, value)?),
             "to" => filter.reported_to = Some(parse_time(known, value)?),
@@ -207,14 +226,24 @@ pub(super) async fn stats(
                     "csv" => Format::Csv,
                     "xlsx" => Format::Xlsx,
                     "json" => Format::Json,
-                    _ => return Err(bad(format!("json, csv or xlsx, got {value:?}"))),
+                    _ => {
+                        return Err(bad(text!(
+                            "json, csv or xlsx, got {value:?}",
+                            "应为 json、csv 或 xlsx，收到的是 {value:?}"
+                        )));
+                    }
                 }
             }
             "lang" => {
                 lang = match value.as_str() {
                     "zh" => Lang::Chinese,
                     "en" => Lang::English,
-                    _ => return Err(bad(format!("zh or en, got {value:?}"))),
+                    _ => {
+                        return Err(bad(text!(
+                            "zh or en, got {value:?}",
+                            "应为 zh 或 en，收到的是 {value:?}"
+                        )));
+                    }
                 }
             }
             _ => unreachable!("every name in NAMES is handled"),

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::api::ApiError;
 use crate::geom::{Bbox, LonLat};
+use crate::text;
 
 /// A coordinate reference system this server converts to and from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +83,12 @@ impl Crs {
                 }
         });
         found.ok_or_else(|| {
+            let systems = Crs::ALL.map(Crs::uri).join(", ");
             ApiError::bad_parameter(
                 parameter,
-                format!(
-                    "{parameter} must be one of {} (or EPSG:4326, EPSG:4490, EPSG:3857), got {text:?}",
-                    Crs::ALL.map(Crs::uri).join(", ")
+                text!(
+                    "{parameter} must be one of {systems} (or EPSG:4326, EPSG:4490, EPSG:3857), got {text:?}",
+                    "{parameter} 须为 {systems} 之一（或 EPSG:4326、EPSG:4490、EPSG:3857），收到的是 {text:?}"
                 ),
             )
         })

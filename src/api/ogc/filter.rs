@@ -12,6 +12,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::api::ApiError;
+use crate::text;
 
 /// The longest `filter` read, in bytes: a page of conditions. Longer ones
 /// are refused before parsing, as are ones nested deeper than
@@ -88,31 +89,41 @@ impl Filter {
         queryables: &[Queryable],
     ) -> Result<Filter, ApiError> {
         if text.len() > MAX_FILTER_BYTES {
+            let n = text.len();
             return Err(ApiError::bad_parameter(
                 "filter",
-                format!(
-                    "filter is {} bytes long; at most {MAX_FILTER_BYTES} are read",
-                    text.len()
+                text!(
+                    "filter is {n} bytes long; at most {MAX_FILTER_BYTES} are read",
+                    "filter 长 {n} 字节，最多只读取 {MAX_FILTER_BYTES} 字节"
                 ),
             ));
         }
         if nesting(text) > MAX_FILTER_DEPTH {
             return Err(ApiError::bad_parameter(
                 "filter",
-                format!("filter nests parentheses or NOTs more than {MAX_FILTER_DEPTH} deep"),
+                text!(
+                    "filter nests parentheses or NOTs more than {MAX_FILTER_DEPTH} deep",
+                    "filter 中括号或 NOT 的嵌套超过 {MAX_FILTER_DEPTH} 层"
+                ),
             ));
         }
         let expr = match lang.unwrap_or("cql2-text") {
             "cql2-text" | "cql-text" => cql2::parse_text(text).map_err(|e| {
                 ApiError::bad_parameter(
                     "filter",
-                    format!("filter is not valid CQL2 text ({e}): {text:?}"),
+                    text!(
+                        "filter is not valid CQL2 text ({e}): {text:?}",
+                        "filter 不是有效的 CQL2 文本（{e}）：{text:?}"
+                    ),
                 )
             })?,
             "cql2-json" => cql2::parse_json(text).map_err(|e| {
                 ApiError::bad_parameter(
                     "filter",
-                    format!("filter is not valid CQL2 JSON ({e}): {text:?}"),
+                    text!(
+                        "filter is not valid CQL2 JSON ({e}): {text:?}",
+                        "filter 不是有效的 CQL2 JSON（{e}）：{text:?}"
+                    ),
                 )
             })?,
             other => return Err(bad_lang(other)),
@@ -123,16 +134,17 @@ impl Filter {
             .iter()
             .find(|n| !queryables.iter().any(|q| q.name == n.as_str()))
         {
+            let names = queryables
+                .iter()
+                .map(|q| q.name)
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(ApiError::bad_parameter(
                 "filter",
-                format!(
+                text!(
                     "filter names {unknown:?}, which is not a queryable of this collection; \
-                     its queryables are {}",
-                    queryables
-                        .iter()
-                        .map(|q| q.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                     its queryables are {names}",
+                    "filter 中的 {unknown:?} 不是此集合可查询的属性，可查询的属性有：{names}"
                 ),
             ));
         }
@@ -153,7 +165,10 @@ impl Filter {
             Ok(passes) => Ok(passes),
             Err(e) => Err(ApiError::bad_parameter(
                 "filter",
-                format!("filter cannot be evaluated on this collection's features: {e}"),
+                text!(
+                    "filter cannot be evaluated on this collection's features: {e}",
+                    "无法对此集合的要素计算 filter：{e}"
+                ),
             )),
         }
     }
@@ -201,7 +216,10 @@ fn properties(expr: &cql2::Expr, out: &mut Vec<String>) {
 fn bad_lang(lang: &str) -> ApiError {
     ApiError::bad_parameter(
         "filter-lang",
-        format!("filter-lang must be cql2-text or cql2-json, got {lang:?}"),
+        text!(
+            "filter-lang must be cql2-text or cql2-json, got {lang:?}",
+            "filter-lang 须为 cql2-text 或 cql2-json，收到的是 {lang:?}"
+        ),
     )
 }
 

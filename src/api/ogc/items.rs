@@ -33,7 +33,9 @@ use crate::api::extract::{BaseUrl, Path, Query};
 use crate::api::scope::sees_contacts;
 use crate::api::value_schemas::{FeatureId, OptionalMoment, PageLimit};
 use crate::geom::Bbox;
+use crate::model::Text;
 use crate::state::AppState;
+use crate::text;
 
 /// Features per page when the request gives no `limit`.
 const DEFAULT_LIMIT: usize = 10;
@@ -235,7 +237,13 @@ fn moment_span(text: &str) -> Result<(Timestamp, Timestamp), ApiError> {
         jiff::SignedDuration::from_secs(1)
     };
     let until = at.checked_add(length).map_err(|_| {
-        ApiError::bad_parameter("datetime", format!("datetime: {text:?} is out of range"))
+        ApiError::bad_parameter(
+            "datetime",
+            text!(
+                "datetime: {text:?} is out of range",
+                "datetime：{text:?} 超出范围"
+            ),
+        )
     })?;
     Ok((at, until))
 }
@@ -256,19 +264,24 @@ impl ItemsRequest {
         {
             return Err(ApiError::bad_parameter(
                 "filter-crs",
-                "filter-crs: filters take CRS84 coordinates only",
+                text!(
+                    "filter-crs: filters take CRS84 coordinates only",
+                    "filter-crs：filter 只接受 CRS84 坐标"
+                ),
             ));
         }
         let datetime = params.get("datetime").map(parse_datetime).transpose()?;
         if source.time() == CollectionTime::Versions
             && let Some((When::Interval(..), text)) = &datetime
         {
+            let id = source.id();
             return Err(ApiError::bad_parameter(
                 "datetime",
-                format!(
-                    "datetime: the collection {:?} holds one version of the grids at a time; \
+                text!(
+                    "datetime: the collection {id:?} holds one version of the grids at a time; \
                      give one instant such as 2027-01-01T00:00:00+08:00, not the interval {text:?}",
-                    source.id()
+                    "datetime：集合 {id:?} 每次只提供网格的一个版本，请给出一个时刻（例如 \
+                     2027-01-01T00:00:00+08:00），不能给出时段 {text:?}"
                 ),
             ));
         }
@@ -368,14 +381,18 @@ fn parse_datetime(s: &str) -> Result<(When, String), ApiError> {
             {
                 return Err(ApiError::bad_parameter(
                     "datetime",
-                    format!("datetime: the interval {s:?} ends before it starts"),
+                    text!(
+                        "datetime: the interval {s:?} ends before it starts",
+                        "datetime：时段 {s:?} 的结束时间早于开始时间"
+                    ),
                 ));
             }
             if from.is_none() && to.is_none() {
                 return Err(ApiError::bad_parameter(
                     "datetime",
-                    format!(
-                        "datetime: the interval {s:?} is open at both ends; leave datetime out"
+                    text!(
+                        "datetime: the interval {s:?} is open at both ends; leave datetime out",
+                        "datetime：时段 {s:?} 两端均未限定，请省略 datetime"
                     ),
                 ));
             }
@@ -391,9 +408,10 @@ fn parse_limit(s: &str) -> Result<usize, ApiError> {
     let bad = || {
         ApiError::bad_parameter(
             "limit",
-            format!(
+            text!(
                 "limit must be a whole number from 1 (values over {MAX_LIMIT} are served as \
-                 {MAX_LIMIT}), got {s:?}"
+                 {MAX_LIMIT}), got {s:?}",
+                "limit 须为不小于 1 的整数（超过 {MAX_LIMIT} 的按 {MAX_LIMIT} 处理），收到的是 {s:?}"
             ),
         )
     };
@@ -421,8 +439,9 @@ fn parse_offset(s: &str) -> Result<usize, ApiError> {
     }
     Err(ApiError::bad_parameter(
         "offset",
-        format!(
+        text!(
             "offset must be a whole number from 0 to {}, got {s:?}",
+            "offset 须为 0 至 {} 之间的整数，收到的是 {s:?}",
             i64::MAX
         ),
     ))
@@ -433,27 +452,35 @@ fn parse_offset(s: &str) -> Result<usize, ApiError> {
 /// `minLon` greater than `maxLon` is a box across the antimeridian (see
 /// [`select`]).
 fn parse_bbox(s: &str, crs: Crs) -> Result<Bbox, ApiError> {
-    let bad = |why: &str| {
+    let bad = |why: Text| {
+        let (why, why_zh) = (why.en(), why.zh());
         ApiError::bad_parameter(
             "bbox",
-            format!(
-                "bbox must be minLon,minLat,maxLon,maxLat in degrees, or four numbers in \
-                 bbox-crs ({why}), got {s:?}"
+            Text::new(
+                format!(
+                    "bbox must be minLon,minLat,maxLon,maxLat in degrees, or four numbers in \
+                     bbox-crs ({why}), got {s:?}"
+                ),
+                format!(
+                    "bbox 须为以度为单位的 minLon,minLat,maxLon,maxLat，或按 bbox-crs 给出的四个数\
+                     （{why_zh}），收到的是 {s:?}"
+                ),
             ),
         )
     };
+    let four_or_six = || text!("four or six numbers", "四个或六个数字");
     let numbers: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| bad("four or six numbers"))?;
+        .map_err(|_| bad(four_or_six()))?;
     let corners = match numbers[..] {
         [a0, b0, a1, b1] => [a0, b0, a1, b1],
         [a0, b0, _, a1, b1, _] => [a0, b0, a1, b1],
-        _ => return Err(bad("four or six numbers")),
+        _ => return Err(bad(four_or_six())),
     };
     if corners.iter().any(|v| !v.is_finite()) {
-        return Err(bad("finite numbers"));
+        return Err(bad(text!("finite numbers", "有限数值")));
     }
     let Bbox {
         min_lon,
@@ -464,10 +491,13 @@ fn parse_bbox(s: &str, crs: Crs) -> Result<Bbox, ApiError> {
     let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
     let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
     if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
-        return Err(bad("longitudes -180 to 180, latitudes -90 to 90"));
+        return Err(bad(text!(
+            "longitudes -180 to 180, latitudes -90 to 90",
+            "经度在 -180 至 180 之间，纬度在 -90 至 90 之间"
+        )));
     }
     if min_lat > max_lat {
-        return Err(bad("the minimum latitude first"));
+        return Err(bad(text!("the minimum latitude first", "最小纬度在前")));
     }
     // A west edge east of the east edge is, as the standard says, a box
     // across the antimeridian: kept as written, split when selecting.
@@ -708,7 +738,10 @@ pub(super) async fn one(
         Some((_, text)) if source.time() == CollectionTime::Versions => {
             return Err(ApiError::bad_parameter(
                 "datetime",
-                format!("datetime: give one instant for a grid, not the interval {text:?}"),
+                text!(
+                    "datetime: give one instant for a grid, not the interval {text:?}",
+                    "datetime：查询网格时请给出一个时刻，不能给出时段 {text:?}"
+                ),
             ));
         }
         // A feature of a collection without versions is the same at any
@@ -717,9 +750,10 @@ pub(super) async fn one(
     };
     let snapshot = source.snapshot(&state, at, sees_contacts(&caller)).await?;
     let key = snapshot.find(&feature).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "the collection {:?} has no feature with id {feature:?}",
-            source.id()
+        let id = source.id();
+        ApiError::NotFound(text!(
+            "the collection {id:?} has no feature with id {feature:?}",
+            "集合 {id:?} 中未找到编号为 {feature:?} 的要素"
         ))
     })?;
     let urls = Urls::new(base);

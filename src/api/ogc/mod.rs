@@ -37,7 +37,9 @@ use utoipa::OpenApi;
 
 use super::error::ApiError;
 use super::extract::vary_by_base_url;
+use crate::model::Text;
 use crate::state::AppState;
+use crate::text;
 
 /// The media type of JSON documents.
 const JSON: &str = "application/json";
@@ -99,18 +101,22 @@ impl QueryParams {
     fn accept(pairs: Vec<(String, String)>, accepted: &[&str]) -> Result<QueryParams, ApiError> {
         for (i, (name, _)) in pairs.iter().enumerate() {
             if !accepted.contains(&name.as_str()) {
+                let names = accepted.join(", ");
                 return Err(ApiError::bad_parameter(
                     name.clone(),
-                    format!(
-                        "unknown query parameter {name:?}; this resource accepts {}",
-                        accepted.join(", ")
+                    text!(
+                        "unknown query parameter {name:?}; this resource accepts {names}",
+                        "未知的查询参数 {name:?}，此资源可用的查询参数：{names}"
                     ),
                 ));
             }
             if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
                 return Err(ApiError::bad_parameter(
                     name.clone(),
-                    format!("the query parameter {name:?} is given more than once"),
+                    text!(
+                        "the query parameter {name:?} is given more than once",
+                        "查询参数 {name:?} 重复出现"
+                    ),
                 ));
             }
         }
@@ -132,9 +138,15 @@ impl QueryParams {
             Some(f) if formats.contains(&f) => Ok(Some(f.to_owned())),
             Some(f) => Err(ApiError::bad_parameter(
                 "f",
-                format!(
-                    "f must be {}, got {f:?}; this server has no other encoding",
-                    formats.join(" or ")
+                Text::new(
+                    format!(
+                        "f must be {}, got {f:?}; this server has no other encoding",
+                        formats.join(" or ")
+                    ),
+                    format!(
+                        "f 须为 {}，收到的是 {f:?}，本服务器不提供其他格式",
+                        formats.join(" 或 ")
+                    ),
                 ),
             )),
         }

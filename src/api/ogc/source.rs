@@ -17,6 +17,7 @@ use crate::api::ApiError;
 use crate::geom::Bbox;
 use crate::model::Level;
 use crate::state::AppState;
+use crate::text;
 
 /// A feature's position inside one [`Snapshot`]: meaningful only to the
 /// snapshot that returned it.
@@ -146,10 +147,14 @@ pub(super) fn find(id: &str) -> Result<&'static dyn FeatureSource, ApiError> {
         .copied()
         .find(|source| source.id() == id)
         .ok_or_else(|| {
-            let known: Vec<&str> = CATALOG.iter().map(|s| s.id()).collect();
-            ApiError::NotFound(format!(
-                "no collection has id {id:?}; the collections are {}",
-                known.join(", ")
+            let known = CATALOG
+                .iter()
+                .map(|s| s.id())
+                .collect::<Vec<&str>>()
+                .join(", ");
+            ApiError::NotFound(text!(
+                "no collection has id {id:?}; the collections are {known}",
+                "未找到编号为 {id:?} 的集合，现有集合：{known}"
             ))
         })
 }

@@ -14,6 +14,7 @@ use crate::api::value_schemas::TimeOrNow;
 use crate::model::{GridId, HazardId};
 use crate::patrol::coverage::{Coverage, DueDay, Inspection, inspections_of};
 use crate::state::AppState;
+use crate::text;
 
 use super::{Reach, period};
 use crate::api::access::Caller;
@@ -150,7 +151,10 @@ pub(super) async fn inspections(
     if to.duration_since(from) > jiff::SignedDuration::from_hours(24 * MAX_HISTORY_DAYS) {
         return Err(ApiError::bad_parameter(
             "from",
-            format!("an inspection history covers at most {MAX_HISTORY_DAYS} days"),
+            text!(
+                "an inspection history covers at most {MAX_HISTORY_DAYS} days",
+                "检查记录的查询时段最长为 {MAX_HISTORY_DAYS} 天"
+            ),
         ));
     }
     let hazard = HazardId(id);
@@ -161,7 +165,10 @@ pub(super) async fn inspections(
         .map_err(|e| ApiError::internal("reading a hazard", e))?
         .is_none()
     {
-        return Err(ApiError::NotFound(format!("there is no hazard {id}")));
+        return Err(ApiError::NotFound(text!(
+            "there is no hazard {id}",
+            "未找到编号为 {id} 的隐患"
+        )));
     }
     let reach = Reach::of(&state, caller);
     let visiting: Vec<_> = patrols

@@ -27,9 +27,10 @@ use super::error::ApiError;
 use super::params::parse_time_or_now;
 use super::scope::View;
 use crate::index::GridIndex;
-use crate::model::GridId;
 use crate::model::account::Role;
+use crate::model::{GridId, Text};
 use crate::state::AppState;
+use crate::text;
 
 /// Where a caller may see and change routes and patrols: those of the
 /// grids in their view. Outside it a route or patrol answers 404 and is
@@ -64,9 +65,15 @@ impl Reach {
         if self.sees(grid) || self.index.get(grid).is_none() {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "grid {grid} lies outside {}, where you may plan and review patrols",
-                self.view.describe()
+            Err(ApiError::Forbidden(Text::new(
+                format!(
+                    "grid {grid} lies outside {}, where you may plan and review patrols",
+                    self.view.describe()
+                ),
+                format!(
+                    "网格 {grid} 在{v}之外，您只能在{v}内规划和查看巡查",
+                    v = crate::patrol::view_zh(&self.view)
+                ),
             )))
         }
     }
@@ -85,8 +92,9 @@ impl Reach {
             .as_ref()
             .is_some_and(|p| p.user.role == Role::GridMember);
         if is_member && member != self.login() {
-            return Err(ApiError::Forbidden(format!(
-                "this patrol is walked by {member}; a grid member records their own patrols only"
+            return Err(ApiError::Forbidden(text!(
+                "this patrol is walked by {member}; a grid member records their own patrols only",
+                "此次巡查由 {member} 执行，网格员只能记录本人的巡查"
             )));
         }
         Ok(())
@@ -157,7 +165,10 @@ fn period(
         .transpose()?
         .unwrap_or(to - jiff::SignedDuration::from_hours(24 * 30));
     if from >= to {
-        return Err(ApiError::bad_parameter("to", "to must be after from"));
+        return Err(ApiError::bad_parameter(
+            "to",
+            text!("to must be after from", "to 必须晚于 from"),
+        ));
     }
     Ok((from, to))
 }

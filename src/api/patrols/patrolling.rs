@@ -17,9 +17,10 @@ use crate::api::params::time_or_now;
 use crate::api::value_schemas::{Position, SeverityName, TimeOrNow};
 use crate::dispatch::{self, Report};
 use crate::geom::{InputCrs, LonLat};
-use crate::model::{CheckIn, Patrol, PatrolId, ReportSource, RouteId};
+use crate::model::{CheckIn, Localized, Patrol, PatrolId, ReportSource, RouteId, Text};
 use crate::patrol::{execute, tracks};
 use crate::state::AppState;
+use crate::text;
 use crate::workflow::Severity;
 
 use super::planning::find_route;
@@ -256,7 +257,9 @@ async fn find_patrol(state: &AppState, reach: &Reach, id: i64) -> Result<Patrol,
         .await
         .map_err(|e| ApiError::internal("reading a patrol", e))?
         .filter(|patrol| reach.sees(&patrol.grid))
-        .ok_or_else(|| ApiError::NotFound(format!("there is no patrol {id}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(text!("there is no patrol {id}", "未找到编号为 {id} 的巡查"))
+        })
 }
 
 /// The patrol, if the caller may record on it: in reach, and their own
@@ -428,9 +431,12 @@ pub(super) async fn post_checkin(
     let patrol = execute::check_in(state.feed(), PatrolId(id), checkin, now)
         .await
         .map_err(|e| match incident {
-            Some(raised) => ApiError::Conflict(format!(
-                "incident {} was raised, but the check-in could not be recorded: {e}",
-                raised.0
+            Some(raised) => ApiError::Conflict(Text::new(
+                format!(
+                    "incident {} was raised, but the check-in could not be recorded: {e}",
+                    raised.0
+                ),
+                format!("事件 {} 已上报，但打卡未能记录：{}", raised.0, e.zh()),
             )),
             None => e.into(),
         })?;

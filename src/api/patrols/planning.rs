@@ -26,6 +26,7 @@ use crate::patrol::plan::{self, PlanRequest};
 use crate::patrol::routes::{self, RouteInput, StopInput};
 use crate::routing::SearchLimits;
 use crate::state::AppState;
+use crate::text;
 
 /// A route as GeoJSON: the way, then the stops in order.
 pub(super) fn route_geojson(
@@ -235,7 +236,10 @@ fn route_input(body: RouteBody) -> Result<RouteInput, ApiError> {
             }),
             _ => Err(ApiError::bad_parameter(
                 format!("stops[{k}]"),
-                format!("stops[{k}] needs a hazard number, or a name and a location"),
+                text!(
+                    "stops[{k}] needs a hazard number, or a name and a location",
+                    "stops[{k}] 须填写隐患编号，或填写名称和位置"
+                ),
             )),
         })
         .collect::<Result<_, _>>()?;
@@ -341,7 +345,9 @@ pub(super) async fn find_route(
         .await
         .map_err(|e| ApiError::internal("reading a route", e))?
         .filter(|route| reach.sees(&route.grid))
-        .ok_or_else(|| ApiError::NotFound(format!("there is no route {id}")))
+        .ok_or_else(|| {
+            ApiError::NotFound(text!("there is no route {id}", "未找到编号为 {id} 的路线"))
+        })
 }
 
 /// One route: the way and its stops.
@@ -392,7 +398,13 @@ pub(super) async fn edit_route(
     Json(body): Json<RouteBody>,
 ) -> Result<Response, ApiError> {
     let version = body.version.ok_or_else(|| {
-        ApiError::bad_parameter("version", "version (the one read) is required to edit")
+        ApiError::bad_parameter(
+            "version",
+            text!(
+                "version (the one read) is required to edit",
+                "编辑时必须提供 version（读取时的版本）"
+            ),
+        )
     })?;
     let input = route_input(body)?;
     let reach = Reach::of(&state, caller);
@@ -439,8 +451,9 @@ pub(super) async fn delete_route(
     let route = find_route(&state, &reach, id).await?;
     let version = query.version()?;
     let stale = || {
-        ApiError::Conflict(format!(
+        ApiError::Conflict(text!(
             "route {id} is at version {}, not {version}: read it again",
+            "路线 {id} 当前为版本 {}，不是版本 {version}，请重新读取",
             route.version
         ))
     };

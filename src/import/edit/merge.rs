@@ -78,6 +78,7 @@ pub(super) fn reparent(
             id: id.clone(),
             level: grid.level.get(),
             expected: "a town has no parent to change",
+            expected_zh: "乡镇没有可以更换的上级网格",
         });
     };
     if new_parent.level.child() != Some(grid.level) {
@@ -85,6 +86,7 @@ pub(super) fn reparent(
             id: parent.clone(),
             level: new_parent.level.get(),
             expected: "the new parent must be one level above the grid",
+            expected_zh: "新的上级网格必须比该网格高一级",
         });
     }
     if &old_parent == parent {

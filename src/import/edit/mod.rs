@@ -40,7 +40,7 @@ use geo::Coord;
 use serde_json::{Map, Value};
 
 use crate::geom::{Bbox, LonLat};
-use crate::model::{Grid, GridId, Level};
+use crate::model::{Grid, GridId, Level, Localized};
 
 pub use gate::{
     GAP_TOLERANCE_M2, Gap, SLIVER_MIN_M2, Sliver, gaps_opened, offending_part, slivers,
@@ -278,6 +278,8 @@ pub enum EditRefusal {
         level: u8,
         /// What the edit needs.
         expected: &'static str,
+        /// The same, in Chinese.
+        expected_zh: &'static str,
     },
     /// A re-parent that would leave the old parent with nothing.
     #[error("{parent} would be left empty: merge it instead")]
@@ -293,12 +295,94 @@ pub enum EditRefusal {
     },
 }
 
+impl Localized for EditRefusal {
+    fn zh(&self) -> String {
+        match self {
+            EditRefusal::NoSuchVertex { level, lon, lat } => format!(
+                "({lon}, {lat}) 处没有 {level} 级网格的顶点：请按已保存的坐标原样给出顶点\
+                 （见 GET /api/grids/{{id}}）"
+            ),
+            EditRefusal::ParentBorder { grid, grid_level } => format!(
+                "该顶点位于 {grid}（{grid_level} 级）的边界上，移动它会改变该边界：\
+                 请在 {grid_level} 级网格上编辑"
+            ),
+            EditRefusal::BadPoint { lon, lat } => format!("({lon}, {lat}) 不是有效的经纬度"),
+            EditRefusal::LineTooShort => "分割线至少需要两个点".to_owned(),
+            EditRefusal::Empty => "本次编辑未作任何更改".to_owned(),
+            EditRefusal::RepeatedVertex { lon, lat } => {
+                format!("顶点 ({lon}, {lat}) 重复移动")
+            }
+            EditRefusal::NoSuchGrid { id } => format!("未找到编号为 {id} 的网格"),
+            EditRefusal::IdTaken { id } => {
+                format!("编号 {id} 已被其他网格使用：请使用新的编号（或本次编辑所替换网格的编号）")
+            }
+            EditRefusal::LineNotOnBorder {
+                end,
+                grid,
+                lon,
+                lat,
+            } => {
+                let end = match *end {
+                    "first" => "起点",
+                    "last" => "终点",
+                    other => other,
+                };
+                format!(
+                    "分割线的{end} ({lon}, {lat}) 不在 {grid} 的外边界上（允许偏差 {SNAP_M} m）"
+                )
+            }
+            EditRefusal::LineLeavesGrid { grid, lon, lat } => format!(
+                "分割线必须在 {grid} 内从边界画到边界，但它在 ({lon}, {lat}) 附近碰到了边界"
+            ),
+            EditRefusal::Straddles { children } => format!(
+                "分割线穿过了 {}：请沿这些网格的边界画线，或先分割这些网格",
+                ids_zh(children)
+            ),
+            EditRefusal::CrossesTwice { child } => {
+                format!("分割线多次进入 {child}：请先分割该网格，或让分割线只穿过它一次")
+            }
+            EditRefusal::NotCut { child } => format!(
+                "给出了 {child} 的分割结果，但本次分割不会切开该网格（分割线未穿过它，\
+                 或 straddling 不是 \"split\"）"
+            ),
+            EditRefusal::NotSiblings { first, grid } => {
+                format!("{grid} 不是 {first} 的同级网格：只有上级网格相同的网格才能合并")
+            }
+            EditRefusal::NotAdjacent { grids } => {
+                format!("{} 互不相邻：合并后会分成不相连的几块", ids_zh(grids))
+            }
+            EditRefusal::TooFewToMerge => "合并至少需要两个不同的网格".to_owned(),
+            EditRefusal::WrongLevel {
+                id,
+                level,
+                expected_zh,
+                ..
+            } => format!("{id} 是 {level} 级网格：{expected_zh}"),
+            EditRefusal::WouldEmpty { parent } => {
+                format!("{parent} 将不再有任何下级网格：请改为合并该网格")
+            }
+            EditRefusal::PopulationOfUnchanged { id } => {
+                format!("给出了 {id} 的人口，但本次编辑不会改变该网格")
+            }
+        }
+    }
+}
+
 fn ids(grids: &[GridId]) -> String {
     grids
         .iter()
         .map(GridId::as_str)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// [`ids`] for a Chinese sentence.
+fn ids_zh(grids: &[GridId]) -> String {
+    grids
+        .iter()
+        .map(GridId::as_str)
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 pub(super) fn at(p: LonLat) -> Coord<f64> {
@@ -487,6 +571,7 @@ pub fn draw_with_bounds(
                     id: grid.id.clone(),
                     level: grid.level.get(),
                     expected: "only sub-areas (level 5) are created this way; split a grid instead",
+                    expected_zh: "只能用这种方式新建片区（5 级），其他网格请用分割",
                 });
             }
             work.check_new_id(&grid.id, &[])?;
@@ -499,6 +584,7 @@ pub fn draw_with_bounds(
                     id: id.clone(),
                     level: grid.level.get(),
                     expected: "only sub-areas (level 5) are deleted; merge other grids instead",
+                    expected_zh: "只能删除片区（5 级），其他网格请用合并",
                 });
             }
             work.remove(id);
