@@ -169,9 +169,22 @@ fn english(browser: &Browser) -> Result<Vec<String>, String> {
         .unwrap_or_default())
 }
 
+/// Choose `value` in the settings' base map source list, as a user does.
+fn choose_basemap_source(browser: &Browser, value: &str) -> Result<(), String> {
+    browser.execute(
+        "const s = document.querySelector('[data-test=basemap-source]');
+         s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!([value]),
+    )?;
+    Ok(())
+}
+
 /// The settings form saves its own defaults (the border distance of 50 m
 /// with its step), and refuses an Amap (GCJ-02) base map with the reason,
-/// keeping the map's base as it was.
+/// keeping the map's base as it was. Tianditu, the documented choice, takes
+/// only a well-formed key, and then draws its base and its place names from
+/// all eight of its hosts with the key, under the grids; clearing removes
+/// both.
 fn settings_refuse_offset_base_maps(browser: &Browser) -> Result<(), String> {
     browser.call(
         "POST",
@@ -189,6 +202,7 @@ fn settings_refuse_offset_base_maps(browser: &Browser) -> Result<(), String> {
     if saved != json!("已保存。") {
         return Err(format!("saving the default settings answered {saved}"));
     }
+    choose_basemap_source(browser, "custom")?;
     browser.type_into(
         "[data-test=basemap-url]",
         "https://webrd01.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}",
@@ -213,6 +227,85 @@ fn settings_refuse_offset_base_maps(browser: &Browser) -> Result<(), String> {
     if !refused["status"].as_str().unwrap_or("").contains("天地图") {
         return Err(format!("the refusal offers Tianditu: {refused}"));
     }
+    tianditu_takes_a_key(browser)
+}
+
+/// Tianditu from the settings: a malformed key is refused by name; a good
+/// one gives the base (`vec_w`) and its place names (`cva_w`) over t0–t7
+/// with the key, drawn under the grids and credited; clearing removes both.
+fn tianditu_takes_a_key(browser: &Browser) -> Result<(), String> {
+    const KEY: &str = "0123456789abcdef0123456789ABCDEF";
+    let status =
+        "return document.querySelector('[data-test=settings-form] [role=status]').textContent;";
+    choose_basemap_source(browser, "vec")?;
+    browser.type_into("[data-test=tianditu-key]", "not-a-key")?;
+    browser.click("[data-test=settings-form] button[type=submit]")?;
+    let refused = browser.execute(status, json!([]))?;
+    if !refused.as_str().unwrap_or("").contains("32 位") {
+        return Err(format!(
+            "a malformed Tianditu key must be refused by name: {refused}"
+        ));
+    }
+    browser.execute(
+        "document.querySelector('[data-test=tianditu-key]').value = '';",
+        json!([]),
+    )?;
+    browser.type_into("[data-test=tianditu-key]", KEY)?;
+    browser.click("[data-test=settings-form] button[type=submit]")?;
+    let drawn = browser.wait_for(
+        "the Tianditu base map",
+        READY_TIMEOUT,
+        "const m = window.wanggeMap, style = m.getStyle();
+         const base = style.sources['basemap'], labels = style.sources['basemap-labels'];
+         if (!base || !labels) return null;
+         const layers = style.layers.map((l) => l.id);
+         return {base: base.tiles, labels: labels.tiles, attribution: base.attribution,
+           under: layers.indexOf('basemap-labels') < layers.findIndex((l) => l.startsWith('grid')),
+           stored: localStorage.getItem('wangge.settings.v1')};",
+    )?;
+    let tiles = |member: &str| -> Vec<String> {
+        drawn[member]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (base, labels) = (tiles("base"), tiles("labels"));
+    let key = KEY.to_ascii_lowercase();
+    let hosts_ok = |urls: &[String], layer: &str| {
+        urls.len() == 8
+            && urls.iter().enumerate().all(|(i, u)| {
+                u.starts_with(&format!("https://t{i}.tianditu.gov.cn/{layer}_w/wmts?"))
+                    && u.contains(&format!("LAYER={layer}&"))
+                    && u.ends_with(&format!("&tk={key}"))
+                    && u.contains("TILEMATRIX={z}&TILEROW={y}&TILECOL={x}")
+            })
+    };
+    if !hosts_ok(&base, "vec") || !hosts_ok(&labels, "cva") {
+        return Err(format!("Tianditu's tiles are not as documented: {drawn}"));
+    }
+    if drawn["under"] != json!(true)
+        || !drawn["attribution"]
+            .as_str()
+            .unwrap_or("")
+            .contains("天地图")
+    {
+        return Err(format!(
+            "Tianditu must lie under the grids, credited: {drawn}"
+        ));
+    }
+    browser.click("[data-test=settings-form] button.button:not(.primary)")?;
+    browser.wait_for(
+        "the base map to be cleared",
+        READY_TIMEOUT,
+        "const m = window.wanggeMap;
+         return !m.getSource('basemap') && !m.getSource('basemap-labels')
+           && !localStorage.getItem('wangge.settings.v1').includes('tianditu') ? true : null;",
+    )?;
     Ok(())
 }
 

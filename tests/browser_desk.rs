@@ -488,6 +488,18 @@ fn duplicate_before_sending(
             "return document.querySelector('[data-test=report-duplicate][data-incident-id=\"{original}\"]') ? true : null"
         ),
     )?;
+    // The hint says the server's rule (200 m, 72 hours), not a guess.
+    let hint = browser.execute(
+        "return document.querySelector('[data-test=report-duplicates-before] strong').textContent;",
+        json!([]),
+    )?;
+    if !hint
+        .as_str()
+        .unwrap_or("")
+        .starts_with("附近 200 米、3 天内有 1 件同类未结事件")
+    {
+        return Err(format!("the duplicate hint: {hint}"));
+    }
     browser.screenshot(&artifacts.join("desk-duplicate.png"))?;
     browser.execute(
         &format!(

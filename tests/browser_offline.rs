@@ -154,5 +154,26 @@ fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(),
     if !offline["text"].as_str().is_some_and(|t| t.contains("离线")) {
         return Err(format!("the banner says it is offline: {offline}"));
     }
+    // Answers the worker kept (the session, the categories) come marked,
+    // so that the page does not take them for the server being back (and
+    // drop the banner while still offline).
+    let session = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         fetch('api/session').then((r) => done({status: r.status, kept: r.headers.get('x-wangge-kept')}),
+           (e) => done({error: String(e)}));",
+        json!([]),
+    )?;
+    if session != json!({"status": 200, "kept": "1"}) {
+        return Err(format!(
+            "offline, the session comes from the worker, marked kept: {session}"
+        ));
+    }
+    let banner = browser.execute(
+        "return !document.querySelector('[data-test=offline-banner]').hidden;",
+        json!([]),
+    )?;
+    if banner != json!(true) {
+        return Err("the offline banner went away while the network is still cut".into());
+    }
     Ok(())
 }

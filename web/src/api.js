@@ -47,7 +47,10 @@ async function getJson(path, params = {}, { signal } = {}) {
     networkIs(false);
     throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
   }
-  networkIs(true);
+  // An answer the service worker kept from before (the server did not
+  // answer), or a proxy's word that it cannot reach the server, is not
+  // the server being back.
+  networkIs(response.headers.get('x-wangge-kept') !== '1' && response.status !== 502 && response.status !== 504);
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const detail = body?.detail ?? response.statusText;
@@ -92,7 +95,7 @@ async function sendBody(method, path, body, contentType = 'application/json') {
     networkIs(false);
     throw new ApiError(`无法连接服务器：${error.message}`, 0, null);
   }
-  networkIs(true);
+  networkIs(response.status !== 502 && response.status !== 504);
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
     const detail = answer?.detail ?? response.statusText;

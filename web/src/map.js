@@ -2,6 +2,7 @@
 // app adds at run time (an optional raster base map under the grids, and the
 // selected grid on top), and the readiness flag the browser test waits for.
 
+import { tileUrls } from './settings.js';
 import {
   AttributionControl,
   Map as MapLibreMap,
@@ -142,24 +143,34 @@ export function createMap(container) {
   return map;
 }
 
+/** The base map's layers: the tiles, and an optional place-name overlay. */
+export const BASEMAP_LAYERS = ['basemap', 'basemap-labels'];
+
 /**
  * Show a raster base map from a `{z}/{x}/{y}` URL template under the grids,
- * or none for an empty URL. Call after the style has loaded.
+ * or none for an empty URL, with `labelsUrl` (e.g. Tianditu's 注记 layer of
+ * place names) drawn over it when given. Call after the style has loaded.
  */
-export function setBasemap(map, url, attribution = '') {
-  if (map.getLayer('basemap')) map.removeLayer('basemap');
-  if (map.getSource('basemap')) map.removeSource('basemap');
+export function setBasemap(map, url, attribution = '', labelsUrl = '') {
+  for (const id of [...BASEMAP_LAYERS].reverse()) {
+    if (map.getLayer(id)) map.removeLayer(id);
+    if (map.getSource(id)) map.removeSource(id);
+  }
   if (!url) return;
-  map.addSource('basemap', {
-    type: 'raster',
-    tiles: [url],
-    tileSize: 256,
-    maxzoom: 19,
-    attribution: attribution || undefined,
-  });
   // Right above the background, under every grid layer.
   const firstGridLayer = map.getStyle().layers.find((l) => l.type !== 'background')?.id;
-  map.addLayer({ id: 'basemap', type: 'raster', source: 'basemap' }, firstGridLayer);
+  const add = (id, template, credit) => {
+    map.addSource(id, {
+      type: 'raster',
+      tiles: tileUrls(template),
+      tileSize: 256,
+      maxzoom: 18,
+      attribution: credit || undefined,
+    });
+    map.addLayer({ id, type: 'raster', source: id }, firstGridLayer);
+  };
+  add('basemap', url, attribution);
+  if (labelsUrl) add('basemap-labels', labelsUrl, '');
 }
 
 const EMPTY = { type: 'FeatureCollection', features: [] };

@@ -3,6 +3,7 @@
 // `/?basemap=https://tiles.example/{z}/{x}/{y}.png` configures a workstation once.
 //
 //   basemap   raster tile URL template ({z}/{x}/{y}); empty = no base map
+//   tianditu  a Tianditu key: its vector base map with place names
 //   border    metres under which a located point is "near a border"
 //   colouring the fill colouring id (see features/legend.js)
 // and, not settable by URL, `dispatcherName` (who acts on incidents here)
@@ -64,6 +65,66 @@ export function offsetProvider(text) {
   return OFFSET_SERVICES.find((s) => s.pattern.test(host)) ?? null;
 }
 
+/**
+ * Tianditu (天地图), the national service the grids can sit on: CGCS2000,
+ * which matches WGS84 to centimetres, so no offset. Each base comes with
+ * its overlay of place names (注记). Tiles need a browser key (密钥,
+ * 32 letters and digits) from console.tianditu.gov.cn.
+ */
+export const TIANDITU = Object.freeze({
+  vec: { name: '天地图·矢量', labels: 'cva' },
+  img: { name: '天地图·影像', labels: 'cia' },
+  ter: { name: '天地图·地形', labels: 'cta' },
+});
+
+/** Tianditu's Web Mercator (`_w`) tile template of `layer` with `key`. */
+export function tiandituUrl(layer, key) {
+  return `https://t0.tianditu.gov.cn/${layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0`
+    + `&LAYER=${layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles`
+    + `&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${encodeURIComponent(key)}`;
+}
+
+/** A Tianditu key (32 hex digits), lower-cased, or undefined. */
+export function parseTiandituKey(text) {
+  const key = text.trim();
+  return /^[0-9a-f]{32}$/i.test(key) ? key.toLowerCase() : undefined;
+}
+
+/** `{kind, key}` when `url` is one of TIANDITU's bases, else null. */
+export function tiandituOf(url) {
+  let parsed;
+  try {
+    parsed = new URL(url.trim().replace(/[{}]/g, ''));
+  } catch {
+    return null;
+  }
+  if (!/(^|\.)tianditu\.gov\.cn$/i.test(parsed.hostname)) return null;
+  const kind = (parsed.searchParams.get('LAYER') ?? '').toLowerCase();
+  return kind in TIANDITU ? { kind, key: parsed.searchParams.get('tk') ?? '' } : null;
+}
+
+/**
+ * The overlay drawn over a base map: Tianditu's place names (注记) for a
+ * Tianditu base, none ('') for any other.
+ */
+export function labelsUrlFor(url) {
+  const tianditu = tiandituOf(url);
+  return tianditu ? tiandituUrl(TIANDITU[tianditu.kind].labels, tianditu.key) : '';
+}
+
+/** The credit a Tianditu base map must show. */
+export const TIANDITU_ATTRIBUTION = '© 天地图（国家地理信息公共服务平台）';
+
+/**
+ * The addresses MapLibre may fetch a template's tiles from: Tianditu's
+ * eight hosts t0–t7 for a template on t0 (browsers open only a few
+ * connections per host), any other template as it is.
+ */
+export function tileUrls(url) {
+  if (!/^https:\/\/t0\.tianditu\.gov\.cn\//i.test(url)) return [url];
+  return [0, 1, 2, 3, 4, 5, 6, 7].map((i) => url.replace('//t0.', `//t${i}.`));
+}
+
 /** A border warning distance in metres, 1 to MAX_BORDER_WARNING_M, else undefined. */
 export function parseBorderWarningM(text) {
   const metres = Number(text.trim());
@@ -79,6 +140,10 @@ export function parseBorderWarningM(text) {
  */
 const URL_PARAMS = {
   basemap: ['basemapUrl', parseBasemapUrl],
+  tianditu: ['basemapUrl', (text) => {
+    const key = parseTiandituKey(text);
+    return key && tiandituUrl('vec', key);
+  }],
   border: ['borderWarningM', parseBorderWarningM],
   colouring: ['colouring', (text) => text.trim() || undefined],
 };

@@ -11,6 +11,7 @@
 //   style.json, tiles/grids*, tiles/labels*, api/session,
 //   api/incidents/categories
 //                        network first, the last answer kept for offline
+//                        (served marked `X-Wangge-Kept: 1`)
 //   everything else      not touched: the network, as without a worker
 //
 // Data answers are kept in DATA_CACHE, which the page empties at logout.
@@ -83,14 +84,26 @@ async function networkFirst(request) {
       caches.open(DATA_CACHE).then((cache) => cache.delete(request));
     } else if (answer.status >= 500) {
       // A proxy's 502 for a stopped server: the kept copy, if any.
-      return (await caches.match(request, { cacheName: DATA_CACHE })) ?? answer;
+      return (await kept(request)) ?? answer;
     }
     return answer;
   } catch (offline) {
-    const cached = await caches.match(request, { cacheName: DATA_CACHE });
+    const cached = await kept(request);
     if (cached) return cached;
     throw offline;
   }
+}
+
+/**
+ * The kept copy of a data answer, marked `X-Wangge-Kept: 1` so that the
+ * page knows the server did not answer (and keeps its offline banner up).
+ */
+async function kept(request) {
+  const cached = await caches.match(request, { cacheName: DATA_CACHE });
+  if (!cached) return null;
+  const headers = new Headers(cached.headers);
+  headers.set('x-wangge-kept', '1');
+  return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
 }
 
 let puts = 0;

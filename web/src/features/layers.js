@@ -15,6 +15,7 @@
 
 import * as api from '../api.js';
 import { h } from '../dom.js';
+import { BASEMAP_LAYERS } from '../map.js';
 import { HAZARD_LAYER, RISK_COLOURS, RISK_NAMES, ROUTE_COLOUR } from './patrols/layers.js';
 import { SECTION_ID as PATROL_SECTION } from './patrols/index.js';
 import { INCIDENT_COLOURS } from './incidents/layer.js';
@@ -63,8 +64,8 @@ export function install(ctx) {
       map.setLayoutProperty(HAZARD_LAYER, 'visibility', hazards ? 'visible' : 'none');
     }
     basemapBox.label.hidden = !settings.get('basemapUrl');
-    if (map.getLayer('basemap')) {
-      map.setLayoutProperty('basemap', 'visibility', settings.get('showBasemap') ? 'visible' : 'none');
+    for (const id of BASEMAP_LAYERS) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', settings.get('showBasemap') ? 'visible' : 'none');
     }
     loadRoads();
   };
@@ -75,9 +76,11 @@ export function install(ctx) {
   panel.root.addEventListener('section-shown', apply);
   // The base map layer is added again whenever its address changes.
   map.on('styledata', () => {
-    if (map.getLayer('basemap') && !settings.get('showBasemap')
-      && map.getLayoutProperty('basemap', 'visibility') !== 'none') {
-      map.setLayoutProperty('basemap', 'visibility', 'none');
+    for (const id of BASEMAP_LAYERS) {
+      if (map.getLayer(id) && !settings.get('showBasemap')
+        && map.getLayoutProperty(id, 'visibility') !== 'none') {
+        map.setLayoutProperty(id, 'visibility', 'none');
+      }
     }
   });
   map.on('zoomend', loadRoads);

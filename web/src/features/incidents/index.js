@@ -21,6 +21,7 @@ import { showIncident } from './detail.js';
 import { follow } from './feed.js';
 import { addIncidentLayers, CLUSTER_LAYER, POINT_LAYER } from './layer.js';
 import { createList } from './list.js';
+import { duplicateHint } from './names.js';
 import { showReportForm } from './report.js';
 
 export const SECTION_ID = 'incidents';
@@ -155,12 +156,12 @@ export async function install(ctx) {
       marker.setLngLat(point).addTo(map);
       panel.show(SECTION_ID);
       showReportForm(work, point, detailCtx, {
-        onReported: ({ incident, duplicates }) => {
+        onReported: ({ incident, duplicates, duplicate_rule: rule }) => {
           if (!feedReady()) {
             layers.refresh();
             list.reload();
           }
-          open(incident.id).then(() => showDuplicates(work, duplicates, open));
+          open(incident.id).then(() => showDuplicates(work, duplicates, open, rule));
         },
         onLinked: (id) => {
           open(id, { fly: true });
@@ -232,10 +233,10 @@ export async function install(ctx) {
   });
 }
 
-function showDuplicates(work, duplicates, open) {
+function showDuplicates(work, duplicates, open, rule) {
   if (!duplicates?.length) return;
   work.prepend(h('div', { class: 'notice', role: 'alert', dataset: { test: 'report-duplicates' } },
-    h('strong', {}, `附近 3 天内有 ${duplicates.length} 件同类未结事件，可能重复：`),
+    h('strong', {}, `${duplicateHint(duplicates.length, rule)}，可能重复：`),
     h('ul', {}, duplicates.map((d) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => open(d.id, { fly: true }) },
         `#${d.id} ${d.description}`))))));

@@ -75,3 +75,15 @@ export function name(table, code) {
 }
 
 export { when } from '../../dom.js';
+
+/**
+ * The possible-duplicates hint: how many open incidents of the category lie
+ * within the server's `rule` ({radius_m, window_hours}, from the report's
+ * answer): 附近 200 米、3 天内有 2 件同类未结事件.
+ */
+export function duplicateHint(count, rule) {
+  const hours = rule?.window_hours ?? 72;
+  const span = hours % 24 === 0 ? `${hours / 24} 天` : `${hours} 小时`;
+  const radius = Math.round(rule?.radius_m ?? 200);
+  return `附近 ${radius} 米、${span}内有 ${count} 件同类未结事件`;
+}

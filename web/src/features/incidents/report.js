@@ -8,11 +8,11 @@
 
 import * as api from '../../api.js';
 import { h, replaceChildren } from '../../dom.js';
-import { SEVERITY, SOURCE, name } from './names.js';
+import { SEVERITY, SOURCE, duplicateHint, name } from './names.js';
 
 /**
  * Show the report form for the point `[lon, lat]` in `view`.
- * `onReported({incident, duplicates})` once recorded; `onLinked(id)` once
+ * `onReported({incident, duplicates, duplicate_rule})` once recorded; `onLinked(id)` once
  * linked to an existing incident instead; `onCancel()`.
  */
 export function showReportForm(view, [lon, lat], ctx, { onReported, onLinked, onCancel }) {
@@ -89,19 +89,19 @@ export function showReportForm(view, [lon, lat], ctx, { onReported, onLinked, on
     try {
       const answer = await api.previewIncident(report);
       if (mine !== previewTurn) return;
-      showPossibleDuplicates(answer.duplicates);
+      showPossibleDuplicates(answer.duplicates, answer.duplicate_rule);
     } catch {
       if (mine === previewTurn) replaceChildren(duplicates);
     }
   };
-  const showPossibleDuplicates = (list) => {
+  const showPossibleDuplicates = (list, rule) => {
     view.dataset.duplicatesChecked = '1';
     if (!list?.length) {
       replaceChildren(duplicates);
       return;
     }
     replaceChildren(duplicates, h('div', { class: 'notice', role: 'status' },
-      h('strong', {}, `附近 3 天内有 ${list.length} 件同类未结事件，可能是同一件事：`),
+      h('strong', {}, `${duplicateHint(list.length, rule)}，可能是同一件事：`),
       h('ul', { class: 'duplicate-list' }, list.map((d) => h('li', {
         dataset: { test: 'report-duplicate', incidentId: String(d.id) },
       },

@@ -20,6 +20,7 @@ import { Marker } from 'maplibre-gl';
 import * as api from '../../api.js';
 import { h, replaceChildren, when } from '../../dom.js';
 import { addPatrolLayers, HAZARD_LAYER, RISK_COLOURS, RISK_NAMES } from './layers.js';
+import { SECTION_ID as EDITING_SECTION } from '../editing.js';
 import { createLiveTrack } from './livetrack.js';
 
 export const SECTION_ID = 'patrols';
@@ -160,8 +161,10 @@ export function install(ctx) {
     // A feature installed before this one (incidents) took the click.
     if (event.defaultPrevented) return;
     if (!picking) {
-      // A hazard's own panel (when hazards are drawn).
-      const shown = map.getLayoutProperty(HAZARD_LAYER, 'visibility') !== 'none';
+      // A hazard's own panel (when hazards are drawn), except while
+      // boundaries are edited: there every click belongs to the edit.
+      const shown = map.getLayoutProperty(HAZARD_LAYER, 'visibility') !== 'none'
+        && panel.active !== EDITING_SECTION;
       const hit = shown && map.queryRenderedFeatures(event.point, { layers: [HAZARD_LAYER] })[0];
       if (!hit) return;
       event.preventDefault();
