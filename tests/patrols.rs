@@ -33,6 +33,7 @@ conformance!(
     gps_gaps_wrong_clocks_and_unreachable_stops_are_not_taken_at_face_value,
     every_text_of_the_patrol_side_has_a_length,
     photos_are_kept_only_when_they_are_images_with_a_thumbnail,
+    each_account_has_a_daily_photo_allowance,
 );
 
 const START: [f64; 2] = [106.005, 34.605];
@@ -1099,4 +1100,80 @@ async fn photos_are_kept_only_when_they_are_images_with_a_thumbnail(t: &TestStor
             .status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Past its allowance for 24 hours (here 2 photos, or 3 MB), an account's
+/// upload is refused with 429, `Retry-After` within the day and the reason
+/// in both languages, and nothing is stored; another account still uploads.
+async fn each_account_has_a_daily_photo_allowance(t: &TestStore) {
+    let (state, app) = four_towns_app(t).await;
+    state
+        .patrols()
+        .set_photo_quota(wangge::patrol::photos::PhotoQuota {
+            photos: 2,
+            bytes: 3 * 1024 * 1024,
+        });
+    let upload = |token: Option<String>, body: Vec<u8>| {
+        let app = app.clone();
+        async move {
+            let mut request = axum::http::Request::post("/api/photos")
+                .header(axum::http::header::CONTENT_TYPE, "image/png")
+                .header(axum::http::header::ACCEPT_LANGUAGE, "zh-CN");
+            if let Some(token) = token {
+                request =
+                    request.header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            send(
+                &app,
+                request
+                    .body(axum::body::Body::from(body))
+                    .expect("a request"),
+            )
+            .await
+        }
+    };
+    let picture = png(40, 30);
+    for _ in 0..2 {
+        upload(None, picture.clone())
+            .await
+            .expect(StatusCode::CREATED);
+    }
+    let refused = upload(None, picture.clone()).await;
+    let wait: u64 = refused
+        .header(axum::http::header::RETRY_AFTER)
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    let problem = refused.problem(StatusCode::TOO_MANY_REQUESTS);
+    let detail = problem["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains("24 小时") && detail.contains("2 张"),
+        "{}: {detail}",
+        t.name
+    );
+
+    // Another account has its own allowance, bytes counted too: after a
+    // first photo, one that would bring the day past 3 MB is refused.
+    let member = support::user_token(
+        state.accounts(),
+        "member-photos",
+        wangge::model::account::Role::GridMember,
+        wangge::model::account::Scope::Grid(wangge::model::GridId::from("b-sw-w-s")),
+    )
+    .await;
+    let first = upload(Some(member.clone()), png(1000, 750)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", t.name);
+    let mut large = png(1200, 900);
+    let target = 3 * 1024 * 1024 - first_size(&first, &app).await + 1;
+    if large.len() < target {
+        large.resize(target, 0);
+    }
+    let over = upload(Some(member), large).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS, "{}", t.name);
+}
+
+/// The bytes of the photo `answer` stored, read back.
+async fn first_size(answer: &support::http::Answer, app: &Router) -> usize {
+    let url = answer.json()["url"].as_str().expect("a url").to_owned();
+    get(app, &format!("/{url}")).await.body.len()
 }

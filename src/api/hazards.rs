@@ -50,6 +50,13 @@ impl From<PatrolError> for ApiError {
             PatrolError::Invalid { field, reason } => ApiError::bad_parameter(field, reason),
             PatrolError::NotFound(m) => ApiError::NotFound(m),
             PatrolError::Conflict(m) => ApiError::Conflict(m),
+            PatrolError::TooMany {
+                detail,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                detail,
+                retry_after_secs,
+            },
             PatrolError::Store(source) => ApiError::internal("storing hazards or patrols", source),
         }
     }

@@ -8,7 +8,8 @@
 //! address holds a random token (128 bits), not a number: it is known only
 //! to those shown the check-in or report that names it, and to whoever may
 //! see incidents and holds the address; a stored photo never changes, so
-//! browsers keep it.
+//! browsers keep it. Each account may store so many photos and bytes in 24
+//! hours (`patrol::photos::PhotoQuota`); past that, 429.
 
 use std::sync::Arc;
 
@@ -78,6 +79,10 @@ struct StoredPhoto {
             12 MiB; `parameter` says which. Nothing stored",
             body = ProblemDocument, content_type = "application/problem+json"),
         (status = 415, description = "Not image/jpeg, image/png or image/webp",
+            body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "The account's photo allowance for 24 hours (photos or \
+            bytes, `--photos-per-day`, `--photo-mb-per-day`) is used up; `Retry-After` says when \
+            one more may be stored. Nothing stored",
             body = ProblemDocument, content_type = "application/problem+json"),
     )
 )]

@@ -91,6 +91,18 @@ pub(super) struct ServeArgs {
         value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     reports_per_minute: u32,
 
+    /// Photos one account may upload in any 24 hours. Past that, 429.
+    #[arg(long, env = "WANGGE_PHOTOS_PER_DAY",
+        default_value_t = crate::patrol::photos::PhotoQuota::default().photos,
+        value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    photos_per_day: u64,
+
+    /// Megabytes of photos one account may upload in any 24 hours.
+    #[arg(long, env = "WANGGE_PHOTO_MB_PER_DAY",
+        default_value_t = crate::patrol::photos::PhotoQuota::default().bytes / (1024 * 1024),
+        value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    photo_mb_per_day: u64,
+
     /// The Open311 `jurisdiction_id` this server answers to (a request
     /// naming another is 404; one naming none is served).
     #[arg(long, env = "WANGGE_OPEN311_JURISDICTION",
@@ -136,6 +148,8 @@ impl Default for ServeArgs {
             header_timeout_secs: 10,
             body_timeout_secs: 30,
             reports_per_minute: crate::services::throttle::DEFAULT_REPORTS_PER_MINUTE,
+            photos_per_day: crate::patrol::photos::PhotoQuota::default().photos,
+            photo_mb_per_day: crate::patrol::photos::PhotoQuota::default().bytes / (1024 * 1024),
             open311_jurisdiction: crate::api::OPEN311_DEFAULT_JURISDICTION.to_owned(),
             cors_origin: Vec::new(),
             plain_http_sessions: false,
@@ -163,6 +177,12 @@ pub(super) async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         cors_origins: args.cors_origin.clone(),
     });
     state.set_reports_per_minute(args.reports_per_minute);
+    state
+        .patrols()
+        .set_photo_quota(crate::patrol::photos::PhotoQuota {
+            photos: args.photos_per_day,
+            bytes: args.photo_mb_per_day.saturating_mul(1024 * 1024),
+        });
     state.set_open311_jurisdiction(&args.open311_jurisdiction);
     let given = std::env::var(ADMIN_PASSWORD_VAR)
         .ok()

@@ -28,8 +28,8 @@ pub use incident::{
 };
 pub use language::Language;
 pub use patrol::{
-    CheckIn, NewPhoto, Patrol, PatrolId, PatrolStatus, PhotoBytes, Route, RouteId, RouteStop,
-    Shift, StopVisit, THUMBNAIL_PX, TrackPoint, TravelMode,
+    CheckIn, NewPhoto, Patrol, PatrolId, PatrolStatus, PhotoBytes, PhotoUploads, Route, RouteId,
+    RouteStop, Shift, StopVisit, THUMBNAIL_PX, TrackPoint, TravelMode,
 };
 pub use process::{Action, Severity, Status, Tier, WorkflowKind};
 pub use query::{GridFilter, IncidentFilter, IncidentOrder, WriteMode};

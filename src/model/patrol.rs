@@ -203,6 +203,18 @@ pub struct Patrol {
     pub version: i64,
 }
 
+/// What one account uploaded in a period: how many photos, their bytes as
+/// uploaded, and when the oldest of them came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhotoUploads {
+    /// Photos.
+    pub count: u64,
+    /// Bytes of the images as uploaded (thumbnails not counted).
+    pub bytes: u64,
+    /// When the oldest was uploaded (`None` when there is none).
+    pub oldest: Option<jiff::Timestamp>,
+}
+
 /// A photo to store: the upload as sent, checked to be the image its type
 /// says, and a JPEG thumbnail made from it.
 #[derive(Debug, Clone, PartialEq)]

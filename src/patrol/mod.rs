@@ -49,6 +49,15 @@ pub enum PatrolError {
     /// that refuses the change (a finished patrol).
     #[error("{0}")]
     Conflict(Text),
+    /// An allowance is used up (an account's photos of the day); another
+    /// attempt may succeed after `retry_after_secs`.
+    #[error("{detail}")]
+    TooMany {
+        /// The sentence, naming the allowance.
+        detail: Text,
+        /// Seconds until an attempt may succeed.
+        retry_after_secs: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -85,7 +94,9 @@ impl Localized for PatrolError {
     fn zh(&self) -> String {
         match self {
             PatrolError::Invalid { reason, .. } => reason.zh().to_owned(),
-            PatrolError::NotFound(t) | PatrolError::Conflict(t) => t.zh().to_owned(),
+            PatrolError::NotFound(t)
+            | PatrolError::Conflict(t)
+            | PatrolError::TooMany { detail: t, .. } => t.zh().to_owned(),
             // Logged, never sent: a store failure answers as a 500.
             PatrolError::Store(_) => "数据库操作失败".to_owned(),
         }

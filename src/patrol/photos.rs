@@ -6,6 +6,11 @@
 //! orientation); both are stored in one unit of work under a random token,
 //! the photo's public name. One photo is decoded at a time: a decode may
 //! take a few hundred megabytes, and the server has other work.
+//!
+//! Each account has a daily allowance ([`PhotoQuota`]: photos and bytes in
+//! any 24 hours), checked before the decode and again in the unit that
+//! stores the photo, so that one phone (or one stolen token) cannot fill
+//! the database.
 
 use std::io::Cursor;
 
@@ -14,7 +19,7 @@ use jiff::Timestamp;
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
-use crate::model::{NewPhoto, THUMBNAIL_PX};
+use crate::model::{NewPhoto, PhotoUploads, THUMBNAIL_PX};
 use crate::patrol::PatrolError;
 use crate::services::feed::Feed;
 use crate::text;
@@ -28,6 +33,60 @@ const MAX_SIDE_PX: u32 = 8_192;
 /// The most memory decoding may take, bytes (a 50-megapixel photo in RGB
 /// is 150 MB; a phone photo of 12 MP is 36 MB).
 const MAX_DECODE_BYTES: u64 = 192 * 1024 * 1024;
+
+/// How much one account may upload in any 24 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoQuota {
+    /// Photos.
+    pub photos: u64,
+    /// Bytes of the images as uploaded.
+    pub bytes: u64,
+}
+
+impl Default for PhotoQuota {
+    /// 300 photos and 1 GiB a day: a member checking in at 40 hazards a day
+    /// with a few photos each, from a 12-megapixel phone (2–6 MB a photo).
+    fn default() -> Self {
+        PhotoQuota {
+            photos: 300,
+            bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// The window of [`PhotoQuota`].
+const QUOTA_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl PhotoQuota {
+    /// Refuse one more upload of `size` bytes by `account` at `now`, when
+    /// with `uploads` (its last 24 hours) it would pass the allowance.
+    fn check(
+        &self,
+        account: &str,
+        uploads: PhotoUploads,
+        size: u64,
+        now: Timestamp,
+    ) -> Result<(), PatrolError> {
+        if uploads.count < self.photos && uploads.bytes.saturating_add(size) <= self.bytes {
+            return Ok(());
+        }
+        // The allowance frees up as the oldest upload leaves the window.
+        let retry_after_secs = uploads
+            .oldest
+            .map(|t| (t + QUOTA_WINDOW).duration_since(now).as_secs().max(1))
+            .map_or(3600, |s| s.unsigned_abs());
+        let (photos, mb) = (self.photos, self.bytes / (1024 * 1024));
+        Err(PatrolError::TooMany {
+            detail: text!(
+                "{account} has used up the photo allowance of {photos} photos or {mb} MB in \
+                 24 hours: nothing was stored; try again in {retry_after_secs} s",
+                "{account} 24 小时内上传的照片已达上限（{photos} 张或 {mb} MB），\
+                 本张未保存，请 {retry_after_secs} 秒后重试"
+            ),
+            retry_after_secs,
+        })
+    }
+}
 
 /// Photos decoded at once.
 static DECODING: Semaphore = Semaphore::const_new(1);
@@ -131,14 +190,27 @@ pub fn prepare(
     })
 }
 
-/// Check and store a photo (decoded off the async runtime, one at a time).
+/// Check and store a photo (decoded off the async runtime, one at a time),
+/// within its uploader's daily `quota`.
 pub async fn save(
     feed: &Feed,
+    quota: PhotoQuota,
     bytes: Vec<u8>,
     content_type: String,
     uploaded_by: String,
     now: Timestamp,
 ) -> Result<SavedPhoto, PatrolError> {
+    let size = bytes.len() as u64;
+    // Before the decode, so that an account past its allowance costs no
+    // decoding; the unit that stores checks again.
+    {
+        let mut unit = feed.begin().await?;
+        let uploads = unit
+            .unit()
+            .photo_uploads_since(&uploaded_by, now - QUOTA_WINDOW)
+            .await?;
+        quota.check(&uploaded_by, uploads, size, now)?;
+    }
     let unreadable = |e: String| {
         PatrolError::invalid(
             "body",
@@ -155,6 +227,11 @@ pub async fn save(
             .map_err(|e| unreadable(e.to_string()))??
     };
     let mut unit = feed.begin().await?;
+    let uploads = unit
+        .unit()
+        .photo_uploads_since(&photo.uploaded_by, now - QUOTA_WINDOW)
+        .await?;
+    quota.check(&photo.uploaded_by, uploads, size, now)?;
     unit.unit().create_photo(&photo).await?;
     unit.commit().await?;
     Ok(SavedPhoto {

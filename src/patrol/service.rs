@@ -13,19 +13,36 @@ use super::hazards::{self, HazardFilter};
 use crate::geom::LonLat;
 use crate::index::GridIndex;
 use crate::model::{GridId, Hazard, HazardId, Patrol, PatrolId, Route, RouteId};
+use crate::patrol::photos::PhotoQuota;
 use crate::services::feed::Feed;
 use crate::store::StoreError;
 
 /// Hazards, routes and patrols, read from the store the feed follows.
 pub struct Patrols {
     feed: Arc<Feed>,
+    /// Each account's daily photo allowance.
+    photo_quota: std::sync::RwLock<PhotoQuota>,
 }
 
 impl Patrols {
     /// The patrol service over `feed` (its store for reads, itself for
     /// writes).
     pub fn new(feed: Arc<Feed>) -> Patrols {
-        Patrols { feed }
+        Patrols {
+            feed,
+            photo_quota: std::sync::RwLock::new(PhotoQuota::default()),
+        }
+    }
+
+    /// Set each account's daily photo allowance (at start, from the
+    /// command line).
+    pub fn set_photo_quota(&self, quota: PhotoQuota) {
+        *self.photo_quota.write().unwrap_or_else(|p| p.into_inner()) = quota;
+    }
+
+    /// Each account's daily photo allowance.
+    pub fn photo_quota(&self) -> PhotoQuota {
+        *self.photo_quota.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The change feed writes commit through.
@@ -104,7 +121,8 @@ impl Patrols {
         uploaded_by: String,
         now: jiff::Timestamp,
     ) -> Result<crate::patrol::photos::SavedPhoto, crate::patrol::PatrolError> {
-        crate::patrol::photos::save(&self.feed, bytes, content_type, uploaded_by, now).await
+        let quota = self.photo_quota();
+        crate::patrol::photos::save(&self.feed, quota, bytes, content_type, uploaded_by, now).await
     }
 
     /// One patrol.

@@ -651,6 +651,28 @@ macro_rules! impl_patrol_store {
                 .map_err($crate::store::incident_sql::failed("saving a photo"))?;
                 Ok(id)
             }
+
+            async fn photo_uploads_since(
+                &mut self,
+                uploaded_by: &str,
+                since: jiff::Timestamp,
+            ) -> Result<$crate::model::PhotoUploads, $crate::store::StoreError> {
+                // `length` of a BLOB (SQLite) or bytea (PostgreSQL) is bytes.
+                let (count, bytes, oldest) = sqlx::query_as::<$db, (i64, i64, Option<i64>)>(
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(length(bytes)), 0) AS BIGINT), \
+                     MIN(uploaded_at) FROM photos WHERE uploaded_by = $1 AND uploaded_at >= $2",
+                )
+                .bind(uploaded_by)
+                .bind(since.as_millisecond())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err($crate::store::incident_sql::failed("counting an account's photos"))?;
+                Ok($crate::model::PhotoUploads {
+                    count: u64::try_from(count).unwrap_or(0),
+                    bytes: u64::try_from(bytes).unwrap_or(0),
+                    oldest: oldest.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
+                })
+            }
         }
     };
 }

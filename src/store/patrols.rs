@@ -148,6 +148,14 @@ pub trait PatrolWrites: Send {
 
     /// Store a photo; answers its number.
     async fn create_photo(&mut self, photo: &crate::model::NewPhoto) -> Result<i64, StoreError>;
+
+    /// What `uploaded_by` uploaded from `since` on, as this transaction
+    /// sees it.
+    async fn photo_uploads_since(
+        &mut self,
+        uploaded_by: &str,
+        since: jiff::Timestamp,
+    ) -> Result<crate::model::PhotoUploads, StoreError>;
 }
 
 /// The columns of one hazard, decoded into the model (both backends).
