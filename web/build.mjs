@@ -124,15 +124,20 @@ await writeFile(path.join(outDir, 'index.html'), html);
 
 // 5b. The installable app: the manifest and its icons (web/public, as they
 // are), and the service worker with this build's shell to keep offline. Its
-// VERSION changes with any file of the shell, so a new build replaces the
-// old cache. Chunks loaded on demand and the fonts are kept when first used,
+// VERSION changes with any file of the shell or font, so a new build
+// replaces the old cache. Chunks loaded on demand and the fonts are kept when first used,
 // not fetched ahead (a first visit pays only for what it shows).
 for (const file of await readdir(path.join(here, 'public'))) {
   await copyFile(path.join(here, 'public', file), path.join(outDir, file));
 }
 const shell = ['./', `assets/${appJs}`, `assets/${appCss}`, `assets/${workerName}`];
+// The fonts keep stable names but are cached first like the shell: their
+// bytes count in VERSION, so a font-only update is picked up too.
+const fonts = await Promise.all([400, 700].map((weight) =>
+  readFile(path.join(outDir, 'fonts', `noto-sans-latin-${weight}.woff2`))));
+const version = contentHash(Buffer.concat([Buffer.from(shell.join('\n') + html), ...fonts]));
 const worker = (await readFile(path.join(here, 'src', 'sw.js'), 'utf8'))
-  .replace("'%VERSION%'", JSON.stringify(contentHash(shell.join('\n') + html)))
+  .replace("'%VERSION%'", JSON.stringify(version))
   .replace("'%SHELL%'", JSON.stringify(JSON.stringify(shell)));
 if (/%[A-Z_]+%/.test(worker)) throw new Error('sw.js has a placeholder left');
 await writeFile(path.join(outDir, 'sw.js'), worker);

@@ -111,7 +111,7 @@ pub async fn coverage(
         .map(|h| (period_days / f64::from(h.interval_days)).ceil() as u64)
         .sum();
     let inspections: Vec<_> = store
-        .inspections(from, to)
+        .inspections(from, to, None)
         .await?
         .into_iter()
         .filter(|i| ids.contains(&i.hazard))

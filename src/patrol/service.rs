@@ -88,20 +88,37 @@ impl Patrols {
         self.feed.store().patrols(from, to, route).await
     }
 
-    /// The patrols started in `[from, to)` with `hazard` among their stops
-    /// (their visits say whether and when it was reached:
-    /// [`super::coverage::inspections_of`]).
+    /// The patrols started in `[from, to)` that reached `hazard` (their
+    /// visits say when: [`super::coverage::inspections_of`]), by id. Found
+    /// from the hazard's own inspection rows (from `from` on: a patrol
+    /// reaches a hazard after it starts, and a phone's clock may run up to
+    /// [`super::execute::CLOCK_SKEW`] ahead), so that only those patrols are
+    /// read, not every patrol of the period with its track.
     pub async fn patrols_visiting(
         &self,
         hazard: HazardId,
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Patrol>, StoreError> {
-        let patrols = self.feed.store().patrols(from, to, None).await?;
-        Ok(patrols
+        let store = self.feed.store();
+        let mut ids: Vec<PatrolId> = store
+            .inspections(from, Timestamp::MAX, Some(hazard))
+            .await?
             .into_iter()
-            .filter(|p| p.visits.iter().any(|v| v.hazard == Some(hazard)))
-            .collect())
+            .map(|i| i.patrol)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut patrols = Vec::with_capacity(ids.len());
+        for id in ids {
+            // A patrol is never deleted while its inspections stand.
+            if let Some(patrol) = store.patrol(id).await?
+                && (from..to).contains(&patrol.started_at)
+            {
+                patrols.push(patrol);
+            }
+        }
+        Ok(patrols)
     }
 
     /// A stored photo (or its thumbnail).

@@ -161,13 +161,17 @@ macro_rules! impl_patrol_store {
                 &self,
                 from: jiff::Timestamp,
                 to: jiff::Timestamp,
+                hazard: Option<$crate::model::HazardId>,
             ) -> Result<Vec<$crate::store::patrols::Inspection>, $crate::store::StoreError> {
+                // One hazard's are found by the primary key's prefix.
                 sqlx::query_as::<$db, (i64, i64, i64)>(
                     "SELECT hazard_id, patrol_id, at FROM hazard_inspections \
-                     WHERE at >= $1 AND at < $2 ORDER BY at, hazard_id",
+                     WHERE at >= $1 AND at < $2 AND ($3 IS NULL OR hazard_id = $3) \
+                     ORDER BY at, hazard_id",
                 )
                 .bind(from.as_millisecond())
                 .bind(to.as_millisecond())
+                .bind(hazard.map(|h| h.0))
                 .fetch_all(&self.pool)
                 .await
                 .map_err($crate::store::incident_sql::failed("listing inspections"))?

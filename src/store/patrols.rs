@@ -67,11 +67,12 @@ pub trait PatrolStore: Send + Sync {
         route: Option<RouteId>,
     ) -> Result<Vec<Patrol>, StoreError>;
 
-    /// Inspections made in `[from, to)`.
+    /// Inspections made in `[from, to)`, of one hazard or of all; by time.
     async fn inspections(
         &self,
         from: Timestamp,
         to: Timestamp,
+        hazard: Option<HazardId>,
     ) -> Result<Vec<Inspection>, StoreError>;
 
     /// A stored photo by its token: the image as uploaded, or its thumbnail.
