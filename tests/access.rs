@@ -1334,12 +1334,17 @@ async fn report_submission_is_rate_limited(t: &TestStore) {
             statuses
         }
     };
-    let statuses = check(31).await;
+    // 30 a minute: the first 30 pass; then one comes back every 2 s, so a
+    // slow run may see one or two more before the refusal.
+    let statuses = check(33).await;
     assert!(
         statuses[..30].iter().all(|s| *s == StatusCode::OK),
         "{statuses:?}"
     );
-    assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        statuses[30..].contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
 
     // An Open311 client with its own key goes on, up to its own rate.
     let form = format!(

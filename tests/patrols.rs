@@ -1151,6 +1151,19 @@ async fn each_account_has_a_daily_photo_allowance(t: &TestStore) {
         "{}: {detail}",
         t.name
     );
+    // Nothing of the refused one was stored ("admin" is who the test app
+    // calls as).
+    let mut unit = state.patrols().feed().begin().await.expect("a unit");
+    let day = unit
+        .unit()
+        .photo_uploads_since(
+            wangge::services::accounts::FIRST_ADMIN,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .await
+        .expect("counted");
+    assert_eq!(day.count, 2, "{}", t.name);
+    drop(unit);
 
     // Another account has its own allowance, bytes counted too: after a
     // first photo, one that would bring the day past 3 MB is refused.

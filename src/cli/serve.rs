@@ -97,10 +97,11 @@ pub(super) struct ServeArgs {
         value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     photos_per_day: u64,
 
-    /// Megabytes of photos one account may upload in any 24 hours.
+    /// Megabytes of photos one account may upload in any 24 hours (at least
+    /// 12: one photo of the largest size accepted).
     #[arg(long, env = "WANGGE_PHOTO_MB_PER_DAY",
         default_value_t = crate::patrol::photos::PhotoQuota::default().bytes / (1024 * 1024),
-        value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        value_name = "MB", value_parser = clap::value_parser!(u64).range(12..=10_000_000))]
     photo_mb_per_day: u64,
 
     /// The Open311 `jurisdiction_id` this server answers to (a request

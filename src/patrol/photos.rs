@@ -91,6 +91,26 @@ impl PhotoQuota {
 /// Photos decoded at once.
 static DECODING: Semaphore = Semaphore::const_new(1);
 
+/// One upload at a time per account, from the allowance's first check to
+/// the commit: two uploads sent together cannot both pass a count that
+/// each sees without the other (PostgreSQL's READ COMMITTED would let
+/// them; SQLite's writers are one at a time anyway). Within one server
+/// process; with several, an account may pass its allowance by at most one
+/// photo per process. Entries are a few bytes per account ever seen.
+static UPLOADING: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// The lock of `account`'s uploads.
+fn uploads_of(account: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    UPLOADING
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(account.to_owned())
+        .or_default()
+        .clone()
+}
+
 /// A stored photo: its public token and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedPhoto {
@@ -201,6 +221,8 @@ pub async fn save(
     now: Timestamp,
 ) -> Result<SavedPhoto, PatrolError> {
     let size = bytes.len() as u64;
+    let account = uploads_of(&uploaded_by);
+    let _one_at_a_time = account.lock().await;
     // Before the decode, so that an account past its allowance costs no
     // decoding; the unit that stores checks again.
     {

@@ -90,10 +90,11 @@ impl Patrols {
 
     /// The patrols started in `[from, to)` that reached `hazard` (their
     /// visits say when: [`super::coverage::inspections_of`]), by id. Found
-    /// from the hazard's own inspection rows (from `from` on: a patrol
-    /// reaches a hazard after it starts, and a phone's clock may run up to
-    /// [`super::execute::CLOCK_SKEW`] ahead), so that only those patrols are
-    /// read, not every patrol of the period with its track.
+    /// from the hazard's own inspection rows, so that only those patrols
+    /// are read, not every patrol of the period with its track: rows from
+    /// [`super::execute::CLOCK_SKEW`] before `from` on, since a visit may be
+    /// timed that much before its patrol's start (a phone's slow clock, a
+    /// GPX file), and up to any time after (a patrol goes on past `to`).
     pub async fn patrols_visiting(
         &self,
         hazard: HazardId,
@@ -102,7 +103,11 @@ impl Patrols {
     ) -> Result<Vec<Patrol>, StoreError> {
         let store = self.feed.store();
         let mut ids: Vec<PatrolId> = store
-            .inspections(from, Timestamp::MAX, Some(hazard))
+            .inspections(
+                from - super::execute::CLOCK_SKEW,
+                Timestamp::MAX,
+                Some(hazard),
+            )
             .await?
             .into_iter()
             .map(|i| i.patrol)

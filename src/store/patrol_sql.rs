@@ -163,15 +163,22 @@ macro_rules! impl_patrol_store {
                 to: jiff::Timestamp,
                 hazard: Option<$crate::model::HazardId>,
             ) -> Result<Vec<$crate::store::patrols::Inspection>, $crate::store::StoreError> {
-                // One hazard's are found by the primary key's prefix.
-                sqlx::query_as::<$db, (i64, i64, i64)>(
-                    "SELECT hazard_id, patrol_id, at FROM hazard_inspections \
-                     WHERE at >= $1 AND at < $2 AND ($3 IS NULL OR hazard_id = $3) \
-                     ORDER BY at, hazard_id",
-                )
+                // One hazard's by the primary key's prefix (a statement of
+                // its own, so that the planner can use it); all by time.
+                let query = match hazard {
+                    Some(hazard) => sqlx::query_as::<$db, (i64, i64, i64)>(
+                        "SELECT hazard_id, patrol_id, at FROM hazard_inspections \
+                         WHERE hazard_id = $1 AND at >= $2 AND at < $3 ORDER BY at",
+                    )
+                    .bind(hazard.0),
+                    None => sqlx::query_as::<$db, (i64, i64, i64)>(
+                        "SELECT hazard_id, patrol_id, at FROM hazard_inspections \
+                         WHERE at >= $1 AND at < $2 ORDER BY at, hazard_id",
+                    ),
+                };
+                query
                 .bind(from.as_millisecond())
                 .bind(to.as_millisecond())
-                .bind(hazard.map(|h| h.0))
                 .fetch_all(&self.pool)
                 .await
                 .map_err($crate::store::incident_sql::failed("listing inspections"))?

@@ -149,9 +149,10 @@ export const BASEMAP_LAYERS = ['basemap', 'basemap-labels'];
 /**
  * Show a raster base map from a `{z}/{x}/{y}` URL template under the grids,
  * or none for an empty URL, with `labelsUrl` (e.g. Tianditu's 注记 layer of
- * place names) drawn over it when given. Call after the style has loaded.
+ * place names) drawn over it when given; `maxzoom` is the service's last
+ * zoom (beyond it the tiles are enlarged). Call after the style has loaded.
  */
-export function setBasemap(map, url, attribution = '', labelsUrl = '') {
+export function setBasemap(map, url, attribution = '', labelsUrl = '', maxzoom = 18) {
   for (const id of [...BASEMAP_LAYERS].reverse()) {
     if (map.getLayer(id)) map.removeLayer(id);
     if (map.getSource(id)) map.removeSource(id);
@@ -164,7 +165,7 @@ export function setBasemap(map, url, attribution = '', labelsUrl = '') {
       type: 'raster',
       tiles: tileUrls(template),
       tileSize: 256,
-      maxzoom: 18,
+      maxzoom,
       attribution: credit || undefined,
     });
     map.addLayer({ id, type: 'raster', source: id }, firstGridLayer);

@@ -72,9 +72,10 @@ export function offsetProvider(text) {
  * 32 letters and digits) from console.tianditu.gov.cn.
  */
 export const TIANDITU = Object.freeze({
-  vec: { name: '天地图·矢量', labels: 'cva' },
-  img: { name: '天地图·影像', labels: 'cia' },
-  ter: { name: '天地图·地形', labels: 'cta' },
+  vec: { name: '天地图·矢量', labels: 'cva', maxzoom: 18 },
+  img: { name: '天地图·影像', labels: 'cia', maxzoom: 18 },
+  // The terrain base and its names stop at zoom 14; MapLibre enlarges them beyond.
+  ter: { name: '天地图·地形', labels: 'cta', maxzoom: 14 },
 });
 
 /** Tianditu's Web Mercator (`_w`) tile template of `layer` with `key`. */
@@ -100,7 +101,7 @@ export function tiandituOf(url) {
   }
   if (!/(^|\.)tianditu\.gov\.cn$/i.test(parsed.hostname)) return null;
   const kind = (parsed.searchParams.get('LAYER') ?? '').toLowerCase();
-  return kind in TIANDITU ? { kind, key: parsed.searchParams.get('tk') ?? '' } : null;
+  return Object.hasOwn(TIANDITU, kind) ? { kind, key: parsed.searchParams.get('tk') ?? '' } : null;
 }
 
 /**

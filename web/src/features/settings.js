@@ -57,7 +57,7 @@ export function install(ctx) {
     h('p', { class: 'muted small' }, '地址中用 {z}、{x}、{y} 表示瓦片编号。'),
   ];
   const showFields = () => {
-    keyField.hidden = !(sourceSelect.value in TIANDITU);
+    keyField.hidden = !Object.hasOwn(TIANDITU, sourceSelect.value);
     for (const field of customFields) field.hidden = sourceSelect.value !== 'custom';
   };
   sourceSelect.addEventListener('change', showFields);
@@ -95,7 +95,7 @@ export function install(ctx) {
     const source = sourceSelect.value;
     let url = '';
     let attribution = '';
-    if (source in TIANDITU) {
+    if (Object.hasOwn(TIANDITU, source)) {
       const key = parseTiandituKey(keyInput.value);
       if (key === undefined) {
         status.textContent = '天地图密钥应为 32 位字母和数字，请从天地图开发者平台复制。';
@@ -131,10 +131,15 @@ export function install(ctx) {
   });
   body.append(form);
 
+  // Tianditu is always credited as Tianditu, and its credit never goes on
+  // another service's tiles (a link's ?basemap= or ?tianditu= changes the
+  // address alone).
   const applyBasemap = () => {
     const url = settings.get('basemapUrl');
-    const credit = settings.get('basemapAttribution') || (tiandituOf(url) ? TIANDITU_ATTRIBUTION : '');
-    setBasemap(map, url, credit, labelsUrlFor(url));
+    const tianditu = tiandituOf(url);
+    const stored = settings.get('basemapAttribution');
+    const credit = tianditu ? TIANDITU_ATTRIBUTION : stored === TIANDITU_ATTRIBUTION ? '' : stored;
+    setBasemap(map, url, credit, labelsUrlFor(url), tianditu ? TIANDITU[tianditu.kind].maxzoom : 18);
   };
   // A base map that cannot be reached says so once, instead of failing
   // silently behind the grids.
