@@ -65,6 +65,11 @@ fn migrator() -> Migrator {
         ),
         migration(7, "accounts", include_str!("migrations/0007_accounts.sql")),
         migration(8, "photos", include_str!("migrations/0008_photos.sql")),
+        migration(
+            9,
+            "photo uploads",
+            include_str!("migrations/0009_photo_uploads.sql"),
+        ),
     ])
 }
 
