@@ -263,17 +263,7 @@ fn tianditu_takes_a_key(browser: &Browser) -> Result<(), String> {
            under: layers.indexOf('basemap-labels') < layers.findIndex((l) => l.startsWith('grid')),
            stored: localStorage.getItem('wangge.settings.v1')};",
     )?;
-    let tiles = |member: &str| -> Vec<String> {
-        drawn[member]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let tiles = |member: &str| strings(&drawn[member]);
     let (base, labels) = (tiles("base"), tiles("labels"));
     let key = KEY.to_ascii_lowercase();
     let hosts_ok = |urls: &[String], layer: &str| {
@@ -315,15 +305,19 @@ fn tabs(browser: &Browser) -> Result<Vec<String>, String> {
         "return [...document.querySelectorAll('[role=tab]')].map((t) => t.dataset.test);",
         json!([]),
     )?;
-    Ok(ids
-        .as_array()
+    Ok(strings(&ids))
+}
+
+/// The strings of a JSON array (none for anything else).
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
         .map(|l| {
             l.iter()
                 .filter_map(Value::as_str)
                 .map(str::to_owned)
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 fn drive(browser: &Browser, server: &DemoServer, artifacts: &Path) -> Result<(), String> {

@@ -9,9 +9,6 @@ mod support;
 use std::io::Read;
 
 use axum::http::{StatusCode, header};
-use wangge::generate::{DEMO_SEED, generate};
-use wangge::state::AppState;
-use wangge::store::WriteMode;
 
 fn brotli_decoded(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -29,13 +26,7 @@ fn gzip_decoded(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn the_basic_grids_go_out_compressed_when_asked() {
-    let (store, _dir) = support::sqlite_store().await;
-    let state = AppState::open(store).await.expect("state opens");
-    state
-        .import_grids(generate(DEMO_SEED), WriteMode::Replace)
-        .await
-        .expect("the demo county imports");
-    let app = support::admin_app(state);
+    let (_state, app, _dir) = support::demo_county_app().await;
     let uri = "/api/grids?level=4";
 
     let plain = support::http::get_with(&app, uri, &[]).await;

@@ -8,22 +8,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use axum::Router;
 use axum::http::StatusCode;
 use serde_json::Value;
-use wangge::generate::{DEMO_SEED, generate};
-use wangge::state::AppState;
-use wangge::store::WriteMode;
-
-async fn demo_app() -> (Router, tempfile::TempDir) {
-    let (store, dir) = support::sqlite_store().await;
-    let state = AppState::open(store).await.expect("state opens");
-    state
-        .import_grids(generate(DEMO_SEED), WriteMode::Replace)
-        .await
-        .expect("the demo county imports");
-    (support::admin_app(state), dir)
-}
 
 fn ids(page: &Value) -> Vec<String> {
     page["features"]
@@ -54,7 +40,7 @@ fn corners(feature: &Value) -> Vec<(f64, f64)> {
 
 #[tokio::test]
 async fn basic_grids_page_by_next_links_and_simplify_by_zoom() {
-    let (app, _dir) = demo_app().await;
+    let (_state, app, _dir) = support::demo_county_app().await;
     let full = support::http::get(&app, "/api/grids?level=4")
         .await
         .expect(StatusCode::OK);

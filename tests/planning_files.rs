@@ -17,8 +17,7 @@ use std::process::Command;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use wangge::generate::{DEMO_SEED, generate};
-use wangge::model::{Grid, WriteMode};
+use wangge::model::Grid;
 use wangge::state::AppState;
 
 use support::http::{Answer, send};
@@ -27,14 +26,7 @@ use support::http::{Answer, send};
 const ONE_CM_DEG: f64 = 0.01 / 111_000.0;
 
 async fn app() -> (std::sync::Arc<AppState>, Router, tempfile::TempDir) {
-    let (store, dir) = support::sqlite_store().await;
-    let state = AppState::open(store).await.expect("state opens");
-    state
-        .import_grids(generate(DEMO_SEED), WriteMode::Replace)
-        .await
-        .expect("the demo county imports");
-    let app = support::admin_app(state.clone());
-    (state, app, dir)
+    support::demo_county_app().await
 }
 
 async fn download(app: &Router, uri: &str) -> Vec<u8> {

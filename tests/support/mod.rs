@@ -190,6 +190,26 @@ pub async fn sqlite_store() -> (Arc<dyn Store>, TempDir) {
     }
 }
 
+/// The state and the admin's router over a fresh SQLite store holding the
+/// whole demo county (its grids only); the file lives as long as the
+/// returned directory.
+#[allow(dead_code)]
+pub async fn demo_county_app() -> (Arc<wangge::state::AppState>, axum::Router, TempDir) {
+    let (store, dir) = sqlite_store().await;
+    let state = wangge::state::AppState::open(store)
+        .await
+        .expect("state opens");
+    state
+        .import_grids(
+            wangge::generate::generate(wangge::generate::DEMO_SEED),
+            wangge::store::WriteMode::Replace,
+        )
+        .await
+        .expect("the demo county imports");
+    let app = admin_app(state.clone());
+    (state, app, dir)
+}
+
 /// A fresh PostGIS store in a schema of its own. Panics, saying why, when
 /// PostgreSQL or PostGIS cannot be reached: a PostGIS test never passes by
 /// not running.

@@ -438,36 +438,47 @@ async fn categories(
 /// Count a report's check (`dry_run`) against its account's and address's
 /// rate of checks; past it, 429 with `Retry-After`.
 fn take_check(state: &AppState, account: &str, address: &str) -> Result<(), ApiError> {
-    let rate = state.check_rate();
-    rate.take(account, address).map_err(|wait| {
-        let per_minute = rate.per_minute();
-        let secs = wait.as_secs().max(1);
-        ApiError::TooManyRequests {
-            detail: text!(
-                "too many report checks from {account} or this address (at most {per_minute} \
-                 a minute per account); try again in {secs} s",
-                "{account} 或当前网络地址检查上报过于频繁（每个账号每分钟最多 {per_minute} 次），\
-                 请 {secs} 秒后重试"
-            ),
-            retry_after_secs: secs,
-        }
+    take(&state.check_rate(), account, address, |per_minute, secs| {
+        text!(
+            "too many report checks from {account} or this address (at most {per_minute} \
+             a minute per account); try again in {secs} s",
+            "{account} 或当前网络地址检查上报过于频繁（每个账号每分钟最多 {per_minute} 次），\
+             请 {secs} 秒后重试"
+        )
     })
 }
 
 /// Count a report against its account's and address's rate (see
 /// [`crate::services::throttle`]); past it, 429 with `Retry-After`.
 pub(super) fn take_report(state: &AppState, account: &str, address: &str) -> Result<(), ApiError> {
-    let rate = state.report_rate();
+    take(
+        &state.report_rate(),
+        account,
+        address,
+        |per_minute, secs| {
+            text!(
+                "too many reports from {account} or this address (at most {per_minute} a minute \
+             per account): nothing was recorded; try again in {secs} s",
+                "{account} 或当前网络地址上报过于频繁（每个账号每分钟最多 {per_minute} 次），\
+             本次未作记录，请 {secs} 秒后重试"
+            )
+        },
+    )
+}
+
+/// Take one from `rate` for `account` at `address`, or a 429 whose
+/// sentence `refusal` writes from the rate per minute and the seconds to
+/// wait (at least 1, as `Retry-After` says).
+fn take(
+    rate: &crate::services::throttle::ReportRate,
+    account: &str,
+    address: &str,
+    refusal: impl Fn(u32, u64) -> Text,
+) -> Result<(), ApiError> {
     rate.take(account, address).map_err(|wait| {
-        let per_minute = rate.per_minute();
         let secs = wait.as_secs().max(1);
         ApiError::TooManyRequests {
-            detail: text!(
-                "too many reports from {account} or this address (at most {per_minute} a minute \
-                 per account): nothing was recorded; try again in {secs} s",
-                "{account} 或当前网络地址上报过于频繁（每个账号每分钟最多 {per_minute} 次），\
-                 本次未作记录，请 {secs} 秒后重试"
-            ),
+            detail: refusal(rate.per_minute(), secs),
             retry_after_secs: secs,
         }
     })
